@@ -1,0 +1,22 @@
+//! Value types shared by every Credo module. Pure: no I/O, no database, no HTTP.
+//!
+//! A value of one of these types is valid by construction: wire input is parsed into them
+//! with `TryFrom`/`parse`, and the error says which rule failed in a stable code.
+
+pub mod access;
+pub mod audit;
+mod enums;
+pub mod json;
+pub mod country;
+pub mod directory;
+pub mod error;
+pub mod money;
+pub mod text;
+pub mod uscc;
+
+pub use access::{Principal, Role, Scope};
+pub use country::CountryCode;
+pub use error::{FieldError, FieldErrors};
+pub use money::{Currency, Money};
+pub use text::{Email, Phone, Tag};
+pub use uscc::Uscc;

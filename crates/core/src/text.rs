@@ -1,0 +1,197 @@
+//! Small text values: e-mail addresses, phone numbers, tags, and the search key of a name.
+
+use serde::{Deserialize, Serialize};
+use validator::ValidateEmail;
+
+use crate::FieldError;
+
+macro_rules! string_value {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
+/// An e-mail address (RFC 5322 as checked by `validator`), trimmed, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+string_value!(Email);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim();
+        if email.len() > 254 || !email.validate_email() {
+            return Err(FieldError::new("", "invalid_email", "not a valid e-mail address"));
+        }
+        Ok(Self(email.to_owned()))
+    }
+}
+
+/// A phone number: an optional leading `+`, then 5 to 20 digits; spaces, dashes, dots and
+/// parentheses are accepted on input and dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+string_value!(Phone);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        let (plus, rest) = match raw.strip_prefix('+') {
+            Some(rest) => ("+", rest),
+            None => ("", raw),
+        };
+        let mut digits = String::with_capacity(rest.len());
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => {
+                    return Err(FieldError::new(
+                        "",
+                        "invalid_phone",
+                        "a phone number holds digits, an optional leading +, and separators",
+                    ))
+                }
+            }
+        }
+        if !(5..=20).contains(&digits.len()) {
+            return Err(FieldError::new(
+                "",
+                "invalid_phone",
+                "a phone number has 5 to 20 digits",
+            ));
+        }
+        Ok(Self(format!("{plus}{digits}")))
+    }
+}
+
+/// A label on a record: 1 to 40 characters, no control characters, compared case-insensitively
+/// (stored lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tag(String);
+string_value!(Tag);
+
+impl Tag {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let tag = raw.trim().to_lowercase();
+        let length = tag.chars().count();
+        if length == 0 || length > 40 || tag.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "",
+                "invalid_tag",
+                "a tag has 1 to 40 characters and no control characters",
+            ));
+        }
+        Ok(Self(tag))
+    }
+}
+
+/// A required or optional free text: trimmed; empty counts as absent; bounded length; no
+/// control characters except line breaks and tabs.
+pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > max_chars {
+        return Err(FieldError::new(
+            "",
+            "too_long",
+            format!("at most {max_chars} characters"),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError::new("", "control_character", "control characters are not allowed"));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// A text that must be present: as [`clean_text`], and empty is an error.
+pub fn required_text(raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    clean_text(raw, max_chars)?.ok_or_else(|| FieldError::new("", "required", "a value is required"))
+}
+
+/// The key names are searched and compared by: full-width forms folded to ASCII (common in
+/// Chinese input), lower case, runs of blanks collapsed to one space.
+pub fn search_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for c in name.chars() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        if c.is_whitespace() {
+            pending_space = !key.is_empty();
+            continue;
+        }
+        if pending_space {
+            key.push(' ');
+            pending_space = false;
+        }
+        key.extend(c.to_lowercase());
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(Phone::parse(" +86 (755) 8888-1234 ").unwrap().as_str(), "+8675588881234");
+        assert_eq!(Phone::parse("12ab34").unwrap_err().code, "invalid_phone");
+        assert_eq!(Phone::parse("123").unwrap_err().code, "invalid_phone");
+    }
+
+    #[test]
+    fn emails_and_tags() {
+        assert!(Email::parse("li.lei@example.cn").is_ok());
+        assert_eq!(Email::parse("not-an-email").unwrap_err().code, "invalid_email");
+        assert_eq!(Tag::parse(" VIP ").unwrap().as_str(), "vip");
+        assert_eq!(Tag::parse("").unwrap_err().code, "invalid_tag");
+    }
+
+    #[test]
+    fn clean_text_trims_bounds_and_drops_empty() {
+        assert_eq!(clean_text("  x ", 5).unwrap(), Some("x".to_owned()));
+        assert_eq!(clean_text("   ", 5).unwrap(), None);
+        assert_eq!(clean_text("abcdef", 5).unwrap_err().code, "too_long");
+        assert_eq!(clean_text("a\u{7}", 5).unwrap_err().code, "control_character");
+    }
+
+    #[test]
+    fn search_key_folds_full_width_and_case() {
+        assert_eq!(search_key("  ＡＢＣ　Trading   Co. "), "abc trading co.");
+        assert_eq!(search_key("深圳市华为技术有限公司"), "深圳市华为技术有限公司");
+    }
+
+    proptest! {
+        #[test]
+        fn search_key_is_idempotent(name in "\\PC{0,40}") {
+            let once = search_key(&name);
+            prop_assert_eq!(search_key(&once), once.clone());
+            prop_assert!(!once.starts_with(' ') && !once.ends_with(' '));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The closed vocabularies of the customer file.
+
+use credo_core::string_enum;
+
+string_enum! {
+    /// Organizations are most customers; persons are property buyers, retail and members.
+    pub enum CustomerKind {
+        Organization = "organization",
+        Person = "person",
+    }
+}
+
+string_enum! {
+    /// Where a customer stands with us (DOMAIN.md section 1).
+    pub enum LifecycleStage {
+        Lead = "lead",
+        Prospect = "prospect",
+        Customer = "customer",
+        Active = "active",
+        AtRisk = "at_risk",
+        Lost = "lost",
+        WonBack = "won_back",
+    }
+}
+
+string_enum! {
+    /// How the customer first reached us (seed 001).
+    pub enum SourceChannel {
+        TradeFair = "trade_fair",
+        Exhibition = "exhibition",
+        Referral = "referral",
+        B2bPlatform = "b2b_platform",
+        SearchEngine = "search_engine",
+        WalkIn = "walk_in",
+        Website = "website",
+        ColdCall = "cold_call",
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// State of the conversation with the customer (seed 001, 沟通状态).
+    pub enum CommunicationStatus {
+        NotContacted = "not_contacted",
+        Contacted = "contacted",
+        InDiscussion = "in_discussion",
+        Quoted = "quoted",
+        Cooperating = "cooperating",
+        Dormant = "dormant",
+    }
+}
+
+string_enum! {
+    /// Registration status of an organization (经营状态).
+    pub enum OperatingStatus {
+        Operating = "operating",
+        Suspended = "suspended",
+        Liquidating = "liquidating",
+        Revoked = "revoked",
+        Deregistered = "deregistered",
+    }
+}
+
+string_enum! {
+    /// The department a record comes from, so conflicting views stay side by side (seed 000).
+    pub enum Department {
+        Marketing = "marketing",
+        Sales = "sales",
+        Commercial = "commercial",
+        Credit = "credit",
+        AssetManagement = "asset_management",
+        Finance = "finance",
+        Service = "service",
+        Management = "management",
+    }
+}
+
+string_enum! {
+    /// What a contact does for the customer.
+    pub enum ContactRole {
+        DecisionMaker = "decision_maker",
+        Purchaser = "purchaser",
+        Finance = "finance",
+        Technical = "technical",
+        User = "user",
+        Legal = "legal",
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// How much weight a contact's word carries in a purchase (the A of MAN).
+    pub enum DecisionAuthority {
+        Decides = "decides",
+        Influences = "influences",
+        None = "none",
+    }
+}
+
+string_enum! {
+    /// Subjective judgements that objective data misses (seed 000).
+    pub enum AssessmentTopic {
+        ControllerStrategyClarity = "controller_strategy_clarity",
+        ManagementCapability = "management_capability",
+        GrowthPotential = "growth_potential",
+        CooperationWillingness = "cooperation_willingness",
+        Reputation = "reputation",
+        PaymentWillingness = "payment_willingness",
+        Other = "other",
+    }
+}

@@ -1,0 +1,62 @@
+//! Writes and reads the audit trail. Every repository change calls `record` inside its
+//! own transaction, so a change and its audit entry commit together or not at all.
+
+use credo_core::audit::{AuditAction, AuditEntry};
+use credo_core::json::FieldChange;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, to_db_time};
+use crate::schema::audit_log;
+use crate::{now, DbConnection, StoreError};
+
+pub fn record(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    entity_id: Uuid,
+    action: AuditAction,
+    actor_id: Uuid,
+    changes: &[FieldChange],
+) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(Uuid::now_v7().to_string()),
+            audit_log::entity_type.eq(entity_type),
+            audit_log::entity_id.eq(entity_id.to_string()),
+            audit_log::action.eq(action.as_str()),
+            audit_log::actor_id.eq(actor_id.to_string()),
+            audit_log::at.eq(to_db_time(now())),
+            audit_log::changes.eq(serde_json::to_string(changes)?),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A record's history, oldest first.
+pub fn history(conn: &mut DbConnection, entity_type: &str, entity_id: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
+    audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq(entity_id.to_string()))
+        .order((audit_log::at.asc(), audit_log::id.asc()))
+        .select((
+            audit_log::id,
+            audit_log::action,
+            audit_log::actor_id,
+            audit_log::at,
+            audit_log::changes,
+        ))
+        .load::<(String, String, String, chrono::NaiveDateTime, String)>(conn)?
+        .into_iter()
+        .map(|(id, action, actor, at, changes)| {
+            Ok(AuditEntry {
+                id: parse_id(&id)?,
+                entity_type: entity_type.to_owned(),
+                entity_id,
+                action: parse_name(&action, AuditAction::parse)?,
+                actor_id: parse_id(&actor)?,
+                at: from_db_time(at),
+                changes: serde_json::from_str(&changes)?,
+            })
+        })
+        .collect()
+}

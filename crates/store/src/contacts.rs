@@ -1,0 +1,201 @@
+//! Contacts of a customer. Archived contacts stay for history but leave lists and search.
+
+use chrono::NaiveDateTime;
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::{Email, Phone};
+use credo_customers::{Contact, ContactRecord, ContactRole, DecisionAuthority, Stamps};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::convert::{from_db_time, parse_id, parse_optional_name, to_db_time};
+use crate::schema::contacts;
+use crate::{now, DbConnection, StoreError};
+
+pub const ENTITY: &str = "contact";
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    customer_id: String,
+    name: String,
+    search_key: String,
+    role: Option<String>,
+    title: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    decision_authority: Option<String>,
+    is_primary: bool,
+    notes: Option<String>,
+    archived_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+impl Row {
+    fn from_record(r: &ContactRecord, archived_at: Option<NaiveDateTime>) -> Self {
+        let c = &r.contact;
+        Row {
+            id: r.id.to_string(),
+            customer_id: r.customer_id.to_string(),
+            name: c.name.clone(),
+            search_key: credo_core::text::search_key(&c.name),
+            role: c.role.map(|x| x.as_str().to_owned()),
+            title: c.title.clone(),
+            phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+            email: c.email.as_ref().map(|e| e.as_str().to_owned()),
+            decision_authority: c.decision_authority.map(|x| x.as_str().to_owned()),
+            is_primary: c.is_primary,
+            notes: c.notes.clone(),
+            archived_at,
+            created_at: to_db_time(r.stamps.created_at),
+            created_by: r.stamps.created_by.to_string(),
+            updated_at: to_db_time(r.stamps.updated_at),
+            updated_by: r.stamps.updated_by.to_string(),
+            version: r.stamps.version,
+        }
+    }
+
+    fn into_record(self) -> Result<ContactRecord, StoreError> {
+        let bad = |what: &str| StoreError::Internal(format!("stored contact {what} is invalid"));
+        Ok(ContactRecord {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            contact: Contact {
+                name: self.name,
+                role: parse_optional_name(self.role.as_deref(), ContactRole::parse)?,
+                title: self.title,
+                phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(|_| bad("phone"))?,
+                email: self.email.as_deref().map(Email::parse).transpose().map_err(|_| bad("email"))?,
+                decision_authority: parse_optional_name(self.decision_authority.as_deref(), DecisionAuthority::parse)?,
+                is_primary: self.is_primary,
+                notes: self.notes,
+            },
+            stamps: Stamps {
+                created_at: from_db_time(self.created_at),
+                created_by: parse_id(&self.created_by)?,
+                updated_at: from_db_time(self.updated_at),
+                updated_by: parse_id(&self.updated_by)?,
+                version: self.version,
+            },
+        })
+    }
+}
+
+/// A live (not archived) contact of the given customer.
+pub fn get(conn: &mut DbConnection, customer_id: Uuid, id: Uuid) -> Result<Option<ContactRecord>, StoreError> {
+    contacts::table
+        .find(id.to_string())
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::archived_at.is_null())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_record)
+        .transpose()
+}
+
+pub fn list(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
+    contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::archived_at.is_null())
+        .order((contacts::is_primary.desc(), contacts::name.asc(), contacts::id.asc()))
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::into_record)
+        .collect()
+}
+
+/// Only one primary contact per customer: making one primary demotes the others.
+fn demote_other_primaries(conn: &mut DbConnection, record: &ContactRecord) -> Result<(), StoreError> {
+    if record.contact.is_primary {
+        diesel::update(
+            contacts::table
+                .filter(contacts::customer_id.eq(record.customer_id.to_string()))
+                .filter(contacts::id.ne(record.id.to_string()))
+                .filter(contacts::is_primary.eq(true)),
+        )
+        .set((contacts::is_primary.eq(false), contacts::version.eq(contacts::version + 1)))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub enum CreateOutcome {
+    Created(ContactRecord),
+    IdTaken,
+}
+
+pub fn create(conn: &mut DbConnection, id: Uuid, customer_id: Uuid, contact: Contact, actor: Uuid) -> Result<CreateOutcome, StoreError> {
+    conn.transaction(|conn| {
+        let taken = contacts::table.find(id.to_string()).count().get_result::<i64>(conn)? > 0;
+        if taken {
+            return Ok(CreateOutcome::IdTaken);
+        }
+        let at = now();
+        let record = ContactRecord {
+            id,
+            customer_id,
+            contact,
+            stamps: Stamps { created_at: at, created_by: actor, updated_at: at, updated_by: actor, version: 1 },
+        };
+        diesel::insert_into(contacts::table).values(Row::from_record(&record, None)).execute(conn)?;
+        demote_other_primaries(conn, &record)?;
+        let diff = changes(&serde_json::Value::Null, &serde_json::to_value(&record.contact)?);
+        audit::record(conn, ENTITY, id, AuditAction::Created, actor, &diff)?;
+        Ok(CreateOutcome::Created(record))
+    })
+}
+
+pub enum UpdateOutcome {
+    Updated(ContactRecord),
+    Archived,
+    Stale(ContactRecord),
+    NotFound,
+}
+
+/// Replaces a contact's fields (`Some`) or archives it (`None`), if still at `expected_version`.
+pub fn update(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    id: Uuid,
+    expected_version: Option<i64>,
+    contact: Option<Contact>,
+    actor: Uuid,
+) -> Result<UpdateOutcome, StoreError> {
+    conn.transaction(|conn| {
+        let Some(current) = get(conn, customer_id, id)? else { return Ok(UpdateOutcome::NotFound) };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(UpdateOutcome::Stale(current));
+        }
+        let at = now();
+        let mut next = current.clone();
+        let archived_at = if contact.is_none() { Some(to_db_time(at)) } else { None };
+        if let Some(contact) = contact {
+            next.contact = contact;
+        }
+        next.stamps.updated_at = at;
+        next.stamps.updated_by = actor;
+        next.stamps.version += 1;
+        let written = diesel::update(contacts::table.find(id.to_string()).filter(contacts::version.eq(current.stamps.version)))
+            .set(Row::from_record(&next, archived_at))
+            .execute(conn)?;
+        if written == 0 {
+            return Err(StoreError::Conflict("contacts.version".into()));
+        }
+        if archived_at.is_some() {
+            audit::record(conn, ENTITY, id, AuditAction::Archived, actor, &[])?;
+            return Ok(UpdateOutcome::Archived);
+        }
+        demote_other_primaries(conn, &next)?;
+        let diff = changes(&serde_json::to_value(&current.contact)?, &serde_json::to_value(&next.contact)?);
+        audit::record(conn, ENTITY, id, AuditAction::Updated, actor, &diff)?;
+        Ok(UpdateOutcome::Updated(next))
+    })
+}

@@ -1,0 +1,512 @@
+//! The customer file: customers with their tags, contacts, ownership transfers, notes and
+//! assessments. Every change bumps the record's version and writes an audit entry in the
+//! same transaction.
+
+use chrono::NaiveDateTime;
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::{CountryCode, Email, Phone, Scope, Tag, Uscc};
+use credo_customers::{
+    CommunicationStatus, Customer, CustomerKind, CustomerProfile, LifecycleStage, OperatingStatus, SourceChannel,
+    Stamps,
+};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time};
+use crate::db::MultiBackend;
+use crate::schema::{contacts, customer_tags, customers};
+use crate::{now, DbConnection, StoreError};
+
+pub const ENTITY: &str = "customer";
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = customers, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    kind: String,
+    legal_name: String,
+    short_name: Option<String>,
+    search_key: String,
+    country: Option<String>,
+    region: Option<String>,
+    address: Option<String>,
+    industry: Option<String>,
+    source_channel: Option<String>,
+    communication_status: Option<String>,
+    uscc: Option<String>,
+    operating_status: Option<String>,
+    founded_on: Option<chrono::NaiveDate>,
+    birthday: Option<chrono::NaiveDate>,
+    details: String,
+    lifecycle_stage: String,
+    owner_id: String,
+    sales_unit_id: Option<String>,
+    archived_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+/// The profile fields kept in the `details` JSON column.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Details {
+    main_products: Option<String>,
+    legal_representative: Option<String>,
+    business_manager: Option<String>,
+    phones: Vec<Phone>,
+    emails: Vec<Email>,
+    tax_number: Option<String>,
+    bank_name: Option<String>,
+    bank_account: Option<String>,
+    age_band: Option<String>,
+    education: Option<String>,
+    needs_category: Option<String>,
+}
+
+impl Details {
+    fn of(p: &CustomerProfile) -> Self {
+        Details {
+            main_products: p.main_products.clone(),
+            legal_representative: p.legal_representative.clone(),
+            business_manager: p.business_manager.clone(),
+            phones: p.phones.clone(),
+            emails: p.emails.clone(),
+            tax_number: p.tax_number.clone(),
+            bank_name: p.bank_name.clone(),
+            bank_account: p.bank_account.clone(),
+            age_band: p.age_band.clone(),
+            education: p.education.clone(),
+            needs_category: p.needs_category.clone(),
+        }
+    }
+}
+
+impl Row {
+    fn from_customer(c: &Customer) -> Result<Self, StoreError> {
+        let p = &c.profile;
+        Ok(Row {
+            id: c.id.to_string(),
+            kind: p.kind.as_str().to_owned(),
+            legal_name: p.legal_name.clone(),
+            short_name: p.short_name.clone(),
+            search_key: p.search_key(),
+            country: p.country.map(|c| c.as_str().to_owned()),
+            region: p.region.clone(),
+            address: p.address.clone(),
+            industry: p.industry.clone(),
+            source_channel: p.source_channel.map(|s| s.as_str().to_owned()),
+            communication_status: p.communication_status.map(|s| s.as_str().to_owned()),
+            uscc: p.uscc.as_ref().map(|u| u.as_str().to_owned()),
+            operating_status: p.operating_status.map(|s| s.as_str().to_owned()),
+            founded_on: p.founded_on,
+            birthday: p.birthday,
+            details: serde_json::to_string(&Details::of(p))?,
+            lifecycle_stage: p.lifecycle_stage.as_str().to_owned(),
+            owner_id: c.owner_id.to_string(),
+            sales_unit_id: c.sales_unit_id.map(|u| u.to_string()),
+            archived_at: c.archived_at.map(to_db_time),
+            created_at: to_db_time(c.stamps.created_at),
+            created_by: c.stamps.created_by.to_string(),
+            updated_at: to_db_time(c.stamps.updated_at),
+            updated_by: c.stamps.updated_by.to_string(),
+            version: c.stamps.version,
+        })
+    }
+
+    fn into_customer(self, tags: Vec<Tag>) -> Result<Customer, StoreError> {
+        let bad = |what: &str| StoreError::Internal(format!("stored {what} is invalid"));
+        let details: Details = serde_json::from_str(&self.details)?;
+        let profile = CustomerProfile {
+            kind: parse_name(&self.kind, CustomerKind::parse)?,
+            legal_name: self.legal_name,
+            short_name: self.short_name,
+            country: self.country.as_deref().map(CountryCode::parse).transpose().map_err(|_| bad("country"))?,
+            region: self.region,
+            address: self.address,
+            industry: self.industry,
+            source_channel: parse_optional_name(self.source_channel.as_deref(), SourceChannel::parse)?,
+            communication_status: parse_optional_name(self.communication_status.as_deref(), CommunicationStatus::parse)?,
+            uscc: self.uscc.as_deref().map(Uscc::parse).transpose().map_err(|_| bad("uscc"))?,
+            operating_status: parse_optional_name(self.operating_status.as_deref(), OperatingStatus::parse)?,
+            founded_on: self.founded_on,
+            main_products: details.main_products,
+            legal_representative: details.legal_representative,
+            business_manager: details.business_manager,
+            phones: details.phones,
+            emails: details.emails,
+            tax_number: details.tax_number,
+            bank_name: details.bank_name,
+            bank_account: details.bank_account,
+            age_band: details.age_band,
+            education: details.education,
+            needs_category: details.needs_category,
+            birthday: self.birthday,
+            tags,
+            lifecycle_stage: parse_name(&self.lifecycle_stage, LifecycleStage::parse)?,
+        };
+        Ok(Customer {
+            id: parse_id(&self.id)?,
+            profile,
+            owner_id: parse_id(&self.owner_id)?,
+            sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
+            archived_at: self.archived_at.map(from_db_time),
+            stamps: Stamps {
+                created_at: from_db_time(self.created_at),
+                created_by: parse_id(&self.created_by)?,
+                updated_at: from_db_time(self.updated_at),
+                updated_by: parse_id(&self.updated_by)?,
+                version: self.version,
+            },
+        })
+    }
+}
+
+/// Loads the tags of many customers with one query.
+fn tags_of(conn: &mut DbConnection, ids: &[String]) -> Result<std::collections::HashMap<String, Vec<Tag>>, StoreError> {
+    let mut tags: std::collections::HashMap<String, Vec<Tag>> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(tags);
+    }
+    let rows = customer_tags::table
+        .filter(customer_tags::customer_id.eq_any(ids))
+        .order((customer_tags::customer_id, customer_tags::tag))
+        .select((customer_tags::customer_id, customer_tags::tag))
+        .load::<(String, String)>(conn)?;
+    for (customer, tag) in rows {
+        let tag = Tag::parse(&tag).map_err(|_| StoreError::Internal("stored tag is invalid".into()))?;
+        tags.entry(customer).or_default().push(tag);
+    }
+    Ok(tags)
+}
+
+fn with_tags(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Customer>, StoreError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut tags = tags_of(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let own = tags.remove(&row.id).unwrap_or_default();
+            row.into_customer(own)
+        })
+        .collect()
+}
+
+fn replace_tags(conn: &mut DbConnection, customer_id: Uuid, tags: &[Tag]) -> Result<(), StoreError> {
+    let id = customer_id.to_string();
+    diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(&id))).execute(conn)?;
+    // One row at a time: multi-row inserts do not go through the MultiConnection enum.
+    for tag in tags {
+        diesel::insert_into(customer_tags::table)
+            .values((customer_tags::customer_id.eq(&id), customer_tags::tag.eq(tag.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreError> {
+    let Some(row) = customers::table.find(id.to_string()).select(Row::as_select()).first(conn).optional()? else {
+        return Ok(None);
+    };
+    Ok(with_tags(conn, vec![row])?.pop())
+}
+
+/// The id of another customer that already has this USCC.
+fn uscc_holder(conn: &mut DbConnection, uscc: Option<&Uscc>, except: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let Some(uscc) = uscc else { return Ok(None) };
+    customers::table
+        .filter(customers::uscc.eq(uscc.as_str()))
+        .filter(customers::id.ne(except.to_string()))
+        .select(customers::id)
+        .first::<String>(conn)
+        .optional()?
+        .map(|id| parse_id(&id))
+        .transpose()
+}
+
+/// The audit view of a customer: its profile and ownership as JSON.
+fn audit_view(customer: &Customer) -> Result<serde_json::Value, StoreError> {
+    let mut view = serde_json::to_value(&customer.profile)?;
+    view["owner_id"] = serde_json::to_value(customer.owner_id)?;
+    view["sales_unit_id"] = serde_json::to_value(customer.sales_unit_id)?;
+    Ok(view)
+}
+
+pub enum CreateOutcome {
+    Created(Customer),
+    /// Another customer has this USCC.
+    DuplicateUscc(Uuid),
+    /// The client-chosen id belongs to an existing customer.
+    IdTaken(Customer),
+}
+
+pub struct NewCustomer {
+    pub id: Uuid,
+    pub profile: CustomerProfile,
+    pub owner_id: Uuid,
+    pub sales_unit_id: Option<Uuid>,
+    pub actor: Uuid,
+}
+
+pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome, StoreError> {
+    conn.transaction(|conn| {
+        if let Some(existing) = get(conn, new.id)? {
+            return Ok(CreateOutcome::IdTaken(existing));
+        }
+        if let Some(holder) = uscc_holder(conn, new.profile.uscc.as_ref(), new.id)? {
+            return Ok(CreateOutcome::DuplicateUscc(holder));
+        }
+        let at = now();
+        let customer = Customer {
+            id: new.id,
+            profile: new.profile,
+            owner_id: new.owner_id,
+            sales_unit_id: new.sales_unit_id,
+            archived_at: None,
+            stamps: Stamps { created_at: at, created_by: new.actor, updated_at: at, updated_by: new.actor, version: 1 },
+        };
+        diesel::insert_into(customers::table).values(Row::from_customer(&customer)?).execute(conn)?;
+        replace_tags(conn, customer.id, &customer.profile.tags)?;
+        let created = changes(&serde_json::Value::Null, &audit_view(&customer)?);
+        audit::record(conn, ENTITY, customer.id, AuditAction::Created, new.actor, &created)?;
+        Ok(CreateOutcome::Created(customer))
+    })
+}
+
+pub enum UpdateOutcome {
+    Updated(Customer),
+    /// The caller's version is not the current one; here is the current record.
+    Stale(Customer),
+    DuplicateUscc(Uuid),
+    NotFound,
+}
+
+/// A change to one customer, applied only if the record is still at `expected_version`
+/// (when given).
+pub enum Change {
+    Profile(CustomerProfile),
+    Archive,
+    Restore,
+    Transfer { owner_id: Uuid, sales_unit_id: Option<Uuid>, reason: String },
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected_version: Option<i64>,
+    change: Change,
+    actor: Uuid,
+) -> Result<UpdateOutcome, StoreError> {
+    conn.transaction(|conn| {
+        let Some(current) = get(conn, id)? else { return Ok(UpdateOutcome::NotFound) };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(UpdateOutcome::Stale(current));
+        }
+        let at = now();
+        let mut next = current.clone();
+        let action = match change {
+            Change::Profile(profile) => {
+                if let Some(holder) = uscc_holder(conn, profile.uscc.as_ref(), id)? {
+                    return Ok(UpdateOutcome::DuplicateUscc(holder));
+                }
+                next.profile = profile;
+                AuditAction::Updated
+            }
+            Change::Archive => {
+                next.archived_at = Some(current.archived_at.unwrap_or(at));
+                AuditAction::Archived
+            }
+            Change::Restore => {
+                next.archived_at = None;
+                AuditAction::Restored
+            }
+            Change::Transfer { owner_id, sales_unit_id, reason } => {
+                crate::activity::insert_transfer(conn, &current, owner_id, sales_unit_id, &reason, actor, at)?;
+                next.owner_id = owner_id;
+                next.sales_unit_id = sales_unit_id;
+                AuditAction::Transferred
+            }
+        };
+        next.stamps.updated_at = at;
+        next.stamps.updated_by = actor;
+        next.stamps.version = current.stamps.version + 1;
+        // The version guard turns a concurrent writer that slipped in between into a conflict.
+        let written = diesel::update(
+            customers::table.find(id.to_string()).filter(customers::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_customer(&next)?)
+        .execute(conn)?;
+        if written == 0 {
+            return Err(StoreError::Conflict("customers.version".into()));
+        }
+        if next.profile.tags != current.profile.tags {
+            replace_tags(conn, id, &next.profile.tags)?;
+        }
+        let mut diff = changes(&audit_view(&current)?, &audit_view(&next)?);
+        if action != AuditAction::Updated {
+            let archived = |c: &Customer| c.archived_at.map(|a| serde_json::json!(a));
+            if archived(&current) != archived(&next) {
+                diff.push(credo_core::json::FieldChange {
+                    field: "archived_at".into(),
+                    old: archived(&current),
+                    new: archived(&next),
+                });
+            }
+        }
+        audit::record(conn, ENTITY, id, action, actor, &diff)?;
+        Ok(UpdateOutcome::Updated(next))
+    })
+}
+
+/// Sort orders of the customer list; each is backed by an index ending in `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    Name(String),
+    Time(NaiveDateTime),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub scope: Scope,
+    /// Already folded with `credo_core::text::search_key`.
+    pub q: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    pub country: Option<CountryCode>,
+    pub industry: Option<String>,
+    pub tag: Option<Tag>,
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub archived: bool,
+    pub sort: SortField,
+    pub descending: bool,
+    pub after: Option<(SortKey, Uuid)>,
+    pub limit: i64,
+}
+
+/// The sort key of a customer in the given order, for the next page's cursor.
+pub fn sort_key(customer: &Customer, sort: SortField) -> SortKey {
+    match sort {
+        SortField::Name => SortKey::Name(customer.profile.legal_name.clone()),
+        SortField::CreatedAt => SortKey::Time(to_db_time(customer.stamps.created_at)),
+        SortField::UpdatedAt => SortKey::Time(to_db_time(customer.stamps.updated_at)),
+    }
+}
+
+/// `LIKE` pattern matching `text` anywhere, with the wildcards in `text` escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Adds the keyset condition and order for one sort column.
+macro_rules! keyset {
+    ($query:ident, $column:expr, $after:expr, $desc:expr) => {{
+        if let Some((key, id)) = $after {
+            let id = id.to_string();
+            $query = if $desc {
+                $query.filter($column.lt(key.clone()).or($column.eq(key).and(customers::id.lt(id))))
+            } else {
+                $query.filter($column.gt(key.clone()).or($column.eq(key).and(customers::id.gt(id))))
+            };
+        }
+        $query = if $desc {
+            $query.order(($column.desc(), customers::id.desc()))
+        } else {
+            $query.order(($column.asc(), customers::id.asc()))
+        };
+    }};
+}
+
+pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, StoreError> {
+    let mut query = customers::table.select(Row::as_select()).into_boxed::<MultiBackend>();
+    match &q.scope {
+        Scope::All => {}
+        Scope::Unit(Some(unit)) => query = query.filter(customers::sales_unit_id.eq(unit.to_string())),
+        Scope::Unit(None) => return Ok(Vec::new()),
+        Scope::Owner(owner) => query = query.filter(customers::owner_id.eq(owner.to_string())),
+    }
+    query = if q.archived {
+        query.filter(customers::archived_at.is_not_null())
+    } else {
+        query.filter(customers::archived_at.is_null())
+    };
+    if let Some(text) = &q.q {
+        let pattern = contains_pattern(text);
+        let by_contact = contacts::table
+            .filter(contacts::search_key.like(pattern.clone()).escape('\\'))
+            .filter(contacts::archived_at.is_null())
+            .select(contacts::customer_id);
+        query = query.filter(customers::search_key.like(pattern).escape('\\').or(customers::id.eq_any(by_contact)));
+    }
+    if let Some(owner) = q.owner_id {
+        query = query.filter(customers::owner_id.eq(owner.to_string()));
+    }
+    if let Some(unit) = q.sales_unit_id {
+        query = query.filter(customers::sales_unit_id.eq(unit.to_string()));
+    }
+    if let Some(stage) = q.lifecycle_stage {
+        query = query.filter(customers::lifecycle_stage.eq(stage.as_str()));
+    }
+    if let Some(country) = q.country {
+        query = query.filter(customers::country.eq(country.as_str().to_owned()));
+    }
+    if let Some(industry) = &q.industry {
+        query = query.filter(customers::industry.eq(industry.clone()));
+    }
+    if let Some(tag) = &q.tag {
+        let tagged = customer_tags::table.filter(customer_tags::tag.eq(tag.as_str().to_owned())).select(customer_tags::customer_id);
+        query = query.filter(customers::id.eq_any(tagged));
+    }
+    if let Some(since) = q.updated_since {
+        query = query.filter(customers::updated_at.ge(to_db_time(since)));
+    }
+    let after = q.after.clone();
+    match q.sort {
+        SortField::Name => {
+            let after = after.map(|(key, id)| match key {
+                SortKey::Name(name) => Ok((name, id)),
+                SortKey::Time(_) => Err(StoreError::Internal("cursor key does not fit the sort".into())),
+            });
+            let after = after.transpose()?;
+            keyset!(query, customers::legal_name, after, q.descending);
+        }
+        SortField::CreatedAt | SortField::UpdatedAt => {
+            let after = after
+                .map(|(key, id)| match key {
+                    SortKey::Time(time) => Ok((time, id)),
+                    SortKey::Name(_) => Err(StoreError::Internal("cursor key does not fit the sort".into())),
+                })
+                .transpose()?;
+            if q.sort == SortField::CreatedAt {
+                keyset!(query, customers::created_at, after, q.descending);
+            } else {
+                keyset!(query, customers::updated_at, after, q.descending);
+            }
+        }
+    }
+    let rows = query.limit(q.limit).load::<Row>(conn)?;
+    with_tags(conn, rows)
+}
+
+pub fn history(conn: &mut DbConnection, id: Uuid) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
+    audit::history(conn, ENTITY, id)
+}

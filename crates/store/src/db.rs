@@ -1,0 +1,223 @@
+//! Connections: the backend is chosen by the URL scheme, pooled with r2d2, migrated at start.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::StoreError;
+
+/// One connection to either backend; every query in Credo goes through this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Any number taken for Postgres's advisory lock that serialises migrations of several
+/// instances starting at once.
+const MIGRATION_LOCK: i64 = 0x4352_4544_4f00;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database address with its backend made explicit: `sqlite://PATH` or `postgres://...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// What the backend's own driver takes: a file path for SQLite, the URL for Postgres.
+    target: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://credo.db".into());
+            }
+            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+        }
+        Err(format!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
+            redact(url)
+        ))
+    }
+
+    /// The SQLite file path, if this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite).then_some(self.target.as_str())
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens connections of the URL's backend itself (so connection errors stay readable) and
+/// sets SQLite's pragmas on each one.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.target)
+                .map(DbConnection::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; NORMAL is durable in WAL mode
+                // except for the last transactions on power loss, never corrupting.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// How the pool is sized and how long a request waits for a connection.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_millis(800) }
+    }
+}
+
+/// The shared handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file if needed); fails if the database cannot be reached.
+    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+        let max = match url.backend {
+            // One writer at a time anyway; a few readers beside it.
+            Backend::Sqlite => options.max_connections.min(8),
+            Backend::Postgres => options.max_connections,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            .build(ConnectionManager { url: url.clone() })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, backend: url.backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs blocking database work on a pooled connection. Call it off the async workers.
+    pub fn run<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        work(&mut conn)
+    }
+
+    /// Applies pending migrations; with Postgres under an advisory lock so that several
+    /// instances starting together migrate once.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            let result = match conn {
+                DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+                DbConnection::Postgres(c) => {
+                    c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                    let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop);
+                    c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                    result
+                }
+            };
+            result.map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
+        })
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub fn ping(&self) -> bool {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from)).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_need_an_explicit_scheme() {
+        assert_eq!(DatabaseUrl::parse("sqlite://credo.db").unwrap().sqlite_path(), Some("credo.db"));
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/credo.db").unwrap().sqlite_path(), Some("/var/lib/credo.db"));
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
+        for bad in ["credo.db", "sqlite://", "mysql://u@h/db", ""] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_hide_passwords() {
+        let message = DatabaseUrl::parse("mysql://user:secret@host/db").unwrap_err();
+        assert!(!message.contains("secret"), "{message}");
+        assert!(message.contains("user:***@host"), "{message}");
+    }
+
+    #[test]
+    fn migration_folders_hold_the_same_names() {
+        let names = |dir: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(format!("{}/../../migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        assert!(!names("sqlite").is_empty());
+        assert_eq!(names("sqlite"), names("postgres"));
+    }
+}

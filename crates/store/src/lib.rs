@@ -1,0 +1,20 @@
+//! The only crate that knows SQL: the portable diesel schema, connections to SQLite or
+//! PostgreSQL through one code path, and repositories that map rows to domain values.
+
+pub mod activity;
+pub mod audit;
+pub mod contacts;
+mod convert;
+pub mod customers;
+pub mod db;
+mod error;
+pub mod idempotency;
+pub mod schema;
+pub mod sessions;
+pub mod settings;
+pub mod units;
+pub mod users;
+
+pub use convert::now;
+pub use db::{Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
+pub use error::StoreError;

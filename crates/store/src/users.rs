@@ -1,0 +1,161 @@
+//! User accounts.
+
+use credo_core::directory::User;
+use credo_core::Role;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::schema::users;
+use crate::{now, DbConnection, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct Row {
+    id: String,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    role: String,
+    sales_unit_id: Option<String>,
+    password_hash: String,
+    disabled: bool,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    version: i64,
+}
+
+impl Row {
+    fn into_user(self) -> Result<(User, String), StoreError> {
+        let user = User {
+            id: parse_id(&self.id)?,
+            username: self.username,
+            display_name: self.display_name,
+            email: self.email,
+            role: parse_name(&self.role, Role::parse)?,
+            sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
+            disabled: self.disabled,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+            version: self.version,
+        };
+        Ok((user, self.password_hash))
+    }
+}
+
+/// What a new account is made of; the password is already hashed.
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub role: Role,
+    pub sales_unit_id: Option<Uuid>,
+    pub password_hash: &'a str,
+}
+
+pub enum CreateOutcome {
+    Created(User),
+    UsernameTaken,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<CreateOutcome, StoreError> {
+    conn.transaction(|conn| {
+        if find_by_username(conn, new.username)?.is_some() {
+            return Ok(CreateOutcome::UsernameTaken);
+        }
+        let at = to_db_time(now());
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(new.id.to_string()),
+                users::username.eq(new.username),
+                users::display_name.eq(new.display_name),
+                users::email.eq(new.email),
+                users::role.eq(new.role.as_str()),
+                users::sales_unit_id.eq(new.sales_unit_id.map(|u| u.to_string())),
+                users::password_hash.eq(new.password_hash),
+                users::disabled.eq(false),
+                users::created_at.eq(at),
+                users::updated_at.eq(at),
+                users::version.eq(1),
+            ))
+            .execute(conn)?;
+        Ok(CreateOutcome::Created(get(conn, new.id)?.ok_or(StoreError::NotFound)?))
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_user)
+        .transpose()?
+        .map(|(user, _)| user))
+}
+
+/// The account and its password hash, for a login.
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<(User, String)>, StoreError> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_user)
+        .transpose()
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
+    users::table
+        .order(users::username.asc())
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| row.into_user().map(|(user, _)| user))
+        .collect()
+}
+
+/// Changes to an account; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub sales_unit_id: Option<Option<Uuid>>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+pub fn update(conn: &mut DbConnection, id: Uuid, changes: UserChanges) -> Result<Option<User>, StoreError> {
+    conn.transaction(|conn| {
+        let Some((current, hash)) = users::table
+            .find(id.to_string())
+            .select(Row::as_select())
+            .first(conn)
+            .optional()?
+            .map(Row::into_user)
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let unit = changes.sales_unit_id.unwrap_or(current.sales_unit_id);
+        diesel::update(users::table.find(id.to_string()))
+            .set((
+                users::display_name.eq(changes.display_name.unwrap_or(current.display_name)),
+                users::email.eq(changes.email.unwrap_or(current.email)),
+                users::role.eq(changes.role.unwrap_or(current.role).as_str()),
+                users::sales_unit_id.eq(unit.map(|u| u.to_string())),
+                users::disabled.eq(changes.disabled.unwrap_or(current.disabled)),
+                users::password_hash.eq(changes.password_hash.unwrap_or(hash)),
+                users::updated_at.eq(to_db_time(now())),
+                users::version.eq(current.version + 1),
+            ))
+            .execute(conn)?;
+        get(conn, id)
+    })
+}

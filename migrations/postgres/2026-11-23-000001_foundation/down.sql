@@ -1,0 +1,13 @@
+DROP TABLE audit_log;
+DROP TABLE assessments;
+DROP TABLE customer_notes;
+DROP TABLE ownership_transfers;
+DROP TABLE contacts;
+DROP TABLE customer_tags;
+DROP TABLE customers;
+DROP TABLE idempotency_keys;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE sales_units;
+DROP TABLE settings;
