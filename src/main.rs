@@ -1,1 +1,144 @@
-fn main() {}
+//! `credo`: the server binary. Subcommands: `serve` (the default), `demo`, `openapi`.
+
+mod demo;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use credo_api::Settings;
+use credo_store::{DatabaseUrl, PoolOptions};
+
+#[derive(Parser)]
+#[command(name = "credo", version, about = "Customer relationship and credit management API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Fill the database with realistic demo data.
+    Demo(DemoArgs),
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "CREDO_DATABASE_URL", default_value = "sqlite://credo.db")]
+    database_url: String,
+    /// Do not apply pending migrations at start.
+    #[arg(long, env = "CREDO_NO_MIGRATE")]
+    no_migrate: bool,
+    /// Database connections per instance.
+    #[arg(long, env = "CREDO_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// Password of the `admin` created on an empty database (generated and printed if unset).
+    #[arg(long, env = "CREDO_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CREDO_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Secret that signs access tokens (generated once and kept in the database if unset).
+    #[arg(long, env = "CREDO_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "CREDO_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    access_token_ttl: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "CREDO_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    refresh_token_ttl: u64,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "CREDO_WORKERS", default_value_t = 0)]
+    workers: usize,
+}
+
+#[derive(Args, Clone)]
+struct DemoArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// How many customers to create.
+    #[arg(long, default_value_t = 1000)]
+    customers: usize,
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+impl DatabaseArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let url = DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?;
+        let mut settings = Settings::new(url);
+        settings.migrate = !self.no_migrate;
+        settings.admin_password = self.admin_password.clone();
+        settings.pool = PoolOptions { max_connections: self.pool_size, ..PoolOptions::default() };
+        Ok(settings)
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CREDO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).init();
+}
+
+fn prepare(settings: &Settings) -> anyhow::Result<credo_api::startup::Prepared> {
+    let prepared = credo_api::startup::prepare(settings).context("could not open the database")?;
+    if let Some(password) = &prepared.generated_admin_password {
+        // Printed once, on the console only: the operator must keep it.
+        println!("created user `admin` with password: {password}");
+    }
+    Ok(prepared)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut settings = args.database.settings()?;
+    settings.jwt_secret = args.jwt_secret.clone();
+    settings.access_token_ttl = Duration::from_secs(args.access_token_ttl);
+    settings.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
+    settings.workers = args.workers;
+    let prepared = prepare(&settings)?;
+    let listener = TcpListener::bind(&args.bind).with_context(|| format!("could not listen on {}", args.bind))?;
+    tracing::info!(address = %listener.local_addr()?, "credo listening");
+    actix_web::rt::System::new().block_on(async move {
+        credo_api::serve(prepared.state, listener, settings.workers)?.await
+    })?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Openapi) => {
+            println!("{}", credo_api::api_spec().to_pretty_json()?);
+            Ok(())
+        }
+        Some(Command::Demo(args)) => {
+            init_logging();
+            let prepared = prepare(&args.database.settings()?)?;
+            demo::run(&prepared.state.db, args.customers, args.seed)
+        }
+        Some(Command::Serve(args)) => {
+            init_logging();
+            serve(args)
+        }
+        None => {
+            init_logging();
+            let Some(Command::Serve(args)) = Cli::parse_from(["credo", "serve"]).command else {
+                unreachable!("`serve` parses as the serve command")
+            };
+            serve(args)
+        }
+    }
+}

@@ -1,1 +1,16 @@
+//! The HTTP API of Credo: actix-web handlers, authentication, the error contract and the
+//! OpenAPI document. Business rules live in the domain crates, SQL in `credo-store`.
 
+pub mod app;
+pub mod auth;
+pub mod error;
+mod extract;
+pub mod openapi;
+mod pagination;
+mod reply;
+pub mod routes;
+pub mod startup;
+pub mod state;
+
+pub use app::api_spec;
+pub use startup::{serve, Settings};

@@ -36,12 +36,14 @@ pub struct FieldChange {
 }
 
 /// The top-level members that differ between two JSON objects, in key order. A member that is
-/// missing and one that is `null` count as the same (both mean "empty").
+/// missing, `null` or an empty list counts as empty.
 pub fn changes(old: &Value, new: &Value) -> Vec<FieldChange> {
     let empty = Map::new();
     let old = old.as_object().unwrap_or(&empty);
     let new = new.as_object().unwrap_or(&empty);
-    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+    let present = |v: Option<&Value>| {
+        v.filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty())).cloned()
+    };
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -77,7 +79,7 @@ mod tests {
 
     #[test]
     fn changes_list_only_what_differs() {
-        let old = json!({"a": 1, "b": "x", "c": null});
+        let old = json!({"a": 1, "b": "x", "c": null, "e": []});
         let new = json!({"a": 2, "b": "x", "d": [1]});
         assert_eq!(
             changes(&old, &new),

@@ -1,0 +1,143 @@
+//! Assembles the actix application: routes and spec from one registration, extractor error
+//! handlers, 404/405 answers, request logging.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{path_error, query_error, BODY_LIMIT};
+use crate::openapi;
+use crate::routes::{contacts, customers, directory, notes, session, system};
+
+/// Registers every documented route; the same call feeds the router and the spec.
+fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(system::health).service(system::ready).service(system::openapi_json).service(
+        scope("/api/v1")
+            .service(session::login)
+            .service(session::refresh)
+            .service(session::logout)
+            .service(session::me)
+            .service(directory::create_user)
+            .service(directory::list_users)
+            .service(directory::get_user)
+            .service(directory::update_user)
+            .service(directory::create_sales_unit)
+            .service(directory::list_sales_units)
+            .service(directory::update_sales_unit)
+            .service(customers::create_customer)
+            .service(customers::list_customers)
+            .service(customers::get_customer)
+            .service(customers::patch_customer)
+            .service(customers::archive_customer)
+            .service(customers::restore_customer)
+            .service(customers::transfer_customer)
+            .service(customers::list_transfers)
+            .service(customers::customer_history)
+            .service(contacts::list_contacts)
+            .service(contacts::create_contact)
+            .service(contacts::get_contact)
+            .service(contacts::patch_contact)
+            .service(contacts::delete_contact)
+            .service(notes::list_notes)
+            .service(notes::create_note)
+            .service(notes::list_assessments)
+            .service(notes::create_assessment),
+    )
+}
+
+/// The complete OpenAPI document of this server.
+pub fn api_spec() -> OpenApi {
+    let (_, mut api) = register(App::new().into_utoipa_app().openapi(openapi::base())).split_for_parts();
+    openapi::complete(&mut api);
+    api
+}
+
+/// The route table of the spec, for telling "no such resource" from "wrong method".
+#[derive(Clone)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteTable {
+    pub fn from_spec(api: &OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.trim_matches('/').split('/').map(str::to_owned).collect();
+                let mut methods = Vec::new();
+                for (method, present) in [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ] {
+                    if present {
+                        methods.push(method);
+                    }
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods allowed on a concrete path, if any route matches it.
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+            })
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// Unknown path: 404. Known path, other method: 405 with `Allow`.
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    match routes.allowed(req.path()) {
+        Some(methods) => {
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            let mut error = ApiError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed here", req.method()));
+            error.allow = Some(allow.join(", "));
+            Err(error)
+        }
+        None => Err(ApiError::new(ErrorCode::NotFound, "no such resource")),
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+/// The application with its shared state.
+pub fn build(
+    state: web::Data<crate::state::AppState>,
+    spec: web::Data<system::SpecJson>,
+    routes: web::Data<RouteTable>,
+) -> App<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+> {
+    let app = App::new()
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .app_data(state)
+        .app_data(spec)
+        .app_data(routes)
+        .app_data(web::PayloadConfig::new(BODY_LIMIT))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/docs", web::get().to(docs_redirect))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))
+        .into_utoipa_app();
+    register(app).into_app().default_service(web::to(fallback))
+}

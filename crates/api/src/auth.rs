@@ -1,0 +1,131 @@
+//! Authentication: argon2id password hashes, short-lived JWT access tokens, opaque refresh
+//! tokens, and the extractor that turns a bearer token into the calling `Principal`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::Utc;
+use credo_core::Principal;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const ISSUER: &str = "credo";
+
+/// The HMAC keys access tokens are signed and checked with (HS256 only).
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    iss: String,
+    iat: i64,
+    exp: i64,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = 0;
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+    }
+
+    pub fn issue(&self, user_id: Uuid, ttl: std::time::Duration) -> String {
+        let now = Utc::now().timestamp();
+        let claims = Claims { sub: user_id, iss: ISSUER.into(), iat: now, exp: now + ttl.as_secs() as i64 };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
+    }
+
+    /// The user id of a valid token; expired, forged, unsigned or other-algorithm tokens fail.
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims.sub)
+    }
+}
+
+/// A fresh random secret (256 bits, base64url), for JWT signing when none is configured.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new opaque refresh token and the hash it is stored under.
+pub fn new_refresh_token() -> (String, String) {
+    let token = random_secret();
+    let hash = refresh_token_hash(&token);
+    (token, hash)
+}
+
+pub fn refresh_token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> String {
+    let hash: argon2::password_hash::phc::PasswordHash =
+        Argon2::default().hash_password(password.as_bytes()).expect("argon2id with default parameters");
+    hash.to_string()
+}
+
+/// Checks a password against a stored hash. Also called with a decoy hash for unknown users,
+/// so a login takes as long whether or not the username exists.
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    Argon2::default().verify_password(password.as_bytes(), stored_hash).is_ok()
+}
+
+/// A hash of nothing anyone knows, verified against when a username does not exist.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&random_secret()))
+}
+
+/// The authenticated caller; extracting it answers 401 for any missing or invalid token,
+/// and for tokens of users that are disabled or gone.
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let state = state.expect("AppState is registered");
+            let token = token.ok_or_else(|| ApiError::unauthenticated("send Authorization: Bearer <access token>"))?;
+            let user_id = state
+                .keys
+                .verify(&token)
+                .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
+            let user = state.db(move |conn| credo_store::users::get(conn, user_id)).await?;
+            match user {
+                Some(user) if !user.disabled => Ok(Caller(Principal {
+                    user_id: user.id,
+                    role: user.role,
+                    sales_unit_id: user.sales_unit_id,
+                })),
+                _ => Err(ApiError::unauthenticated("the account is disabled or no longer exists")),
+            }
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! The error contract: one table of stable codes, each with its HTTP status, answered as
+//! RFC 9457 `application/problem+json`. Internal causes are logged, never sent.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use credo_core::FieldError;
+use credo_store::StoreError;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = ($status:ident, $code:literal, $title:literal) ),+ $(,)?) => {
+        /// Every error Credo answers with. The `code` strings are a stable contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $( $(#[$doc])* $variant ),+ }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status),+ }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code),+ }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = (BAD_REQUEST, "malformed_json", "The body is not valid JSON"),
+    InvalidQuery = (BAD_REQUEST, "invalid_query", "The query string is invalid"),
+    InvalidPath = (BAD_REQUEST, "invalid_path", "A path parameter is invalid"),
+    InvalidHeader = (BAD_REQUEST, "invalid_header", "A request header is invalid"),
+    InvalidCursor = (BAD_REQUEST, "invalid_cursor", "The pagination cursor is invalid"),
+    Unauthenticated = (UNAUTHORIZED, "unauthenticated", "A valid bearer token is required"),
+    InvalidCredentials = (UNAUTHORIZED, "invalid_credentials", "Wrong username or password"),
+    InvalidRefreshToken = (UNAUTHORIZED, "invalid_refresh_token", "The refresh token is not valid"),
+    Forbidden = (FORBIDDEN, "forbidden", "Your role may not do this"),
+    NotFound = (NOT_FOUND, "not_found", "No such resource"),
+    MethodNotAllowed = (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this resource"),
+    DuplicateCustomer = (CONFLICT, "duplicate_customer", "A customer with this USCC exists"),
+    IdConflict = (CONFLICT, "id_conflict", "A record with this id exists"),
+    UsernameTaken = (CONFLICT, "username_taken", "The username is taken"),
+    UnitCodeTaken = (CONFLICT, "unit_code_taken", "The sales unit code is taken"),
+    ConcurrentUpdate = (CONFLICT, "concurrent_update", "The record changed while this request ran; retry"),
+    IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
+    VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),
+    PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large", "The body exceeds 1 MiB"),
+    UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send application/json"),
+    ValidationFailed = (UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are invalid"),
+    IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request"),
+    IfMatchRequired = (PRECONDITION_REQUIRED, "if_match_required", "Send If-Match with the ETag you read"),
+    TooManyLoginAttempts = (TOO_MANY_REQUESTS, "too_many_login_attempts", "Too many failed logins; wait and retry"),
+    DatabaseUnavailable = (SERVICE_UNAVAILABLE, "database_unavailable", "The database cannot be reached; retry later"),
+    Internal = (INTERNAL_SERVER_ERROR, "internal_error", "Internal error"),
+}
+
+/// The RFC 9457 problem document every error is answered with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:credo:problem:` followed by `code`.
+    #[schema(example = "urn:credo:problem:validation_failed")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(example = "Some fields are invalid")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    #[schema(example = "uscc: the check character does not match GB 32100-2015")]
+    pub detail: String,
+    /// Stable machine-readable error code.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The offending fields, on validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// On `duplicate_customer` and `id_conflict`: the id of the existing record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
+    /// On `version_mismatch`: the record as it is now, so a client can merge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<Value>,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub existing_id: Option<uuid::Uuid>,
+    /// The current record and its ETag, for `version_mismatch`.
+    pub current: Option<(Value, String)>,
+    pub retry_after_seconds: Option<u64>,
+    pub allow: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            existing_id: None,
+            current: None,
+            retry_after_seconds: None,
+            allow: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "no such resource, or it is outside your data scope")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, detail)
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self { errors, ..Self::new(ErrorCode::ValidationFailed, detail) }
+    }
+
+    pub fn field(field: &str, code: &str, message: &str) -> Self {
+        Self::validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("urn:credo:problem:{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.as_str().to_owned(),
+            errors: self.errors.clone(),
+            existing_id: self.existing_id,
+            current: self.current.as_ref().map(|(value, _)| value.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.code.status());
+        response.content_type(PROBLEM_JSON);
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        if let Some((_, etag)) = &self.current {
+            if let Ok(value) = HeaderValue::from_str(etag) {
+                response.insert_header((header::ETAG, value));
+            }
+        }
+        if self.code == ErrorCode::Unauthenticated || self.code == ErrorCode::InvalidRefreshToken {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Conflict(what) => {
+                tracing::info!(constraint = %what, "write lost a race");
+                ApiError::new(ErrorCode::ConcurrentUpdate, "a concurrent request changed the same data; retry")
+            }
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::new(ErrorCode::DatabaseUnavailable, "the database cannot be reached; retry later")
+            }
+            StoreError::Internal(cause) => {
+                tracing::error!(%cause, "database error");
+                ApiError::new(ErrorCode::Internal, "internal error; it has been logged")
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        tracing::error!("blocking task was cancelled");
+        ApiError::new(ErrorCode::Internal, "internal error; it has been logged")
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_errors_are_4xx_or_5xx() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+}

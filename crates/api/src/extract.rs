@@ -1,0 +1,120 @@
+//! Request parsing that answers problem+json: JSON bodies with the path of a bad field,
+//! query strings that reject unknown parameters, path ids, and the conditional and
+//! idempotency headers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Largest accepted body.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// A JSON body: 400 when it is not JSON, 413 when it is too large, 415 for another media type,
+/// 422 with the field's path when it does not have the expected shape.
+pub struct Body<T> {
+    pub value: T,
+    /// The body as parsed, for idempotency fingerprints and merge patches.
+    pub raw: Value,
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(content_type) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON value into `T`, reporting where it does not fit.
+pub fn from_value<T: DeserializeOwned>(raw: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(raw).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let inner = error.into_inner().to_string();
+        let code = if inner.starts_with("unknown field") {
+            "unknown_field"
+        } else if inner.starts_with("missing field") {
+            "required"
+        } else {
+            "invalid_type"
+        };
+        // serde's path ends at the unknown member itself, but at the parent of a missing one.
+        let field = match (code, inner.split('`').nth(1)) {
+            ("required", Some(name)) if field.is_empty() => name.to_owned(),
+            ("required", Some(name)) => format!("{field}.{name}"),
+            _ => field,
+        };
+        ApiError::field(&field, code, &inner)
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let json = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
+            }
+            let bytes = bytes.await.map_err(|error| {
+                if error.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds 1 MiB")
+                } else {
+                    ApiError::new(ErrorCode::MalformedJson, "the body could not be read")
+                }
+            })?;
+            let raw: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
+            let value = from_value(raw.clone())?;
+            Ok(Body { value, raw })
+        })
+    }
+}
+
+/// Answers query strings that do not parse (including unknown parameters) with 400.
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = error.to_string();
+    let field = message.split('`').nth(1).unwrap_or("").to_owned();
+    let code = if message.contains("unknown field") { "unknown_parameter" } else { "invalid_value" };
+    let mut problem = ApiError::new(ErrorCode::InvalidQuery, message.replace("Query deserialize error: ", ""));
+    problem.errors = vec![credo_core::FieldError::new(field, code, problem.detail.clone())];
+    problem.into()
+}
+
+/// Answers path parameters that do not parse (an id that is not a UUID) with 400... unless
+/// the route could not exist anyway, which the router answers with 404 before this.
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidPath, format!("{error}")).into()
+}
+
+/// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 412 when unreadable.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Err(ApiError::new(ErrorCode::IfMatchRequired, "send If-Match with the ETag of the record you changed"));
+    };
+    let value = value.to_str().unwrap_or("").trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    crate::reply::parse_etag(value)
+        .map(Some)
+        .ok_or_else(|| ApiError::new(ErrorCode::VersionMismatch, "If-Match does not name a version of this record"))
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::new(ErrorCode::InvalidHeader, "Idempotency-Key has 1 to 255 visible ASCII characters")),
+    }
+}

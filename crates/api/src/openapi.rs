@@ -1,0 +1,155 @@
+//! The OpenAPI document: metadata written here, operations collected from the same
+//! `service(...)` registrations that route requests, and the error responses every operation
+//! shares added in one place from what the operation takes (auth, path ids, query, body).
+
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBody;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required};
+use utoipa::{Modify, OpenApi as _, ToSchema};
+
+use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Credo API",
+        description = "Customer relationship and credit management for companies that sell on credit \
+                       through several offices. Conventions (errors, pagination, ETags, idempotency): docs/API.md.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    servers((url = "/", description = "This server")),
+    tags(
+        (name = "system", description = "Liveness, readiness and this document"),
+        (name = "auth", description = "Login, token refresh and logout"),
+        (name = "directory", description = "Users and sales units"),
+        (name = "customers", description = "The unified customer file"),
+        (name = "contacts", description = "People at a customer"),
+        (name = "notes", description = "Source-tagged notes and subjective assessments"),
+    ),
+    components(schemas(Problem)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The shared problem responses, by component name: (name, error codes it stands for).
+const SHARED: &[(&str, &[ErrorCode])] = &[
+    ("BadRequest", &[ErrorCode::MalformedJson, ErrorCode::InvalidQuery, ErrorCode::InvalidPath, ErrorCode::InvalidHeader, ErrorCode::InvalidCursor]),
+    ("Unauthorized", &[ErrorCode::Unauthenticated]),
+    ("Forbidden", &[ErrorCode::Forbidden]),
+    ("NotFound", &[ErrorCode::NotFound]),
+    ("Conflict", &[ErrorCode::ConcurrentUpdate, ErrorCode::IdempotencyInProgress]),
+    ("PayloadTooLarge", &[ErrorCode::PayloadTooLarge]),
+    ("UnsupportedMediaType", &[ErrorCode::UnsupportedMediaType]),
+    ("UnprocessableEntity", &[ErrorCode::ValidationFailed, ErrorCode::IdempotencyKeyReused]),
+    ("ServiceUnavailable", &[ErrorCode::DatabaseUnavailable]),
+];
+
+fn problem_response(codes: &[ErrorCode]) -> utoipa::openapi::Response {
+    let list = codes.iter().map(|c| format!("`{}`", c.as_str())).collect::<Vec<_>>().join(", ");
+    ResponseBuilder::new()
+        .description(format!("{} ({list})", codes[0].title()))
+        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name(Problem::name()))).build())
+        .build()
+}
+
+fn add_shared(operation: &mut Operation, status: &str, name: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+}
+
+fn has_params(operation: &Operation, location: ParameterIn) -> bool {
+    operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == location))
+}
+
+/// Adds to one operation the error responses that follow from its shape.
+fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty() && s.iter().any(|r| r != &Default::default()));
+    let body: Option<&RefOr<RequestBody>> = operation.request_body.as_ref();
+    let has_body = body.is_some();
+    if has_body || has_params(operation, ParameterIn::Query) || has_params(operation, ParameterIn::Path) {
+        add_shared(operation, "400", "BadRequest");
+    }
+    if secured {
+        add_shared(operation, "401", "Unauthorized");
+        if *method != HttpMethod::Get {
+            add_shared(operation, "403", "Forbidden");
+        }
+    }
+    if has_params(operation, ParameterIn::Path) {
+        add_shared(operation, "404", "NotFound");
+    }
+    if has_body {
+        add_shared(operation, "413", "PayloadTooLarge");
+        add_shared(operation, "415", "UnsupportedMediaType");
+        add_shared(operation, "422", "UnprocessableEntity");
+    }
+    if matches!(method, HttpMethod::Patch | HttpMethod::Post | HttpMethod::Delete) && secured {
+        add_shared(operation, "409", "Conflict");
+    }
+    add_shared(operation, "503", "ServiceUnavailable");
+    // Every authenticated POST that creates or acts may be retried safely with a key.
+    if *method == HttpMethod::Post && secured {
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        parameters.push(RefOr::T(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes the request safe to retry: the first answer is replayed for the same key and body \
+                     (1 to 255 visible ASCII characters).",
+                ))
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255)),
+                ))
+                .build(),
+        ));
+    }
+}
+
+/// Finishes a generated document: shared problem responses and their use by every operation.
+pub fn complete(api: &mut OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, codes) in SHARED {
+        components.responses.insert((*name).to_owned(), RefOr::T(problem_response(codes)));
+    }
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                complete_operation(&method, operation);
+            }
+        }
+    }
+}
+
+/// The base document before operations are collected.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,145 @@
+//! Successful answers, the ETag they carry, and the replay of answers under an
+//! Idempotency-Key.
+
+use std::future::Future;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use credo_core::Principal;
+use credo_store::idempotency::{self, Claim, StoredResponse};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract;
+use crate::state::AppState;
+
+/// The strong ETag of a record version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version in an ETag (strong or weak form).
+pub fn parse_etag(value: &str) -> Option<i64> {
+    let value = value.strip_prefix("W/").unwrap_or(value);
+    value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// A JSON answer before it becomes an HTTP response, so that it can be kept for replay.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
+        Self { status, body: serde_json::to_string(value).expect("serialisable"), etag: None, location: None }
+    }
+
+    pub fn ok(value: &impl Serialize) -> Self {
+        Self::json(StatusCode::OK, value)
+    }
+
+    pub fn created(value: &impl Serialize, location: String) -> Self {
+        Self { location: Some(location), ..Self::json(StatusCode::CREATED, value) }
+    }
+
+    pub fn with_version(mut self, version: i64) -> Self {
+        self.etag = Some(etag(version));
+        self
+    }
+
+    fn stored(&self) -> StoredResponse {
+        StoredResponse {
+            status: self.status.as_u16(),
+            body: self.body.clone(),
+            etag: self.etag.clone(),
+            location: self.location.clone(),
+        }
+    }
+
+    fn from_stored(stored: StoredResponse) -> Self {
+        Self {
+            status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            body: stored.body,
+            etag: stored.etag,
+            location: stored.location,
+        }
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if let Some(etag) = self.etag {
+            response.insert_header((header::ETAG, etag));
+        }
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        response.body(self.body)
+    }
+}
+
+/// Runs a POST at most once per `Idempotency-Key`: a retry with the same key and body gets
+/// the first answer again; the same key with another body is 422. Without the header the
+/// request simply runs. Failed requests release their key so a retry can succeed.
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    body: &serde_json::Value,
+    run: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<Reply>>,
+{
+    let Some(key) = extract::idempotency_key(req)? else {
+        return Ok(run().await?.into_response());
+    };
+    let fingerprint = format!(
+        "{:x}",
+        Sha256::digest(format!("{} {}\n{}", req.method(), req.path(), body).as_bytes())
+    );
+    let user = caller.user_id;
+    let claim_key = key.clone();
+    let claim = state.db(move |conn| idempotency::claim(conn, user, &claim_key, &fingerprint)).await?;
+    match claim {
+        Claim::Replay(stored) => Ok(Reply::from_stored(stored).into_response()),
+        Claim::Mismatch => Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used with a different request",
+        )),
+        Claim::InProgress => {
+            let mut error = ApiError::new(ErrorCode::IdempotencyInProgress, "the first request with this key is still running");
+            error.retry_after_seconds = Some(1);
+            Err(error)
+        }
+        Claim::Claimed => match run().await {
+            Ok(reply) => {
+                let stored = reply.stored();
+                state.db(move |conn| idempotency::complete(conn, user, &key, &stored)).await?;
+                Ok(reply.into_response())
+            }
+            Err(error) => {
+                state.db(move |conn| idempotency::release(conn, user, &key)).await?;
+                Err(error)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_round_trip_and_reject_garbage() {
+        assert_eq!(parse_etag(&etag(7)), Some(7));
+        assert_eq!(parse_etag("W/\"7\""), Some(7));
+        assert_eq!(parse_etag("7"), None);
+        assert_eq!(parse_etag("\"x\""), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! Contacts of a customer: several per customer, one of them primary.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use credo_core::json::merge_patch;
+use credo_core::Principal;
+use credo_customers::{Contact, ContactInput, ContactRecord};
+use credo_store::contacts::{self as repo, CreateOutcome, UpdateOutcome};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::visible_customer;
+use crate::state::AppState;
+
+fn require_writer(caller: &Principal) -> ApiResult<()> {
+    if caller.can_write_customers() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may read contacts but not change them"))
+    }
+}
+
+fn stale(current: &ContactRecord) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::VersionMismatch, "the contact has changed; merge with `current` and retry");
+    error.current = Some((serde_json::to_value(current).expect("serialisable"), reply::etag(current.stamps.version)));
+    error
+}
+
+/// List a customer's contacts
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "listContacts",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "Live contacts, primary first", body = Vec<ContactRecord>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/contacts")]
+pub async fn list_contacts(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let contacts = state.db(move |conn| repo::list(conn, customer.id)).await?;
+    Ok(Reply::ok(&contacts).into_response())
+}
+
+/// Add a contact to a customer
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "createContact",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    request_body = ContactInput,
+    responses(
+        (status = 201, description = "Created", body = ContactRecord, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "A contact with this id exists", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/contacts")]
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<ContactInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let customer_id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let customer = visible_customer(&state, &caller, customer_id).await?;
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        let contact = Contact::try_from(input).map_err(ApiError::validation)?;
+        let actor = caller.user_id;
+        match state.db(move |conn| repo::create(conn, id, customer.id, contact, actor)).await? {
+            CreateOutcome::Created(record) => Ok(Reply::created(
+                &record,
+                format!("/api/v1/customers/{}/contacts/{}", record.customer_id, record.id),
+            )
+            .with_version(record.stamps.version)),
+            CreateOutcome::IdTaken => Err(ApiError::new(ErrorCode::IdConflict, "a contact with this id exists")),
+        }
+    })
+    .await
+}
+
+/// Get a contact
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "getContact",
+    params(("id" = Uuid, Path, description = "Customer id"), ("contact_id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, description = "The contact", body = ContactRecord, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/contacts/{contact_id}")]
+pub async fn get_contact(state: web::Data<AppState>, Caller(caller): Caller, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
+    let (customer_id, contact_id) = path.into_inner();
+    let customer = visible_customer(&state, &caller, customer_id).await?;
+    let contact = state.db(move |conn| repo::get(conn, customer.id, contact_id)).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&contact).with_version(contact.stamps.version).into_response())
+}
+
+/// Change a contact
+///
+/// A JSON merge patch of ContactInput fields; `If-Match` required.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "patchContact",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("contact_id" = Uuid, Path, description = "Contact id"),
+        ("If-Match" = String, Header, description = "ETag of the version you changed"),
+    ),
+    request_body(content = Object, description = "JSON merge patch of ContactInput fields", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = ContactRecord, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match; `current` holds the contact", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/customers/{id}/contacts/{contact_id}")]
+pub async fn patch_contact(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Body<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let expected = extract::if_match(&req)?;
+    let patch = body.raw;
+    if !patch.is_object() {
+        return Err(ApiError::field("", "invalid_type", "the body must be a JSON object"));
+    }
+    if patch.get("id").is_some() {
+        return Err(ApiError::field("id", "read_only", "this field cannot be changed"));
+    }
+    let (customer_id, contact_id) = path.into_inner();
+    let customer = visible_customer(&state, &caller, customer_id).await?;
+    let current = state.db(move |conn| repo::get(conn, customer.id, contact_id)).await?.ok_or_else(ApiError::not_found)?;
+    let mut merged = serde_json::to_value(&current.contact).expect("serialisable");
+    merge_patch(&mut merged, &patch);
+    let input: ContactInput = extract::from_value(merged)?;
+    let contact = Contact::try_from(input).map_err(ApiError::validation)?;
+    let actor = caller.user_id;
+    match state.db(move |conn| repo::update(conn, customer_id, contact_id, expected, Some(contact), actor)).await? {
+        UpdateOutcome::Updated(record) => Ok(Reply::ok(&record).with_version(record.stamps.version).into_response()),
+        UpdateOutcome::Stale(current) => Err(stale(&current)),
+        UpdateOutcome::Archived | UpdateOutcome::NotFound => Err(ApiError::not_found()),
+    }
+}
+
+/// Remove a contact
+///
+/// The contact is archived: it leaves lists and search but stays in the history.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "deleteContact",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("contact_id" = Uuid, Path, description = "Contact id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you remove"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/customers/{id}/contacts/{contact_id}")]
+pub async fn delete_contact(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let expected = match extract::if_match(&req) {
+        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
+        other => other?,
+    };
+    let (customer_id, contact_id) = path.into_inner();
+    visible_customer(&state, &caller, customer_id).await?;
+    let actor = caller.user_id;
+    match state.db(move |conn| repo::update(conn, customer_id, contact_id, expected, None, actor)).await? {
+        UpdateOutcome::Archived => Ok(HttpResponse::NoContent().finish()),
+        UpdateOutcome::Stale(current) => Err(stale(&current)),
+        UpdateOutcome::Updated(_) | UpdateOutcome::NotFound => Err(ApiError::not_found()),
+    }
+}

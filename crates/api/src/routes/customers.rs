@@ -1,0 +1,488 @@
+//! The customer file: create, read, change, archive and restore, list, transfer, history.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use credo_core::audit::AuditEntry;
+use credo_core::json::merge_patch;
+use credo_core::{CountryCode, Principal, Tag};
+use credo_customers::{Customer, CustomerInput, CustomerProfile, LifecycleStage, Transfer};
+use credo_store::customers::{self as repo, Change, CreateOutcome, ListQuery, NewCustomer, SortField, SortKey, UpdateOutcome};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body};
+use crate::pagination::{self, Page};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::directory::active_user;
+use crate::state::AppState;
+
+/// Fields a PATCH may not touch: identity, ownership (use transfer) and bookkeeping.
+const READ_ONLY: &[&str] = &[
+    "id", "owner_id", "sales_unit_id", "archived_at", "created_at", "created_by", "updated_at", "updated_by", "version",
+];
+
+pub fn location(id: Uuid) -> String {
+    format!("/api/v1/customers/{id}")
+}
+
+fn require_writer(caller: &Principal) -> ApiResult<()> {
+    if caller.can_write_customers() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("your role may read customers but not change them"))
+    }
+}
+
+/// Loads a customer the caller may see; anything else is 404, so existence does not leak.
+pub async fn visible_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Customer> {
+    let customer = state.db(move |conn| repo::get(conn, id)).await?;
+    customer.filter(|c| caller.can_see(c.owner_id, c.sales_unit_id)).ok_or_else(ApiError::not_found)
+}
+
+fn stale(current: &Customer) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::VersionMismatch, "the customer has changed; merge with `current` and retry");
+    error.current = Some((serde_json::to_value(current).expect("serialisable"), reply::etag(current.stamps.version)));
+    error
+}
+
+fn duplicate(existing: Uuid) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::DuplicateCustomer, format!("customer {existing} has this USCC"));
+    error.existing_id = Some(existing);
+    error.errors = vec![credo_core::FieldError::new("uscc", "duplicate", "another customer has this USCC")];
+    error
+}
+
+fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
+    match outcome {
+        UpdateOutcome::Updated(customer) => Ok(Reply::ok(&customer).with_version(customer.stamps.version)),
+        UpdateOutcome::Stale(current) => Err(stale(&current)),
+        UpdateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
+        UpdateOutcome::NotFound => Err(ApiError::not_found()),
+    }
+}
+
+/// Create a customer
+///
+/// Validates every field (USCC check character per GB 32100-2015, ISO country, e-mails,
+/// phones) and reports all offending fields at once. The owner defaults to the caller.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "createCustomer",
+    request_body = CustomerInput,
+    responses(
+        (status = 201, description = "Created", body = Customer, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "A customer with this USCC or id exists (`duplicate_customer`, `id_conflict`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/customers")]
+pub async fn create_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<CustomerInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        let owner_id = input.owner_id.unwrap_or(caller.user_id);
+        let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
+        let owner = active_user(&state, owner_id, "owner_id").await?;
+        if !caller.can_see(owner.id, owner.sales_unit_id) {
+            return Err(ApiError::forbidden("you may only create customers inside your own data scope"));
+        }
+        let new = NewCustomer { id, profile, owner_id: owner.id, sales_unit_id: owner.sales_unit_id, actor: caller.user_id };
+        match state.db(move |conn| repo::create(conn, new)).await? {
+            CreateOutcome::Created(customer) => {
+                Ok(Reply::created(&customer, location(customer.id)).with_version(customer.stamps.version))
+            }
+            CreateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
+            CreateOutcome::IdTaken(existing) => {
+                let mut error = ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
+                // Only name the record when the caller may see it.
+                if caller.can_see(existing.owner_id, existing.sales_unit_id) {
+                    error.existing_id = Some(existing.id);
+                }
+                Err(error)
+            }
+        }
+    })
+    .await
+}
+
+/// Get a customer
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "getCustomer",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "The customer", body = Customer, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}")]
+pub async fn get_customer(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&customer).with_version(customer.stamps.version).into_response())
+}
+
+/// Change a customer
+///
+/// The body is a JSON merge patch (RFC 7396) of the profile fields: members set change,
+/// `null` clears, absent stay. `If-Match` with the ETag you read is required; a stale one is
+/// answered 412 with the current record. Ownership changes go through `transfer`.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "patchCustomer",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("If-Match" = String, Header, description = "ETag of the version you changed"),
+    ),
+    request_body(content = Object, description = "JSON merge patch of CustomerInput fields", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = Customer, headers(("ETag" = String))),
+        (status = 409, description = "Another customer has this USCC", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match; `current` holds the record", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/customers/{id}")]
+pub async fn patch_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let expected = extract::if_match(&req)?;
+    let patch = body.raw;
+    let Some(members) = patch.as_object() else {
+        return Err(ApiError::field("", "invalid_type", "the body must be a JSON object"));
+    };
+    let read_only: Vec<_> = READ_ONLY
+        .iter()
+        .filter(|f| members.contains_key(**f))
+        .map(|f| credo_core::FieldError::new(*f, "read_only", "this field cannot be changed here"))
+        .collect();
+    if !read_only.is_empty() {
+        return Err(ApiError::validation(read_only));
+    }
+    let current = visible_customer(&state, &caller, id.into_inner()).await?;
+    let mut merged = serde_json::to_value(&current.profile).expect("serialisable");
+    merge_patch(&mut merged, &patch);
+    let input: CustomerInput = extract::from_value(merged)?;
+    let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
+    let (id, actor) = (current.id, caller.user_id);
+    let outcome = state.db(move |conn| repo::update(conn, id, expected, Change::Profile(profile), actor)).await?;
+    Ok(updated(outcome)?.into_response())
+}
+
+/// Archive a customer
+///
+/// A soft delete: the file, its history and its contacts stay; the customer leaves lists
+/// until restored. `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "archiveCustomer",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you archive"),
+    ),
+    responses(
+        (status = 200, description = "Archived", body = Customer, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/customers/{id}")]
+pub async fn archive_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    change_archival(&state, &caller, &req, id.into_inner(), Change::Archive).await
+}
+
+/// Restore an archived customer
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "restoreCustomer",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you restore"),
+    ),
+    responses(
+        (status = 200, description = "Restored", body = Customer, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/restore")]
+pub async fn restore_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    change_archival(&state, &caller, &req, id.into_inner(), Change::Restore).await
+}
+
+async fn change_archival(state: &AppState, caller: &Principal, req: &HttpRequest, id: Uuid, change: Change) -> ApiResult<HttpResponse> {
+    require_writer(caller)?;
+    let expected = match extract::if_match(req) {
+        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
+        other => other?,
+    };
+    let current = visible_customer(state, caller, id).await?;
+    let actor = caller.user_id;
+    let outcome = state.db(move |conn| repo::update(conn, current.id, expected, change, actor)).await?;
+    Ok(updated(outcome)?.into_response())
+}
+
+/// Sort orders of the customer list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerSort {
+    #[default]
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Filters, order and page of the customer list. Unknown parameters are rejected.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Text in the legal or short name, or in a contact's name.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    #[param(inline)]
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub industry: Option<String>,
+    pub tag: Option<String>,
+    /// Only customers changed at or after this time (RFC 3339).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// List archived customers instead of live ones.
+    pub archived: Option<bool>,
+    #[param(inline)]
+    pub sort: Option<CustomerSort>,
+    #[param(inline)]
+    pub order: Option<SortDirection>,
+}
+
+/// Where a customer list page ended; the sort is kept so a cursor cannot be used with another.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    s: CustomerSort,
+    d: SortDirection,
+    n: Option<String>,
+    t: Option<chrono::NaiveDateTime>,
+    i: Uuid,
+}
+
+fn query_field(field: &str, error: credo_core::FieldError) -> ApiError {
+    let mut problem = ApiError::new(ErrorCode::InvalidQuery, format!("{field}: {}", error.message));
+    problem.errors = vec![error.nested(field)];
+    problem
+}
+
+/// List customers
+///
+/// Keyset-paginated: follow `next_cursor` until it is absent; records inserted meanwhile
+/// cause no gaps or repeats. Agents see their own customers, unit managers their unit's.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "listCustomers",
+    params(CustomerListParams),
+    responses((status = 200, description = "One page", body = Page<Customer>)),
+    security(("bearer" = []))
+)]
+#[get("/customers")]
+pub async fn list_customers(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: web::Query<CustomerListParams>,
+) -> ApiResult<HttpResponse> {
+    let p = params.into_inner();
+    let limit = pagination::limit(p.limit)?;
+    let sort = p.sort.unwrap_or_default();
+    let direction = p.order.unwrap_or_default();
+    let after = match &p.cursor {
+        None => None,
+        Some(cursor) => {
+            let c: Cursor = pagination::decode(cursor)?;
+            let key = match (c.s, c.n, c.t) {
+                (CustomerSort::Name, Some(name), _) => SortKey::Name(name),
+                (CustomerSort::CreatedAt | CustomerSort::UpdatedAt, _, Some(time)) => SortKey::Time(time),
+                _ => return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this list issued")),
+            };
+            if c.s != sort || c.d != direction {
+                return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor belongs to another sort order"));
+            }
+            Some((key, c.i))
+        }
+    };
+    let q = p
+        .q
+        .as_deref()
+        .map(credo_core::text::search_key)
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(query_field("q", credo_core::FieldError::new("", "too_long", "at most 200 characters")));
+    }
+    let country = p.country.as_deref().map(CountryCode::parse).transpose().map_err(|e| query_field("country", e))?;
+    let tag = p.tag.as_deref().map(Tag::parse).transpose().map_err(|e| query_field("tag", e))?;
+    let store_sort = match sort {
+        CustomerSort::Name => SortField::Name,
+        CustomerSort::CreatedAt => SortField::CreatedAt,
+        CustomerSort::UpdatedAt => SortField::UpdatedAt,
+    };
+    let query = ListQuery {
+        scope: caller.scope(),
+        q,
+        owner_id: p.owner_id,
+        sales_unit_id: p.sales_unit_id,
+        lifecycle_stage: p.lifecycle_stage,
+        country,
+        industry: p.industry.map(|i| i.trim().to_owned()),
+        tag,
+        updated_since: p.updated_since,
+        archived: p.archived.unwrap_or(false),
+        sort: store_sort,
+        descending: direction == SortDirection::Desc,
+        after,
+        // One more than asked tells whether another page follows.
+        limit: limit + 1,
+    };
+    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = match items.last() {
+        Some(last) if more => {
+            let (n, t) = match repo::sort_key(last, store_sort) {
+                SortKey::Name(name) => (Some(name), None),
+                SortKey::Time(time) => (None, Some(time)),
+            };
+            Some(pagination::encode(&Cursor { s: sort, d: direction, n, t, i: last.id }))
+        }
+        _ => None,
+    };
+    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+}
+
+/// A handover of a customer to another account manager.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub new_owner_id: Uuid,
+    /// Why the customer changes hands (kept in the history).
+    #[schema(example = "客户经理调岗,移交同组同事", min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+/// Transfer a customer to a new owner
+///
+/// Moves the customer (and its sales unit, which follows the new owner) with a reason; the
+/// history keeps every handover. Grades are not touched. Admins, credit managers and unit
+/// managers may transfer; the new owner must be inside the caller's scope.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "transferCustomer",
+    params(
+        ("id" = Uuid, Path, description = "Customer id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you transfer"),
+    ),
+    request_body = TransferRequest,
+    responses(
+        (status = 200, description = "Transferred", body = Customer, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/transfer")]
+pub async fn transfer_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<TransferRequest>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_transfer_customers() {
+        return Err(ApiError::forbidden("only admins, credit managers and unit managers transfer customers"));
+    }
+    let expected = match extract::if_match(&req) {
+        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
+        other => other?,
+    };
+    let Body { value: request, raw } = body;
+    let id = id.into_inner();
+    idempotent(&state, &caller, &req, &raw, || async {
+        let reason = credo_core::text::required_text(&request.reason, 1000)
+            .map_err(|e| ApiError::validation(vec![e.nested("reason")]))?;
+        let current = visible_customer(&state, &caller, id).await?;
+        let owner = active_user(&state, request.new_owner_id, "new_owner_id").await?;
+        if !caller.can_see(owner.id, owner.sales_unit_id) {
+            return Err(ApiError::forbidden("the new owner is outside your data scope"));
+        }
+        let change = Change::Transfer { owner_id: owner.id, sales_unit_id: owner.sales_unit_id, reason };
+        let actor = caller.user_id;
+        let outcome = state.db(move |conn| repo::update(conn, current.id, expected, change, actor)).await?;
+        updated(outcome)
+    })
+    .await
+}
+
+/// List a customer's ownership transfers
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "listCustomerTransfers",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "Every handover, oldest first", body = Vec<Transfer>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/transfers")]
+pub async fn list_transfers(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let transfers = state.db(move |conn| credo_store::activity::transfers(conn, customer.id)).await?;
+    Ok(Reply::ok(&transfers).into_response())
+}
+
+/// Get a customer's change history
+///
+/// Every change to the customer's profile, ownership and archival: who, when, and each field
+/// with its old and new value.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "getCustomerHistory",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "Audit entries, oldest first", body = Vec<AuditEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/history")]
+pub async fn customer_history(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let history = state.db(move |conn| repo::history(conn, customer.id)).await?;
+    Ok(Reply::ok(&history).into_response())
+}

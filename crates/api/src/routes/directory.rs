@@ -1,0 +1,316 @@
+//! Users and sales units: readable by every signed-in user, changed by admins only.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use credo_core::directory::{check_password, normalize_username, SalesUnit, User};
+use credo_core::text::required_text;
+use credo_core::{Email, FieldErrors, Principal, Role};
+use credo_store::{sessions, units, users};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{hash_password, Caller};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::Body;
+use crate::reply::{idempotent, Reply};
+use crate::state::AppState;
+
+fn require_admin(caller: &Principal) -> ApiResult<()> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins manage users and sales units"))
+    }
+}
+
+/// A user that exists and is not disabled, or 422 on `field`.
+pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<User> {
+    let user = state.db(move |conn| users::get(conn, id)).await?;
+    user.filter(|u| !u.disabled)
+        .ok_or_else(|| ApiError::field(field, "unknown_user", "no active user has this id"))
+}
+
+/// A sales unit that exists and is active, or 422 on `sales_unit_id`.
+async fn active_unit(state: &AppState, id: Uuid) -> ApiResult<SalesUnit> {
+    let unit = state.db(move |conn| units::get(conn, id)).await?;
+    unit.filter(|u| u.active)
+        .ok_or_else(|| ApiError::field("sales_unit_id", "unknown_sales_unit", "no active sales unit has this id"))
+}
+
+/// A new user account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(example = "zhang.wei", min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]{3,64}$")]
+    pub username: String,
+    #[schema(example = "张伟", min_length = 1, max_length = 200)]
+    pub display_name: String,
+    #[schema(example = "zhang.wei@example.cn")]
+    pub email: Option<String>,
+    pub role: Role,
+    pub sales_unit_id: Option<Uuid>,
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256, example = "correct horse battery")]
+    pub password: String,
+}
+
+/// Changes to a user account; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    /// A unit id; send `clear_sales_unit` to remove the unit.
+    pub sales_unit_id: Option<Uuid>,
+    #[serde(default)]
+    pub clear_sales_unit: bool,
+    /// Disabling ends every session of the user at once.
+    pub disabled: Option<bool>,
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: Option<String>,
+}
+
+fn parse_email(errors: &mut FieldErrors, raw: Option<&str>) -> Option<String> {
+    raw.filter(|e| !e.trim().is_empty())
+        .and_then(|e| errors.check("email", Email::parse(e)))
+        .map(|e| e.as_str().to_owned())
+}
+
+/// Create a user
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "createUser",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = User, headers(("Location" = String))),
+        (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(state: web::Data<AppState>, Caller(caller): Caller, req: HttpRequest, body: Body<CreateUser>) -> ApiResult<HttpResponse> {
+    require_admin(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let mut errors = FieldErrors::new();
+        let username = errors.check("username", normalize_username(&input.username));
+        let display_name = errors.check("display_name", required_text(&input.display_name, 200));
+        let email = parse_email(&mut errors, input.email.as_deref());
+        errors.check("password", check_password(&input.password));
+        if input.role == Role::UnitManager && input.sales_unit_id.is_none() {
+            errors.push(credo_core::FieldError::new("sales_unit_id", "required", "a unit manager needs a sales unit"));
+        }
+        let (Some(username), Some(display_name)) = (username, display_name) else {
+            return Err(ApiError::validation(errors.into_vec()));
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors.into_vec()));
+        }
+        if let Some(unit) = input.sales_unit_id {
+            active_unit(&state, unit).await?;
+        }
+        let password_hash = web::block(move || hash_password(&input.password)).await?;
+        let (role, unit) = (input.role, input.sales_unit_id);
+        let outcome = state
+            .db(move |conn| {
+                users::create(
+                    conn,
+                    &users::NewUser {
+                        id: Uuid::now_v7(),
+                        username: &username,
+                        display_name: &display_name,
+                        email: email.as_deref(),
+                        role,
+                        sales_unit_id: unit,
+                        password_hash: &password_hash,
+                    },
+                )
+            })
+            .await?;
+        match outcome {
+            users::CreateOutcome::Created(user) => Ok(Reply::created(&user, format!("/api/v1/users/{}", user.id))),
+            users::CreateOutcome::UsernameTaken => Err(ApiError::new(ErrorCode::UsernameTaken, "the username is taken")),
+        }
+    })
+    .await
+}
+
+/// List users
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "listUsers",
+    responses((status = 200, description = "All users, by username", body = Vec<User>)),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
+    let users = state.db(users::list).await?;
+    Ok(Reply::ok(&users).into_response())
+}
+
+/// Get a user
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "getUser",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = User)),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(state: web::Data<AppState>, _caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let user = state.db(move |conn| users::get(conn, id)).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&user).into_response())
+}
+
+/// Change a user's name, e-mail, role, unit, password, or disable it
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "updateUser",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UpdateUser,
+    responses((status = 200, description = "Changed", body = User)),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>, body: Body<UpdateUser>) -> ApiResult<HttpResponse> {
+    require_admin(&caller)?;
+    let id = id.into_inner();
+    let input = body.value;
+    let mut errors = FieldErrors::new();
+    let display_name = input.display_name.as_deref().and_then(|n| errors.check("display_name", required_text(n, 200)));
+    let email = input.email.as_deref().map(|e| parse_email(&mut errors, Some(e)));
+    if let Some(password) = &input.password {
+        errors.check("password", check_password(password));
+    }
+    if input.clear_sales_unit && input.sales_unit_id.is_some() {
+        errors.push(credo_core::FieldError::new("clear_sales_unit", "conflicting", "send either sales_unit_id or clear_sales_unit"));
+    }
+    if id == caller.user_id && (input.disabled == Some(true) || input.role.is_some_and(|r| r != Role::Admin)) {
+        errors.push(credo_core::FieldError::new("role", "self_lockout", "you cannot disable or demote yourself"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors.into_vec()));
+    }
+    if let Some(unit) = input.sales_unit_id {
+        active_unit(&state, unit).await?;
+    }
+    let password_hash = match input.password {
+        Some(password) => Some(web::block(move || hash_password(&password)).await?),
+        None => None,
+    };
+    let changes = users::UserChanges {
+        display_name,
+        email,
+        role: input.role,
+        sales_unit_id: if input.clear_sales_unit { Some(None) } else { input.sales_unit_id.map(Some) },
+        disabled: input.disabled,
+        password_hash,
+    };
+    let disabling = input.disabled == Some(true);
+    let user = state
+        .db(move |conn| {
+            let user = users::update(conn, id, changes)?;
+            if disabling && user.is_some() {
+                sessions::revoke_user(conn, id)?;
+            }
+            Ok(user)
+        })
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if user.role == Role::UnitManager && user.sales_unit_id.is_none() {
+        tracing::warn!(user = %user.id, "unit manager without a sales unit sees no customers");
+    }
+    Ok(Reply::ok(&user).into_response())
+}
+
+/// A new sales unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSalesUnit {
+    /// Short unique code, e.g. `SZ`.
+    #[schema(example = "SZ", min_length = 1, max_length = 32)]
+    pub code: String,
+    #[schema(example = "深圳办事处", min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+/// Changes to a sales unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSalesUnit {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Create a sales unit
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "createSalesUnit",
+    request_body = CreateSalesUnit,
+    responses(
+        (status = 201, description = "Created", body = SalesUnit, headers(("Location" = String))),
+        (status = 409, description = "Code taken", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/sales-units")]
+pub async fn create_sales_unit(state: web::Data<AppState>, Caller(caller): Caller, req: HttpRequest, body: Body<CreateSalesUnit>) -> ApiResult<HttpResponse> {
+    require_admin(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let mut errors = FieldErrors::new();
+        let code = errors.check("code", required_text(&input.code, 32)).map(|c| c.to_uppercase());
+        let name = errors.check("name", required_text(&input.name, 200));
+        let (Some(code), Some(name)) = (code, name) else {
+            return Err(ApiError::validation(errors.into_vec()));
+        };
+        match state.db(move |conn| units::create(conn, Uuid::now_v7(), &code, &name)).await? {
+            units::CreateOutcome::Created(unit) => Ok(Reply::created(&unit, format!("/api/v1/sales-units/{}", unit.id))),
+            units::CreateOutcome::CodeTaken => Err(ApiError::new(ErrorCode::UnitCodeTaken, "the code is taken")),
+        }
+    })
+    .await
+}
+
+/// List sales units
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "listSalesUnits",
+    responses((status = 200, description = "All sales units, by code", body = Vec<SalesUnit>)),
+    security(("bearer" = []))
+)]
+#[get("/sales-units")]
+pub async fn list_sales_units(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
+    let units = state.db(units::list).await?;
+    Ok(Reply::ok(&units).into_response())
+}
+
+/// Rename or (de)activate a sales unit
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "updateSalesUnit",
+    params(("id" = Uuid, Path, description = "Sales unit id")),
+    request_body = UpdateSalesUnit,
+    responses((status = 200, description = "Changed", body = SalesUnit)),
+    security(("bearer" = []))
+)]
+#[patch("/sales-units/{id}")]
+pub async fn update_sales_unit(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>, body: Body<UpdateSalesUnit>) -> ApiResult<HttpResponse> {
+    require_admin(&caller)?;
+    let id = id.into_inner();
+    let input = body.value;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| required_text(n, 200).map_err(|e| ApiError::validation(vec![e.nested("name")])))
+        .transpose()?;
+    let unit = state
+        .db(move |conn| units::update(conn, id, name.as_deref(), input.active))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&unit).into_response())
+}

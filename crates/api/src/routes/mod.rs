@@ -1,0 +1,9 @@
+//! HTTP handlers, one module per area. Each handler parses, checks the caller, calls the
+//! store and answers; rules live in the domain crates.
+
+pub mod contacts;
+pub mod customers;
+pub mod directory;
+pub mod notes;
+pub mod session;
+pub mod system;

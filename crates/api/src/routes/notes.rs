@@ -1,0 +1,128 @@
+//! Source-tagged notes and subjective assessments: every department's view of a customer,
+//! side by side.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_customers::{AssessmentInput, AssessmentRecord, Department, Note, NoteInput};
+use credo_store::activity;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::reply::{idempotent, Reply};
+use crate::routes::customers::visible_customer;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoteListParams {
+    /// Only notes of this department.
+    #[param(inline)]
+    pub department: Option<Department>,
+}
+
+/// List a customer's notes
+#[utoipa::path(
+    tag = "notes",
+    operation_id = "listNotes",
+    params(("id" = Uuid, Path, description = "Customer id"), NoteListParams),
+    responses((status = 200, description = "Notes, newest first", body = Vec<Note>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/notes")]
+pub async fn list_notes(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    params: web::Query<NoteListParams>,
+) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let department = params.department;
+    let notes = state.db(move |conn| activity::notes(conn, customer.id, department)).await?;
+    Ok(Reply::ok(&notes).into_response())
+}
+
+/// Add a note to a customer
+#[utoipa::path(
+    tag = "notes",
+    operation_id = "createNote",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    request_body = NoteInput,
+    responses((status = 201, description = "Created", body = Note, headers(("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/notes")]
+pub async fn create_note(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<NoteInput>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_write_customers() {
+        return Err(ApiError::forbidden("your role may read notes but not write them"));
+    }
+    let customer_id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let customer = visible_customer(&state, &caller, customer_id).await?;
+        let body = input.validated_body().map_err(ApiError::validation)?;
+        let (department, author) = (input.department, caller.user_id);
+        let note = state.db(move |conn| activity::add_note(conn, customer.id, department, &body, author)).await?;
+        Ok(Reply::created(&note, format!("/api/v1/customers/{customer_id}/notes")))
+    })
+    .await
+}
+
+/// List a customer's assessments
+#[utoipa::path(
+    tag = "notes",
+    operation_id = "listAssessments",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "Assessments, newest first", body = Vec<AssessmentRecord>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/assessments")]
+pub async fn list_assessments(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let assessments = state.db(move |conn| activity::assessments(conn, customer.id)).await?;
+    Ok(Reply::ok(&assessments).into_response())
+}
+
+/// Record a subjective assessment of a customer
+///
+/// Structured judgements that objective data misses (the controller's strategy, management
+/// capability, growth potential ...), rated 1 to 5 with the author's department.
+#[utoipa::path(
+    tag = "notes",
+    operation_id = "createAssessment",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    request_body = AssessmentInput,
+    responses((status = 201, description = "Created", body = AssessmentRecord, headers(("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/assessments")]
+pub async fn create_assessment(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<AssessmentInput>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_write_customers() {
+        return Err(ApiError::forbidden("your role may read assessments but not write them"));
+    }
+    let customer_id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let customer = visible_customer(&state, &caller, customer_id).await?;
+        let assessment = input.validate(chrono::Utc::now().date_naive()).map_err(ApiError::validation)?;
+        let author = caller.user_id;
+        let record = state.db(move |conn| activity::add_assessment(conn, customer.id, assessment, author)).await?;
+        Ok(Reply::created(&record, format!("/api/v1/customers/{customer_id}/assessments")))
+    })
+    .await
+}

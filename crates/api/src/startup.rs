@@ -1,0 +1,121 @@
+//! Start-up: connect and migrate, make sure an admin and a signing secret exist, serve.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use credo_core::Role;
+use credo_store::{settings, users, DatabaseUrl, Db, PoolOptions, StoreError};
+use uuid::Uuid;
+
+use crate::app::{self, RouteTable};
+use crate::auth::{hash_password, random_secret, TokenKeys};
+use crate::routes::system::SpecJson;
+use crate::state::AppState;
+
+const JWT_SECRET_SETTING: &str = "jwt_secret";
+
+/// Everything the server is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    /// Applies pending migrations at start.
+    pub migrate: bool,
+    /// Signing secret for access tokens; when absent, one is generated once and kept in the
+    /// database so every instance on it agrees.
+    pub jwt_secret: Option<String>,
+    /// Password for the `admin` user created on an empty database; generated when absent.
+    pub admin_password: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub pool: PoolOptions,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Settings {
+    pub fn new(database_url: DatabaseUrl) -> Self {
+        Self {
+            database_url,
+            migrate: true,
+            jwt_secret: None,
+            admin_password: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            pool: PoolOptions::default(),
+            workers: 0,
+        }
+    }
+}
+
+/// What start-up did that the operator must know about.
+pub struct Prepared {
+    pub state: AppState,
+    /// The generated password of a freshly created `admin`, to print once.
+    pub generated_admin_password: Option<String>,
+}
+
+/// Connects, migrates and bootstraps; blocking, so call it before the server starts.
+pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
+    let db = Db::connect(&settings.database_url, &settings.pool)?;
+    if settings.migrate {
+        db.migrate()?;
+    }
+    let generated = db.run(|conn| bootstrap_admin(conn, settings.admin_password.as_deref()))?;
+    let secret = match &settings.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => db.run(|conn| settings::get_or_insert(conn, JWT_SECRET_SETTING, &random_secret()))?,
+    };
+    Ok(Prepared {
+        state: AppState {
+            db,
+            keys: TokenKeys::new(secret.as_bytes()),
+            access_token_ttl: settings.access_token_ttl,
+            refresh_token_ttl: settings.refresh_token_ttl,
+        },
+        generated_admin_password: generated,
+    })
+}
+
+/// Creates `admin` on a database without users; returns the password if it was generated.
+fn bootstrap_admin(conn: &mut credo_store::DbConnection, password: Option<&str>) -> Result<Option<String>, StoreError> {
+    if users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match password {
+        Some(p) => (p.to_owned(), false),
+        None => (random_secret(), true),
+    };
+    let outcome = users::create(
+        conn,
+        &users::NewUser {
+            id: Uuid::now_v7(),
+            username: "admin",
+            display_name: "Administrator",
+            email: None,
+            role: Role::Admin,
+            sales_unit_id: None,
+            password_hash: &hash_password(&password),
+        },
+    )?;
+    // Another instance may have created it first; then its password stands.
+    Ok(match outcome {
+        users::CreateOutcome::Created(_) if generated => Some(password),
+        _ => None,
+    })
+}
+
+/// Serves on `listener` until the process is asked to stop (SIGINT/SIGTERM: graceful).
+pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<actix_web::dev::Server> {
+    let spec = app::api_spec();
+    let routes = web::Data::new(RouteTable::from_spec(&spec));
+    let spec = web::Data::new(SpecJson(spec.to_pretty_json().expect("the spec serialises")));
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || app::build(state.clone(), spec.clone(), routes.clone()))
+        .shutdown_timeout(10)
+        .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
