@@ -7,12 +7,11 @@ use anyhow::Context;
 use credo_core::uscc::check_character;
 use credo_core::{CountryCode, Email, Phone, Role, Tag, Uscc};
 use credo_customers::{
-    CommunicationStatus, Contact, ContactRole, CustomerKind, CustomerProfile, DecisionAuthority, LifecycleStage,
-    OperatingStatus, SourceChannel,
+    CommunicationStatus, Contact, ContactRole, CustomerKind, CustomerProfile, DecisionAuthority,
+    LifecycleStage, OperatingStatus, SourceChannel,
 };
 use credo_store::customers::{CreateOutcome, NewCustomer};
 use credo_store::{contacts, customers, units, users, Db, StoreError};
-use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -27,8 +26,12 @@ const UNITS: &[(&str, &str)] = &[
     ("BJ", "北京办事处"),
     ("HK", "Hong Kong Office"),
 ];
-const CITIES: &[&str] = &["深圳", "沈阳", "上海", "北京", "广州", "杭州", "成都", "武汉", "青岛", "苏州"];
-const CORES: &[&str] = &["华强", "恒通", "鑫源", "宏达", "中联", "远航", "金桥", "瑞丰", "天宇", "博信", "海纳", "安泰"];
+const CITIES: &[&str] = &[
+    "深圳", "沈阳", "上海", "北京", "广州", "杭州", "成都", "武汉", "青岛", "苏州",
+];
+const CORES: &[&str] = &[
+    "华强", "恒通", "鑫源", "宏达", "中联", "远航", "金桥", "瑞丰", "天宇", "博信", "海纳", "安泰",
+];
 const TRADES: &[(&str, &str)] = &[
     ("机械设备", "machinery"),
     ("贸易", "trading"),
@@ -39,7 +42,16 @@ const TRADES: &[(&str, &str)] = &[
     ("医疗器械", "medical devices"),
     ("房地产开发", "real estate"),
 ];
-const ENGLISH: &[&str] = &["Northwind", "Bluewater", "Greenfield", "Ironbridge", "Silverline", "Redwood", "Summit", "Harbor"];
+const ENGLISH: &[&str] = &[
+    "Northwind",
+    "Bluewater",
+    "Greenfield",
+    "Ironbridge",
+    "Silverline",
+    "Redwood",
+    "Summit",
+    "Harbor",
+];
 const ENGLISH_KINDS: &[(&str, &str)] = &[
     ("Trading", "trading"),
     ("Machinery", "machinery"),
@@ -49,8 +61,18 @@ const ENGLISH_KINDS: &[(&str, &str)] = &[
 const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
 const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "磊", "强", "洋", "艳", "军"];
 const FOREIGN: &[&str] = &["DE", "US", "GB", "JP", "KR", "SG", "AE", "VN"];
-const TAGS: &[&str] = &["vip", "export", "key_account", "government", "project", "distributor", "new"];
-const REGION_CODES: &[&str] = &["440300", "210100", "310000", "110000", "440100", "330100", "510100", "420100"];
+const TAGS: &[&str] = &[
+    "vip",
+    "export",
+    "key_account",
+    "government",
+    "project",
+    "distributor",
+    "new",
+];
+const REGION_CODES: &[&str] = &[
+    "440300", "210100", "310000", "110000", "440100", "330100", "510100", "420100",
+];
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
@@ -70,7 +92,16 @@ fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
 }
 
 fn person_name(rng: &mut StdRng) -> String {
-    format!("{}{}{}", pick(rng, SURNAMES), pick(rng, GIVEN), if rng.random_bool(0.5) { pick(rng, GIVEN) } else { "" })
+    format!(
+        "{}{}{}",
+        pick(rng, SURNAMES),
+        pick(rng, GIVEN),
+        if rng.random_bool(0.5) {
+            pick(rng, GIVEN)
+        } else {
+            ""
+        }
+    )
 }
 
 fn random_uscc(rng: &mut StdRng) -> Uscc {
@@ -79,12 +110,21 @@ fn random_uscc(rng: &mut StdRng) -> Uscc {
     body.extend_from_slice(pick(rng, REGION_CODES).as_bytes());
     body.extend((0..9).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())]));
     let check = check_character(&body).expect("alphabet characters");
-    Uscc::parse(&format!("{}{check}", String::from_utf8(body).expect("ASCII"))).expect("valid by construction")
+    Uscc::parse(&format!(
+        "{}{check}",
+        String::from_utf8(body).expect("ASCII")
+    ))
+    .expect("valid by construction")
 }
 
 fn mobile(rng: &mut StdRng) -> Phone {
-    Phone::parse(&format!("+86 13{} {:04} {:04}", rng.random_range(0..10), rng.random_range(0..10000), rng.random_range(0..10000)))
-        .expect("valid by construction")
+    Phone::parse(&format!(
+        "+86 13{} {:04} {:04}",
+        rng.random_range(0..10),
+        rng.random_range(0..10000),
+        rng.random_range(0..10000)
+    ))
+    .expect("valid by construction")
 }
 
 fn profile(rng: &mut StdRng, index: usize) -> CustomerProfile {
@@ -98,21 +138,41 @@ fn profile(rng: &mut StdRng, index: usize) -> CustomerProfile {
         (LifecycleStage::WonBack, 3),
     ];
     let lifecycle_stage = weighted(rng, &stages);
-    let mut tags: Vec<Tag> = (0..rng.random_range(0..3)).map(|_| Tag::parse(*pick(rng, TAGS)).expect("valid")).collect();
+    let mut tags: Vec<Tag> = (0..rng.random_range(0..3))
+        .map(|_| Tag::parse(pick::<&str>(rng, TAGS)).expect("valid"))
+        .collect();
     tags.sort();
     tags.dedup();
     let person = rng.random_bool(0.15);
     let (kind, legal_name, short_name, industry, country) = if person {
-        (CustomerKind::Person, person_name(rng), None, None, Some("CN"))
+        (
+            CustomerKind::Person,
+            person_name(rng),
+            None,
+            None,
+            Some("CN"),
+        )
     } else if rng.random_bool(0.2) {
         let (word, industry) = pick(rng, ENGLISH_KINDS);
         let name = format!("{} {word} {} Ltd.", pick(rng, ENGLISH), index);
-        (CustomerKind::Organization, name, None, Some(*industry), Some(*pick(rng, FOREIGN)))
+        (
+            CustomerKind::Organization,
+            name,
+            None,
+            Some(*industry),
+            Some(*pick(rng, FOREIGN)),
+        )
     } else {
         let core = pick(rng, CORES);
         let (trade, industry) = pick(rng, TRADES);
         let name = format!("{}{core}{trade}有限公司{index}", pick(rng, CITIES));
-        (CustomerKind::Organization, name, Some(format!("{core}{trade}")), Some(*industry), Some("CN"))
+        (
+            CustomerKind::Organization,
+            name,
+            Some(format!("{core}{trade}")),
+            Some(*industry),
+            Some("CN"),
+        )
     };
     let organization = kind == CustomerKind::Organization;
     CustomerProfile {
@@ -121,7 +181,11 @@ fn profile(rng: &mut StdRng, index: usize) -> CustomerProfile {
         short_name,
         country: country.map(|c| CountryCode::parse(c).expect("valid")),
         region: Some(pick(rng, CITIES).to_string()),
-        address: Some(format!("{}路{}号", pick(rng, CORES), rng.random_range(1..999))),
+        address: Some(format!(
+            "{}路{}号",
+            pick(rng, CORES),
+            rng.random_range(1..999)
+        )),
         industry: industry.map(str::to_owned),
         main_products: industry.map(|i| format!("{i} products")),
         source_channel: Some(*pick(rng, SourceChannel::ALL)),
@@ -129,19 +193,32 @@ fn profile(rng: &mut StdRng, index: usize) -> CustomerProfile {
         legal_representative: organization.then(|| person_name(rng)),
         business_manager: organization.then(|| person_name(rng)),
         phones: vec![mobile(rng)],
-        emails: vec![Email::parse(&format!("contact{index}@customer{}.example.cn", index % 97)).expect("valid")],
-        uscc: (organization && country == Some("CN") && rng.random_bool(0.7)).then(|| random_uscc(rng)),
+        emails: vec![
+            Email::parse(&format!("contact{index}@customer{}.example.cn", index % 97))
+                .expect("valid"),
+        ],
+        uscc: (organization && country == Some("CN") && rng.random_bool(0.7))
+            .then(|| random_uscc(rng)),
         tax_number: None,
         bank_name: organization.then(|| "中国工商银行".to_owned()),
-        bank_account: organization.then(|| format!("6222{:012}", rng.random_range(0..1_000_000_000_000u64))),
+        bank_account: organization
+            .then(|| format!("6222{:012}", rng.random_range(0..1_000_000_000_000u64))),
         operating_status: organization.then_some(OperatingStatus::Operating),
         founded_on: organization.then(|| {
-            chrono::NaiveDate::from_ymd_opt(rng.random_range(1990..2022), rng.random_range(1..13), rng.random_range(1..29))
-                .expect("valid date")
+            chrono::NaiveDate::from_ymd_opt(
+                rng.random_range(1990..2022),
+                rng.random_range(1..13),
+                rng.random_range(1..29),
+            )
+            .expect("valid date")
         }),
         birthday: (!organization).then(|| {
-            chrono::NaiveDate::from_ymd_opt(rng.random_range(1960..2000), rng.random_range(1..13), rng.random_range(1..29))
-                .expect("valid date")
+            chrono::NaiveDate::from_ymd_opt(
+                rng.random_range(1960..2000),
+                rng.random_range(1..13),
+                rng.random_range(1..29),
+            )
+            .expect("valid date")
         }),
         age_band: None,
         education: None,
@@ -155,7 +232,19 @@ fn contact(rng: &mut StdRng, primary: bool) -> Contact {
     Contact {
         name: person_name(rng),
         role: Some(*pick(rng, ContactRole::ALL)),
-        title: Some(pick(rng, &["总经理", "采购经理", "财务总监", "技术主管", "Purchasing Manager"]).to_string()),
+        title: Some(
+            pick(
+                rng,
+                &[
+                    "总经理",
+                    "采购经理",
+                    "财务总监",
+                    "技术主管",
+                    "Purchasing Manager",
+                ],
+            )
+            .to_string(),
+        ),
         phone: Some(mobile(rng)),
         email: None,
         decision_authority: Some(*pick(rng, DecisionAuthority::ALL)),
@@ -171,7 +260,12 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
     let password_hash = credo_api::auth::hash_password(DEMO_PASSWORD);
     let agents = db.run(|conn| {
         let mut agents = Vec::new();
-        let add_user = |conn: &mut credo_store::DbConnection, username: String, name: String, role: Role, unit: Option<Uuid>| -> Result<Option<Uuid>, StoreError> {
+        let add_user = |conn: &mut credo_store::DbConnection,
+                        username: String,
+                        name: String,
+                        role: Role,
+                        unit: Option<Uuid>|
+         -> Result<Option<Uuid>, StoreError> {
             let new = users::NewUser {
                 id: Uuid::now_v7(),
                 username: &username,
@@ -183,23 +277,45 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
             };
             Ok(match users::create(conn, &new)? {
                 users::CreateOutcome::Created(user) => Some(user.id),
-                users::CreateOutcome::UsernameTaken => users::find_by_username(conn, &username)?.map(|(u, _)| u.id),
+                users::CreateOutcome::UsernameTaken => {
+                    users::find_by_username(conn, &username)?.map(|(u, _)| u.id)
+                }
             })
         };
         for (code, name) in UNITS {
             let unit = match units::create(conn, Uuid::now_v7(), code, name)? {
                 units::CreateOutcome::Created(unit) => unit,
-                units::CreateOutcome::CodeTaken => units::list(conn)?.into_iter().find(|u| u.code == *code).ok_or(StoreError::NotFound)?,
+                units::CreateOutcome::CodeTaken => units::list(conn)?
+                    .into_iter()
+                    .find(|u| u.code == *code)
+                    .ok_or(StoreError::NotFound)?,
             };
             let lower = code.to_lowercase();
-            add_user(conn, format!("head.{lower}"), format!("{name}负责人"), Role::UnitManager, Some(unit.id))?;
+            add_user(
+                conn,
+                format!("head.{lower}"),
+                format!("{name}负责人"),
+                Role::UnitManager,
+                Some(unit.id),
+            )?;
             for n in 1..=3 {
-                if let Some(id) = add_user(conn, format!("agent{n}.{lower}"), format!("{name}客户经理{n}"), Role::Agent, Some(unit.id))? {
+                if let Some(id) = add_user(
+                    conn,
+                    format!("agent{n}.{lower}"),
+                    format!("{name}客户经理{n}"),
+                    Role::Agent,
+                    Some(unit.id),
+                )? {
                     agents.push((id, unit.id));
                 }
             }
         }
-        for (username, role) in [("credit", Role::CreditManager), ("finance", Role::Finance), ("service", Role::Service), ("viewer", Role::Viewer)] {
+        for (username, role) in [
+            ("credit", Role::CreditManager),
+            ("finance", Role::Finance),
+            ("service", Role::Service),
+            ("viewer", Role::Viewer),
+        ] {
             add_user(conn, username.to_owned(), username.to_owned(), role, None)?;
         }
         Ok(agents)
@@ -214,19 +330,33 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
             .map(|i| {
                 let (owner, unit) = *pick(&mut rng, &agents);
                 let profile = profile(&mut rng, i);
-                let people: Vec<Contact> = (0..rng.random_range(1..4)).map(|n| contact(&mut rng, n == 0)).collect();
+                let people: Vec<Contact> = (0..rng.random_range(1..4))
+                    .map(|n| contact(&mut rng, n == 0))
+                    .collect();
                 (owner, unit, profile, people)
             })
             .collect();
         created += db.run(|conn| {
-            conn.transaction(|conn| {
+            credo_store::write_transaction(conn, |conn| {
                 let mut made = 0;
                 for (owner, unit, mut profile, people) in batch {
                     let id = Uuid::now_v7();
-                    let mut new = NewCustomer { id, profile: profile.clone(), owner_id: owner, sales_unit_id: Some(unit), actor: admin };
+                    let mut new = NewCustomer {
+                        id,
+                        profile: profile.clone(),
+                        owner_id: owner,
+                        sales_unit_id: Some(unit),
+                        actor: admin,
+                    };
                     if let CreateOutcome::DuplicateUscc(_) = customers::create(conn, new)? {
                         profile.uscc = None;
-                        new = NewCustomer { id, profile, owner_id: owner, sales_unit_id: Some(unit), actor: admin };
+                        new = NewCustomer {
+                            id,
+                            profile,
+                            owner_id: owner,
+                            sales_unit_id: Some(unit),
+                            actor: admin,
+                        };
                         customers::create(conn, new)?;
                     }
                     for person in people {

@@ -11,7 +11,11 @@ use credo_api::Settings;
 use credo_store::{DatabaseUrl, PoolOptions};
 
 #[derive(Parser)]
-#[command(name = "credo", version, about = "Customer relationship and credit management API server")]
+#[command(
+    name = "credo",
+    version,
+    about = "Customer relationship and credit management API server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -82,7 +86,10 @@ impl DatabaseArgs {
         let mut settings = Settings::new(url);
         settings.migrate = !self.no_migrate;
         settings.admin_password = self.admin_password.clone();
-        settings.pool = PoolOptions { max_connections: self.pool_size, ..PoolOptions::default() };
+        settings.pool = PoolOptions {
+            max_connections: self.pool_size,
+            ..PoolOptions::default()
+        };
         Ok(settings)
     }
 }
@@ -90,7 +97,11 @@ impl DatabaseArgs {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).init();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .init();
 }
 
 fn prepare(settings: &Settings) -> anyhow::Result<credo_api::startup::Prepared> {
@@ -109,7 +120,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
     settings.workers = args.workers;
     let prepared = prepare(&settings)?;
-    let listener = TcpListener::bind(&args.bind).with_context(|| format!("could not listen on {}", args.bind))?;
+    let listener = TcpListener::bind(&args.bind)
+        .with_context(|| format!("could not listen on {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, "credo listening");
     actix_web::rt::System::new().block_on(async move {
         credo_api::serve(prepared.state, listener, settings.workers)?.await

@@ -19,43 +19,47 @@ fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaA
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.service(system::health).service(system::ready).service(system::openapi_json).service(
-        scope("/api/v1")
-            .service(session::login)
-            .service(session::refresh)
-            .service(session::logout)
-            .service(session::me)
-            .service(directory::create_user)
-            .service(directory::list_users)
-            .service(directory::get_user)
-            .service(directory::update_user)
-            .service(directory::create_sales_unit)
-            .service(directory::list_sales_units)
-            .service(directory::update_sales_unit)
-            .service(customers::create_customer)
-            .service(customers::list_customers)
-            .service(customers::get_customer)
-            .service(customers::patch_customer)
-            .service(customers::archive_customer)
-            .service(customers::restore_customer)
-            .service(customers::transfer_customer)
-            .service(customers::list_transfers)
-            .service(customers::customer_history)
-            .service(contacts::list_contacts)
-            .service(contacts::create_contact)
-            .service(contacts::get_contact)
-            .service(contacts::patch_contact)
-            .service(contacts::delete_contact)
-            .service(notes::list_notes)
-            .service(notes::create_note)
-            .service(notes::list_assessments)
-            .service(notes::create_assessment),
-    )
+    app.service(system::health)
+        .service(system::ready)
+        .service(system::openapi_json)
+        .service(
+            scope("/api/v1")
+                .service(session::login)
+                .service(session::refresh)
+                .service(session::logout)
+                .service(session::me)
+                .service(directory::create_user)
+                .service(directory::list_users)
+                .service(directory::get_user)
+                .service(directory::update_user)
+                .service(directory::create_sales_unit)
+                .service(directory::list_sales_units)
+                .service(directory::update_sales_unit)
+                .service(customers::create_customer)
+                .service(customers::list_customers)
+                .service(customers::get_customer)
+                .service(customers::patch_customer)
+                .service(customers::archive_customer)
+                .service(customers::restore_customer)
+                .service(customers::transfer_customer)
+                .service(customers::list_transfers)
+                .service(customers::customer_history)
+                .service(contacts::list_contacts)
+                .service(contacts::create_contact)
+                .service(contacts::get_contact)
+                .service(contacts::patch_contact)
+                .service(contacts::delete_contact)
+                .service(notes::list_notes)
+                .service(notes::create_note)
+                .service(notes::list_assessments)
+                .service(notes::create_assessment),
+        )
 }
 
 /// The complete OpenAPI document of this server.
 pub fn api_spec() -> OpenApi {
-    let (_, mut api) = register(App::new().into_utoipa_app().openapi(openapi::base())).split_for_parts();
+    let (_, mut api) =
+        register(App::new().into_utoipa_app().openapi(openapi::base())).split_for_parts();
     openapi::complete(&mut api);
     api
 }
@@ -71,7 +75,11 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path.trim_matches('/').split('/').map(str::to_owned).collect();
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect();
                 let mut methods = Vec::new();
                 for (method, present) in [
                     (Method::GET, item.get.is_some()),
@@ -97,27 +105,37 @@ impl RouteTable {
             .iter()
             .find(|(template, _)| {
                 template.len() == segments.len()
-                    && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
             })
             .map(|(_, methods)| methods.as_slice())
     }
 }
 
 /// Unknown path: 404. Known path, other method: 405 with `Allow`.
-async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
     match routes.allowed(req.path()) {
         Some(methods) => {
             let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            let mut error = ApiError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed here", req.method()));
-            error.allow = Some(allow.join(", "));
-            Err(error)
+            Err(ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("{} is not allowed here", req.method()),
+            )
+            .with_allow(allow.join(", ")))
         }
         None => Err(ApiError::new(ErrorCode::NotFound, "no such resource")),
     }
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
 }
 
 /// The application with its shared state.
@@ -126,7 +144,13 @@ pub fn build(
     spec: web::Data<system::SpecJson>,
     routes: web::Data<RouteTable>,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     let app = App::new()
         .wrap(tracing_actix_web::TracingLogger::default())

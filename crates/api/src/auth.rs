@@ -43,18 +43,30 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 0;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     pub fn issue(&self, user_id: Uuid, ttl: std::time::Duration) -> String {
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: user_id, iss: ISSUER.into(), iat: now, exp: now + ttl.as_secs() as i64 };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
+        let claims = Claims {
+            sub: user_id,
+            iss: ISSUER.into(),
+            iat: now,
+            exp: now + ttl.as_secs() as i64,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
     }
 
     /// The user id of a valid token; expired, forged, unsigned or other-algorithm tokens fail.
     pub fn verify(&self, token: &str) -> Option<Uuid> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims.sub)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims.sub)
     }
 }
 
@@ -77,15 +89,18 @@ pub fn refresh_token_hash(token: &str) -> String {
 }
 
 pub fn hash_password(password: &str) -> String {
-    let hash: argon2::password_hash::phc::PasswordHash =
-        Argon2::default().hash_password(password.as_bytes()).expect("argon2id with default parameters");
+    let hash: argon2::password_hash::phc::PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2id with default parameters");
     hash.to_string()
 }
 
 /// Checks a password against a stored hash. Also called with a decoy hash for unknown users,
 /// so a login takes as long whether or not the username exists.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), stored_hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), stored_hash)
+        .is_ok()
 }
 
 /// A hash of nothing anyone knows, verified against when a username does not exist.
@@ -108,23 +123,31 @@ impl FromRequest for Caller {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
         Box::pin(async move {
             let state = state.expect("AppState is registered");
-            let token = token.ok_or_else(|| ApiError::unauthenticated("send Authorization: Bearer <access token>"))?;
-            let user_id = state
-                .keys
-                .verify(&token)
-                .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
-            let user = state.db(move |conn| credo_store::users::get(conn, user_id)).await?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthenticated("send Authorization: Bearer <access token>")
+            })?;
+            let user_id = state.keys.verify(&token).ok_or_else(|| {
+                ApiError::unauthenticated("the access token is invalid or expired")
+            })?;
+            let user = state
+                .db(move |conn| credo_store::users::get(conn, user_id))
+                .await?;
             match user {
                 Some(user) if !user.disabled => Ok(Caller(Principal {
                     user_id: user.id,
                     role: user.role,
                     sales_unit_id: user.sales_unit_id,
                 })),
-                _ => Err(ApiError::unauthenticated("the account is disabled or no longer exists")),
+                _ => Err(ApiError::unauthenticated(
+                    "the account is disabled or no longer exists",
+                )),
             }
         })
     }

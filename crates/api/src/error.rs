@@ -97,11 +97,17 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
-    pub existing_id: Option<uuid::Uuid>,
+    /// What only some errors carry; boxed to keep `Result<_, ApiError>` small.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    existing_id: Option<uuid::Uuid>,
     /// The current record and its ETag, for `version_mismatch`.
-    pub current: Option<(Value, String)>,
-    pub retry_after_seconds: Option<u64>,
-    pub allow: Option<String>,
+    current: Option<(Value, String)>,
+    retry_after_seconds: Option<u64>,
+    allow: Option<String>,
 }
 
 impl ApiError {
@@ -110,15 +116,46 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
-            existing_id: None,
-            current: None,
-            retry_after_seconds: None,
-            allow: None,
+            extra: None,
         }
     }
 
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Names the existing record a conflict is about.
+    pub fn with_existing_id(mut self, id: uuid::Uuid) -> Self {
+        self.extra().existing_id = Some(id);
+        self
+    }
+
+    /// Carries the record as it is now, and its ETag, so a client can merge.
+    pub fn with_current(mut self, record: Value, etag: String) -> Self {
+        self.extra().current = Some((record, etag));
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.extra().retry_after_seconds = Some(seconds);
+        self
+    }
+
+    pub fn with_allow(mut self, allow: String) -> Self {
+        self.extra().allow = Some(allow);
+        self
+    }
+
     pub fn not_found() -> Self {
-        Self::new(ErrorCode::NotFound, "no such resource, or it is outside your data scope")
+        Self::new(
+            ErrorCode::NotFound,
+            "no such resource, or it is outside your data scope",
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -135,7 +172,7 @@ impl ApiError {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self { errors, ..Self::new(ErrorCode::ValidationFailed, detail) }
+        Self::new(ErrorCode::ValidationFailed, detail).with_errors(errors)
     }
 
     pub fn field(field: &str, code: &str, message: &str) -> Self {
@@ -150,8 +187,12 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
-            existing_id: self.existing_id,
-            current: self.current.as_ref().map(|(value, _)| value.clone()),
+            existing_id: self.extra.as_ref().and_then(|e| e.existing_id),
+            current: self
+                .extra
+                .as_ref()
+                .and_then(|e| e.current.as_ref())
+                .map(|(value, _)| value.clone()),
         }
     }
 }
@@ -172,15 +213,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.code.status());
         response.content_type(PROBLEM_JSON);
-        if let Some(seconds) = self.retry_after_seconds {
-            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-        }
-        if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.clone()));
-        }
-        if let Some((_, etag)) = &self.current {
-            if let Ok(value) = HeaderValue::from_str(etag) {
-                response.insert_header((header::ETAG, value));
+        if let Some(extra) = &self.extra {
+            if let Some(seconds) = extra.retry_after_seconds {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            if let Some(allow) = &extra.allow {
+                response.insert_header((header::ALLOW, allow.clone()));
+            }
+            if let Some((_, etag)) = &extra.current {
+                if let Ok(value) = HeaderValue::from_str(etag) {
+                    response.insert_header((header::ETAG, value));
+                }
             }
         }
         if self.code == ErrorCode::Unauthenticated || self.code == ErrorCode::InvalidRefreshToken {
@@ -196,11 +239,17 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(what) => {
                 tracing::info!(constraint = %what, "write lost a race");
-                ApiError::new(ErrorCode::ConcurrentUpdate, "a concurrent request changed the same data; retry")
+                ApiError::new(
+                    ErrorCode::ConcurrentUpdate,
+                    "a concurrent request changed the same data; retry",
+                )
             }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                ApiError::new(ErrorCode::DatabaseUnavailable, "the database cannot be reached; retry later")
+                ApiError::new(
+                    ErrorCode::DatabaseUnavailable,
+                    "the database cannot be reached; retry later",
+                )
             }
             StoreError::Internal(cause) => {
                 tracing::error!(%cause, "database error");
@@ -228,7 +277,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
-            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(code
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!(code.status().is_client_error() || code.status().is_server_error());
         }
     }

@@ -24,11 +24,21 @@ pub struct Body<T> {
 }
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(content_type) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(content_type) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON value into `T`, reporting where it does not fit.
@@ -63,17 +73,34 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json {
-                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as application/json"));
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as application/json",
+                ));
             }
             let bytes = bytes.await.map_err(|error| {
-                if error.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                if error.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
                     ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds 1 MiB")
                 } else {
                     ApiError::new(ErrorCode::MalformedJson, "the body could not be read")
                 }
             })?;
-            let raw: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
+            let raw: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!("the body is not valid JSON: {e}"),
+                )
+            })?;
+            // Every Credo body is an object; serde alone would also read a struct from an array.
+            if !raw.is_object() {
+                return Err(ApiError::field(
+                    "",
+                    "invalid_type",
+                    "the body must be a JSON object",
+                ));
+            }
             let value = from_value(raw.clone())?;
             Ok(Body { value, raw })
         })
@@ -81,13 +108,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 }
 
 /// Answers query strings that do not parse (including unknown parameters) with 400.
-pub fn query_error(error: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
     let message = error.to_string();
     let field = message.split('`').nth(1).unwrap_or("").to_owned();
-    let code = if message.contains("unknown field") { "unknown_parameter" } else { "invalid_value" };
-    let mut problem = ApiError::new(ErrorCode::InvalidQuery, message.replace("Query deserialize error: ", ""));
-    problem.errors = vec![credo_core::FieldError::new(field, code, problem.detail.clone())];
-    problem.into()
+    let code = if message.contains("unknown field") {
+        "unknown_parameter"
+    } else {
+        "invalid_value"
+    };
+    let detail = message.replace("Query deserialize error: ", "");
+    let errors = vec![credo_core::FieldError::new(field, code, detail.clone())];
+    ApiError::new(ErrorCode::InvalidQuery, detail)
+        .with_errors(errors)
+        .into()
 }
 
 /// Answers path parameters that do not parse (an id that is not a UUID) with 400... unless
@@ -99,22 +135,35 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
 /// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 412 when unreadable.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Err(ApiError::new(ErrorCode::IfMatchRequired, "send If-Match with the ETag of the record you changed"));
+        return Err(ApiError::new(
+            ErrorCode::IfMatchRequired,
+            "send If-Match with the ETag of the record you changed",
+        ));
     };
     let value = value.to_str().unwrap_or("").trim();
     if value == "*" {
         return Ok(None);
     }
-    crate::reply::parse_etag(value)
-        .map(Some)
-        .ok_or_else(|| ApiError::new(ErrorCode::VersionMismatch, "If-Match does not name a version of this record"))
+    crate::reply::parse_etag(value).map(Some).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::VersionMismatch,
+            "If-Match does not name a version of this record",
+        )
+    })
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
     match value.to_str() {
-        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key.to_owned())),
-        _ => Err(ApiError::new(ErrorCode::InvalidHeader, "Idempotency-Key has 1 to 255 visible ASCII characters")),
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidHeader,
+            "Idempotency-Key has 1 to 255 visible ASCII characters",
+        )),
     }
 }

@@ -40,29 +40,61 @@ impl Modify for Security {
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
 
 /// The shared problem responses, by component name: (name, error codes it stands for).
 const SHARED: &[(&str, &[ErrorCode])] = &[
-    ("BadRequest", &[ErrorCode::MalformedJson, ErrorCode::InvalidQuery, ErrorCode::InvalidPath, ErrorCode::InvalidHeader, ErrorCode::InvalidCursor]),
+    (
+        "BadRequest",
+        &[
+            ErrorCode::MalformedJson,
+            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidPath,
+            ErrorCode::InvalidHeader,
+            ErrorCode::InvalidCursor,
+        ],
+    ),
     ("Unauthorized", &[ErrorCode::Unauthenticated]),
     ("Forbidden", &[ErrorCode::Forbidden]),
     ("NotFound", &[ErrorCode::NotFound]),
-    ("Conflict", &[ErrorCode::ConcurrentUpdate, ErrorCode::IdempotencyInProgress]),
+    (
+        "Conflict",
+        &[
+            ErrorCode::ConcurrentUpdate,
+            ErrorCode::IdempotencyInProgress,
+        ],
+    ),
     ("PayloadTooLarge", &[ErrorCode::PayloadTooLarge]),
     ("UnsupportedMediaType", &[ErrorCode::UnsupportedMediaType]),
-    ("UnprocessableEntity", &[ErrorCode::ValidationFailed, ErrorCode::IdempotencyKeyReused]),
+    (
+        "UnprocessableEntity",
+        &[ErrorCode::ValidationFailed, ErrorCode::IdempotencyKeyReused],
+    ),
     ("ServiceUnavailable", &[ErrorCode::DatabaseUnavailable]),
 ];
 
 fn problem_response(codes: &[ErrorCode]) -> utoipa::openapi::Response {
-    let list = codes.iter().map(|c| format!("`{}`", c.as_str())).collect::<Vec<_>>().join(", ");
+    let list = codes
+        .iter()
+        .map(|c| format!("`{}`", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     ResponseBuilder::new()
         .description(format!("{} ({list})", codes[0].title()))
-        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name(Problem::name()))).build())
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(Problem::name())))
+                .build(),
+        )
         .build()
 }
 
@@ -75,15 +107,25 @@ fn add_shared(operation: &mut Operation, status: &str, name: &str) {
 }
 
 fn has_params(operation: &Operation, location: ParameterIn) -> bool {
-    operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == location))
+    operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == location))
 }
 
 /// Adds to one operation the error responses that follow from its shape.
 fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty() && s.iter().any(|r| r != &Default::default()));
+    let secured = operation
+        .security
+        .as_ref()
+        .is_some_and(|s| !s.is_empty() && s.iter().any(|r| r != &Default::default()));
     let body: Option<&RefOr<RequestBody>> = operation.request_body.as_ref();
     let has_body = body.is_some();
-    if has_body || has_params(operation, ParameterIn::Query) || has_params(operation, ParameterIn::Path) {
+    if has_body
+        || has_params(operation, ParameterIn::Query)
+        || has_params(operation, ParameterIn::Path)
+    {
         add_shared(operation, "400", "BadRequest");
     }
     if secured {
@@ -100,7 +142,11 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         add_shared(operation, "415", "UnsupportedMediaType");
         add_shared(operation, "422", "UnprocessableEntity");
     }
-    if matches!(method, HttpMethod::Patch | HttpMethod::Post | HttpMethod::Delete) && secured {
+    if matches!(
+        method,
+        HttpMethod::Patch | HttpMethod::Post | HttpMethod::Delete
+    ) && secured
+    {
         add_shared(operation, "409", "Conflict");
     }
     add_shared(operation, "503", "ServiceUnavailable");
@@ -131,7 +177,9 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
 pub fn complete(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
     for (name, codes) in SHARED {
-        components.responses.insert((*name).to_owned(), RefOr::T(problem_response(codes)));
+        components
+            .responses
+            .insert((*name).to_owned(), RefOr::T(problem_response(codes)));
     }
     for item in api.paths.paths.values_mut() {
         let operations = [

@@ -21,13 +21,21 @@ pub struct Page<T: ToSchema> {
 
 /// Encodes a cursor state as URL-safe text.
 pub fn encode<T: Serialize>(state: &T) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(state).expect("serialisable"))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(state).expect("serialisable"))
 }
 
 /// Decodes a cursor made by `encode`; anything else is 400 `invalid_cursor`.
 pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
-    let invalid = || ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this list issued");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidCursor,
+            "the cursor is not one this list issued",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
     serde_json::from_slice(&bytes).map_err(|_| invalid())
 }
 
@@ -37,9 +45,13 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
         None => Ok(DEFAULT_LIMIT),
         Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
         Some(_) => {
-            let mut error = ApiError::new(ErrorCode::InvalidQuery, format!("limit is 1 to {MAX_LIMIT}"));
-            error.errors = vec![credo_core::FieldError::new("limit", "out_of_range", error.detail.clone())];
-            Err(error)
+            let message = format!("limit is 1 to {MAX_LIMIT}");
+            let errors = vec![credo_core::FieldError::new(
+                "limit",
+                "out_of_range",
+                message.clone(),
+            )];
+            Err(ApiError::new(ErrorCode::InvalidQuery, message).with_errors(errors))
         }
     }
 }
@@ -48,7 +60,7 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Debug, Serialize, serde::Deserialize)]
     struct Probe {
         a: String,
     }
@@ -57,8 +69,14 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_rejected() {
         let cursor = encode(&Probe { a: "深圳".into() });
         assert_eq!(decode::<Probe>(&cursor).unwrap().a, "深圳");
-        assert_eq!(decode::<Probe>("not a cursor!").unwrap_err().code, ErrorCode::InvalidCursor);
-        assert_eq!(decode::<Probe>(&encode(&1)).unwrap_err().code, ErrorCode::InvalidCursor);
+        assert_eq!(
+            decode::<Probe>("not a cursor!").unwrap_err().code,
+            ErrorCode::InvalidCursor
+        );
+        assert_eq!(
+            decode::<Probe>(&encode(&1)).unwrap_err().code,
+            ErrorCode::InvalidCursor
+        );
     }
 
     #[test]

@@ -35,7 +35,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
-        Self { status, body: serde_json::to_string(value).expect("serialisable"), etag: None, location: None }
+        Self {
+            status,
+            body: serde_json::to_string(value).expect("serialisable"),
+            etag: None,
+            location: None,
+        }
     }
 
     pub fn ok(value: &impl Serialize) -> Self {
@@ -43,7 +48,10 @@ impl Reply {
     }
 
     pub fn created(value: &impl Serialize, location: String) -> Self {
-        Self { location: Some(location), ..Self::json(StatusCode::CREATED, value) }
+        Self {
+            location: Some(location),
+            ..Self::json(StatusCode::CREATED, value)
+        }
     }
 
     pub fn with_version(mut self, version: i64) -> Self {
@@ -105,26 +113,32 @@ where
     );
     let user = caller.user_id;
     let claim_key = key.clone();
-    let claim = state.db(move |conn| idempotency::claim(conn, user, &claim_key, &fingerprint)).await?;
+    let claim = state
+        .db(move |conn| idempotency::claim(conn, user, &claim_key, &fingerprint))
+        .await?;
     match claim {
         Claim::Replay(stored) => Ok(Reply::from_stored(stored).into_response()),
         Claim::Mismatch => Err(ApiError::new(
             ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used with a different request",
         )),
-        Claim::InProgress => {
-            let mut error = ApiError::new(ErrorCode::IdempotencyInProgress, "the first request with this key is still running");
-            error.retry_after_seconds = Some(1);
-            Err(error)
-        }
+        Claim::InProgress => Err(ApiError::new(
+            ErrorCode::IdempotencyInProgress,
+            "the first request with this key is still running",
+        )
+        .with_retry_after(1)),
         Claim::Claimed => match run().await {
             Ok(reply) => {
                 let stored = reply.stored();
-                state.db(move |conn| idempotency::complete(conn, user, &key, &stored)).await?;
+                state
+                    .db(move |conn| idempotency::complete(conn, user, &key, &stored))
+                    .await?;
                 Ok(reply.into_response())
             }
             Err(error) => {
-                state.db(move |conn| idempotency::release(conn, user, &key)).await?;
+                state
+                    .db(move |conn| idempotency::release(conn, user, &key))
+                    .await?;
                 Err(error)
             }
         },

@@ -64,7 +64,9 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
     let generated = db.run(|conn| bootstrap_admin(conn, settings.admin_password.as_deref()))?;
     let secret = match &settings.jwt_secret {
         Some(secret) => secret.clone(),
-        None => db.run(|conn| settings::get_or_insert(conn, JWT_SECRET_SETTING, &random_secret()))?,
+        None => {
+            db.run(|conn| settings::get_or_insert(conn, JWT_SECRET_SETTING, &random_secret()))?
+        }
     };
     Ok(Prepared {
         state: AppState {
@@ -78,7 +80,10 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
 }
 
 /// Creates `admin` on a database without users; returns the password if it was generated.
-fn bootstrap_admin(conn: &mut credo_store::DbConnection, password: Option<&str>) -> Result<Option<String>, StoreError> {
+fn bootstrap_admin(
+    conn: &mut credo_store::DbConnection,
+    password: Option<&str>,
+) -> Result<Option<String>, StoreError> {
     if users::count(conn)? > 0 {
         return Ok(None);
     }
@@ -106,14 +111,21 @@ fn bootstrap_admin(conn: &mut credo_store::DbConnection, password: Option<&str>)
 }
 
 /// Serves on `listener` until the process is asked to stop (SIGINT/SIGTERM: graceful).
-pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<actix_web::dev::Server> {
+pub fn serve(
+    state: AppState,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<actix_web::dev::Server> {
     let spec = app::api_spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
-    let spec = web::Data::new(SpecJson(spec.to_pretty_json().expect("the spec serialises")));
+    let spec = web::Data::new(SpecJson(
+        spec.to_pretty_json().expect("the spec serialises"),
+    ));
     let state = web::Data::new(state);
-    let mut server = HttpServer::new(move || app::build(state.clone(), spec.clone(), routes.clone()))
-        .shutdown_timeout(10)
-        .listen(listener)?;
+    let mut server =
+        HttpServer::new(move || app::build(state.clone(), spec.clone(), routes.clone()))
+            .shutdown_timeout(10)
+            .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);
     }

@@ -62,7 +62,10 @@ impl Principal {
     /// Whether the caller may give a customer to another owner: not an agent, who would
     /// hand away its own customers unsupervised (seed 000: handovers are decided above).
     pub fn can_transfer_customers(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::UnitManager | Role::CreditManager)
+        matches!(
+            self.role,
+            Role::Admin | Role::UnitManager | Role::CreditManager
+        )
     }
 
     pub fn is_admin(&self) -> bool {
@@ -75,7 +78,11 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, unit: Option<Uuid>) -> Principal {
-        Principal { user_id: Uuid::from_u128(1), role, sales_unit_id: unit }
+        Principal {
+            user_id: Uuid::from_u128(1),
+            role,
+            sales_unit_id: unit,
+        }
     }
 
     #[test]
@@ -100,7 +107,13 @@ mod tests {
         assert!(head.can_see(other, unit));
         assert!(!head.can_see(me, other_unit));
         assert!(!principal(Role::UnitManager, None).can_see(me, None));
-        for role in [Role::Admin, Role::CreditManager, Role::Finance, Role::Service, Role::Viewer] {
+        for role in [
+            Role::Admin,
+            Role::CreditManager,
+            Role::Finance,
+            Role::Service,
+            Role::Viewer,
+        ] {
             assert!(principal(role, None).can_see(other, other_unit));
         }
         assert!(!principal(Role::Viewer, None).can_write_customers());

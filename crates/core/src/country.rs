@@ -74,7 +74,13 @@ mod tests {
     #[test]
     fn parses_case_insensitively_and_rejects_unassigned() {
         assert_eq!(CountryCode::parse("cn").unwrap().as_str(), "CN");
-        assert_eq!(CountryCode::parse("XX").unwrap_err().code, "invalid_country");
-        assert_eq!(CountryCode::parse("CHN").unwrap_err().code, "invalid_country");
+        assert_eq!(
+            CountryCode::parse("XX").unwrap_err().code,
+            "invalid_country"
+        );
+        assert_eq!(
+            CountryCode::parse("CHN").unwrap_err().code,
+            "invalid_country"
+        );
     }
 }

@@ -42,7 +42,9 @@ pub struct SalesUnit {
 /// Input is lower-cased first, so logins are case-insensitive.
 pub fn normalize_username(raw: &str) -> Result<String, crate::FieldError> {
     let name = raw.trim().to_ascii_lowercase();
-    let valid_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(3..=64).contains(&name.len()) || !valid_chars {
         return Err(crate::FieldError::new(
             "",
@@ -57,7 +59,11 @@ pub fn normalize_username(raw: &str) -> Result<String, crate::FieldError> {
 pub fn check_password(password: &str) -> Result<(), crate::FieldError> {
     let length = password.chars().count();
     if !(12..=256).contains(&length) {
-        return Err(crate::FieldError::new("", "weak_password", "a password has 12 to 256 characters"));
+        return Err(crate::FieldError::new(
+            "",
+            "weak_password",
+            "a password has 12 to 256 characters",
+        ));
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.to_owned(), message: message.into() }
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// The same error reported under a parent path (`email` -> `contacts[0].email`).

@@ -42,7 +42,8 @@ pub fn changes(old: &Value, new: &Value) -> Vec<FieldChange> {
     let old = old.as_object().unwrap_or(&empty);
     let new = new.as_object().unwrap_or(&empty);
     let present = |v: Option<&Value>| {
-        v.filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty())).cloned()
+        v.filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+            .cloned()
     };
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
     keys.sort();
@@ -50,7 +51,11 @@ pub fn changes(old: &Value, new: &Value) -> Vec<FieldChange> {
     keys.into_iter()
         .filter_map(|key| {
             let (before, after) = (present(old.get(key)), present(new.get(key)));
-            (before != after).then(|| FieldChange { field: key.clone(), old: before, new: after })
+            (before != after).then(|| FieldChange {
+                field: key.clone(),
+                old: before,
+                new: after,
+            })
         })
         .collect()
 }
@@ -64,12 +69,28 @@ mod tests {
     fn merge_patch_follows_rfc_7396_examples() {
         let cases = [
             (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
-            (json!({"a": "b"}), json!({"b": "c"}), json!({"a": "b", "b": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
             (json!({"a": "b"}), json!({"a": null}), json!({})),
             (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
-            (json!({"a": {"b": "c"}}), json!({"a": {"b": "d", "c": null}}), json!({"a": {"b": "d"}})),
-            (json!({"e": null}), json!({"a": 1}), json!({"e": null, "a": 1})),
-            (json!([1, 2]), json!({"a": "b", "c": null}), json!({"a": "b"})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!([1, 2]),
+                json!({"a": "b", "c": null}),
+                json!({"a": "b"}),
+            ),
         ];
         for (mut target, patch, expected) in cases {
             merge_patch(&mut target, &patch);
@@ -84,8 +105,16 @@ mod tests {
         assert_eq!(
             changes(&old, &new),
             vec![
-                FieldChange { field: "a".into(), old: Some(json!(1)), new: Some(json!(2)) },
-                FieldChange { field: "d".into(), old: None, new: Some(json!([1])) },
+                FieldChange {
+                    field: "a".into(),
+                    old: Some(json!(1)),
+                    new: Some(json!(2))
+                },
+                FieldChange {
+                    field: "d".into(),
+                    old: None,
+                    new: Some(json!([1]))
+                },
             ]
         );
     }

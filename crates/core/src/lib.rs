@@ -5,11 +5,11 @@
 
 pub mod access;
 pub mod audit;
-mod enums;
-pub mod json;
 pub mod country;
 pub mod directory;
+mod enums;
 pub mod error;
+pub mod json;
 pub mod money;
 pub mod text;
 pub mod uscc;

@@ -36,7 +36,11 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim();
         if email.len() > 254 || !email.validate_email() {
-            return Err(FieldError::new("", "invalid_email", "not a valid e-mail address"));
+            return Err(FieldError::new(
+                "",
+                "invalid_email",
+                "not a valid e-mail address",
+            ));
         }
         Ok(Self(email.to_owned()))
     }
@@ -117,15 +121,23 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
             format!("at most {max_chars} characters"),
         ));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(FieldError::new("", "control_character", "control characters are not allowed"));
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(
+            "",
+            "control_character",
+            "control characters are not allowed",
+        ));
     }
     Ok(Some(text.to_owned()))
 }
 
 /// A text that must be present: as [`clean_text`], and empty is an error.
 pub fn required_text(raw: &str, max_chars: usize) -> Result<String, FieldError> {
-    clean_text(raw, max_chars)?.ok_or_else(|| FieldError::new("", "required", "a value is required"))
+    clean_text(raw, max_chars)?
+        .ok_or_else(|| FieldError::new("", "required", "a value is required"))
 }
 
 /// The key names are searched and compared by: full-width forms folded to ASCII (common in
@@ -159,7 +171,10 @@ mod tests {
 
     #[test]
     fn phones_are_normalised() {
-        assert_eq!(Phone::parse(" +86 (755) 8888-1234 ").unwrap().as_str(), "+8675588881234");
+        assert_eq!(
+            Phone::parse(" +86 (755) 8888-1234 ").unwrap().as_str(),
+            "+8675588881234"
+        );
         assert_eq!(Phone::parse("12ab34").unwrap_err().code, "invalid_phone");
         assert_eq!(Phone::parse("123").unwrap_err().code, "invalid_phone");
     }
@@ -167,7 +182,10 @@ mod tests {
     #[test]
     fn emails_and_tags() {
         assert!(Email::parse("li.lei@example.cn").is_ok());
-        assert_eq!(Email::parse("not-an-email").unwrap_err().code, "invalid_email");
+        assert_eq!(
+            Email::parse("not-an-email").unwrap_err().code,
+            "invalid_email"
+        );
         assert_eq!(Tag::parse(" VIP ").unwrap().as_str(), "vip");
         assert_eq!(Tag::parse("").unwrap_err().code, "invalid_tag");
     }
@@ -177,13 +195,19 @@ mod tests {
         assert_eq!(clean_text("  x ", 5).unwrap(), Some("x".to_owned()));
         assert_eq!(clean_text("   ", 5).unwrap(), None);
         assert_eq!(clean_text("abcdef", 5).unwrap_err().code, "too_long");
-        assert_eq!(clean_text("a\u{7}", 5).unwrap_err().code, "control_character");
+        assert_eq!(
+            clean_text("a\u{7}", 5).unwrap_err().code,
+            "control_character"
+        );
     }
 
     #[test]
     fn search_key_folds_full_width_and_case() {
         assert_eq!(search_key("  ＡＢＣ　Trading   Co. "), "abc trading co.");
-        assert_eq!(search_key("深圳市华为技术有限公司"), "深圳市华为技术有限公司");
+        assert_eq!(
+            search_key("深圳市华为技术有限公司"),
+            "深圳市华为技术有限公司"
+        );
     }
 
     proptest! {

@@ -9,7 +9,9 @@ use crate::FieldError;
 /// The 31 characters the standard allows (no I, O, S, V, Z), in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weight of position i is 3^i mod 31.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const LENGTH: usize = 18;
 
 /// An 18-character unified social credit code whose check character is correct.
@@ -47,7 +49,10 @@ impl Uscc {
             return Err(FieldError::new(
                 "",
                 "invalid_character",
-                format!("'{}' is not allowed in a unified social credit code", *bad as char),
+                format!(
+                    "'{}' is not allowed in a unified social credit code",
+                    *bad as char
+                ),
             ));
         }
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
@@ -100,14 +105,21 @@ mod tests {
     #[test]
     fn accepts_published_codes() {
         // Codes printed on real business licences.
-        for code in ["91350100M000100Y43", "91110000802100433B", "91440300708461136T"] {
+        for code in [
+            "91350100M000100Y43",
+            "91110000802100433B",
+            "91440300708461136T",
+        ] {
             assert!(Uscc::parse(code).is_ok(), "{code}");
         }
     }
 
     #[test]
     fn normalises_case_and_blanks() {
-        assert_eq!(Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(
+            Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
     }
 
     #[test]
@@ -144,7 +156,7 @@ mod tests {
             let mut altered = body.clone();
             let old = value_of(altered[pos]).unwrap();
             let new = ALPHABET[((old + shift) % 31) as usize];
-            prop_assume!(pos < 2 || pos >= 8 || new.is_ascii_digit());
+            prop_assume!(!(2..8).contains(&pos) || new.is_ascii_digit());
             altered[pos] = new;
             let code = format!("{}{check}", String::from_utf8(altered).unwrap());
             prop_assert!(Uscc::parse(&code).is_err());

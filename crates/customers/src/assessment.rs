@@ -13,7 +13,11 @@ use crate::kinds::{AssessmentTopic, Department};
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     pub department: Department,
-    #[schema(example = "客户计划明年扩建二期厂房,设备需求预计翻倍。", min_length = 1, max_length = 5000)]
+    #[schema(
+        example = "客户计划明年扩建二期厂房,设备需求预计翻倍。",
+        min_length = 1,
+        max_length = 5000
+    )]
     pub body: String,
 }
 
@@ -53,12 +57,23 @@ impl AssessmentInput {
     pub fn validate(self, today: NaiveDate) -> Result<Assessment, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         if !(1..=5).contains(&self.rating) {
-            errors.push(FieldError::new("rating", "out_of_range", "a rating is 1 to 5"));
+            errors.push(FieldError::new(
+                "rating",
+                "out_of_range",
+                "a rating is 1 to 5",
+            ));
         }
-        let comment = self.comment.as_deref().and_then(|c| errors.check("comment", clean_text(c, 2000)).flatten());
+        let comment = self
+            .comment
+            .as_deref()
+            .and_then(|c| errors.check("comment", clean_text(c, 2000)).flatten());
         let assessed_on = self.assessed_on.unwrap_or(today);
         if assessed_on > today {
-            errors.push(FieldError::new("assessed_on", "in_future", "the date lies in the future"));
+            errors.push(FieldError::new(
+                "assessed_on",
+                "in_future",
+                "the date lies in the future",
+            ));
         }
         errors.finish(|| Assessment {
             department: self.department,

@@ -53,8 +53,14 @@ impl TryFrom<ContactInput> for Contact {
     fn try_from(input: ContactInput) -> Result<Self, Self::Error> {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", required_text(&input.name, 200));
-        let title = input.title.as_deref().and_then(|t| errors.check("title", clean_text(t, 200)).flatten());
-        let notes = input.notes.as_deref().and_then(|t| errors.check("notes", clean_text(t, 2000)).flatten());
+        let title = input
+            .title
+            .as_deref()
+            .and_then(|t| errors.check("title", clean_text(t, 200)).flatten());
+        let notes = input
+            .notes
+            .as_deref()
+            .and_then(|t| errors.check("notes", clean_text(t, 2000)).flatten());
         let phone = input
             .phone
             .as_deref()

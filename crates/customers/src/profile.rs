@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::kinds::{CommunicationStatus, CustomerKind, LifecycleStage, OperatingStatus, SourceChannel};
+use crate::kinds::{
+    CommunicationStatus, CustomerKind, LifecycleStage, OperatingStatus, SourceChannel,
+};
 
 const NAME_MAX: usize = 200;
 const TEXT_MAX: usize = 500;
@@ -117,7 +119,12 @@ pub struct CustomerProfile {
 }
 
 /// Checks an optional text field into `errors`; `None` when absent, empty or invalid.
-fn optional_text(errors: &mut FieldErrors, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Option<String> {
     raw.and_then(|raw| errors.check(field, clean_text(raw, max)).flatten())
 }
 
@@ -129,7 +136,11 @@ fn list<T: Ord>(
     parse: impl Fn(&str) -> Result<T, FieldError>,
 ) -> Vec<T> {
     if raw.len() > LIST_MAX {
-        errors.push(FieldError::new(field, "too_many", format!("at most {LIST_MAX} entries")));
+        errors.push(FieldError::new(
+            field,
+            "too_many",
+            format!("at most {LIST_MAX} entries"),
+        ));
         return Vec::new();
     }
     let mut values: Vec<T> = raw
@@ -152,23 +163,44 @@ impl TryFrom<CustomerInput> for CustomerProfile {
             optional_text(errors, field, raw.as_deref(), max)
         };
         let short_name = text(&mut errors, "short_name", &input.short_name, NAME_MAX);
-        let country = input.country.as_deref().and_then(|c| errors.check("country", CountryCode::parse(c)));
+        let country = input
+            .country
+            .as_deref()
+            .and_then(|c| errors.check("country", CountryCode::parse(c)));
         let region = text(&mut errors, "region", &input.region, TEXT_MAX);
         let address = text(&mut errors, "address", &input.address, TEXT_MAX);
         let industry = text(&mut errors, "industry", &input.industry, TEXT_MAX);
         let main_products = text(&mut errors, "main_products", &input.main_products, TEXT_MAX);
-        let legal_representative =
-            text(&mut errors, "legal_representative", &input.legal_representative, NAME_MAX);
-        let business_manager = text(&mut errors, "business_manager", &input.business_manager, NAME_MAX);
+        let legal_representative = text(
+            &mut errors,
+            "legal_representative",
+            &input.legal_representative,
+            NAME_MAX,
+        );
+        let business_manager = text(
+            &mut errors,
+            "business_manager",
+            &input.business_manager,
+            NAME_MAX,
+        );
         let phones = list(&mut errors, "phones", &input.phones, Phone::parse);
         let emails = list(&mut errors, "emails", &input.emails, Email::parse);
-        let uscc = input.uscc.as_deref().filter(|u| !u.trim().is_empty()).and_then(|u| errors.check("uscc", Uscc::parse(u)));
+        let uscc = input
+            .uscc
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .and_then(|u| errors.check("uscc", Uscc::parse(u)));
         let tax_number = text(&mut errors, "tax_number", &input.tax_number, NAME_MAX);
         let bank_name = text(&mut errors, "bank_name", &input.bank_name, NAME_MAX);
         let bank_account = text(&mut errors, "bank_account", &input.bank_account, NAME_MAX);
         let age_band = text(&mut errors, "age_band", &input.age_band, NAME_MAX);
         let education = text(&mut errors, "education", &input.education, NAME_MAX);
-        let needs_category = text(&mut errors, "needs_category", &input.needs_category, NAME_MAX);
+        let needs_category = text(
+            &mut errors,
+            "needs_category",
+            &input.needs_category,
+            NAME_MAX,
+        );
         let tags = list(&mut errors, "tags", &input.tags, Tag::parse);
 
         if input.kind == CustomerKind::Organization {
@@ -180,14 +212,25 @@ impl TryFrom<CustomerInput> for CustomerProfile {
             ];
             for (field, present) in person_fields {
                 if present {
-                    errors.push(FieldError::new(field, "person_only", "only a person customer has this field"));
+                    errors.push(FieldError::new(
+                        field,
+                        "person_only",
+                        "only a person customer has this field",
+                    ));
                 }
             }
         }
         let today = chrono::Utc::now().date_naive();
-        for (field, date) in [("founded_on", input.founded_on), ("birthday", input.birthday)] {
+        for (field, date) in [
+            ("founded_on", input.founded_on),
+            ("birthday", input.birthday),
+        ] {
             if date.is_some_and(|d| d > today) {
-                errors.push(FieldError::new(field, "in_future", "the date lies in the future"));
+                errors.push(FieldError::new(
+                    field,
+                    "in_future",
+                    "the date lies in the future",
+                ));
             }
         }
 
@@ -241,7 +284,10 @@ mod tests {
 
     #[test]
     fn a_minimal_organization_is_a_lead() {
-        let profile = CustomerProfile::try_from(input(json!({"kind": "organization", "legal_name": "  ACME  "}))).unwrap();
+        let profile = CustomerProfile::try_from(input(
+            json!({"kind": "organization", "legal_name": "  ACME  "}),
+        ))
+        .unwrap();
         assert_eq!(profile.legal_name, "ACME");
         assert_eq!(profile.lifecycle_stage, LifecycleStage::Lead);
     }
@@ -258,7 +304,10 @@ mod tests {
             "tags": ["a", ""],
         })))
         .unwrap_err();
-        let fields: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let fields: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             fields,
             [
@@ -279,7 +328,10 @@ mod tests {
             "tags": ["VIP", "export", "vip"], "phones": ["138-0013-8000", "13800138000"],
         })))
         .unwrap();
-        assert_eq!(profile.tags.iter().map(Tag::as_str).collect::<Vec<_>>(), ["export", "vip"]);
+        assert_eq!(
+            profile.tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
+            ["export", "vip"]
+        );
         assert_eq!(profile.phones.len(), 1);
     }
 
@@ -290,7 +342,8 @@ mod tests {
             "uscc": "91350100m000100y43", "founded_on": "2001-05-01", "tags": ["b", "a"],
         })))
         .unwrap();
-        let again = CustomerProfile::try_from(input(serde_json::to_value(&profile).unwrap())).unwrap();
+        let again =
+            CustomerProfile::try_from(input(serde_json::to_value(&profile).unwrap())).unwrap();
         assert_eq!(again, profile);
     }
 }

@@ -2,14 +2,15 @@
 //! notes and subjective assessments. Entries are append-only.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use credo_customers::{Assessment, AssessmentRecord, AssessmentTopic, Customer, Department, Note, Transfer};
+use credo_customers::{
+    Assessment, AssessmentRecord, AssessmentTopic, Customer, Department, Note, Transfer,
+};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
 use crate::schema::{assessments, customer_notes, ownership_transfers};
 use crate::{now, DbConnection, StoreError};
-
 
 pub(crate) fn insert_transfer(
     conn: &mut DbConnection,
@@ -26,7 +27,8 @@ pub(crate) fn insert_transfer(
             ownership_transfers::customer_id.eq(current.id.to_string()),
             ownership_transfers::from_owner_id.eq(current.owner_id.to_string()),
             ownership_transfers::to_owner_id.eq(owner_id.to_string()),
-            ownership_transfers::from_sales_unit_id.eq(current.sales_unit_id.map(|u| u.to_string())),
+            ownership_transfers::from_sales_unit_id
+                .eq(current.sales_unit_id.map(|u| u.to_string())),
             ownership_transfers::to_sales_unit_id.eq(sales_unit_id.map(|u| u.to_string())),
             ownership_transfers::reason.eq(reason),
             ownership_transfers::transferred_by.eq(actor.to_string()),
@@ -36,12 +38,25 @@ pub(crate) fn insert_transfer(
     Ok(())
 }
 
-type TransferRow = (String, String, String, String, Option<String>, Option<String>, String, String, NaiveDateTime);
+type TransferRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    NaiveDateTime,
+);
 
 pub fn transfers(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<Transfer>, StoreError> {
     ownership_transfers::table
         .filter(ownership_transfers::customer_id.eq(customer_id.to_string()))
-        .order((ownership_transfers::transferred_at.asc(), ownership_transfers::id.asc()))
+        .order((
+            ownership_transfers::transferred_at.asc(),
+            ownership_transfers::id.asc(),
+        ))
         .select((
             ownership_transfers::id,
             ownership_transfers::customer_id,
@@ -55,24 +70,31 @@ pub fn transfers(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<Trans
         ))
         .load::<TransferRow>(conn)?
         .into_iter()
-        .map(|(id, customer, from, to, from_unit, to_unit, reason, by, at)| {
-            Ok(Transfer {
-                id: parse_id(&id)?,
-                customer_id: parse_id(&customer)?,
-                from_owner_id: parse_id(&from)?,
-                to_owner_id: parse_id(&to)?,
-                from_sales_unit_id: parse_optional_id(from_unit.as_deref())?,
-                to_sales_unit_id: parse_optional_id(to_unit.as_deref())?,
-                reason,
-                transferred_by: parse_id(&by)?,
-                transferred_at: from_db_time(at),
-            })
-        })
+        .map(
+            |(id, customer, from, to, from_unit, to_unit, reason, by, at)| {
+                Ok(Transfer {
+                    id: parse_id(&id)?,
+                    customer_id: parse_id(&customer)?,
+                    from_owner_id: parse_id(&from)?,
+                    to_owner_id: parse_id(&to)?,
+                    from_sales_unit_id: parse_optional_id(from_unit.as_deref())?,
+                    to_sales_unit_id: parse_optional_id(to_unit.as_deref())?,
+                    reason,
+                    transferred_by: parse_id(&by)?,
+                    transferred_at: from_db_time(at),
+                })
+            },
+        )
         .collect()
 }
 
-
-pub fn add_note(conn: &mut DbConnection, customer_id: Uuid, department: Department, body: &str, author: Uuid) -> Result<Note, StoreError> {
+pub fn add_note(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    department: Department,
+    body: &str,
+    author: Uuid,
+) -> Result<Note, StoreError> {
     let note = Note {
         id: Uuid::now_v7(),
         customer_id,
@@ -95,7 +117,11 @@ pub fn add_note(conn: &mut DbConnection, customer_id: Uuid, department: Departme
 }
 
 /// Notes of a customer, newest first, optionally of one department.
-pub fn notes(conn: &mut DbConnection, customer_id: Uuid, department: Option<Department>) -> Result<Vec<Note>, StoreError> {
+pub fn notes(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    department: Option<Department>,
+) -> Result<Vec<Note>, StoreError> {
     let mut query = customer_notes::table
         .filter(customer_notes::customer_id.eq(customer_id.to_string()))
         .into_boxed::<crate::db::MultiBackend>();
@@ -126,9 +152,19 @@ pub fn notes(conn: &mut DbConnection, customer_id: Uuid, department: Option<Depa
         .collect()
 }
 
-
-pub fn add_assessment(conn: &mut DbConnection, customer_id: Uuid, assessment: Assessment, author: Uuid) -> Result<AssessmentRecord, StoreError> {
-    let record = AssessmentRecord { id: Uuid::now_v7(), customer_id, assessment, author_id: author, created_at: now() };
+pub fn add_assessment(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    assessment: Assessment,
+    author: Uuid,
+) -> Result<AssessmentRecord, StoreError> {
+    let record = AssessmentRecord {
+        id: Uuid::now_v7(),
+        customer_id,
+        assessment,
+        author_id: author,
+        created_at: now(),
+    };
     let a = &record.assessment;
     diesel::insert_into(assessments::table)
         .values((
@@ -146,10 +182,22 @@ pub fn add_assessment(conn: &mut DbConnection, customer_id: Uuid, assessment: As
     Ok(record)
 }
 
-type AssessmentRow = (String, String, String, i64, Option<String>, NaiveDate, String, NaiveDateTime);
+type AssessmentRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    NaiveDate,
+    String,
+    NaiveDateTime,
+);
 
 /// Assessments of a customer, newest first: every department's view side by side.
-pub fn assessments(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<AssessmentRecord>, StoreError> {
+pub fn assessments(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+) -> Result<Vec<AssessmentRecord>, StoreError> {
     assessments::table
         .filter(assessments::customer_id.eq(customer_id.to_string()))
         .order((assessments::created_at.desc(), assessments::id.desc()))
@@ -165,20 +213,22 @@ pub fn assessments(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<Ass
         ))
         .load::<AssessmentRow>(conn)?
         .into_iter()
-        .map(|(id, department, topic, rating, comment, assessed_on, author, at)| {
-            Ok(AssessmentRecord {
-                id: parse_id(&id)?,
-                customer_id,
-                assessment: Assessment {
-                    department: parse_name(&department, Department::parse)?,
-                    topic: parse_name(&topic, AssessmentTopic::parse)?,
-                    rating,
-                    comment,
-                    assessed_on,
-                },
-                author_id: parse_id(&author)?,
-                created_at: from_db_time(at),
-            })
-        })
+        .map(
+            |(id, department, topic, rating, comment, assessed_on, author, at)| {
+                Ok(AssessmentRecord {
+                    id: parse_id(&id)?,
+                    customer_id,
+                    assessment: Assessment {
+                        department: parse_name(&department, Department::parse)?,
+                        topic: parse_name(&topic, AssessmentTopic::parse)?,
+                        rating,
+                        comment,
+                        assessed_on,
+                    },
+                    author_id: parse_id(&author)?,
+                    created_at: from_db_time(at),
+                })
+            },
+        )
         .collect()
 }

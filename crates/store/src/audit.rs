@@ -33,7 +33,11 @@ pub fn record(
 }
 
 /// A record's history, oldest first.
-pub fn history(conn: &mut DbConnection, entity_type: &str, entity_id: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
+pub fn history(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    entity_id: Uuid,
+) -> Result<Vec<AuditEntry>, StoreError> {
     audit_log::table
         .filter(audit_log::entity_type.eq(entity_type))
         .filter(audit_log::entity_id.eq(entity_id.to_string()))

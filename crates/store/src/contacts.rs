@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::convert::{from_db_time, parse_id, parse_optional_name, to_db_time};
+use crate::db::write_transaction;
 use crate::schema::contacts;
 use crate::{now, DbConnection, StoreError};
 
@@ -70,9 +71,22 @@ impl Row {
                 name: self.name,
                 role: parse_optional_name(self.role.as_deref(), ContactRole::parse)?,
                 title: self.title,
-                phone: self.phone.as_deref().map(Phone::parse).transpose().map_err(|_| bad("phone"))?,
-                email: self.email.as_deref().map(Email::parse).transpose().map_err(|_| bad("email"))?,
-                decision_authority: parse_optional_name(self.decision_authority.as_deref(), DecisionAuthority::parse)?,
+                phone: self
+                    .phone
+                    .as_deref()
+                    .map(Phone::parse)
+                    .transpose()
+                    .map_err(|_| bad("phone"))?,
+                email: self
+                    .email
+                    .as_deref()
+                    .map(Email::parse)
+                    .transpose()
+                    .map_err(|_| bad("email"))?,
+                decision_authority: parse_optional_name(
+                    self.decision_authority.as_deref(),
+                    DecisionAuthority::parse,
+                )?,
                 is_primary: self.is_primary,
                 notes: self.notes,
             },
@@ -88,7 +102,11 @@ impl Row {
 }
 
 /// A live (not archived) contact of the given customer.
-pub fn get(conn: &mut DbConnection, customer_id: Uuid, id: Uuid) -> Result<Option<ContactRecord>, StoreError> {
+pub fn get(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ContactRecord>, StoreError> {
     contacts::table
         .find(id.to_string())
         .filter(contacts::customer_id.eq(customer_id.to_string()))
@@ -104,7 +122,11 @@ pub fn list(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<ContactRec
     contacts::table
         .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::archived_at.is_null())
-        .order((contacts::is_primary.desc(), contacts::name.asc(), contacts::id.asc()))
+        .order((
+            contacts::is_primary.desc(),
+            contacts::name.asc(),
+            contacts::id.asc(),
+        ))
         .select(Row::as_select())
         .load(conn)?
         .into_iter()
@@ -113,7 +135,10 @@ pub fn list(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<ContactRec
 }
 
 /// Only one primary contact per customer: making one primary demotes the others.
-fn demote_other_primaries(conn: &mut DbConnection, record: &ContactRecord) -> Result<(), StoreError> {
+fn demote_other_primaries(
+    conn: &mut DbConnection,
+    record: &ContactRecord,
+) -> Result<(), StoreError> {
     if record.contact.is_primary {
         diesel::update(
             contacts::table
@@ -121,20 +146,33 @@ fn demote_other_primaries(conn: &mut DbConnection, record: &ContactRecord) -> Re
                 .filter(contacts::id.ne(record.id.to_string()))
                 .filter(contacts::is_primary.eq(true)),
         )
-        .set((contacts::is_primary.eq(false), contacts::version.eq(contacts::version + 1)))
+        .set((
+            contacts::is_primary.eq(false),
+            contacts::version.eq(contacts::version + 1),
+        ))
         .execute(conn)?;
     }
     Ok(())
 }
 
 pub enum CreateOutcome {
-    Created(ContactRecord),
+    Created(Box<ContactRecord>),
     IdTaken,
 }
 
-pub fn create(conn: &mut DbConnection, id: Uuid, customer_id: Uuid, contact: Contact, actor: Uuid) -> Result<CreateOutcome, StoreError> {
-    conn.transaction(|conn| {
-        let taken = contacts::table.find(id.to_string()).count().get_result::<i64>(conn)? > 0;
+pub fn create(
+    conn: &mut DbConnection,
+    id: Uuid,
+    customer_id: Uuid,
+    contact: Contact,
+    actor: Uuid,
+) -> Result<CreateOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        let taken = contacts::table
+            .find(id.to_string())
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
         if taken {
             return Ok(CreateOutcome::IdTaken);
         }
@@ -143,13 +181,24 @@ pub fn create(conn: &mut DbConnection, id: Uuid, customer_id: Uuid, contact: Con
             id,
             customer_id,
             contact,
-            stamps: Stamps { created_at: at, created_by: actor, updated_at: at, updated_by: actor, version: 1 },
+            stamps: Stamps {
+                created_at: at,
+                created_by: actor,
+                updated_at: at,
+                updated_by: actor,
+                version: 1,
+            },
         };
-        diesel::insert_into(contacts::table).values(Row::from_record(&record, None)).execute(conn)?;
+        diesel::insert_into(contacts::table)
+            .values(Row::from_record(&record, None))
+            .execute(conn)?;
         demote_other_primaries(conn, &record)?;
-        let diff = changes(&serde_json::Value::Null, &serde_json::to_value(&record.contact)?);
+        let diff = changes(
+            &serde_json::Value::Null,
+            &serde_json::to_value(&record.contact)?,
+        );
         audit::record(conn, ENTITY, id, AuditAction::Created, actor, &diff)?;
-        Ok(CreateOutcome::Created(record))
+        Ok(CreateOutcome::Created(Box::new(record)))
     })
 }
 
@@ -169,23 +218,33 @@ pub fn update(
     contact: Option<Contact>,
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
-    conn.transaction(|conn| {
-        let Some(current) = get(conn, customer_id, id)? else { return Ok(UpdateOutcome::NotFound) };
+    write_transaction(conn, |conn| {
+        let Some(current) = get(conn, customer_id, id)? else {
+            return Ok(UpdateOutcome::NotFound);
+        };
         if expected_version.is_some_and(|v| v != current.stamps.version) {
             return Ok(UpdateOutcome::Stale(current));
         }
         let at = now();
         let mut next = current.clone();
-        let archived_at = if contact.is_none() { Some(to_db_time(at)) } else { None };
+        let archived_at = if contact.is_none() {
+            Some(to_db_time(at))
+        } else {
+            None
+        };
         if let Some(contact) = contact {
             next.contact = contact;
         }
         next.stamps.updated_at = at;
         next.stamps.updated_by = actor;
         next.stamps.version += 1;
-        let written = diesel::update(contacts::table.find(id.to_string()).filter(contacts::version.eq(current.stamps.version)))
-            .set(Row::from_record(&next, archived_at))
-            .execute(conn)?;
+        let written = diesel::update(
+            contacts::table
+                .find(id.to_string())
+                .filter(contacts::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_record(&next, archived_at))
+        .execute(conn)?;
         if written == 0 {
             return Err(StoreError::Conflict("contacts.version".into()));
         }
@@ -194,7 +253,10 @@ pub fn update(
             return Ok(UpdateOutcome::Archived);
         }
         demote_other_primaries(conn, &next)?;
-        let diff = changes(&serde_json::to_value(&current.contact)?, &serde_json::to_value(&next.contact)?);
+        let diff = changes(
+            &serde_json::to_value(&current.contact)?,
+            &serde_json::to_value(&next.contact)?,
+        );
         audit::record(conn, ENTITY, id, AuditAction::Updated, actor, &diff)?;
         Ok(UpdateOutcome::Updated(next))
     })

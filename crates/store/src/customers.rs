@@ -7,14 +7,17 @@ use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{CountryCode, Email, Phone, Scope, Tag, Uscc};
 use credo_customers::{
-    CommunicationStatus, Customer, CustomerKind, CustomerProfile, LifecycleStage, OperatingStatus, SourceChannel,
-    Stamps,
+    CommunicationStatus, Customer, CustomerKind, CustomerProfile, LifecycleStage, OperatingStatus,
+    SourceChannel, Stamps,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time};
+use crate::convert::{
+    from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time,
+};
+use crate::db::write_transaction;
 use crate::db::MultiBackend;
 use crate::schema::{contacts, customer_tags, customers};
 use crate::{now, DbConnection, StoreError};
@@ -124,14 +127,33 @@ impl Row {
             kind: parse_name(&self.kind, CustomerKind::parse)?,
             legal_name: self.legal_name,
             short_name: self.short_name,
-            country: self.country.as_deref().map(CountryCode::parse).transpose().map_err(|_| bad("country"))?,
+            country: self
+                .country
+                .as_deref()
+                .map(CountryCode::parse)
+                .transpose()
+                .map_err(|_| bad("country"))?,
             region: self.region,
             address: self.address,
             industry: self.industry,
-            source_channel: parse_optional_name(self.source_channel.as_deref(), SourceChannel::parse)?,
-            communication_status: parse_optional_name(self.communication_status.as_deref(), CommunicationStatus::parse)?,
-            uscc: self.uscc.as_deref().map(Uscc::parse).transpose().map_err(|_| bad("uscc"))?,
-            operating_status: parse_optional_name(self.operating_status.as_deref(), OperatingStatus::parse)?,
+            source_channel: parse_optional_name(
+                self.source_channel.as_deref(),
+                SourceChannel::parse,
+            )?,
+            communication_status: parse_optional_name(
+                self.communication_status.as_deref(),
+                CommunicationStatus::parse,
+            )?,
+            uscc: self
+                .uscc
+                .as_deref()
+                .map(Uscc::parse)
+                .transpose()
+                .map_err(|_| bad("uscc"))?,
+            operating_status: parse_optional_name(
+                self.operating_status.as_deref(),
+                OperatingStatus::parse,
+            )?,
             founded_on: self.founded_on,
             main_products: details.main_products,
             legal_representative: details.legal_representative,
@@ -166,7 +188,10 @@ impl Row {
 }
 
 /// Loads the tags of many customers with one query.
-fn tags_of(conn: &mut DbConnection, ids: &[String]) -> Result<std::collections::HashMap<String, Vec<Tag>>, StoreError> {
+fn tags_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<Tag>>, StoreError> {
     let mut tags: std::collections::HashMap<String, Vec<Tag>> = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(tags);
@@ -177,7 +202,8 @@ fn tags_of(conn: &mut DbConnection, ids: &[String]) -> Result<std::collections::
         .select((customer_tags::customer_id, customer_tags::tag))
         .load::<(String, String)>(conn)?;
     for (customer, tag) in rows {
-        let tag = Tag::parse(&tag).map_err(|_| StoreError::Internal("stored tag is invalid".into()))?;
+        let tag =
+            Tag::parse(&tag).map_err(|_| StoreError::Internal("stored tag is invalid".into()))?;
         tags.entry(customer).or_default().push(tag);
     }
     Ok(tags)
@@ -194,27 +220,44 @@ fn with_tags(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Customer>, S
         .collect()
 }
 
-fn replace_tags(conn: &mut DbConnection, customer_id: Uuid, tags: &[Tag]) -> Result<(), StoreError> {
+fn replace_tags(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    tags: &[Tag],
+) -> Result<(), StoreError> {
     let id = customer_id.to_string();
-    diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(&id))).execute(conn)?;
+    diesel::delete(customer_tags::table.filter(customer_tags::customer_id.eq(&id)))
+        .execute(conn)?;
     // One row at a time: multi-row inserts do not go through the MultiConnection enum.
     for tag in tags {
         diesel::insert_into(customer_tags::table)
-            .values((customer_tags::customer_id.eq(&id), customer_tags::tag.eq(tag.as_str())))
+            .values((
+                customer_tags::customer_id.eq(&id),
+                customer_tags::tag.eq(tag.as_str()),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreError> {
-    let Some(row) = customers::table.find(id.to_string()).select(Row::as_select()).first(conn).optional()? else {
+    let Some(row) = customers::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+    else {
         return Ok(None);
     };
     Ok(with_tags(conn, vec![row])?.pop())
 }
 
 /// The id of another customer that already has this USCC.
-fn uscc_holder(conn: &mut DbConnection, uscc: Option<&Uscc>, except: Uuid) -> Result<Option<Uuid>, StoreError> {
+fn uscc_holder(
+    conn: &mut DbConnection,
+    uscc: Option<&Uscc>,
+    except: Uuid,
+) -> Result<Option<Uuid>, StoreError> {
     let Some(uscc) = uscc else { return Ok(None) };
     customers::table
         .filter(customers::uscc.eq(uscc.as_str()))
@@ -251,7 +294,7 @@ pub struct NewCustomer {
 }
 
 pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         if let Some(existing) = get(conn, new.id)? {
             return Ok(CreateOutcome::IdTaken(existing));
         }
@@ -265,12 +308,27 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
             owner_id: new.owner_id,
             sales_unit_id: new.sales_unit_id,
             archived_at: None,
-            stamps: Stamps { created_at: at, created_by: new.actor, updated_at: at, updated_by: new.actor, version: 1 },
+            stamps: Stamps {
+                created_at: at,
+                created_by: new.actor,
+                updated_at: at,
+                updated_by: new.actor,
+                version: 1,
+            },
         };
-        diesel::insert_into(customers::table).values(Row::from_customer(&customer)?).execute(conn)?;
+        diesel::insert_into(customers::table)
+            .values(Row::from_customer(&customer)?)
+            .execute(conn)?;
         replace_tags(conn, customer.id, &customer.profile.tags)?;
         let created = changes(&serde_json::Value::Null, &audit_view(&customer)?);
-        audit::record(conn, ENTITY, customer.id, AuditAction::Created, new.actor, &created)?;
+        audit::record(
+            conn,
+            ENTITY,
+            customer.id,
+            AuditAction::Created,
+            new.actor,
+            &created,
+        )?;
         Ok(CreateOutcome::Created(customer))
     })
 }
@@ -286,10 +344,14 @@ pub enum UpdateOutcome {
 /// A change to one customer, applied only if the record is still at `expected_version`
 /// (when given).
 pub enum Change {
-    Profile(CustomerProfile),
+    Profile(Box<CustomerProfile>),
     Archive,
     Restore,
-    Transfer { owner_id: Uuid, sales_unit_id: Option<Uuid>, reason: String },
+    Transfer {
+        owner_id: Uuid,
+        sales_unit_id: Option<Uuid>,
+        reason: String,
+    },
 }
 
 pub fn update(
@@ -299,8 +361,10 @@ pub fn update(
     change: Change,
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
-    conn.transaction(|conn| {
-        let Some(current) = get(conn, id)? else { return Ok(UpdateOutcome::NotFound) };
+    write_transaction(conn, |conn| {
+        let Some(current) = get(conn, id)? else {
+            return Ok(UpdateOutcome::NotFound);
+        };
         if expected_version.is_some_and(|v| v != current.stamps.version) {
             return Ok(UpdateOutcome::Stale(current));
         }
@@ -311,7 +375,7 @@ pub fn update(
                 if let Some(holder) = uscc_holder(conn, profile.uscc.as_ref(), id)? {
                     return Ok(UpdateOutcome::DuplicateUscc(holder));
                 }
-                next.profile = profile;
+                next.profile = *profile;
                 AuditAction::Updated
             }
             Change::Archive => {
@@ -322,8 +386,20 @@ pub fn update(
                 next.archived_at = None;
                 AuditAction::Restored
             }
-            Change::Transfer { owner_id, sales_unit_id, reason } => {
-                crate::activity::insert_transfer(conn, &current, owner_id, sales_unit_id, &reason, actor, at)?;
+            Change::Transfer {
+                owner_id,
+                sales_unit_id,
+                reason,
+            } => {
+                crate::activity::insert_transfer(
+                    conn,
+                    &current,
+                    owner_id,
+                    sales_unit_id,
+                    &reason,
+                    actor,
+                    at,
+                )?;
                 next.owner_id = owner_id;
                 next.sales_unit_id = sales_unit_id;
                 AuditAction::Transferred
@@ -334,7 +410,9 @@ pub fn update(
         next.stamps.version = current.stamps.version + 1;
         // The version guard turns a concurrent writer that slipped in between into a conflict.
         let written = diesel::update(
-            customers::table.find(id.to_string()).filter(customers::version.eq(current.stamps.version)),
+            customers::table
+                .find(id.to_string())
+                .filter(customers::version.eq(current.stamps.version)),
         )
         .set(Row::from_customer(&next)?)
         .execute(conn)?;
@@ -423,9 +501,17 @@ macro_rules! keyset {
         if let Some((key, id)) = $after {
             let id = id.to_string();
             $query = if $desc {
-                $query.filter($column.lt(key.clone()).or($column.eq(key).and(customers::id.lt(id))))
+                $query.filter(
+                    $column
+                        .lt(key.clone())
+                        .or($column.eq(key).and(customers::id.lt(id))),
+                )
             } else {
-                $query.filter($column.gt(key.clone()).or($column.eq(key).and(customers::id.gt(id))))
+                $query.filter(
+                    $column
+                        .gt(key.clone())
+                        .or($column.eq(key).and(customers::id.gt(id))),
+                )
             };
         }
         $query = if $desc {
@@ -437,10 +523,14 @@ macro_rules! keyset {
 }
 
 pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, StoreError> {
-    let mut query = customers::table.select(Row::as_select()).into_boxed::<MultiBackend>();
+    let mut query = customers::table
+        .select(Row::as_select())
+        .into_boxed::<MultiBackend>();
     match &q.scope {
         Scope::All => {}
-        Scope::Unit(Some(unit)) => query = query.filter(customers::sales_unit_id.eq(unit.to_string())),
+        Scope::Unit(Some(unit)) => {
+            query = query.filter(customers::sales_unit_id.eq(unit.to_string()))
+        }
         Scope::Unit(None) => return Ok(Vec::new()),
         Scope::Owner(owner) => query = query.filter(customers::owner_id.eq(owner.to_string())),
     }
@@ -455,7 +545,12 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
             .filter(contacts::search_key.like(pattern.clone()).escape('\\'))
             .filter(contacts::archived_at.is_null())
             .select(contacts::customer_id);
-        query = query.filter(customers::search_key.like(pattern).escape('\\').or(customers::id.eq_any(by_contact)));
+        query = query.filter(
+            customers::search_key
+                .like(pattern)
+                .escape('\\')
+                .or(customers::id.eq_any(by_contact)),
+        );
     }
     if let Some(owner) = q.owner_id {
         query = query.filter(customers::owner_id.eq(owner.to_string()));
@@ -473,7 +568,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
         query = query.filter(customers::industry.eq(industry.clone()));
     }
     if let Some(tag) = &q.tag {
-        let tagged = customer_tags::table.filter(customer_tags::tag.eq(tag.as_str().to_owned())).select(customer_tags::customer_id);
+        let tagged = customer_tags::table
+            .filter(customer_tags::tag.eq(tag.as_str().to_owned()))
+            .select(customer_tags::customer_id);
         query = query.filter(customers::id.eq_any(tagged));
     }
     if let Some(since) = q.updated_since {
@@ -484,7 +581,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
         SortField::Name => {
             let after = after.map(|(key, id)| match key {
                 SortKey::Name(name) => Ok((name, id)),
-                SortKey::Time(_) => Err(StoreError::Internal("cursor key does not fit the sort".into())),
+                SortKey::Time(_) => Err(StoreError::Internal(
+                    "cursor key does not fit the sort".into(),
+                )),
             });
             let after = after.transpose()?;
             keyset!(query, customers::legal_name, after, q.descending);
@@ -493,7 +592,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
             let after = after
                 .map(|(key, id)| match key {
                     SortKey::Time(time) => Ok((time, id)),
-                    SortKey::Name(_) => Err(StoreError::Internal("cursor key does not fit the sort".into())),
+                    SortKey::Name(_) => Err(StoreError::Internal(
+                        "cursor key does not fit the sort".into(),
+                    )),
                 })
                 .transpose()?;
             if q.sort == SortField::CreatedAt {
@@ -507,6 +608,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
     with_tags(conn, rows)
 }
 
-pub fn history(conn: &mut DbConnection, id: Uuid) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
+pub fn history(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
     audit::history(conn, ENTITY, id)
 }

@@ -22,6 +22,23 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// instances starting at once.
 const MIGRATION_LOCK: i64 = 0x4352_4544_4f00;
 
+/// Runs `work` in a transaction that is going to write. On SQLite the write lock is taken
+/// first: a deferred transaction that read and then writes fails at once when another
+/// writer committed in between (SQLITE_BUSY_SNAPSHOT), where one that starts by writing
+/// waits its turn under busy_timeout.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.transaction(|conn| {
+        if let DbConnection::Sqlite(_) = conn {
+            // A write that changes nothing, to take the lock before any read.
+            conn.batch_execute("DELETE FROM settings WHERE 1 = 0")?;
+        }
+        work(conn)
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -42,10 +59,16 @@ impl DatabaseUrl {
             if path.is_empty() {
                 return Err("sqlite:// needs a file path, e.g. sqlite://credo.db".into());
             }
-            return Ok(Self { backend: Backend::Sqlite, target: path.to_owned() });
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: path.to_owned(),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_owned(),
+            });
         }
         Err(format!(
             "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
@@ -65,7 +88,12 @@ fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }
@@ -105,7 +133,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -124,7 +153,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_millis(800) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_millis(800),
+        }
     }
 }
 
@@ -149,7 +181,10 @@ impl Db {
             .connection_timeout(options.acquire_timeout)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend: url.backend })
+        Ok(Self {
+            pool,
+            backend: url.backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -157,8 +192,14 @@ impl Db {
     }
 
     /// Runs blocking database work on a pooled connection. Call it off the async workers.
-    pub fn run<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut conn = self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    pub fn run<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         work(&mut conn)
     }
 
@@ -181,7 +222,8 @@ impl Db {
 
     /// Whether the database answers a trivial query now.
     pub fn ping(&self) -> bool {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from)).is_ok()
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from))
+            .is_ok()
     }
 }
 
@@ -191,10 +233,26 @@ mod tests {
 
     #[test]
     fn urls_need_an_explicit_scheme() {
-        assert_eq!(DatabaseUrl::parse("sqlite://credo.db").unwrap().sqlite_path(), Some("credo.db"));
-        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/credo.db").unwrap().sqlite_path(), Some("/var/lib/credo.db"));
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend, Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend, Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://credo.db")
+                .unwrap()
+                .sqlite_path(),
+            Some("credo.db")
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/credo.db")
+                .unwrap()
+                .sqlite_path(),
+            Some("/var/lib/credo.db")
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
         for bad in ["credo.db", "sqlite://", "mysql://u@h/db", ""] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
@@ -210,10 +268,13 @@ mod tests {
     #[test]
     fn migration_folders_hold_the_same_names() {
         let names = |dir: &str| {
-            let mut names: Vec<String> = std::fs::read_dir(format!("{}/../../migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .collect();
+            let mut names: Vec<String> = std::fs::read_dir(format!(
+                "{}/../../migrations/{dir}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
             names.sort();
             names
         };

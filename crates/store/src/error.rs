@@ -30,7 +30,9 @@ impl From<DieselError> for StoreError {
                 StoreError::Conflict(info.message().to_owned())
             }
             // SQLite reports a writer it waited for past busy_timeout as "database is locked".
-            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
                 StoreError::Unavailable(info.message().to_owned())
             }
             other => StoreError::Internal(other.to_string()),

@@ -28,7 +28,12 @@ pub enum Claim {
 }
 
 /// Reserves `key` for a request whose canonical form hashes to `request_hash`.
-pub fn claim(conn: &mut DbConnection, user_id: Uuid, key: &str, request_hash: &str) -> Result<Claim, StoreError> {
+pub fn claim(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    key: &str,
+    request_hash: &str,
+) -> Result<Claim, StoreError> {
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id.to_string()),
@@ -39,7 +44,10 @@ pub fn claim(conn: &mut DbConnection, user_id: Uuid, key: &str, request_hash: &s
         .execute(conn);
     match inserted {
         Ok(_) => return Ok(Claim::Claimed),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {}
         Err(other) => return Err(other.into()),
     }
     let (hash, status, body, etag, location) = idempotency_keys::table
@@ -51,13 +59,20 @@ pub fn claim(conn: &mut DbConnection, user_id: Uuid, key: &str, request_hash: &s
             idempotency_keys::response_etag,
             idempotency_keys::response_location,
         ))
-        .first::<(String, Option<i64>, Option<String>, Option<String>, Option<String>)>(conn)?;
+        .first::<(
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )>(conn)?;
     if hash != request_hash {
         return Ok(Claim::Mismatch);
     }
     Ok(match (status, body) {
         (Some(status), Some(body)) => Claim::Replay(StoredResponse {
-            status: u16::try_from(status).map_err(|_| StoreError::Internal("stored status".into()))?,
+            status: u16::try_from(status)
+                .map_err(|_| StoreError::Internal("stored status".into()))?,
             body,
             etag,
             location,
@@ -66,7 +81,12 @@ pub fn claim(conn: &mut DbConnection, user_id: Uuid, key: &str, request_hash: &s
     })
 }
 
-pub fn complete(conn: &mut DbConnection, user_id: Uuid, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
+pub fn complete(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    key: &str,
+    response: &StoredResponse,
+) -> Result<(), StoreError> {
     diesel::update(idempotency_keys::table.find((user_id.to_string(), key)))
         .set((
             idempotency_keys::status_code.eq(i64::from(response.status)),

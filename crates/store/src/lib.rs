@@ -16,5 +16,5 @@ pub mod units;
 pub mod users;
 
 pub use convert::now;
-pub use db::{Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
+pub use db::{write_transaction, Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
 pub use error::StoreError;

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
+use crate::db::write_transaction;
 use crate::schema::{login_failures, refresh_tokens};
 use crate::{now, DbConnection, StoreError};
 
@@ -15,7 +16,10 @@ pub struct NewRefreshToken<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub fn insert_refresh_token(conn: &mut DbConnection, token: &NewRefreshToken) -> Result<(), StoreError> {
+pub fn insert_refresh_token(
+    conn: &mut DbConnection,
+    token: &NewRefreshToken,
+) -> Result<(), StoreError> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(Uuid::now_v7().to_string()),
@@ -41,7 +45,7 @@ pub enum Redemption {
 
 /// Spends a refresh token exactly once, even under concurrent presentations.
 pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let found = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .select((
@@ -52,7 +56,14 @@ pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, S
                 refresh_tokens::used_at,
                 refresh_tokens::revoked_at,
             ))
-            .first::<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)>(conn)
+            .first::<(
+                String,
+                String,
+                String,
+                chrono::NaiveDateTime,
+                Option<chrono::NaiveDateTime>,
+                Option<chrono::NaiveDateTime>,
+            )>(conn)
             .optional()?;
         let Some((id, family, user, expires_at, used_at, revoked_at)) = found else {
             return Ok(Redemption::Invalid);
@@ -66,19 +77,29 @@ pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, S
             return Ok(Redemption::Reused);
         }
         // The guard on used_at makes a concurrent second redemption update nothing.
-        let spent = diesel::update(refresh_tokens::table.find(&id).filter(refresh_tokens::used_at.is_null()))
-            .set(refresh_tokens::used_at.eq(to_db_time(now())))
-            .execute(conn)?;
+        let spent = diesel::update(
+            refresh_tokens::table
+                .find(&id)
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(to_db_time(now())))
+        .execute(conn)?;
         if spent == 0 {
             revoke_family(conn, family_id)?;
             return Ok(Redemption::Reused);
         }
-        Ok(Redemption::Redeemed { user_id: parse_id(&user)?, family_id })
+        Ok(Redemption::Redeemed {
+            user_id: parse_id(&user)?,
+            family_id,
+        })
     })
 }
 
 /// The family a live (unspent, unrevoked) token belongs to, if any.
-pub fn family_of(conn: &mut DbConnection, token_hash: &str) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+pub fn family_of(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<(Uuid, Uuid)>, StoreError> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .filter(refresh_tokens::revoked_at.is_null())
@@ -143,6 +164,7 @@ pub fn login_failures_since(
 }
 
 pub fn clear_login_failures(conn: &mut DbConnection, username: &str) -> Result<(), StoreError> {
-    diesel::delete(login_failures::table.filter(login_failures::username.eq(username))).execute(conn)?;
+    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
+        .execute(conn)?;
     Ok(())
 }

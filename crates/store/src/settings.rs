@@ -6,12 +6,20 @@ use crate::schema::settings;
 use crate::{DbConnection, StoreError};
 
 pub fn get(conn: &mut DbConnection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(settings::table.find(key).select(settings::value).first(conn).optional()?)
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
+        .optional()?)
 }
 
 /// Stores `value` under `key` unless a value is already there, and returns what is stored:
 /// the first writer wins, so instances starting together agree.
-pub fn get_or_insert(conn: &mut DbConnection, key: &str, value: &str) -> Result<String, StoreError> {
+pub fn get_or_insert(
+    conn: &mut DbConnection,
+    key: &str,
+    value: &str,
+) -> Result<String, StoreError> {
     if let Some(existing) = get(conn, key)? {
         return Ok(existing);
     }
@@ -20,9 +28,10 @@ pub fn get_or_insert(conn: &mut DbConnection, key: &str, value: &str) -> Result<
         .execute(conn)
     {
         Ok(_) => Ok(value.to_owned()),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            get(conn, key)?.ok_or(StoreError::NotFound)
-        }
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => get(conn, key)?.ok_or(StoreError::NotFound),
         Err(other) => Err(other.into()),
     }
 }

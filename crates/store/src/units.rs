@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
+use crate::db::write_transaction;
 use crate::schema::sales_units;
 use crate::{now, DbConnection, StoreError};
 
@@ -40,9 +41,18 @@ pub enum CreateOutcome {
     CodeTaken,
 }
 
-pub fn create(conn: &mut DbConnection, id: Uuid, code: &str, name: &str) -> Result<CreateOutcome, StoreError> {
-    conn.transaction(|conn| {
-        let taken = sales_units::table.filter(sales_units::code.eq(code)).count().get_result::<i64>(conn)? > 0;
+pub fn create(
+    conn: &mut DbConnection,
+    id: Uuid,
+    code: &str,
+    name: &str,
+) -> Result<CreateOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        let taken = sales_units::table
+            .filter(sales_units::code.eq(code))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
         if taken {
             return Ok(CreateOutcome::CodeTaken);
         }
@@ -58,7 +68,9 @@ pub fn create(conn: &mut DbConnection, id: Uuid, code: &str, name: &str) -> Resu
                 sales_units::version.eq(1),
             ))
             .execute(conn)?;
-        get(conn, id)?.map(CreateOutcome::Created).ok_or(StoreError::NotFound)
+        get(conn, id)?
+            .map(CreateOutcome::Created)
+            .ok_or(StoreError::NotFound)
     })
 }
 
@@ -83,9 +95,16 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<SalesUnit>, StoreError> {
 }
 
 /// Renames and/or (de)activates a unit.
-pub fn update(conn: &mut DbConnection, id: Uuid, name: Option<&str>, active: Option<bool>) -> Result<Option<SalesUnit>, StoreError> {
-    conn.transaction(|conn| {
-        let Some(current) = get(conn, id)? else { return Ok(None) };
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    name: Option<&str>,
+    active: Option<bool>,
+) -> Result<Option<SalesUnit>, StoreError> {
+    write_transaction(conn, |conn| {
+        let Some(current) = get(conn, id)? else {
+            return Ok(None);
+        };
         diesel::update(sales_units::table.find(id.to_string()))
             .set((
                 sales_units::name.eq(name.unwrap_or(&current.name)),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::db::write_transaction;
 use crate::schema::users;
 use crate::{now, DbConnection, StoreError};
 
@@ -60,7 +61,7 @@ pub enum CreateOutcome {
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<CreateOutcome, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         if find_by_username(conn, new.username)?.is_some() {
             return Ok(CreateOutcome::UsernameTaken);
         }
@@ -80,7 +81,9 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<CreateOutcome, S
                 users::version.eq(1),
             ))
             .execute(conn)?;
-        Ok(CreateOutcome::Created(get(conn, new.id)?.ok_or(StoreError::NotFound)?))
+        Ok(CreateOutcome::Created(
+            get(conn, new.id)?.ok_or(StoreError::NotFound)?,
+        ))
     })
 }
 
@@ -96,7 +99,10 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError
 }
 
 /// The account and its password hash, for a login.
-pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<(User, String)>, StoreError> {
+pub fn find_by_username(
+    conn: &mut DbConnection,
+    username: &str,
+) -> Result<Option<(User, String)>, StoreError> {
     users::table
         .filter(users::username.eq(username))
         .select(Row::as_select())
@@ -131,8 +137,12 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
-pub fn update(conn: &mut DbConnection, id: Uuid, changes: UserChanges) -> Result<Option<User>, StoreError> {
-    conn.transaction(|conn| {
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    changes: UserChanges,
+) -> Result<Option<User>, StoreError> {
+    write_transaction(conn, |conn| {
         let Some((current, hash)) = users::table
             .find(id.to_string())
             .select(Row::as_select())

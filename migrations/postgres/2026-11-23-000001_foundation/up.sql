@@ -101,8 +101,9 @@ CREATE INDEX customers_unit_idx ON customers (sales_unit_id, legal_name, id);
 CREATE INDEX customers_lifecycle_idx ON customers (lifecycle_stage);
 CREATE INDEX customers_country_idx ON customers (country);
 CREATE INDEX customers_industry_idx ON customers (industry);
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX customers_search_trgm_idx ON customers USING gin (search_key gin_trgm_ops);
+-- In public, so that databases holding several schemas (one per test) share one copy.
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+CREATE INDEX customers_search_trgm_idx ON customers USING gin (search_key public.gin_trgm_ops);
 
 CREATE TABLE customer_tags (
     customer_id TEXT NOT NULL REFERENCES customers (id),
@@ -131,7 +132,7 @@ CREATE TABLE contacts (
     version BIGINT NOT NULL
 );
 CREATE INDEX contacts_customer_idx ON contacts (customer_id, name, id);
-CREATE INDEX contacts_search_trgm_idx ON contacts USING gin (search_key gin_trgm_ops);
+CREATE INDEX contacts_search_trgm_idx ON contacts USING gin (search_key public.gin_trgm_ops);
 
 CREATE TABLE ownership_transfers (
     id TEXT PRIMARY KEY,

@@ -18,14 +18,21 @@ fn require_writer(caller: &Principal) -> ApiResult<()> {
     if caller.can_write_customers() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("your role may read contacts but not change them"))
+        Err(ApiError::forbidden(
+            "your role may read contacts but not change them",
+        ))
     }
 }
 
 fn stale(current: &ContactRecord) -> ApiError {
-    let mut error = ApiError::new(ErrorCode::VersionMismatch, "the contact has changed; merge with `current` and retry");
-    error.current = Some((serde_json::to_value(current).expect("serialisable"), reply::etag(current.stamps.version)));
-    error
+    ApiError::new(
+        ErrorCode::VersionMismatch,
+        "the contact has changed; merge with `current` and retry",
+    )
+    .with_current(
+        serde_json::to_value(current).expect("serialisable"),
+        reply::etag(current.stamps.version),
+    )
 }
 
 /// List a customer's contacts
@@ -37,7 +44,11 @@ fn stale(current: &ContactRecord) -> ApiError {
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/contacts")]
-pub async fn list_contacts(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn list_contacts(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
     let contacts = state.db(move |conn| repo::list(conn, customer.id)).await?;
     Ok(Reply::ok(&contacts).into_response())
@@ -71,13 +82,22 @@ pub async fn create_contact(
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let contact = Contact::try_from(input).map_err(ApiError::validation)?;
         let actor = caller.user_id;
-        match state.db(move |conn| repo::create(conn, id, customer.id, contact, actor)).await? {
+        match state
+            .db(move |conn| repo::create(conn, id, customer.id, contact, actor))
+            .await?
+        {
             CreateOutcome::Created(record) => Ok(Reply::created(
                 &record,
-                format!("/api/v1/customers/{}/contacts/{}", record.customer_id, record.id),
+                format!(
+                    "/api/v1/customers/{}/contacts/{}",
+                    record.customer_id, record.id
+                ),
             )
             .with_version(record.stamps.version)),
-            CreateOutcome::IdTaken => Err(ApiError::new(ErrorCode::IdConflict, "a contact with this id exists")),
+            CreateOutcome::IdTaken => Err(ApiError::new(
+                ErrorCode::IdConflict,
+                "a contact with this id exists",
+            )),
         }
     })
     .await
@@ -92,11 +112,20 @@ pub async fn create_contact(
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/contacts/{contact_id}")]
-pub async fn get_contact(state: web::Data<AppState>, Caller(caller): Caller, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
+pub async fn get_contact(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
     let (customer_id, contact_id) = path.into_inner();
     let customer = visible_customer(&state, &caller, customer_id).await?;
-    let contact = state.db(move |conn| repo::get(conn, customer.id, contact_id)).await?.ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(&contact).with_version(contact.stamps.version).into_response())
+    let contact = state
+        .db(move |conn| repo::get(conn, customer.id, contact_id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&contact)
+        .with_version(contact.stamps.version)
+        .into_response())
 }
 
 /// Change a contact
@@ -130,21 +159,46 @@ pub async fn patch_contact(
     let expected = extract::if_match(&req)?;
     let patch = body.raw;
     if !patch.is_object() {
-        return Err(ApiError::field("", "invalid_type", "the body must be a JSON object"));
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
     }
     if patch.get("id").is_some() {
-        return Err(ApiError::field("id", "read_only", "this field cannot be changed"));
+        return Err(ApiError::field(
+            "id",
+            "read_only",
+            "this field cannot be changed",
+        ));
     }
     let (customer_id, contact_id) = path.into_inner();
     let customer = visible_customer(&state, &caller, customer_id).await?;
-    let current = state.db(move |conn| repo::get(conn, customer.id, contact_id)).await?.ok_or_else(ApiError::not_found)?;
+    let current = state
+        .db(move |conn| repo::get(conn, customer.id, contact_id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let mut merged = serde_json::to_value(&current.contact).expect("serialisable");
     merge_patch(&mut merged, &patch);
     let input: ContactInput = extract::from_value(merged)?;
     let contact = Contact::try_from(input).map_err(ApiError::validation)?;
     let actor = caller.user_id;
-    match state.db(move |conn| repo::update(conn, customer_id, contact_id, expected, Some(contact), actor)).await? {
-        UpdateOutcome::Updated(record) => Ok(Reply::ok(&record).with_version(record.stamps.version).into_response()),
+    match state
+        .db(move |conn| {
+            repo::update(
+                conn,
+                customer_id,
+                contact_id,
+                expected,
+                Some(contact),
+                actor,
+            )
+        })
+        .await?
+    {
+        UpdateOutcome::Updated(record) => Ok(Reply::ok(&record)
+            .with_version(record.stamps.version)
+            .into_response()),
         UpdateOutcome::Stale(current) => Err(stale(&current)),
         UpdateOutcome::Archived | UpdateOutcome::NotFound => Err(ApiError::not_found()),
     }
@@ -182,7 +236,10 @@ pub async fn delete_contact(
     let (customer_id, contact_id) = path.into_inner();
     visible_customer(&state, &caller, customer_id).await?;
     let actor = caller.user_id;
-    match state.db(move |conn| repo::update(conn, customer_id, contact_id, expected, None, actor)).await? {
+    match state
+        .db(move |conn| repo::update(conn, customer_id, contact_id, expected, None, actor))
+        .await?
+    {
         UpdateOutcome::Archived => Ok(HttpResponse::NoContent().finish()),
         UpdateOutcome::Stale(current) => Err(stale(&current)),
         UpdateOutcome::Updated(_) | UpdateOutcome::NotFound => Err(ApiError::not_found()),

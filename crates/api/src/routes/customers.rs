@@ -5,7 +5,9 @@ use credo_core::audit::AuditEntry;
 use credo_core::json::merge_patch;
 use credo_core::{CountryCode, Principal, Tag};
 use credo_customers::{Customer, CustomerInput, CustomerProfile, LifecycleStage, Transfer};
-use credo_store::customers::{self as repo, Change, CreateOutcome, ListQuery, NewCustomer, SortField, SortKey, UpdateOutcome};
+use credo_store::customers::{
+    self as repo, Change, CreateOutcome, ListQuery, NewCustomer, SortField, SortKey, UpdateOutcome,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -20,7 +22,15 @@ use crate::state::AppState;
 
 /// Fields a PATCH may not touch: identity, ownership (use transfer) and bookkeeping.
 const READ_ONLY: &[&str] = &[
-    "id", "owner_id", "sales_unit_id", "archived_at", "created_at", "created_by", "updated_at", "updated_by", "version",
+    "id",
+    "owner_id",
+    "sales_unit_id",
+    "archived_at",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "version",
 ];
 
 pub fn location(id: Uuid) -> String {
@@ -31,32 +41,53 @@ fn require_writer(caller: &Principal) -> ApiResult<()> {
     if caller.can_write_customers() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("your role may read customers but not change them"))
+        Err(ApiError::forbidden(
+            "your role may read customers but not change them",
+        ))
     }
 }
 
 /// Loads a customer the caller may see; anything else is 404, so existence does not leak.
-pub async fn visible_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Customer> {
+pub async fn visible_customer(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+) -> ApiResult<Customer> {
     let customer = state.db(move |conn| repo::get(conn, id)).await?;
-    customer.filter(|c| caller.can_see(c.owner_id, c.sales_unit_id)).ok_or_else(ApiError::not_found)
+    customer
+        .filter(|c| caller.can_see(c.owner_id, c.sales_unit_id))
+        .ok_or_else(ApiError::not_found)
 }
 
 fn stale(current: &Customer) -> ApiError {
-    let mut error = ApiError::new(ErrorCode::VersionMismatch, "the customer has changed; merge with `current` and retry");
-    error.current = Some((serde_json::to_value(current).expect("serialisable"), reply::etag(current.stamps.version)));
-    error
+    ApiError::new(
+        ErrorCode::VersionMismatch,
+        "the customer has changed; merge with `current` and retry",
+    )
+    .with_current(
+        serde_json::to_value(current).expect("serialisable"),
+        reply::etag(current.stamps.version),
+    )
 }
 
 fn duplicate(existing: Uuid) -> ApiError {
-    let mut error = ApiError::new(ErrorCode::DuplicateCustomer, format!("customer {existing} has this USCC"));
-    error.existing_id = Some(existing);
-    error.errors = vec![credo_core::FieldError::new("uscc", "duplicate", "another customer has this USCC")];
-    error
+    ApiError::new(
+        ErrorCode::DuplicateCustomer,
+        format!("customer {existing} has this USCC"),
+    )
+    .with_existing_id(existing)
+    .with_errors(vec![credo_core::FieldError::new(
+        "uscc",
+        "duplicate",
+        "another customer has this USCC",
+    )])
 }
 
 fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
     match outcome {
-        UpdateOutcome::Updated(customer) => Ok(Reply::ok(&customer).with_version(customer.stamps.version)),
+        UpdateOutcome::Updated(customer) => {
+            Ok(Reply::ok(&customer).with_version(customer.stamps.version))
+        }
         UpdateOutcome::Stale(current) => Err(stale(&current)),
         UpdateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
         UpdateOutcome::NotFound => Err(ApiError::not_found()),
@@ -92,21 +123,31 @@ pub async fn create_customer(
         let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
         let owner = active_user(&state, owner_id, "owner_id").await?;
         if !caller.can_see(owner.id, owner.sales_unit_id) {
-            return Err(ApiError::forbidden("you may only create customers inside your own data scope"));
+            return Err(ApiError::forbidden(
+                "you may only create customers inside your own data scope",
+            ));
         }
-        let new = NewCustomer { id, profile, owner_id: owner.id, sales_unit_id: owner.sales_unit_id, actor: caller.user_id };
+        let new = NewCustomer {
+            id,
+            profile,
+            owner_id: owner.id,
+            sales_unit_id: owner.sales_unit_id,
+            actor: caller.user_id,
+        };
         match state.db(move |conn| repo::create(conn, new)).await? {
             CreateOutcome::Created(customer) => {
-                Ok(Reply::created(&customer, location(customer.id)).with_version(customer.stamps.version))
+                Ok(Reply::created(&customer, location(customer.id))
+                    .with_version(customer.stamps.version))
             }
             CreateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
             CreateOutcome::IdTaken(existing) => {
-                let mut error = ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
+                let error = ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
                 // Only name the record when the caller may see it.
                 if caller.can_see(existing.owner_id, existing.sales_unit_id) {
-                    error.existing_id = Some(existing.id);
+                    Err(error.with_existing_id(existing.id))
+                } else {
+                    Err(error)
                 }
-                Err(error)
             }
         }
     })
@@ -122,9 +163,15 @@ pub async fn create_customer(
     security(("bearer" = []))
 )]
 #[get("/customers/{id}")]
-pub async fn get_customer(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_customer(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    Ok(Reply::ok(&customer).with_version(customer.stamps.version).into_response())
+    Ok(Reply::ok(&customer)
+        .with_version(customer.stamps.version)
+        .into_response())
 }
 
 /// Change a customer
@@ -160,7 +207,11 @@ pub async fn patch_customer(
     let expected = extract::if_match(&req)?;
     let patch = body.raw;
     let Some(members) = patch.as_object() else {
-        return Err(ApiError::field("", "invalid_type", "the body must be a JSON object"));
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
     };
     let read_only: Vec<_> = READ_ONLY
         .iter()
@@ -176,7 +227,17 @@ pub async fn patch_customer(
     let input: CustomerInput = extract::from_value(merged)?;
     let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
     let (id, actor) = (current.id, caller.user_id);
-    let outcome = state.db(move |conn| repo::update(conn, id, expected, Change::Profile(profile), actor)).await?;
+    let outcome = state
+        .db(move |conn| {
+            repo::update(
+                conn,
+                id,
+                expected,
+                Change::Profile(Box::new(profile)),
+                actor,
+            )
+        })
+        .await?;
     Ok(updated(outcome)?.into_response())
 }
 
@@ -231,7 +292,13 @@ pub async fn restore_customer(
     change_archival(&state, &caller, &req, id.into_inner(), Change::Restore).await
 }
 
-async fn change_archival(state: &AppState, caller: &Principal, req: &HttpRequest, id: Uuid, change: Change) -> ApiResult<HttpResponse> {
+async fn change_archival(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    id: Uuid,
+    change: Change,
+) -> ApiResult<HttpResponse> {
     require_writer(caller)?;
     let expected = match extract::if_match(req) {
         Err(error) if error.code == ErrorCode::IfMatchRequired => None,
@@ -239,7 +306,9 @@ async fn change_archival(state: &AppState, caller: &Principal, req: &HttpRequest
     };
     let current = visible_customer(state, caller, id).await?;
     let actor = caller.user_id;
-    let outcome = state.db(move |conn| repo::update(conn, current.id, expected, change, actor)).await?;
+    let outcome = state
+        .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+        .await?;
     Ok(updated(outcome)?.into_response())
 }
 
@@ -303,9 +372,11 @@ struct Cursor {
 }
 
 fn query_field(field: &str, error: credo_core::FieldError) -> ApiError {
-    let mut problem = ApiError::new(ErrorCode::InvalidQuery, format!("{field}: {}", error.message));
-    problem.errors = vec![error.nested(field)];
-    problem
+    ApiError::new(
+        ErrorCode::InvalidQuery,
+        format!("{field}: {}", error.message),
+    )
+    .with_errors(vec![error.nested(field)])
 }
 
 /// List customers
@@ -335,25 +406,47 @@ pub async fn list_customers(
             let c: Cursor = pagination::decode(cursor)?;
             let key = match (c.s, c.n, c.t) {
                 (CustomerSort::Name, Some(name), _) => SortKey::Name(name),
-                (CustomerSort::CreatedAt | CustomerSort::UpdatedAt, _, Some(time)) => SortKey::Time(time),
-                _ => return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this list issued")),
+                (CustomerSort::CreatedAt | CustomerSort::UpdatedAt, _, Some(time)) => {
+                    SortKey::Time(time)
+                }
+                _ => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidCursor,
+                        "the cursor is not one this list issued",
+                    ))
+                }
             };
             if c.s != sort || c.d != direction {
-                return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor belongs to another sort order"));
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCursor,
+                    "the cursor belongs to another sort order",
+                ));
             }
             Some((key, c.i))
         }
     };
-    let q = p
-        .q
-        .as_deref()
-        .map(credo_core::text::search_key)
-        .filter(|q| !q.is_empty());
+    let q =
+        p.q.as_deref()
+            .map(credo_core::text::search_key)
+            .filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(query_field("q", credo_core::FieldError::new("", "too_long", "at most 200 characters")));
+        return Err(query_field(
+            "q",
+            credo_core::FieldError::new("", "too_long", "at most 200 characters"),
+        ));
     }
-    let country = p.country.as_deref().map(CountryCode::parse).transpose().map_err(|e| query_field("country", e))?;
-    let tag = p.tag.as_deref().map(Tag::parse).transpose().map_err(|e| query_field("tag", e))?;
+    let country = p
+        .country
+        .as_deref()
+        .map(CountryCode::parse)
+        .transpose()
+        .map_err(|e| query_field("country", e))?;
+    let tag = p
+        .tag
+        .as_deref()
+        .map(Tag::parse)
+        .transpose()
+        .map_err(|e| query_field("tag", e))?;
     let store_sort = match sort {
         CustomerSort::Name => SortField::Name,
         CustomerSort::CreatedAt => SortField::CreatedAt,
@@ -385,7 +478,13 @@ pub async fn list_customers(
                 SortKey::Name(name) => (Some(name), None),
                 SortKey::Time(time) => (None, Some(time)),
             };
-            Some(pagination::encode(&Cursor { s: sort, d: direction, n, t, i: last.id }))
+            Some(pagination::encode(&Cursor {
+                s: sort,
+                d: direction,
+                n,
+                t,
+                i: last.id,
+            }))
         }
         _ => None,
     };
@@ -398,7 +497,11 @@ pub async fn list_customers(
 pub struct TransferRequest {
     pub new_owner_id: Uuid,
     /// Why the customer changes hands (kept in the history).
-    #[schema(example = "客户经理调岗,移交同组同事", min_length = 1, max_length = 1000)]
+    #[schema(
+        example = "客户经理调岗,移交同组同事",
+        min_length = 1,
+        max_length = 1000
+    )]
     pub reason: String,
 }
 
@@ -430,13 +533,18 @@ pub async fn transfer_customer(
     body: Body<TransferRequest>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_transfer_customers() {
-        return Err(ApiError::forbidden("only admins, credit managers and unit managers transfer customers"));
+        return Err(ApiError::forbidden(
+            "only admins, credit managers and unit managers transfer customers",
+        ));
     }
     let expected = match extract::if_match(&req) {
         Err(error) if error.code == ErrorCode::IfMatchRequired => None,
         other => other?,
     };
-    let Body { value: request, raw } = body;
+    let Body {
+        value: request,
+        raw,
+    } = body;
     let id = id.into_inner();
     idempotent(&state, &caller, &req, &raw, || async {
         let reason = credo_core::text::required_text(&request.reason, 1000)
@@ -444,11 +552,19 @@ pub async fn transfer_customer(
         let current = visible_customer(&state, &caller, id).await?;
         let owner = active_user(&state, request.new_owner_id, "new_owner_id").await?;
         if !caller.can_see(owner.id, owner.sales_unit_id) {
-            return Err(ApiError::forbidden("the new owner is outside your data scope"));
+            return Err(ApiError::forbidden(
+                "the new owner is outside your data scope",
+            ));
         }
-        let change = Change::Transfer { owner_id: owner.id, sales_unit_id: owner.sales_unit_id, reason };
+        let change = Change::Transfer {
+            owner_id: owner.id,
+            sales_unit_id: owner.sales_unit_id,
+            reason,
+        };
         let actor = caller.user_id;
-        let outcome = state.db(move |conn| repo::update(conn, current.id, expected, change, actor)).await?;
+        let outcome = state
+            .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+            .await?;
         updated(outcome)
     })
     .await
@@ -463,9 +579,15 @@ pub async fn transfer_customer(
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/transfers")]
-pub async fn list_transfers(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn list_transfers(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let transfers = state.db(move |conn| credo_store::activity::transfers(conn, customer.id)).await?;
+    let transfers = state
+        .db(move |conn| credo_store::activity::transfers(conn, customer.id))
+        .await?;
     Ok(Reply::ok(&transfers).into_response())
 }
 
@@ -481,8 +603,14 @@ pub async fn list_transfers(state: web::Data<AppState>, Caller(caller): Caller, 
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/history")]
-pub async fn customer_history(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn customer_history(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let history = state.db(move |conn| repo::history(conn, customer.id)).await?;
+    let history = state
+        .db(move |conn| repo::history(conn, customer.id))
+        .await?;
     Ok(Reply::ok(&history).into_response())
 }

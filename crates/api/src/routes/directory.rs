@@ -19,7 +19,9 @@ fn require_admin(caller: &Principal) -> ApiResult<()> {
     if caller.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only admins manage users and sales units"))
+        Err(ApiError::forbidden(
+            "only admins manage users and sales units",
+        ))
     }
 }
 
@@ -33,15 +35,25 @@ pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<U
 /// A sales unit that exists and is active, or 422 on `sales_unit_id`.
 async fn active_unit(state: &AppState, id: Uuid) -> ApiResult<SalesUnit> {
     let unit = state.db(move |conn| units::get(conn, id)).await?;
-    unit.filter(|u| u.active)
-        .ok_or_else(|| ApiError::field("sales_unit_id", "unknown_sales_unit", "no active sales unit has this id"))
+    unit.filter(|u| u.active).ok_or_else(|| {
+        ApiError::field(
+            "sales_unit_id",
+            "unknown_sales_unit",
+            "no active sales unit has this id",
+        )
+    })
 }
 
 /// A new user account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(example = "zhang.wei", min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]{3,64}$")]
+    #[schema(
+        example = "zhang.wei",
+        min_length = 3,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]{3,64}$"
+    )]
     pub username: String,
     #[schema(example = "张伟", min_length = 1, max_length = 200)]
     pub display_name: String,
@@ -90,7 +102,12 @@ fn parse_email(errors: &mut FieldErrors, raw: Option<&str>) -> Option<String> {
     security(("bearer" = []))
 )]
 #[post("/users")]
-pub async fn create_user(state: web::Data<AppState>, Caller(caller): Caller, req: HttpRequest, body: Body<CreateUser>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<CreateUser>,
+) -> ApiResult<HttpResponse> {
     require_admin(&caller)?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
@@ -100,7 +117,11 @@ pub async fn create_user(state: web::Data<AppState>, Caller(caller): Caller, req
         let email = parse_email(&mut errors, input.email.as_deref());
         errors.check("password", check_password(&input.password));
         if input.role == Role::UnitManager && input.sales_unit_id.is_none() {
-            errors.push(credo_core::FieldError::new("sales_unit_id", "required", "a unit manager needs a sales unit"));
+            errors.push(credo_core::FieldError::new(
+                "sales_unit_id",
+                "required",
+                "a unit manager needs a sales unit",
+            ));
         }
         let (Some(username), Some(display_name)) = (username, display_name) else {
             return Err(ApiError::validation(errors.into_vec()));
@@ -130,8 +151,13 @@ pub async fn create_user(state: web::Data<AppState>, Caller(caller): Caller, req
             })
             .await?;
         match outcome {
-            users::CreateOutcome::Created(user) => Ok(Reply::created(&user, format!("/api/v1/users/{}", user.id))),
-            users::CreateOutcome::UsernameTaken => Err(ApiError::new(ErrorCode::UsernameTaken, "the username is taken")),
+            users::CreateOutcome::Created(user) => {
+                Ok(Reply::created(&user, format!("/api/v1/users/{}", user.id)))
+            }
+            users::CreateOutcome::UsernameTaken => Err(ApiError::new(
+                ErrorCode::UsernameTaken,
+                "the username is taken",
+            )),
         }
     })
     .await
@@ -159,9 +185,16 @@ pub async fn list_users(state: web::Data<AppState>, _caller: Caller) -> ApiResul
     security(("bearer" = []))
 )]
 #[get("/users/{id}")]
-pub async fn get_user(state: web::Data<AppState>, _caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_user(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let user = state.db(move |conn| users::get(conn, id)).await?.ok_or_else(ApiError::not_found)?;
+    let user = state
+        .db(move |conn| users::get(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(&user).into_response())
 }
 
@@ -175,21 +208,42 @@ pub async fn get_user(state: web::Data<AppState>, _caller: Caller, id: web::Path
     security(("bearer" = []))
 )]
 #[patch("/users/{id}")]
-pub async fn update_user(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>, body: Body<UpdateUser>) -> ApiResult<HttpResponse> {
+pub async fn update_user(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    body: Body<UpdateUser>,
+) -> ApiResult<HttpResponse> {
     require_admin(&caller)?;
     let id = id.into_inner();
     let input = body.value;
     let mut errors = FieldErrors::new();
-    let display_name = input.display_name.as_deref().and_then(|n| errors.check("display_name", required_text(n, 200)));
-    let email = input.email.as_deref().map(|e| parse_email(&mut errors, Some(e)));
+    let display_name = input
+        .display_name
+        .as_deref()
+        .and_then(|n| errors.check("display_name", required_text(n, 200)));
+    let email = input
+        .email
+        .as_deref()
+        .map(|e| parse_email(&mut errors, Some(e)));
     if let Some(password) = &input.password {
         errors.check("password", check_password(password));
     }
     if input.clear_sales_unit && input.sales_unit_id.is_some() {
-        errors.push(credo_core::FieldError::new("clear_sales_unit", "conflicting", "send either sales_unit_id or clear_sales_unit"));
+        errors.push(credo_core::FieldError::new(
+            "clear_sales_unit",
+            "conflicting",
+            "send either sales_unit_id or clear_sales_unit",
+        ));
     }
-    if id == caller.user_id && (input.disabled == Some(true) || input.role.is_some_and(|r| r != Role::Admin)) {
-        errors.push(credo_core::FieldError::new("role", "self_lockout", "you cannot disable or demote yourself"));
+    if id == caller.user_id
+        && (input.disabled == Some(true) || input.role.is_some_and(|r| r != Role::Admin))
+    {
+        errors.push(credo_core::FieldError::new(
+            "role",
+            "self_lockout",
+            "you cannot disable or demote yourself",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors.into_vec()));
@@ -205,7 +259,11 @@ pub async fn update_user(state: web::Data<AppState>, Caller(caller): Caller, id:
         display_name,
         email,
         role: input.role,
-        sales_unit_id: if input.clear_sales_unit { Some(None) } else { input.sales_unit_id.map(Some) },
+        sales_unit_id: if input.clear_sales_unit {
+            Some(None)
+        } else {
+            input.sales_unit_id.map(Some)
+        },
         disabled: input.disabled,
         password_hash,
     };
@@ -258,19 +316,34 @@ pub struct UpdateSalesUnit {
     security(("bearer" = []))
 )]
 #[post("/sales-units")]
-pub async fn create_sales_unit(state: web::Data<AppState>, Caller(caller): Caller, req: HttpRequest, body: Body<CreateSalesUnit>) -> ApiResult<HttpResponse> {
+pub async fn create_sales_unit(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<CreateSalesUnit>,
+) -> ApiResult<HttpResponse> {
     require_admin(&caller)?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let mut errors = FieldErrors::new();
-        let code = errors.check("code", required_text(&input.code, 32)).map(|c| c.to_uppercase());
+        let code = errors
+            .check("code", required_text(&input.code, 32))
+            .map(|c| c.to_uppercase());
         let name = errors.check("name", required_text(&input.name, 200));
         let (Some(code), Some(name)) = (code, name) else {
             return Err(ApiError::validation(errors.into_vec()));
         };
-        match state.db(move |conn| units::create(conn, Uuid::now_v7(), &code, &name)).await? {
-            units::CreateOutcome::Created(unit) => Ok(Reply::created(&unit, format!("/api/v1/sales-units/{}", unit.id))),
-            units::CreateOutcome::CodeTaken => Err(ApiError::new(ErrorCode::UnitCodeTaken, "the code is taken")),
+        match state
+            .db(move |conn| units::create(conn, Uuid::now_v7(), &code, &name))
+            .await?
+        {
+            units::CreateOutcome::Created(unit) => Ok(Reply::created(
+                &unit,
+                format!("/api/v1/sales-units/{}", unit.id),
+            )),
+            units::CreateOutcome::CodeTaken => {
+                Err(ApiError::new(ErrorCode::UnitCodeTaken, "the code is taken"))
+            }
         }
     })
     .await
@@ -284,7 +357,10 @@ pub async fn create_sales_unit(state: web::Data<AppState>, Caller(caller): Calle
     security(("bearer" = []))
 )]
 #[get("/sales-units")]
-pub async fn list_sales_units(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
+pub async fn list_sales_units(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> ApiResult<HttpResponse> {
     let units = state.db(units::list).await?;
     Ok(Reply::ok(&units).into_response())
 }
@@ -299,7 +375,12 @@ pub async fn list_sales_units(state: web::Data<AppState>, _caller: Caller) -> Ap
     security(("bearer" = []))
 )]
 #[patch("/sales-units/{id}")]
-pub async fn update_sales_unit(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>, body: Body<UpdateSalesUnit>) -> ApiResult<HttpResponse> {
+pub async fn update_sales_unit(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    body: Body<UpdateSalesUnit>,
+) -> ApiResult<HttpResponse> {
     require_admin(&caller)?;
     let id = id.into_inner();
     let input = body.value;

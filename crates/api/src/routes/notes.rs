@@ -41,7 +41,9 @@ pub async fn list_notes(
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
     let department = params.department;
-    let notes = state.db(move |conn| activity::notes(conn, customer.id, department)).await?;
+    let notes = state
+        .db(move |conn| activity::notes(conn, customer.id, department))
+        .await?;
     Ok(Reply::ok(&notes).into_response())
 }
 
@@ -63,7 +65,9 @@ pub async fn create_note(
     body: Body<NoteInput>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_write_customers() {
-        return Err(ApiError::forbidden("your role may read notes but not write them"));
+        return Err(ApiError::forbidden(
+            "your role may read notes but not write them",
+        ));
     }
     let customer_id = id.into_inner();
     let Body { value: input, raw } = body;
@@ -71,8 +75,13 @@ pub async fn create_note(
         let customer = visible_customer(&state, &caller, customer_id).await?;
         let body = input.validated_body().map_err(ApiError::validation)?;
         let (department, author) = (input.department, caller.user_id);
-        let note = state.db(move |conn| activity::add_note(conn, customer.id, department, &body, author)).await?;
-        Ok(Reply::created(&note, format!("/api/v1/customers/{customer_id}/notes")))
+        let note = state
+            .db(move |conn| activity::add_note(conn, customer.id, department, &body, author))
+            .await?;
+        Ok(Reply::created(
+            &note,
+            format!("/api/v1/customers/{customer_id}/notes"),
+        ))
     })
     .await
 }
@@ -86,9 +95,15 @@ pub async fn create_note(
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/assessments")]
-pub async fn list_assessments(state: web::Data<AppState>, Caller(caller): Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn list_assessments(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let assessments = state.db(move |conn| activity::assessments(conn, customer.id)).await?;
+    let assessments = state
+        .db(move |conn| activity::assessments(conn, customer.id))
+        .await?;
     Ok(Reply::ok(&assessments).into_response())
 }
 
@@ -113,16 +128,25 @@ pub async fn create_assessment(
     body: Body<AssessmentInput>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_write_customers() {
-        return Err(ApiError::forbidden("your role may read assessments but not write them"));
+        return Err(ApiError::forbidden(
+            "your role may read assessments but not write them",
+        ));
     }
     let customer_id = id.into_inner();
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let customer = visible_customer(&state, &caller, customer_id).await?;
-        let assessment = input.validate(chrono::Utc::now().date_naive()).map_err(ApiError::validation)?;
+        let assessment = input
+            .validate(chrono::Utc::now().date_naive())
+            .map_err(ApiError::validation)?;
         let author = caller.user_id;
-        let record = state.db(move |conn| activity::add_assessment(conn, customer.id, assessment, author)).await?;
-        Ok(Reply::created(&record, format!("/api/v1/customers/{customer_id}/assessments")))
+        let record = state
+            .db(move |conn| activity::add_assessment(conn, customer.id, assessment, author))
+            .await?;
+        Ok(Reply::created(
+            &record,
+            format!("/api/v1/customers/{customer_id}/assessments"),
+        ))
     })
     .await
 }

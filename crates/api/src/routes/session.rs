@@ -49,10 +49,19 @@ pub struct TokenPair {
 
 async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
-    let expires_at = now() + Duration::from_std(state.refresh_token_ttl).unwrap_or(Duration::days(30));
+    let expires_at =
+        now() + Duration::from_std(state.refresh_token_ttl).unwrap_or(Duration::days(30));
     state
         .db(move |conn| {
-            sessions::insert_refresh_token(conn, &NewRefreshToken { family_id, user_id, token_hash: &hash, expires_at })
+            sessions::insert_refresh_token(
+                conn,
+                &NewRefreshToken {
+                    family_id,
+                    user_id,
+                    token_hash: &hash,
+                    expires_at,
+                },
+            )
         })
         .await?;
     Ok(TokenPair {
@@ -79,7 +88,10 @@ async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiRe
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: Body<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.value;
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
     // A name that cannot exist is still throttled under its raw form, so probing costs the same.
@@ -97,20 +109,30 @@ pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiR
         .await?;
     if failures >= MAX_FAILURES {
         let free_at = oldest.unwrap_or_else(now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
-        let mut error = ApiError::new(ErrorCode::TooManyLoginAttempts, "too many failed logins for this username");
-        error.retry_after_seconds = Some((free_at - now()).num_seconds().max(1) as u64);
-        return Err(error);
+        let wait = (free_at - now()).num_seconds().max(1) as u64;
+        return Err(ApiError::new(
+            ErrorCode::TooManyLoginAttempts,
+            "too many failed logins for this username",
+        )
+        .with_retry_after(wait));
     }
-    let stored_hash = account.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| decoy_hash().to_owned());
+    let stored_hash = account
+        .as_ref()
+        .map(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_owned());
     let password_ok = web::block(move || verify_password(&password, &stored_hash)).await?;
     match account {
         Some((user, _)) if password_ok && !user.disabled => {
-            state.db(move |conn| sessions::clear_login_failures(conn, &username)).await?;
+            state
+                .db(move |conn| sessions::clear_login_failures(conn, &username))
+                .await?;
             let pair = issue_tokens(&state, user.id, Uuid::now_v7()).await?;
             Ok(Reply::ok(&pair).into_response())
         }
         _ => {
-            state.db(move |conn| sessions::record_login_failure(conn, &username)).await?;
+            state
+                .db(move |conn| sessions::record_login_failure(conn, &username))
+                .await?;
             Err(invalid())
         }
     }
@@ -131,14 +153,17 @@ pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiR
     security(())
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Body<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = refresh_token_hash(&body.value.refresh_token);
     let redemption = state
         .db(move |conn| {
             let redemption = sessions::redeem(conn, &hash)?;
             // A disabled user's tokens are dead even if not yet revoked.
             if let Redemption::Redeemed { user_id, family_id } = &redemption {
-                if !users::get(conn, *user_id)?.is_some_and(|u| !u.disabled) {
+                if users::get(conn, *user_id)?.is_none_or(|u| u.disabled) {
                     sessions::revoke_family(conn, *family_id)?;
                     return Ok(Redemption::Invalid);
                 }
@@ -155,7 +180,10 @@ pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> 
             ErrorCode::InvalidRefreshToken,
             "this refresh token was already used; every token of this login is now revoked",
         )),
-        Redemption::Invalid => Err(ApiError::new(ErrorCode::InvalidRefreshToken, "the refresh token is unknown, expired or revoked")),
+        Redemption::Invalid => Err(ApiError::new(
+            ErrorCode::InvalidRefreshToken,
+            "the refresh token is unknown, expired or revoked",
+        )),
     }
 }
 
@@ -171,7 +199,11 @@ pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> 
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, Caller(caller): Caller, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    body: Body<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let hash = refresh_token_hash(&body.value.refresh_token);
     let user = caller.user_id;
     state
@@ -198,6 +230,9 @@ pub async fn logout(state: web::Data<AppState>, Caller(caller): Caller, body: Bo
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, Caller(caller): Caller) -> ApiResult<HttpResponse> {
     let id = caller.user_id;
-    let user = state.db(move |conn| users::get(conn, id)).await?.ok_or_else(ApiError::not_found)?;
+    let user = state
+        .db(move |conn| users::get(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(&user).into_response())
 }

@@ -26,7 +26,10 @@ pub struct SpecJson(pub String);
 )]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
-    Reply::ok(&Health { status: "ok".into() }).into_response()
+    Reply::ok(&Health {
+        status: "ok".into(),
+    })
+    .into_response()
 }
 
 /// Can the server reach its database
@@ -43,9 +46,15 @@ pub async fn health() -> HttpResponse {
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let db = state.db.clone();
     if web::block(move || db.ping()).await? {
-        Ok(Reply::ok(&Health { status: "ready".into() }).into_response())
+        Ok(Reply::ok(&Health {
+            status: "ready".into(),
+        })
+        .into_response())
     } else {
-        Err(ApiError::new(ErrorCode::DatabaseUnavailable, "the database does not answer"))
+        Err(ApiError::new(
+            ErrorCode::DatabaseUnavailable,
+            "the database does not answer",
+        ))
     }
 }
 
@@ -58,5 +67,7 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 )]
 #[get("/api/v1/openapi.json")]
 pub async fn openapi_json(spec: web::Data<SpecJson>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(spec.0.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
 }

@@ -1,0 +1,324 @@
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+#[actix_web::test]
+async fn login_returns_a_bearer_pair_that_opens_me() {
+    let app = TestApp::spawn().await;
+    let pair = app.tokens("admin", ADMIN_PASSWORD).await;
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    assert!(pair["refresh_token"].as_str().unwrap().len() >= 32);
+    let (status, me) = app
+        .get("/api/v1/me", pair["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["role"], "admin");
+}
+
+#[actix_web::test]
+async fn wrong_password_and_unknown_user_look_the_same() {
+    let app = TestApp::spawn().await;
+    let (status, body) = read(app.login("admin", "wrong-password-123").await).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    let (status, body) = read(app.login("nobody", "wrong-password-123").await).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+}
+
+#[actix_web::test]
+async fn five_failures_throttle_the_username_even_for_the_right_password() {
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        let (status, _) = read(app.login("ADMIN", "wrong-password-123").await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let response = app.login("admin", ADMIN_PASSWORD).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_login_attempts",
+    );
+}
+
+#[actix_web::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
+    let app = TestApp::spawn().await;
+    let first = app.tokens("admin", ADMIN_PASSWORD).await;
+    let refresh = |token: serde_json::Value| {
+        let app = &app;
+        async move {
+            read(
+                app.request(Method::POST, "/api/v1/auth/refresh", None)
+                    .json(&json!({"refresh_token": token}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, second) = refresh(first["refresh_token"].clone()).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        app.get("/api/v1/me", second["access_token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // Replaying the spent token is theft: it fails, and so does the successor.
+    let (status, body) = refresh(first["refresh_token"].clone()).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    );
+    let (status, body) = refresh(second["refresh_token"].clone()).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    );
+
+    let (status, body) = refresh(json!("never-issued")).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    );
+}
+
+#[actix_web::test]
+async fn logout_revokes_the_refresh_token() {
+    let app = TestApp::spawn().await;
+    let pair = app.tokens("admin", ADMIN_PASSWORD).await;
+    let access = pair["access_token"].as_str().unwrap();
+    let (status, _) = app
+        .post(
+            "/api/v1/auth/logout",
+            access,
+            json!({"refresh_token": pair["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let response = app
+        .request(Method::POST, "/api/v1/auth/refresh", None)
+        .json(&json!({"refresh_token": pair["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    );
+}
+
+#[actix_web::test]
+async fn expired_access_tokens_are_refused() {
+    let app = TestApp::spawn_with(|s| s.access_token_ttl = std::time::Duration::from_secs(1)).await;
+    let token = app.admin_token().await;
+    assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = app.get("/api/v1/me", &token).await;
+    assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({"sub": sub, "iss": "credo", "iat": now, "exp": now + exp_offset})
+}
+
+#[actix_web::test]
+async fn every_token_defect_is_401_problem_json() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, me) = app.get("/api/v1/me", &admin).await;
+    let sub = me["id"].as_str().unwrap();
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+
+    let sign = |alg: Algorithm, secret: &str, claims: serde_json::Value| {
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let good = sign(Algorithm::HS256, JWT_SECRET, claims(sub, 600));
+    assert_eq!(
+        app.get("/api/v1/me", &good).await.0,
+        StatusCode::OK,
+        "a well-formed token works"
+    );
+
+    let mut tampered = good.clone();
+    tampered.replace_range(tampered.len() - 3.., "AAA");
+    let defects = [
+        ("garbage", "not.a.token".to_owned()),
+        (
+            "expired",
+            sign(Algorithm::HS256, JWT_SECRET, claims(sub, -60)),
+        ),
+        (
+            "wrong secret",
+            sign(
+                Algorithm::HS256,
+                "another-secret-another-secret!!",
+                claims(sub, 600),
+            ),
+        ),
+        (
+            "other algorithm",
+            sign(Algorithm::HS512, JWT_SECRET, claims(sub, 600)),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "typ": "JWT"})),
+                b64(&claims(sub, 600))
+            ),
+        ),
+        ("tampered signature", tampered),
+        (
+            "unknown user",
+            sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                claims(&uuid::Uuid::new_v4().to_string(), 600),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                json!({"sub": sub, "iss": "evil", "exp": chrono::Utc::now().timestamp() + 600}),
+            ),
+        ),
+    ];
+    for (name, token) in defects {
+        let response = app
+            .request(Method::GET, "/api/v1/me", Some(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{name}");
+        let (status, body) = read(response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(body["code"], "unauthenticated", "{name}");
+    }
+    let (status, body) = read(
+        app.request(Method::GET, "/api/v1/me", None)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let response = app
+        .request(Method::GET, "/api/v1/me", None)
+        .header("Authorization", "Basic YWRtaW46eA==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn disabling_a_user_kills_its_tokens_and_its_login() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (id, token) = app.user(&admin, "li.lei", "agent", None).await;
+    let pair = app.tokens("li.lei", PASSWORD).await;
+    assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
+    let response = app
+        .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin))
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = app.get("/api/v1/me", &token).await;
+    assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, _) = read(app.login("li.lei", PASSWORD).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = app
+        .request(Method::POST, "/api/v1/auth/refresh", None)
+        .json(&json!({"refresh_token": pair["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn public_endpoints_need_no_token_and_everything_else_does() {
+    let app = TestApp::spawn().await;
+    for path in ["/health", "/ready", "/api/v1/openapi.json", "/docs/"] {
+        let response = app.request(Method::GET, path, None).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let spec: serde_json::Value = app
+        .request(Method::GET, "/api/v1/openapi.json", None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let public = operation["security"] == json!([{}]);
+            if public {
+                continue;
+            }
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{contact_id}", &uuid::Uuid::new_v4().to_string());
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .request(method.clone(), &concrete, None)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}"
+            );
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+#[actix_web::test]
+async fn admins_manage_units_and_users() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "sz").await;
+    let (status, units) = app.get("/api/v1/sales-units", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(units[0]["code"], "SZ", "codes are upper-cased");
+    let (status, body) = app
+        .post(
+            "/api/v1/sales-units",
+            &admin,
+            json!({"code": "SZ", "name": "again"}),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "unit_code_taken");
+
+    let (user_id, _) = app
+        .user(&admin, "Zhang.Wei", "unit_manager", Some(&unit))
+        .await;
+    let (_, user) = app.get(&format!("/api/v1/users/{user_id}"), &admin).await;
+    assert_eq!(user["username"], "zhang.wei");
+    assert_eq!(user["sales_unit_id"], unit.as_str());
+    assert!(user.get("password_hash").is_none());
+
+    let (status, body) = app
+        .post("/api/v1/users", &admin, json!({"username": "zhang.wei", "display_name": "x", "role": "agent", "password": PASSWORD}))
+        .await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "username_taken");
+
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{user_id}"),
+            Some(&admin),
+        )
+        .json(&json!({"role": "credit_manager", "clear_sales_unit": true}))
+        .send()
+        .await
+        .unwrap();
+    let (status, user) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["role"], "credit_manager");
+    assert!(user["sales_unit_id"].is_null());
+    assert_eq!(user["version"], 2);
+}
+
+#[actix_web::test]
+async fn user_input_is_validated_field_by_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "a", "display_name": " ", "email": "nope", "role": "unit_manager", "password": "short"}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let fields = error_fields(&body);
+    for expected in [
+        ("username", "invalid_username"),
+        ("display_name", "required"),
+        ("email", "invalid_email"),
+        ("password", "weak_password"),
+        ("sales_unit_id", "required"),
+    ] {
+        assert!(
+            fields.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {fields:?}"
+        );
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "abc", "display_name": "x", "role": "root", "password": PASSWORD}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        error_fields(&body),
+        [("role".to_owned(), "invalid_type".to_owned())]
+    );
+    let ghost = uuid::Uuid::new_v4();
+    let (status, body) = app
+        .post("/api/v1/users", &admin, json!({"username": "abc", "display_name": "x", "role": "agent", "sales_unit_id": ghost, "password": PASSWORD}))
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        error_fields(&body),
+        [("sales_unit_id".to_owned(), "unknown_sales_unit".to_owned())]
+    );
+}
+
+#[actix_web::test]
+async fn only_admins_change_the_directory_but_everyone_reads_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "BJ").await;
+    for role in [
+        "credit_manager",
+        "finance",
+        "unit_manager",
+        "agent",
+        "service",
+        "viewer",
+    ] {
+        let (id, token) = app
+            .user(&admin, &format!("u.{role}"), role, Some(&unit))
+            .await;
+        let (status, body) = app
+            .post(
+                "/api/v1/sales-units",
+                &token,
+                json!({"code": "X", "name": "x"}),
+            )
+            .await;
+        assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+        let (status, body) = app
+            .post("/api/v1/users", &token, json!({"username": "x.y.z", "display_name": "x", "role": "admin", "password": PASSWORD}))
+            .await;
+        assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+        let response = app
+            .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&token))
+            .json(&json!({"role": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{role} promotes itself"
+        );
+        assert_eq!(app.get("/api/v1/users", &token).await.0, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/sales-units", &token).await.0,
+            StatusCode::OK
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_admin_cannot_lock_itself_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, me) = app.get("/api/v1/me", &admin).await;
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", me["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+}

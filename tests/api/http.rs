@@ -1,0 +1,222 @@
+//! HTTP conventions: problem+json for every failure, 404/405/413/415, idempotency keys.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (status, body) = app.get("/api/v1/nothing-here", &admin).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let response = app
+        .request(Method::PUT, "/api/v1/customers", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, POST");
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    let id = uuid::Uuid::new_v4();
+    let response = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/customers/{id}"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, PATCH, DELETE");
+    let (status, body) = app.get(&format!("/api/v1/customers/{id}"), &admin).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = app.get("/api/v1/customers/not-a-uuid", &admin).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_path");
+}
+
+#[actix_web::test]
+async fn bodies_must_be_json_of_at_most_one_mebibyte() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        app.request(Method::POST, "/api/v1/customers", Some(&admin))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let (status, body) = read(
+        post(b"{\"kind\": ".to_vec(), "application/json")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "malformed_json");
+    let (status, body) = read(
+        post(b"kind=person".to_vec(), "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let mut huge = b"{\"kind\":\"person\",\"legal_name\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 1 << 20));
+    huge.extend(b"\"}");
+    let (status, body) = read(post(huge, "application/json").await.unwrap()).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let (status, _) = read(
+        post(
+            br#"{"kind":"person","legal_name":"ok"}"#.to_vec(),
+            "application/json; charset=utf-8",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_the_first_answer() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let body = json!({"kind": "person", "legal_name": "Retry Me"});
+    let send = |key: &'static str, body: serde_json::Value| {
+        app.request(Method::POST, "/api/v1/customers", Some(&admin))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send("key-1", body.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first_location = first.headers()["location"].clone();
+    let first_body: serde_json::Value = first.json().await.unwrap();
+    let again = send("key-1", body.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["location"], first_location);
+    assert_eq!(again.headers()["etag"], "\"1\"");
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap(), first_body);
+    let (status, problem) = read(
+        send(
+            "key-1",
+            json!({"kind": "person", "legal_name": "Different"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_problem(
+        status,
+        &problem,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    );
+    let (_, page) = app.get("/api/v1/customers", &admin).await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "one record for three requests"
+    );
+
+    // A request that failed leaves its key free for a corrected retry.
+    let (status, _) = read(
+        send("key-2", json!({"kind": "person", "legal_name": ""}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = read(
+        send("key-2", json!({"kind": "person", "legal_name": ""}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let response = app
+        .request(Method::POST, "/api/v1/customers", Some(&admin))
+        .header("Idempotency-Key", "x".repeat(256))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, problem) = read(response).await;
+    assert_problem(status, &problem, StatusCode::BAD_REQUEST, "invalid_header");
+}
+
+#[actix_web::test]
+async fn parallel_retries_with_one_key_make_one_record() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let body = json!({"kind": "person", "legal_name": "Parallel"});
+    let requests = (0..8).map(|_| {
+        app.request(Method::POST, "/api/v1/customers", Some(&admin))
+            .header("Idempotency-Key", "same")
+            .json(&body)
+            .send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let mut created = 0;
+    for response in responses {
+        let status = response.unwrap().status();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+            "{status}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+    }
+    assert!(created >= 1);
+    let (_, page) = app.get("/api/v1/customers", &admin).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn parallel_patches_with_one_if_match_have_one_winner() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let created = app
+        .customer(&admin, json!({"kind": "person", "legal_name": "Contested"}))
+        .await;
+    let path = format!("/api/v1/customers/{}", created["id"].as_str().unwrap());
+    let requests = (0..8).map(|i| {
+        app.request(Method::PATCH, &path, Some(&admin))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"region": format!("r{i}")}))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(winners, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [
+            StatusCode::OK,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::CONFLICT
+        ]
+        .contains(s)),
+        "{statuses:?}"
+    );
+    let (_, now) = app.get(&path, &admin).await;
+    assert_eq!(now["version"], 2);
+}

@@ -1,0 +1,186 @@
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+async fn walk(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/customers?{query}&cursor={c}"),
+            None => format!("/api/v1/customers?{query}"),
+        };
+        let (status, page) = app.get(&path, token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn pages_have_no_gaps_or_repeats_while_records_are_inserted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let mut existing = HashSet::new();
+    for i in 0..23 {
+        let c = app
+            .customer(
+                &admin,
+                json!({"kind": "person", "legal_name": format!("Name {:02}", (i * 7) % 23)}),
+            )
+            .await;
+        existing.insert(c["id"].as_str().unwrap().to_owned());
+    }
+    for (sort, order) in [
+        ("name", "asc"),
+        ("name", "desc"),
+        ("created_at", "asc"),
+        ("created_at", "desc"),
+        ("updated_at", "asc"),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut inserted = 0;
+        loop {
+            let mut path = format!("/api/v1/customers?limit=5&sort={sort}&order={order}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = app.get(&path, &admin).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            seen.extend(ids(page["items"].as_array().unwrap()));
+            // Records arriving between pages, sorting before and after the cursor.
+            for name in ["AAA new", "zzz new"] {
+                app.customer(&admin, json!({"kind": "person", "legal_name": format!("{name} {sort} {order} {inserted}")})).await;
+                inserted += 1;
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let unique: HashSet<_> = seen.iter().cloned().collect();
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "{sort} {order}: a record came twice"
+        );
+        assert!(
+            existing.is_subset(&unique),
+            "{sort} {order}: a record present from the start was skipped"
+        );
+    }
+    let all = walk(&app, &admin, "limit=200&sort=name").await;
+    let names: Vec<&str> = all
+        .iter()
+        .map(|c| c["legal_name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[actix_web::test]
+async fn every_filter_narrows_the_list() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let (agent, agent_token) = app.user(&admin, "agent.sz", "agent", Some(&unit)).await;
+    let a = app
+        .customer(&agent_token, json!({"kind": "organization", "legal_name": "Ａｌｐｈａ　Trading Ltd", "country": "DE", "industry": "trading", "tags": ["vip"], "lifecycle_stage": "active"}))
+        .await;
+    let b = app.customer(&admin, json!({"kind": "organization", "legal_name": "深圳市华强机械有限公司", "short_name": "华强", "country": "CN", "industry": "machinery"})).await;
+    let c = app
+        .customer(
+            &admin,
+            json!({"kind": "person", "legal_name": "50%_off person"}),
+        )
+        .await;
+    let only = |items: Vec<Value>, expected: &[&Value]| {
+        let got: HashSet<String> = ids(&items).into_iter().collect();
+        let want: HashSet<String> = expected
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, want);
+    };
+    only(walk(&app, &admin, "q=alpha%20trading").await, &[&a]);
+    only(walk(&app, &admin, "q=%E5%8D%8E%E5%BC%BA").await, &[&b]);
+    only(walk(&app, &admin, "q=50%25_").await, &[&c]);
+    only(walk(&app, &admin, "q=%25").await, &[&c]);
+    only(
+        walk(&app, &admin, &format!("owner_id={agent}")).await,
+        &[&a],
+    );
+    only(
+        walk(&app, &admin, &format!("sales_unit_id={unit}")).await,
+        &[&a],
+    );
+    only(walk(&app, &admin, "lifecycle_stage=active").await, &[&a]);
+    only(walk(&app, &admin, "lifecycle_stage=lead").await, &[&b, &c]);
+    only(walk(&app, &admin, "country=de").await, &[&a]);
+    only(walk(&app, &admin, "industry=machinery").await, &[&b]);
+    only(walk(&app, &admin, "tag=VIP").await, &[&a]);
+    let since = c["updated_at"].as_str().unwrap().replace('+', "%2B");
+    only(
+        walk(&app, &admin, &format!("updated_since={since}")).await,
+        &[&c],
+    );
+    only(
+        walk(&app, &admin, "updated_since=2999-01-01T00:00:00Z").await,
+        &[],
+    );
+}
+
+#[actix_web::test]
+async fn bad_list_parameters_are_400() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for (query, code) in [
+        ("limit=0", "invalid_query"),
+        ("limit=201", "invalid_query"),
+        ("limit=ten", "invalid_query"),
+        ("colour=red", "invalid_query"),
+        ("sort=shoe_size", "invalid_query"),
+        ("country=XX", "invalid_query"),
+        ("owner_id=nope", "invalid_query"),
+        ("updated_since=yesterday", "invalid_query"),
+        ("cursor=%21%21%21", "invalid_cursor"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/customers?{query}"), &admin).await;
+        assert_problem(status, &body, StatusCode::BAD_REQUEST, code);
+    }
+    for i in 0..3 {
+        app.customer(
+            &admin,
+            json!({"kind": "person", "legal_name": format!("P{i}")}),
+        )
+        .await;
+    }
+    let (_, page) = app.get("/api/v1/customers?limit=1&sort=name", &admin).await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/customers?limit=1&sort=created_at&cursor={cursor}"),
+            &admin,
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_cursor");
+    let (status, body) = app.get("/api/v1/customers?limit=200", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["next_cursor"].is_null());
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+}

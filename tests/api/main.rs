@@ -1,0 +1,12 @@
+//! Black-box tests: each starts the real server on port 0 with a fresh database and talks
+//! HTTP to it. SQLite by default; PostgreSQL when CREDO_TEST_POSTGRES_URL is set (one schema
+//! per test).
+
+mod auth;
+mod common;
+mod customers;
+mod directory;
+mod http;
+mod listing;
+mod openapi;
+mod scope;
