@@ -80,12 +80,21 @@ struct DemoArgs {
     seed: u64,
 }
 
+/// A configured secret; an empty variable (as docker compose passes an unset one) counts as unset.
+fn configured(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.is_empty())
+}
+
 impl DatabaseArgs {
     fn settings(&self) -> anyhow::Result<Settings> {
         let url = DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?;
         let mut settings = Settings::new(url);
         settings.migrate = !self.no_migrate;
-        settings.admin_password = self.admin_password.clone();
+        settings.admin_password = configured(&self.admin_password);
+        if let Some(password) = &settings.admin_password {
+            credo_core::directory::check_password(password)
+                .map_err(|e| anyhow::anyhow!("CREDO_ADMIN_PASSWORD: {}", e.message))?;
+        }
         settings.pool = PoolOptions {
             max_connections: self.pool_size,
             ..PoolOptions::default()
@@ -115,7 +124,10 @@ fn prepare(settings: &Settings) -> anyhow::Result<credo_api::startup::Prepared> 
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = args.database.settings()?;
-    settings.jwt_secret = args.jwt_secret.clone();
+    settings.jwt_secret = configured(&args.jwt_secret);
+    if settings.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+        anyhow::bail!("CREDO_JWT_SECRET must have at least 32 characters");
+    }
     settings.access_token_ttl = Duration::from_secs(args.access_token_ttl);
     settings.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
     settings.workers = args.workers;
