@@ -106,10 +106,14 @@ impl DatabaseArgs {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // One line per finished request (its span closing) with the request id, route and status;
+    // events inside a request carry the same span.
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_current_span(true)
+        .with_span_list(false)
         .init();
 }
 
