@@ -552,6 +552,20 @@ async fn contacts_belong_to_their_customer_and_one_is_primary() {
         .patch(&one, &admin, "\"1\"", json!({"title": "stale"}))
         .await;
     assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let renamed = format!("{base}/{}", second["id"].as_str().unwrap());
+    let (_, current) = app.get(&renamed, &admin).await;
+    let etag = format!("\"{}\"", current["version"]);
+    let response = app
+        .patch(&renamed, &admin, &etag, json!({"name": "Zhao Min"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, page) = app.get("/api/v1/customers?q=zhao%20m", &admin).await;
+    assert_eq!(
+        page["items"][0]["id"], customer["id"],
+        "found by the contact's new name"
+    );
+    let (_, page) = app.get("/api/v1/customers?q=li%20lei", &admin).await;
+    assert_eq!(page["items"], json!([]), "the old name left the index");
 
     // Found by q through the contact's name.
     let (_, page) = app

@@ -8,10 +8,10 @@ use credo_customers::{Contact, ContactRecord, ContactRole, DecisionAuthority, St
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::audit;
 use crate::convert::{from_db_time, parse_id, parse_optional_name, to_db_time};
 use crate::db::write_transaction;
 use crate::schema::contacts;
+use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "contact";
@@ -193,6 +193,8 @@ pub fn create(
             .values(Row::from_record(&record, None))
             .execute(conn)?;
         demote_other_primaries(conn, &record)?;
+        let key = credo_core::text::search_key(&record.contact.name);
+        search::index(conn, id, customer_id, Some(&key))?;
         let diff = changes(
             &serde_json::Value::Null,
             &serde_json::to_value(&record.contact)?,
@@ -249,10 +251,19 @@ pub fn update(
             return Err(StoreError::Conflict("contacts.version".into()));
         }
         if archived_at.is_some() {
+            search::index(conn, id, customer_id, None)?;
             audit::record(conn, ENTITY, id, AuditAction::Archived, actor, &[])?;
             return Ok(UpdateOutcome::Archived);
         }
         demote_other_primaries(conn, &next)?;
+        if next.contact.name != current.contact.name {
+            search::index(
+                conn,
+                id,
+                customer_id,
+                Some(&credo_core::text::search_key(&next.contact.name)),
+            )?;
+        }
         let diff = changes(
             &serde_json::to_value(&current.contact)?,
             &serde_json::to_value(&next.contact)?,

@@ -13,13 +13,13 @@ use credo_customers::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::audit;
 use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time,
 };
 use crate::db::write_transaction;
 use crate::db::MultiBackend;
-use crate::schema::{contacts, customer_tags, customers};
+use crate::schema::{customer_tags, customers};
+use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "customer";
@@ -320,6 +320,8 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
             .values(Row::from_customer(&customer)?)
             .execute(conn)?;
         replace_tags(conn, customer.id, &customer.profile.tags)?;
+        let key = customer.profile.search_key();
+        search::index(conn, customer.id, customer.id, Some(&key))?;
         let created = changes(&serde_json::Value::Null, &audit_view(&customer)?);
         audit::record(
             conn,
@@ -422,6 +424,10 @@ pub fn update(
         if next.profile.tags != current.profile.tags {
             replace_tags(conn, id, &next.profile.tags)?;
         }
+        let key = next.profile.search_key();
+        if key != current.profile.search_key() {
+            search::index(conn, id, id, Some(&key))?;
+        }
         let mut diff = changes(&audit_view(&current)?, &audit_view(&next)?);
         if action != AuditAction::Updated {
             let archived = |c: &Customer| c.archived_at.map(|a| serde_json::json!(a));
@@ -481,20 +487,6 @@ pub fn sort_key(customer: &Customer, sort: SortField) -> SortKey {
     }
 }
 
-/// `LIKE` pattern matching `text` anywhere, with the wildcards in `text` escaped.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// Adds the keyset condition and order for one sort column.
 macro_rules! keyset {
     ($query:ident, $column:expr, $after:expr, $desc:expr) => {{
@@ -540,17 +532,7 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
         query.filter(customers::archived_at.is_null())
     };
     if let Some(text) = &q.q {
-        let pattern = contains_pattern(text);
-        let by_contact = contacts::table
-            .filter(contacts::search_key.like(pattern.clone()).escape('\\'))
-            .filter(contacts::archived_at.is_null())
-            .select(contacts::customer_id);
-        query = query.filter(
-            customers::search_key
-                .like(pattern)
-                .escape('\\')
-                .or(customers::id.eq_any(by_contact)),
-        );
+        query = query.filter(crate::search::names_contain(conn.backend(), text));
     }
     if let Some(owner) = q.owner_id {
         query = query.filter(customers::owner_id.eq(owner.to_string()));

@@ -22,6 +22,15 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// instances starting at once.
 const MIGRATION_LOCK: i64 = 0x4352_4544_4f00;
 
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
 /// Runs `work` in a transaction that is going to write. On SQLite the write lock is taken
 /// first: a deferred transaction that read and then writes fails at once when another
 /// writer committed in between (SQLITE_BUSY_SNAPSHOT), where one that starts by writing

@@ -10,6 +10,7 @@ pub mod db;
 mod error;
 pub mod idempotency;
 pub mod schema;
+mod search;
 pub mod sessions;
 pub mod settings;
 pub mod units;

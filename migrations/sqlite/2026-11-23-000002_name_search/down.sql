@@ -1,0 +1,2 @@
+DROP TABLE name_search_rows;
+DROP TABLE name_search;
