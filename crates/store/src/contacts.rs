@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_optional_name, to_db_time};
-use crate::db::write_transaction;
+use crate::db::{lock_row, write_transaction};
 use crate::schema::contacts;
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
@@ -221,6 +221,7 @@ pub fn update(
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, "contacts", id)?;
         let Some(current) = get(conn, customer_id, id)? else {
             return Ok(UpdateOutcome::NotFound);
         };

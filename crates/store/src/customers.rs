@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time,
 };
-use crate::db::write_transaction;
 use crate::db::MultiBackend;
+use crate::db::{lock_row, write_transaction};
 use crate::schema::{customer_tags, customers};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
@@ -364,6 +364,7 @@ pub fn update(
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, "customers", id)?;
         let Some(current) = get(conn, id)? else {
             return Ok(UpdateOutcome::NotFound);
         };

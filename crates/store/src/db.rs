@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -46,6 +47,21 @@ pub fn write_transaction<T>(
         }
         work(conn)
     })
+}
+
+/// Locks one row of `table` until the transaction ends, so that concurrent writers of a record
+/// queue instead of racing. PostgreSQL only: a SQLite write transaction is exclusive already.
+pub(crate) fn lock_row(
+    conn: &mut DbConnection,
+    table: &'static str,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(conn) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
