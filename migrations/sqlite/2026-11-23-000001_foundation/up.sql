@@ -98,9 +98,9 @@ CREATE INDEX customers_created_idx ON customers (created_at, id);
 CREATE INDEX customers_updated_idx ON customers (updated_at, id);
 CREATE INDEX customers_owner_idx ON customers (owner_id, legal_name, id);
 CREATE INDEX customers_unit_idx ON customers (sales_unit_id, legal_name, id);
-CREATE INDEX customers_lifecycle_idx ON customers (lifecycle_stage);
-CREATE INDEX customers_country_idx ON customers (country);
-CREATE INDEX customers_industry_idx ON customers (industry);
+CREATE INDEX customers_lifecycle_idx ON customers (lifecycle_stage, legal_name, id);
+CREATE INDEX customers_country_idx ON customers (country, legal_name, id);
+CREATE INDEX customers_industry_idx ON customers (industry, legal_name, id);
 -- SQLite has no trigram index: name search scans search_key (measured in bench/).
 
 CREATE TABLE customer_tags (
