@@ -242,3 +242,65 @@ async fn parallel_patches_without_a_version_all_apply_in_turn() {
     let (_, history) = app.get(&format!("{path}/history"), &admin).await;
     assert_eq!(history.as_array().unwrap().len(), 9);
 }
+
+#[actix_web::test]
+async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
+    // Nothing listens on port 1: every connection attempt is refused at once.
+    let url = credo_store::DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/credo").unwrap();
+    let options = credo_store::PoolOptions {
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_millis(500),
+    };
+    let state = credo_api::state::AppState {
+        db: credo_store::Db::connect_lazy(&url, &options),
+        keys: credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes()),
+        access_token_ttl: std::time::Duration::from_secs(60),
+        refresh_token_ttl: std::time::Duration::from_secs(60),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    actix_web::rt::spawn(credo_api::serve(state, listener, 1).unwrap());
+    let client = reqwest::Client::new();
+    let token = credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes())
+        .issue(uuid::Uuid::new_v4(), std::time::Duration::from_secs(60));
+
+    assert_eq!(
+        client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK,
+        "the process is up"
+    );
+    for (method, path, token) in [
+        (Method::GET, "/ready", None),
+        (Method::GET, "/api/v1/me", Some(token.as_str())),
+        (Method::POST, "/api/v1/auth/login", None),
+    ] {
+        let started = std::time::Instant::now();
+        let mut request = client
+            .request(method.clone(), format!("{base}{path}"))
+            .json(&json!({"username": "admin", "password": "whatever-it-is"}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let (status, body) = read(request.send().await.unwrap()).await;
+        assert_problem(
+            status,
+            &body,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{method} {path} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !body["detail"].as_str().unwrap().contains("127.0.0.1"),
+            "no internal cause leaks: {body}"
+        );
+    }
+}

@@ -212,6 +212,20 @@ impl Db {
         })
     }
 
+    /// A handle whose connections are opened on first use, so it can be made while the
+    /// database is down; requests then answer 503 until it is back.
+    pub fn connect_lazy(url: &DatabaseUrl, options: &PoolOptions) -> Self {
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(0))
+            .connection_timeout(options.acquire_timeout)
+            .build_unchecked(ConnectionManager { url: url.clone() });
+        Self {
+            pool,
+            backend: url.backend,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
