@@ -8,5 +8,6 @@ mod customers;
 mod directory;
 mod http;
 mod listing;
+mod matrix;
 mod openapi;
 mod scope;

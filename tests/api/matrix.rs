@@ -1,0 +1,180 @@
+//! The role matrix: every authenticated operation of the spec, called by every role on a
+//! customer inside that role's scope, answers "allowed" or 403 exactly as the rules say.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const ROLES: [&str; 7] = [
+    "admin",
+    "credit_manager",
+    "finance",
+    "unit_manager",
+    "agent",
+    "service",
+    "viewer",
+];
+
+/// Who may call an operation.
+fn allowed(operation: &str, role: &str) -> bool {
+    match operation {
+        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" => role == "admin",
+        "transferCustomer" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
+        "createCustomer" | "patchCustomer" | "archiveCustomer" | "restoreCustomer"
+        | "createContact" | "patchContact" | "deleteContact" | "createNote"
+        | "createAssessment" => role != "viewer",
+        _ => true,
+    }
+}
+
+struct Context {
+    unit: String,
+    agent: String,
+}
+
+/// Calls one operation as `token` against fresh records made by `admin_token`.
+async fn call(
+    app: &TestApp,
+    admin: &str,
+    ctx: &Context,
+    operation: &str,
+    token: &str,
+    n: usize,
+) -> StatusCode {
+    // A customer owned by the unit's agent: inside every role's scope.
+    let customer = app
+        .customer(
+            admin,
+            json!({"kind": "person", "legal_name": format!("M{n}"), "owner_id": ctx.agent}),
+        )
+        .await;
+    let c = format!("/api/v1/customers/{}", customer["id"].as_str().unwrap());
+    let (_, contact) = app
+        .post(&format!("{c}/contacts"), admin, json!({"name": "K"}))
+        .await;
+    let k = format!("{c}/contacts/{}", contact["id"].as_str().unwrap());
+    let (method, path, body): (Method, String, Option<Value>) = match operation {
+        "logout" => (
+            Method::POST,
+            "/api/v1/auth/logout".into(),
+            Some(json!({"refresh_token": "x"})),
+        ),
+        "getMe" => (Method::GET, "/api/v1/me".into(), None),
+        "listCustomers" => (Method::GET, "/api/v1/customers".into(), None),
+        "createCustomer" => (
+            Method::POST,
+            "/api/v1/customers".into(),
+            Some(json!({"kind": "person", "legal_name": "New"})),
+        ),
+        "getCustomer" => (Method::GET, c.clone(), None),
+        "patchCustomer" => (Method::PATCH, c.clone(), Some(json!({"region": "r"}))),
+        "archiveCustomer" => (Method::DELETE, c.clone(), None),
+        "restoreCustomer" => (Method::POST, format!("{c}/restore"), Some(json!({}))),
+        "transferCustomer" => (
+            Method::POST,
+            format!("{c}/transfer"),
+            Some(json!({"new_owner_id": ctx.agent, "reason": "r"})),
+        ),
+        "listCustomerTransfers" => (Method::GET, format!("{c}/transfers"), None),
+        "getCustomerHistory" => (Method::GET, format!("{c}/history"), None),
+        "listContacts" => (Method::GET, format!("{c}/contacts"), None),
+        "createContact" => (
+            Method::POST,
+            format!("{c}/contacts"),
+            Some(json!({"name": "N"})),
+        ),
+        "getContact" => (Method::GET, k.clone(), None),
+        "patchContact" => (Method::PATCH, k.clone(), Some(json!({"title": "t"}))),
+        "deleteContact" => (Method::DELETE, k.clone(), None),
+        "listNotes" => (Method::GET, format!("{c}/notes"), None),
+        "createNote" => (
+            Method::POST,
+            format!("{c}/notes"),
+            Some(json!({"department": "sales", "body": "b"})),
+        ),
+        "listAssessments" => (Method::GET, format!("{c}/assessments"), None),
+        "createAssessment" => (
+            Method::POST,
+            format!("{c}/assessments"),
+            Some(json!({"department": "credit", "topic": "reputation", "rating": 3})),
+        ),
+        "listUsers" => (Method::GET, "/api/v1/users".into(), None),
+        "getUser" => (Method::GET, format!("/api/v1/users/{}", ctx.agent), None),
+        "createUser" => (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"username": format!("new.{n}"), "display_name": "N", "role": "agent", "password": PASSWORD}),
+            ),
+        ),
+        "updateUser" => (
+            Method::PATCH,
+            format!("/api/v1/users/{}", ctx.agent),
+            Some(json!({"display_name": "Agent"})),
+        ),
+        "listSalesUnits" => (Method::GET, "/api/v1/sales-units".into(), None),
+        "createSalesUnit" => (
+            Method::POST,
+            "/api/v1/sales-units".into(),
+            Some(json!({"code": format!("U{n}"), "name": "U"})),
+        ),
+        "updateSalesUnit" => (
+            Method::PATCH,
+            format!("/api/v1/sales-units/{}", ctx.unit),
+            Some(json!({"name": "SZ office"})),
+        ),
+        other => panic!("the role matrix has no call for operation {other}: add one"),
+    };
+    let mut request = app
+        .request(method, &path, Some(token))
+        .header("If-Match", "*");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[actix_web::test]
+async fn every_operation_answers_every_role_as_the_rules_say() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let mut tokens = vec![("admin", admin.clone())];
+    let mut agent = String::new();
+    for role in &ROLES[1..] {
+        let (id, token) = app
+            .user(&admin, &format!("m.{role}"), role, Some(&unit))
+            .await;
+        if *role == "agent" {
+            agent = id;
+        }
+        tokens.push((role, token));
+    }
+    let ctx = Context { unit, agent };
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut operations = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if operation["security"] != json!([{}]) {
+                operations.push(operation["operationId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(
+        operations.iter().any(|o| o == "createCustomer"),
+        "{operations:?}"
+    );
+    let mut n = 0;
+    for operation in &operations {
+        for (role, token) in &tokens {
+            n += 1;
+            let status = call(&app, &admin, &ctx, operation, token, n).await;
+            if allowed(operation, role) {
+                assert!(status.is_success(), "{role} {operation}: {status}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role} {operation}");
+            }
+        }
+    }
+}
