@@ -8,7 +8,7 @@ use credo_customers::{Contact, ContactRecord, ContactRole, DecisionAuthority, St
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::convert::{from_db_time, parse_id, parse_optional_name, to_db_time};
+use crate::convert::{parse_id, parse_optional_name, parse_stored, stamps, to_db_time};
 use crate::db::{lock_row, write_transaction};
 use crate::schema::contacts;
 use crate::{audit, search};
@@ -63,7 +63,6 @@ impl Row {
     }
 
     fn into_record(self) -> Result<ContactRecord, StoreError> {
-        let bad = |what: &str| StoreError::Internal(format!("stored contact {what} is invalid"));
         Ok(ContactRecord {
             id: parse_id(&self.id)?,
             customer_id: parse_id(&self.customer_id)?,
@@ -71,18 +70,8 @@ impl Row {
                 name: self.name,
                 role: parse_optional_name(self.role.as_deref(), ContactRole::parse)?,
                 title: self.title,
-                phone: self
-                    .phone
-                    .as_deref()
-                    .map(Phone::parse)
-                    .transpose()
-                    .map_err(|_| bad("phone"))?,
-                email: self
-                    .email
-                    .as_deref()
-                    .map(Email::parse)
-                    .transpose()
-                    .map_err(|_| bad("email"))?,
+                phone: parse_stored(self.phone.as_deref(), Phone::parse, "contact phone")?,
+                email: parse_stored(self.email.as_deref(), Email::parse, "contact email")?,
                 decision_authority: parse_optional_name(
                     self.decision_authority.as_deref(),
                     DecisionAuthority::parse,
@@ -90,13 +79,13 @@ impl Row {
                 is_primary: self.is_primary,
                 notes: self.notes,
             },
-            stamps: Stamps {
-                created_at: from_db_time(self.created_at),
-                created_by: parse_id(&self.created_by)?,
-                updated_at: from_db_time(self.updated_at),
-                updated_by: parse_id(&self.updated_by)?,
-                version: self.version,
-            },
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
         })
     }
 }

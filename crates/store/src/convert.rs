@@ -40,3 +40,31 @@ pub fn parse_optional_name<T>(
 ) -> Result<Option<T>, StoreError> {
     raw.map(|r| parse_name(r, parse)).transpose()
 }
+
+/// Reads back an optional stored value of a self-validating type (country, USCC, phone ...).
+pub fn parse_stored<T>(
+    raw: Option<&str>,
+    parse: fn(&str) -> Result<T, credo_core::FieldError>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    raw.map(parse)
+        .transpose()
+        .map_err(|_| StoreError::Internal(format!("stored {what} is invalid")))
+}
+
+/// The created/updated stamps and version of a stored record.
+pub fn stamps(
+    created_at: NaiveDateTime,
+    created_by: &str,
+    updated_at: NaiveDateTime,
+    updated_by: &str,
+    version: i64,
+) -> Result<credo_customers::Stamps, StoreError> {
+    Ok(credo_customers::Stamps {
+        created_at: from_db_time(created_at),
+        created_by: parse_id(created_by)?,
+        updated_at: from_db_time(updated_at),
+        updated_by: parse_id(updated_by)?,
+        version,
+    })
+}

@@ -14,7 +14,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{
-    from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, to_db_time,
+    from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, parse_stored,
+    stamps, to_db_time,
 };
 use crate::db::MultiBackend;
 use crate::db::{lock_row, write_transaction};
@@ -121,18 +122,16 @@ impl Row {
     }
 
     fn into_customer(self, tags: Vec<Tag>) -> Result<Customer, StoreError> {
-        let bad = |what: &str| StoreError::Internal(format!("stored {what} is invalid"));
         let details: Details = serde_json::from_str(&self.details)?;
         let profile = CustomerProfile {
             kind: parse_name(&self.kind, CustomerKind::parse)?,
             legal_name: self.legal_name,
             short_name: self.short_name,
-            country: self
-                .country
-                .as_deref()
-                .map(CountryCode::parse)
-                .transpose()
-                .map_err(|_| bad("country"))?,
+            country: parse_stored(
+                self.country.as_deref(),
+                CountryCode::parse,
+                "customer country",
+            )?,
             region: self.region,
             address: self.address,
             industry: self.industry,
@@ -144,12 +143,7 @@ impl Row {
                 self.communication_status.as_deref(),
                 CommunicationStatus::parse,
             )?,
-            uscc: self
-                .uscc
-                .as_deref()
-                .map(Uscc::parse)
-                .transpose()
-                .map_err(|_| bad("uscc"))?,
+            uscc: parse_stored(self.uscc.as_deref(), Uscc::parse, "customer uscc")?,
             operating_status: parse_optional_name(
                 self.operating_status.as_deref(),
                 OperatingStatus::parse,
@@ -176,13 +170,13 @@ impl Row {
             owner_id: parse_id(&self.owner_id)?,
             sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
             archived_at: self.archived_at.map(from_db_time),
-            stamps: Stamps {
-                created_at: from_db_time(self.created_at),
-                created_by: parse_id(&self.created_by)?,
-                updated_at: from_db_time(self.updated_at),
-                updated_by: parse_id(&self.updated_by)?,
-                version: self.version,
-            },
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
         })
     }
 }

@@ -2,7 +2,6 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::json::merge_patch;
-use credo_core::Principal;
 use credo_customers::{Contact, ContactInput, ContactRecord};
 use credo_store::contacts::{self as repo, CreateOutcome, UpdateOutcome};
 use uuid::Uuid;
@@ -11,18 +10,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body};
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::customers::visible_customer;
+use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
-
-fn require_writer(caller: &Principal) -> ApiResult<()> {
-    if caller.can_write_customers() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "your role may read contacts but not change them",
-        ))
-    }
-}
 
 fn stale(current: &ContactRecord) -> ApiError {
     ApiError::new(

@@ -37,12 +37,13 @@ pub fn location(id: Uuid) -> String {
     format!("/api/v1/customers/{id}")
 }
 
-fn require_writer(caller: &Principal) -> ApiResult<()> {
+/// Whether the caller may change the customer file (customers, contacts, notes, assessments).
+pub fn require_writer(caller: &Principal) -> ApiResult<()> {
     if caller.can_write_customers() {
         Ok(())
     } else {
         Err(ApiError::forbidden(
-            "your role may read customers but not change them",
+            "your role may read the customer file but not change it",
         ))
     }
 }

@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::reply::{idempotent, Reply};
-use crate::routes::customers::visible_customer;
+use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -64,11 +64,7 @@ pub async fn create_note(
     id: web::Path<Uuid>,
     body: Body<NoteInput>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_write_customers() {
-        return Err(ApiError::forbidden(
-            "your role may read notes but not write them",
-        ));
-    }
+    require_writer(&caller)?;
     let customer_id = id.into_inner();
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
@@ -127,11 +123,7 @@ pub async fn create_assessment(
     id: web::Path<Uuid>,
     body: Body<AssessmentInput>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_write_customers() {
-        return Err(ApiError::forbidden(
-            "your role may read assessments but not write them",
-        ));
-    }
+    require_writer(&caller)?;
     let customer_id = id.into_inner();
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
