@@ -322,3 +322,65 @@ async fn public_endpoints_need_no_token_and_everything_else_does() {
         }
     }
 }
+
+#[actix_web::test]
+async fn instances_on_one_database_share_the_generated_signing_secret() {
+    let app = TestApp::spawn_with(|s| s.jwt_secret = None).await;
+    let token = app.admin_token().await;
+    // A second instance (or a restart) finds the secret the first one stored.
+    let other = app.another_instance(|s| s.jwt_secret = None).await;
+    let response = app
+        .client
+        .get(format!("{other}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // It also found the admin, instead of creating another.
+    let (_, users) = app.get("/api/v1/users", &token).await;
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    // A token signed with another secret is refused by both.
+    let foreign = app.another_instance(|_| {}).await;
+    let response = app
+        .client
+        .get(format!("{foreign}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn the_docs_page_and_its_assets_are_served_offline() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .request(Method::GET, "/docs", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "redirected to /docs/");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("swagger-ui"), "{page}");
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let response = app.request(Method::GET, asset, None).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+    }
+    let initializer = app
+        .request(Method::GET, "/docs/swagger-initializer.js", None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains("/api/v1/openapi.json"),
+        "{initializer}"
+    );
+}

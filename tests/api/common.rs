@@ -33,6 +33,7 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    url: DatabaseUrl,
     _db: TestDb,
 }
 
@@ -65,6 +66,24 @@ fn test_database() -> (DatabaseUrl, TestDb) {
     }
 }
 
+/// Starts a server on `url` and returns its base URL.
+async fn start_server(url: DatabaseUrl, adjust: impl FnOnce(&mut Settings)) -> String {
+    let mut settings = Settings::new(url);
+    settings.admin_password = Some(ADMIN_PASSWORD.into());
+    settings.jwt_secret = Some(JWT_SECRET.into());
+    settings.pool.max_connections = 4;
+    adjust(&mut settings);
+    let prepared = actix_web::web::block(move || prepare(&settings))
+        .await
+        .unwrap()
+        .expect("server prepares");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = credo_api::serve(prepared.state, listener, 2).expect("server starts");
+    actix_web::rt::spawn(server);
+    base
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
@@ -73,19 +92,7 @@ impl TestApp {
     /// Starts a server whose settings `adjust` may change (e.g. token lifetimes).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let (url, db) = test_database();
-        let mut settings = Settings::new(url);
-        settings.admin_password = Some(ADMIN_PASSWORD.into());
-        settings.jwt_secret = Some(JWT_SECRET.into());
-        settings.pool.max_connections = 4;
-        adjust(&mut settings);
-        let prepared = actix_web::web::block(move || prepare(&settings))
-            .await
-            .unwrap()
-            .expect("server prepares");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = credo_api::serve(prepared.state, listener, 2).expect("server starts");
-        actix_web::rt::spawn(server);
+        let base = start_server(url.clone(), adjust).await;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -93,8 +100,14 @@ impl TestApp {
         TestApp {
             base,
             client,
+            url,
             _db: db,
         }
+    }
+
+    /// The base URL of another server on this test's database (as a second instance would be).
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> String {
+        start_server(self.url.clone(), adjust).await
     }
 
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
