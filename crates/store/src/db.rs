@@ -230,6 +230,11 @@ impl Db {
         self.backend
     }
 
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Runs blocking database work on a pooled connection. Call it off the async workers.
     pub fn run<T>(
         &self,
