@@ -150,8 +150,23 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         add_shared(operation, "409", "Conflict");
     }
     add_shared(operation, "503", "ServiceUnavailable");
-    // Every authenticated POST that creates or acts may be retried safely with a key.
-    if *method == HttpMethod::Post && secured {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter {
+            if parameter.name == "If-Match" {
+                parameter.schema = Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .pattern(Some(r#"^(\*|(W/)?"[0-9]+")$"#))
+                        .examples([serde_json::json!("\"1\"")])
+                        .into(),
+                );
+            }
+        }
+    }
+    // Every authenticated POST that creates or acts may be retried safely with a key; the
+    // auth operations are safe to repeat by themselves.
+    let auth = operation.tags.iter().flatten().any(|t| t == "auth");
+    if *method == HttpMethod::Post && secured && !auth {
         let parameters = operation.parameters.get_or_insert_with(Vec::new);
         parameters.push(RefOr::T(
             ParameterBuilder::new()
@@ -166,7 +181,8 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
                     utoipa::openapi::ObjectBuilder::new()
                         .schema_type(utoipa::openapi::Type::String)
                         .min_length(Some(1))
-                        .max_length(Some(255)),
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]{1,255}$")),
                 ))
                 .build(),
         ));

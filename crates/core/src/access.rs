@@ -86,6 +86,12 @@ mod tests {
     }
 
     #[test]
+    fn stored_names_are_the_wire_names() {
+        assert!(Role::names_agree_with_serde());
+        assert!(crate::audit::AuditAction::names_agree_with_serde());
+    }
+
+    #[test]
     fn role_names_round_trip() {
         for &role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));

@@ -11,8 +11,11 @@ macro_rules! string_enum {
             Debug, Clone, Copy, PartialEq, Eq, Hash,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
         )]
+        // Names are the snake_case of the variants (a test checks each `$text` against serde):
+        // utoipa reads `rename_all` but not a per-variant rename passed through this macro.
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+            $( $(#[$vmeta])* $variant ),+
         }
 
         impl $name {
@@ -24,6 +27,12 @@ macro_rules! string_enum {
 
             pub fn parse(raw: &str) -> Option<Self> {
                 match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Whether every stored name is the one serde and the OpenAPI document use.
+            #[cfg(test)]
+            pub fn names_agree_with_serde() -> bool {
+                Self::ALL.iter().all(|v| serde_json::to_value(v).ok() == Some(serde_json::Value::from(v.as_str())))
             }
         }
 

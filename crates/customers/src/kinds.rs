@@ -109,3 +109,21 @@ string_enum! {
         Other = "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_the_wire_names() {
+        assert!(CustomerKind::names_agree_with_serde());
+        assert!(LifecycleStage::names_agree_with_serde());
+        assert!(SourceChannel::names_agree_with_serde());
+        assert!(CommunicationStatus::names_agree_with_serde());
+        assert!(OperatingStatus::names_agree_with_serde());
+        assert!(Department::names_agree_with_serde());
+        assert!(ContactRole::names_agree_with_serde());
+        assert!(DecisionAuthority::names_agree_with_serde());
+        assert!(AssessmentTopic::names_agree_with_serde());
+    }
+}
