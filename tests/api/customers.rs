@@ -287,7 +287,8 @@ async fn patch_is_a_merge_patch_guarded_by_if_match() {
     let response = app
         .patch(&path, &admin, "garbage", json!({"region": "x"}))
         .await;
-    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let (status, body) = read(response).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_header");
 
     let response = app
         .patch(

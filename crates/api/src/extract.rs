@@ -132,7 +132,8 @@ pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_
     ApiError::new(ErrorCode::InvalidPath, format!("{error}")).into()
 }
 
-/// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 412 when unreadable.
+/// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 400 when it is not
+/// an ETag this server issues (a well-formed but stale one is the caller's 412 to decide).
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Err(ApiError::new(
@@ -146,8 +147,8 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
     crate::reply::parse_etag(value).map(Some).ok_or_else(|| {
         ApiError::new(
-            ErrorCode::VersionMismatch,
-            "If-Match does not name a version of this record",
+            ErrorCode::InvalidHeader,
+            "If-Match is `*` or an ETag such as \"3\"",
         )
     })
 }
