@@ -66,20 +66,7 @@ async fn five_failures_throttle_the_username_even_for_the_right_password() {
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let app = TestApp::spawn().await;
     let first = app.tokens("admin", ADMIN_PASSWORD).await;
-    let refresh = |token: serde_json::Value| {
-        let app = &app;
-        async move {
-            read(
-                app.request(Method::POST, "/api/v1/auth/refresh", None)
-                    .json(&json!({"refresh_token": token}))
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    let (status, second) = refresh(first["refresh_token"].clone()).await;
+    let (status, second) = app.refresh(&first["refresh_token"]).await;
     assert_eq!(status, StatusCode::OK, "{second}");
     assert_ne!(second["refresh_token"], first["refresh_token"]);
     assert_eq!(
@@ -90,14 +77,14 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     );
 
     // Replaying the spent token is theft: it fails, and so does the successor.
-    let (status, body) = refresh(first["refresh_token"].clone()).await;
+    let (status, body) = app.refresh(&first["refresh_token"]).await;
     assert_problem(
         status,
         &body,
         StatusCode::UNAUTHORIZED,
         "invalid_refresh_token",
     );
-    let (status, body) = refresh(second["refresh_token"].clone()).await;
+    let (status, body) = app.refresh(&second["refresh_token"]).await;
     assert_problem(
         status,
         &body,
@@ -105,7 +92,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
         "invalid_refresh_token",
     );
 
-    let (status, body) = refresh(json!("never-issued")).await;
+    let (status, body) = app.refresh(&json!("never-issued")).await;
     assert_problem(
         status,
         &body,
@@ -127,13 +114,7 @@ async fn logout_revokes_the_refresh_token() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let response = app
-        .request(Method::POST, "/api/v1/auth/refresh", None)
-        .json(&json!({"refresh_token": pair["refresh_token"]}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = read(response).await;
+    let (status, body) = app.refresh(&pair["refresh_token"]).await;
     assert_problem(
         status,
         &body,
@@ -274,13 +255,10 @@ async fn disabling_a_user_kills_its_tokens_and_its_login() {
     assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
     let (status, _) = read(app.login("li.lei", PASSWORD).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let response = app
-        .request(Method::POST, "/api/v1/auth/refresh", None)
-        .json(&json!({"refresh_token": pair["refresh_token"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.refresh(&pair["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[actix_web::test]

@@ -157,6 +157,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Trades a refresh token at `/auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &Value) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, "/api/v1/auth/refresh", None)
+            .json(&json!({"refresh_token": refresh_token}))
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
     /// A token pair for a user; panics if the login fails.
     pub async fn tokens(&self, username: &str, password: &str) -> Value {
         let (status, body) = read(self.login(username, password).await).await;
