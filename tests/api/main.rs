@@ -10,4 +10,5 @@ mod http;
 mod listing;
 mod matrix;
 mod openapi;
+mod orders;
 mod scope;

@@ -24,6 +24,22 @@ fn allowed(operation: &str, role: &str) -> bool {
         "createCustomer" | "patchCustomer" | "archiveCustomer" | "restoreCustomer"
         | "createContact" | "patchContact" | "deleteContact" | "createNote"
         | "createAssessment" => role != "viewer",
+        "createOrder"
+        | "patchOrder"
+        | "confirmOrder"
+        | "startOrderProduction"
+        | "shipOrder"
+        | "invoiceOrder"
+        | "payOrder"
+        | "closeOrder"
+        | "cancelOrder"
+        | "createOrderClaim"
+        | "createProductTrial"
+        | "sampleProductTrial"
+        | "dropProductTrial" => {
+            matches!(role, "admin" | "unit_manager" | "agent" | "finance")
+        }
+        "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
         _ => true,
     }
 }
@@ -54,6 +70,43 @@ async fn call(
         .post(&format!("{c}/contacts"), admin, json!({"name": "K"}))
         .await;
     let k = format!("{c}/contacts/{}", contact["id"].as_str().unwrap());
+    let customer_id = customer["id"].as_str().unwrap();
+    // The steps an operation's order must have gone through first.
+    let steps: &[&str] = match operation {
+        "startOrderProduction" | "shipOrder" => &["confirm"],
+        "invoiceOrder" | "createOrderClaim" | "decideOrderClaim" => &["confirm", "ship"],
+        "payOrder" => &["confirm", "ship", "invoice"],
+        "closeOrder" => &["confirm", "ship", "invoice", "pay"],
+        _ => &[],
+    };
+    let order = app
+        .order(admin, crate::orders::order_body(customer_id, "2026-01-10"))
+        .await;
+    for step in steps {
+        let (status, body) = app.step(admin, &order, step).await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    let o = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
+    let claim = if operation == "decideOrderClaim" {
+        let (_, claim) = app
+            .post(
+                &format!("{o}/claims"),
+                admin,
+                json!({"amount_minor": 5, "reason": "r"}),
+            )
+            .await;
+        claim["id"].as_str().unwrap().to_owned()
+    } else {
+        String::new()
+    };
+    let (_, trial) = app
+        .post(
+            &format!("{c}/product-trials"),
+            admin,
+            json!({"product_code": "P", "product_name": "P"}),
+        )
+        .await;
+    let t = format!("/api/v1/product-trials/{}", trial["id"].as_str().unwrap());
     let (method, path, body): (Method, String, Option<Value>) = match operation {
         "logout" => (
             Method::POST,
@@ -124,6 +177,49 @@ async fn call(
             format!("/api/v1/sales-units/{}", ctx.unit),
             Some(json!({"name": "SZ office"})),
         ),
+        "createOrder" => (
+            Method::POST,
+            "/api/v1/orders".into(),
+            Some(crate::orders::order_body(customer_id, "2026-01-10")),
+        ),
+        "listOrders" => (Method::GET, "/api/v1/orders".into(), None),
+        "getOrder" => (Method::GET, o.clone(), None),
+        "patchOrder" => (Method::PATCH, o.clone(), Some(json!({"note": "n"}))),
+        "confirmOrder" => (Method::POST, format!("{o}/confirm"), Some(json!({}))),
+        "startOrderProduction" => (
+            Method::POST,
+            format!("{o}/start-production"),
+            Some(json!({})),
+        ),
+        "shipOrder" => (Method::POST, format!("{o}/ship"), Some(json!({}))),
+        "invoiceOrder" => (Method::POST, format!("{o}/invoice"), Some(json!({}))),
+        "payOrder" => (Method::POST, format!("{o}/pay"), Some(json!({}))),
+        "closeOrder" => (Method::POST, format!("{o}/close"), Some(json!({}))),
+        "cancelOrder" => (
+            Method::POST,
+            format!("{o}/cancel"),
+            Some(json!({"reason": "r"})),
+        ),
+        "getOrderHistory" => (Method::GET, format!("{o}/history"), None),
+        "listOrderClaims" => (Method::GET, format!("{o}/claims"), None),
+        "createOrderClaim" => (
+            Method::POST,
+            format!("{o}/claims"),
+            Some(json!({"amount_minor": 5, "reason": "r"})),
+        ),
+        "decideOrderClaim" => (
+            Method::POST,
+            format!("{o}/claims/{claim}/decision"),
+            Some(json!({"accepted": false})),
+        ),
+        "listProductTrials" => (Method::GET, format!("{c}/product-trials"), None),
+        "createProductTrial" => (
+            Method::POST,
+            format!("{c}/product-trials"),
+            Some(json!({"product_code": "Q", "product_name": "Q"})),
+        ),
+        "sampleProductTrial" => (Method::POST, format!("{t}/sample"), Some(json!({}))),
+        "dropProductTrial" => (Method::POST, format!("{t}/drop"), Some(json!({}))),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app

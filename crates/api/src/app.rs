@@ -12,7 +12,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, query_error, BODY_LIMIT};
 use crate::openapi;
-use crate::routes::{contacts, customers, directory, notes, session, system};
+use crate::routes::{contacts, customers, directory, notes, orders, session, system, trials};
 
 /// Registers every documented route; the same call feeds the router and the spec.
 fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
@@ -52,7 +52,26 @@ where
                 .service(notes::list_notes)
                 .service(notes::create_note)
                 .service(notes::list_assessments)
-                .service(notes::create_assessment),
+                .service(notes::create_assessment)
+                .service(orders::create_order)
+                .service(orders::list_orders)
+                .service(orders::get_order)
+                .service(orders::patch_order)
+                .service(orders::confirm_order)
+                .service(orders::start_order_production)
+                .service(orders::ship_order)
+                .service(orders::invoice_order)
+                .service(orders::pay_order)
+                .service(orders::close_order)
+                .service(orders::cancel_order)
+                .service(orders::order_history)
+                .service(orders::list_claims)
+                .service(orders::create_claim)
+                .service(orders::decide_claim)
+                .service(trials::list_trials)
+                .service(trials::create_trial)
+                .service(trials::sample_trial)
+                .service(trials::drop_trial),
         )
 }
 

@@ -70,14 +70,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let json = is_json(req);
+        let typed = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !json {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "send the body as application/json",
-                ));
-            }
             let bytes = bytes.await.map_err(|error| {
                 if error.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
@@ -87,6 +82,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                     ApiError::new(ErrorCode::MalformedJson, "the body could not be read")
                 }
             })?;
+            // No body at all reads as `{}`, so steps whose fields are all optional
+            // (`POST /orders/{id}/confirm`) need none.
+            let bytes = if !typed && bytes.is_empty() {
+                web::Bytes::from_static(b"{}")
+            } else if json {
+                bytes
+            } else {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as application/json",
+                ));
+            };
             let raw: Value = serde_json::from_slice(&bytes).map_err(|e| {
                 ApiError::new(
                     ErrorCode::MalformedJson,
@@ -151,6 +158,35 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
             "If-Match is `*` or an ETag such as \"3\"",
         )
     })
+}
+
+/// `If-Match` where it is optional: checked when sent, `None` (any version) when absent.
+pub fn optional_if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    match if_match(req) {
+        Err(error) if error.code == ErrorCode::IfMatchRequired => Ok(None),
+        other => other,
+    }
+}
+
+/// A merge-patch body: a JSON object that touches none of the `read_only` members.
+pub fn merge_patch_body(patch: &Value, read_only: &[&str]) -> Result<(), ApiError> {
+    let Some(members) = patch.as_object() else {
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    };
+    let touched: Vec<_> = read_only
+        .iter()
+        .filter(|f| members.contains_key(**f))
+        .map(|f| credo_core::FieldError::new(*f, "read_only", "this field cannot be changed here"))
+        .collect();
+    if touched.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(touched))
+    }
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.

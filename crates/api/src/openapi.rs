@@ -5,6 +5,7 @@
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi as _, ToSchema};
@@ -27,6 +28,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "customers", description = "The unified customer file"),
         (name = "contacts", description = "People at a customer"),
         (name = "notes", description = "Source-tagged notes and subjective assessments"),
+        (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
     ),
     components(schemas(Problem)),
     modifiers(&Security)
@@ -114,12 +116,34 @@ fn has_params(operation: &Operation, location: ParameterIn) -> bool {
         .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == location))
 }
 
+/// An optional body (`content = Option<T>`) may be left out, but when sent it is an object:
+/// utoipa's `oneOf [T, null]` would invite a `null` body the server refuses.
+fn unwrap_optional_body(body: &mut RequestBody) {
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else { continue };
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+            let non_null: Vec<_> = one_of
+                .items
+                .iter()
+                .filter(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)))
+                .cloned()
+                .collect();
+            if let [only] = non_null.as_slice() {
+                content.schema = Some(only.clone());
+            }
+        }
+    }
+}
+
 /// Adds to one operation the error responses that follow from its shape.
 fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
     let secured = operation
         .security
         .as_ref()
         .is_some_and(|s| !s.is_empty() && s.iter().any(|r| r != &Default::default()));
+    if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+        unwrap_optional_body(body);
+    }
     let body: Option<&RefOr<RequestBody>> = operation.request_body.as_ref();
     let has_body = body.is_some();
     if has_body

@@ -68,6 +68,20 @@ impl Principal {
         )
     }
 
+    /// Whether the caller may record sales: orders and their progress, claims, new-product
+    /// trials. Finance records invoicing and payment; credit, service and viewers read.
+    pub fn can_write_orders(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::UnitManager | Role::Agent | Role::Finance
+        )
+    }
+
+    /// Whether the caller may accept or reject a claim: a supervisor's call, not the agent's.
+    pub fn can_decide_claims(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::UnitManager)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

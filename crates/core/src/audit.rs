@@ -15,6 +15,7 @@ crate::string_enum! {
         Archived = "archived",
         Restored = "restored",
         Transferred = "transferred",
+        StatusChanged = "status_changed",
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod country;
+pub mod date;
 pub mod directory;
 mod enums;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Source-tagged notes and subjective assessments of a customer.
 
 use chrono::NaiveDate;
+use credo_core::date::not_in_future;
 use credo_core::text::{clean_text, required_text};
 use credo_core::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -67,20 +68,16 @@ impl AssessmentInput {
             .comment
             .as_deref()
             .and_then(|c| errors.check("comment", clean_text(c, 2000)).flatten());
-        let assessed_on = self.assessed_on.unwrap_or(today);
-        if assessed_on > today {
-            errors.push(FieldError::new(
-                "assessed_on",
-                "in_future",
-                "the date lies in the future",
-            ));
-        }
+        let assessed_on = errors.check(
+            "assessed_on",
+            not_in_future(self.assessed_on.unwrap_or(today), today),
+        );
         errors.finish(|| Assessment {
             department: self.department,
             topic: self.topic,
             rating: self.rating,
             comment,
-            assessed_on,
+            assessed_on: assessed_on.expect("checked"),
         })
     }
 }

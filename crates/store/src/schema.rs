@@ -185,6 +185,89 @@ diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
 
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        customer_id -> Text,
+        status -> Text,
+        reference -> Nullable<Text>,
+        currency -> Text,
+        ordered_on -> Date,
+        prepayment_bp -> BigInt,
+        credit_days -> BigInt,
+        amount_minor -> BigInt,
+        product_trial_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        confirmed_on -> Nullable<Date>,
+        completed_on -> Nullable<Date>,
+        shipped_on -> Nullable<Date>,
+        documents_sent_on -> Nullable<Date>,
+        paid_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        cancelled_on -> Nullable<Date>,
+        cancel_reason -> Nullable<Text>,
+        owner_id -> Text,
+        sales_unit_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, line_no) {
+        order_id -> Text,
+        line_no -> BigInt,
+        product_code -> Text,
+        product_name -> Text,
+        quantity -> BigInt,
+        unit_price_minor -> BigInt,
+        unit_cost_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_claims (id) {
+        id -> Text,
+        order_id -> Text,
+        customer_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        reason -> Text,
+        raised_on -> Date,
+        status -> Text,
+        settled_amount_minor -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_trials (id) {
+        id -> Text,
+        customer_id -> Text,
+        product_code -> Text,
+        product_name -> Text,
+        stage -> Text,
+        inquired_on -> Date,
+        sampled_on -> Nullable<Date>,
+        ordered_on -> Nullable<Date>,
+        dropped_on -> Nullable<Date>,
+        order_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     sales_units,
@@ -199,4 +282,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_notes,
     assessments,
     audit_log,
+    orders,
+    order_lines,
+    order_claims,
+    product_trials,
 );

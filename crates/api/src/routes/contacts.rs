@@ -147,20 +147,7 @@ pub async fn patch_contact(
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
     let patch = body.raw;
-    if !patch.is_object() {
-        return Err(ApiError::field(
-            "",
-            "invalid_type",
-            "the body must be a JSON object",
-        ));
-    }
-    if patch.get("id").is_some() {
-        return Err(ApiError::field(
-            "id",
-            "read_only",
-            "this field cannot be changed",
-        ));
-    }
+    extract::merge_patch_body(&patch, &["id"])?;
     let (customer_id, contact_id) = path.into_inner();
     let customer = visible_customer(&state, &caller, customer_id).await?;
     let current = state
@@ -218,10 +205,7 @@ pub async fn delete_contact(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
-    let expected = match extract::if_match(&req) {
-        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
-        other => other?,
-    };
+    let expected = extract::optional_if_match(&req)?;
     let (customer_id, contact_id) = path.into_inner();
     visible_customer(&state, &caller, customer_id).await?;
     let actor = caller.user_id;

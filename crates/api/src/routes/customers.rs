@@ -207,21 +207,7 @@ pub async fn patch_customer(
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
     let patch = body.raw;
-    let Some(members) = patch.as_object() else {
-        return Err(ApiError::field(
-            "",
-            "invalid_type",
-            "the body must be a JSON object",
-        ));
-    };
-    let read_only: Vec<_> = READ_ONLY
-        .iter()
-        .filter(|f| members.contains_key(**f))
-        .map(|f| credo_core::FieldError::new(*f, "read_only", "this field cannot be changed here"))
-        .collect();
-    if !read_only.is_empty() {
-        return Err(ApiError::validation(read_only));
-    }
+    extract::merge_patch_body(&patch, READ_ONLY)?;
     let current = visible_customer(&state, &caller, id.into_inner()).await?;
     let mut merged = serde_json::to_value(&current.profile).expect("serialisable");
     merge_patch(&mut merged, &patch);
@@ -301,10 +287,7 @@ async fn change_archival(
     change: Change,
 ) -> ApiResult<HttpResponse> {
     require_writer(caller)?;
-    let expected = match extract::if_match(req) {
-        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
-        other => other?,
-    };
+    let expected = extract::optional_if_match(req)?;
     let current = visible_customer(state, caller, id).await?;
     let actor = caller.user_id;
     let outcome = state
@@ -538,10 +521,7 @@ pub async fn transfer_customer(
             "only admins, credit managers and unit managers transfer customers",
         ));
     }
-    let expected = match extract::if_match(&req) {
-        Err(error) if error.code == ErrorCode::IfMatchRequired => None,
-        other => other?,
-    };
+    let expected = extract::optional_if_match(&req)?;
     let Body {
         value: request,
         raw,

@@ -5,5 +5,7 @@ pub mod contacts;
 pub mod customers;
 pub mod directory;
 pub mod notes;
+pub mod orders;
 pub mod session;
 pub mod system;
+pub mod trials;

@@ -1,0 +1,608 @@
+//! Sales orders: quotations that are edited, then moved through the status machine by one
+//! explicit endpoint per step (confirm and ship are where the credit check will run),
+//! listed by customer, unit, owner, status and dates, with their claims.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use credo_core::audit::AuditEntry;
+use credo_core::json::merge_patch;
+use credo_core::Principal;
+use credo_customers::Customer;
+use credo_sales::claim::ClaimDecisionInput;
+use credo_sales::order::TransitionError;
+use credo_sales::{Claim, ClaimInput, Order, OrderInput, OrderStatus, TransitionInput};
+use credo_store::orders::{
+    self as repo, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange, OrderListQuery,
+    UpdateOrderOutcome,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body};
+use crate::pagination::{self, Page};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::visible_customer;
+use crate::state::AppState;
+
+/// Members of an order a PATCH may not touch: identity, the customer, the trial link and
+/// the status (which moves through the step endpoints).
+const READ_ONLY: &[&str] = &["id", "customer_id", "product_trial_id", "status"];
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/orders/{id}")
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn require_seller(caller: &Principal) -> ApiResult<()> {
+    if caller.can_write_orders() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "your role may read orders but not record them",
+        ))
+    }
+}
+
+/// An order whose customer the caller may see; anything else is 404.
+pub async fn visible_order(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Order> {
+    let order = state
+        .db(move |conn| repo::get(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    visible_customer(state, caller, order.draft.customer_id).await?;
+    Ok(order)
+}
+
+/// The live customer an order is for, or 422 on `customer_id`.
+async fn order_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Customer> {
+    let customer = match visible_customer(state, caller, id).await {
+        Err(error) if error.code == ErrorCode::NotFound => None,
+        other => Some(other?),
+    };
+    match customer {
+        Some(c) if c.archived_at.is_none() => Ok(c),
+        Some(_) => Err(ApiError::field(
+            "customer_id",
+            "archived",
+            "the customer is archived; restore it first",
+        )),
+        None => Err(ApiError::field(
+            "customer_id",
+            "not_found",
+            "no customer with this id in your data scope",
+        )),
+    }
+}
+
+fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
+    match outcome {
+        UpdateOrderOutcome::Updated(order) => {
+            Ok(Reply::ok(&order).with_version(order.stamps.version))
+        }
+        UpdateOrderOutcome::Stale(current) => Err(ApiError::new(
+            ErrorCode::VersionMismatch,
+            "the order has changed; merge with `current` and retry",
+        )
+        .with_current(
+            serde_json::to_value(&current).expect("serialisable"),
+            reply::etag(current.stamps.version),
+        )),
+        UpdateOrderOutcome::NotFound => Err(ApiError::not_found()),
+        UpdateOrderOutcome::NotEditable(status) => Err(not_editable(status)),
+        UpdateOrderOutcome::Refused(TransitionError::NotAllowed { from, to }) => {
+            let next: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
+            Err(ApiError::new(
+                ErrorCode::InvalidTransition,
+                format!(
+                    "a {} order cannot become {}; it may become: {}",
+                    from.as_str(),
+                    to.as_str(),
+                    if next.is_empty() {
+                        "nothing".into()
+                    } else {
+                        next.join(", ")
+                    }
+                ),
+            ))
+        }
+        UpdateOrderOutcome::Refused(TransitionError::Invalid(errors)) => {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+fn not_editable(status: OrderStatus) -> ApiError {
+    ApiError::new(
+        ErrorCode::OrderNotEditable,
+        format!(
+            "the order is {}; lines and terms are fixed once confirmed",
+            status.as_str()
+        ),
+    )
+}
+
+/// Create an order
+///
+/// Starts as a quotation (`quoted`). Totals, cost, profit and profit rate are computed from
+/// the lines, exactly, in integer minor units. The order is credited to the customer's
+/// current owner and sales unit. Naming a `product_trial_id` concludes that new-product
+/// trial.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "createOrder",
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "Created", body = Order, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "An order with this id exists (`id_conflict`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/orders")]
+pub async fn create_order(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<OrderInput>,
+) -> ApiResult<HttpResponse> {
+    require_seller(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        let today = today();
+        let draft = input.validate(today).map_err(ApiError::validation)?;
+        let customer = order_customer(&state, &caller, draft.customer_id).await?;
+        let new = NewOrder {
+            id,
+            draft,
+            owner_id: customer.owner_id,
+            sales_unit_id: customer.sales_unit_id,
+            actor: caller.user_id,
+            today,
+        };
+        match state.db(move |conn| repo::create(conn, new)).await? {
+            CreateOrderOutcome::Created(order) => {
+                Ok(Reply::created(&order, location(order.id)).with_version(order.stamps.version))
+            }
+            CreateOrderOutcome::IdTaken(existing) => {
+                let error = ApiError::new(ErrorCode::IdConflict, "an order with this id exists");
+                if caller.can_see(existing.owner_id, existing.sales_unit_id) {
+                    Err(error.with_existing_id(existing.id))
+                } else {
+                    Err(error)
+                }
+            }
+            CreateOrderOutcome::TrialRefused(error) => Err(ApiError::validation(vec![error])),
+        }
+    })
+    .await
+}
+
+/// Get an order
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "getOrder",
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, description = "The order", body = Order, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/orders/{id}")]
+pub async fn get_order(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let order = visible_order(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&order)
+        .with_version(order.stamps.version)
+        .into_response())
+}
+
+/// Change a quotation
+///
+/// A JSON merge patch (RFC 7396) of the `OrderInput` fields except `customer_id` and
+/// `product_trial_id`; `lines`, when sent, replaces all lines. Only `quoted` orders change
+/// (409 `order_not_editable` after that). `If-Match` is required.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "patchOrder",
+    params(
+        ("id" = Uuid, Path, description = "Order id"),
+        ("If-Match" = String, Header, description = "ETag of the version you changed"),
+    ),
+    request_body(content = Object, description = "JSON merge patch of OrderInput fields", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "The order is past quotation (`order_not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match; `current` holds the order", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/orders/{id}")]
+pub async fn patch_order(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    require_seller(&caller)?;
+    let expected = extract::if_match(&req)?;
+    let patch = body.raw;
+    extract::merge_patch_body(&patch, READ_ONLY)?;
+    let current = visible_order(&state, &caller, id.into_inner()).await?;
+    if !current.status.is_editable() {
+        return Err(not_editable(current.status));
+    }
+    let mut merged = serde_json::to_value(current.draft.input()).expect("serialisable");
+    merge_patch(&mut merged, &patch);
+    let input: OrderInput = extract::from_value(merged)?;
+    let draft = input.validate(today()).map_err(ApiError::validation)?;
+    let (id, actor) = (current.id, caller.user_id);
+    let outcome = state
+        .db(move |conn| {
+            repo::update(
+                conn,
+                id,
+                expected,
+                OrderChange::Draft(Box::new(draft)),
+                actor,
+            )
+        })
+        .await?;
+    Ok(updated(outcome)?.into_response())
+}
+
+/// Moves an order one step; every step endpoint is this with its target status.
+async fn step(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    id: Uuid,
+    body: Body<TransitionInput>,
+    to: OrderStatus,
+) -> ApiResult<HttpResponse> {
+    require_seller(&caller)?;
+    let expected = extract::optional_if_match(&req)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let order = visible_order(&state, &caller, id).await?;
+        let (actor, today) = (caller.user_id, today());
+        let change = OrderChange::Transition { to, input, today };
+        let outcome = state
+            .db(move |conn| repo::update(conn, order.id, expected, change, actor))
+            .await?;
+        updated(outcome)
+    })
+    .await
+}
+
+/// Declares one step endpoint: its path, operation id, target status and description.
+macro_rules! order_step {
+    ($name:ident, $path:literal, $operation:literal, $status:expr, $summary:literal, $doc:literal) => {
+        #[doc = $summary]
+        #[doc = ""]
+        #[doc = $doc]
+        #[doc = " `on` (default today) may not lie in the future or before the order's last step. \
+                  `If-Match` is checked when sent. A step the status machine does not allow is \
+                  409 `invalid_transition`. The body may be omitted."]
+        #[utoipa::path(
+            tag = "orders",
+            operation_id = $operation,
+            params(
+                ("id" = Uuid, Path, description = "Order id"),
+                ("If-Match" = Option<String>, Header, description = "ETag of the version you move"),
+            ),
+            request_body(content = Option<TransitionInput>, description = "When it happened (and, for cancelling, why)"),
+            responses(
+                (status = 200, description = "Moved", body = Order, headers(("ETag" = String))),
+                (status = 409, description = "Not allowed from the current status (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            Caller(caller): Caller,
+            req: HttpRequest,
+            id: web::Path<Uuid>,
+            body: Body<TransitionInput>,
+        ) -> ApiResult<HttpResponse> {
+            step(state, caller, req, id.into_inner(), body, $status).await
+        }
+    };
+}
+
+order_step!(
+    confirm_order,
+    "/orders/{id}/confirm",
+    "confirmOrder",
+    OrderStatus::Confirmed,
+    "Confirm an order",
+    "The customer accepted the quotation: `quoted -> confirmed`; lines and terms are fixed from here."
+);
+order_step!(
+    start_order_production,
+    "/orders/{id}/start-production",
+    "startOrderProduction",
+    OrderStatus::InProduction,
+    "Start production of an order",
+    "`confirmed -> in_production`."
+);
+order_step!(
+    ship_order,
+    "/orders/{id}/ship",
+    "shipOrder",
+    OrderStatus::Shipped,
+    "Ship an order",
+    "`confirmed | in_production -> shipped`. `completed_on` records when the goods were ready (shipping efficiency)."
+);
+order_step!(
+    invoice_order,
+    "/orders/{id}/invoice",
+    "invoiceOrder",
+    OrderStatus::Invoiced,
+    "Invoice an order",
+    "`shipped -> invoiced`: invoice and shipping documents sent (`documents_sent_on`); the credit days run from here."
+);
+order_step!(
+    pay_order,
+    "/orders/{id}/pay",
+    "payOrder",
+    OrderStatus::Paid,
+    "Record an order as paid",
+    "`invoiced -> paid` (`paid_on`)."
+);
+order_step!(
+    close_order,
+    "/orders/{id}/close",
+    "closeOrder",
+    OrderStatus::Closed,
+    "Close an order",
+    "`paid -> closed`."
+);
+order_step!(
+    cancel_order,
+    "/orders/{id}/cancel",
+    "cancelOrder",
+    OrderStatus::Cancelled,
+    "Cancel an order",
+    "`quoted | confirmed | in_production -> cancelled`, with a required `reason`; shipped goods are not cancelled."
+);
+
+/// Filters and page of the order list. Unknown parameters are rejected.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub customer_id: Option<Uuid>,
+    /// The account manager credited with the order.
+    pub owner_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    #[param(inline)]
+    pub status: Option<OrderStatus>,
+    /// Ordered on or after this day.
+    pub ordered_from: Option<NaiveDate>,
+    /// Ordered on or before this day.
+    pub ordered_to: Option<NaiveDate>,
+}
+
+/// Where an order list page ended.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    d: NaiveDate,
+    i: Uuid,
+}
+
+/// List orders
+///
+/// Newest first (by order date), keyset-paginated. Agents see the orders of their customers,
+/// unit managers those of their unit's customers.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "listOrders",
+    params(OrderListParams),
+    responses((status = 200, description = "One page", body = Page<Order>)),
+    security(("bearer" = []))
+)]
+#[get("/orders")]
+pub async fn list_orders(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: web::Query<OrderListParams>,
+) -> ApiResult<HttpResponse> {
+    let p = params.into_inner();
+    let limit = pagination::limit(p.limit)?;
+    let after = p
+        .cursor
+        .as_deref()
+        .map(pagination::decode::<Cursor>)
+        .transpose()?
+        .map(|c| (c.d, c.i));
+    let query = OrderListQuery {
+        scope: caller.scope(),
+        customer_id: p.customer_id,
+        owner_id: p.owner_id,
+        sales_unit_id: p.sales_unit_id,
+        status: p.status,
+        ordered_from: p.ordered_from,
+        ordered_to: p.ordered_to,
+        after,
+        limit: limit + 1,
+    };
+    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(pagination::encode(&Cursor {
+            d: last.draft.ordered_on,
+            i: last.id,
+        })),
+        _ => None,
+    };
+    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+}
+
+/// Get an order's change history
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "getOrderHistory",
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, description = "Audit entries, oldest first", body = Vec<AuditEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/orders/{id}/history")]
+pub async fn order_history(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let order = visible_order(&state, &caller, id.into_inner()).await?;
+    let history = state.db(move |conn| repo::history(conn, order.id)).await?;
+    Ok(Reply::ok(&history).into_response())
+}
+
+/// List an order's claims
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "listOrderClaims",
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, description = "Claims, oldest first", body = Vec<Claim>)),
+    security(("bearer" = []))
+)]
+#[get("/orders/{id}/claims")]
+pub async fn list_claims(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let order = visible_order(&state, &caller, id.into_inner()).await?;
+    let claims = state
+        .db(move |conn| repo::claims_of_order(conn, order.id))
+        .await?;
+    Ok(Reply::ok(&claims).into_response())
+}
+
+/// Record a claim against an order
+///
+/// Only delivered orders (shipped or later) take claims; the amount is in the order's
+/// currency and the claim opens as `open`.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "createOrderClaim",
+    params(("id" = Uuid, Path, description = "Order id")),
+    request_body = ClaimInput,
+    responses(
+        (status = 201, description = "Created", body = Claim, headers(("Location" = String))),
+        (status = 409, description = "The order has not been shipped (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/orders/{id}/claims")]
+pub async fn create_claim(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<ClaimInput>,
+) -> ApiResult<HttpResponse> {
+    require_seller(&caller)?;
+    let id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let order = visible_order(&state, &caller, id).await?;
+        let shipped_on = match order.dates.shipped_on {
+            Some(day) if order.status.is_delivered() => day,
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!(
+                        "a {} order has not been delivered; only shipped goods are claimed against",
+                        order.status.as_str()
+                    ),
+                ))
+            }
+        };
+        let claim = input
+            .validate(shipped_on, today())
+            .map_err(ApiError::validation)?;
+        let actor = caller.user_id;
+        let record = state
+            .db(move |conn| repo::add_claim(conn, &order, claim, actor))
+            .await?;
+        Ok(Reply::created(&record, format!("{}/claims", location(id))))
+    })
+    .await
+}
+
+/// Decide a claim
+///
+/// Accept (settling the claimed amount or less) or reject an open claim, once. Admins and
+/// unit managers decide.
+#[utoipa::path(
+    tag = "orders",
+    operation_id = "decideOrderClaim",
+    params(
+        ("id" = Uuid, Path, description = "Order id"),
+        ("claim_id" = Uuid, Path, description = "Claim id"),
+    ),
+    request_body = ClaimDecisionInput,
+    responses(
+        (status = 200, description = "Decided", body = Claim),
+        (status = 409, description = "Decided before (`claim_already_decided`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/orders/{id}/claims/{claim_id}/decision")]
+pub async fn decide_claim(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Body<ClaimDecisionInput>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_decide_claims() {
+        return Err(ApiError::forbidden(
+            "only admins and unit managers decide claims",
+        ));
+    }
+    let (order_id, claim_id) = path.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let order = visible_order(&state, &caller, order_id).await?;
+        let actor = caller.user_id;
+        let outcome = state
+            .db(move |conn| {
+                repo::decide_claim(
+                    conn,
+                    claim_id,
+                    order.id,
+                    |claim| input.validate(claim.amount.amount_minor),
+                    actor,
+                )
+            })
+            .await?
+            .map_err(ApiError::validation)?;
+        match outcome {
+            DecideOutcome::Decided(claim) => Ok(Reply::ok(&claim)),
+            DecideOutcome::NotFound => Err(ApiError::not_found()),
+            DecideOutcome::AlreadyDecided(claim) => Err(ApiError::new(
+                ErrorCode::ClaimAlreadyDecided,
+                format!("the claim was {} already", claim.status.as_str()),
+            )),
+        }
+    })
+    .await
+}

@@ -1,0 +1,866 @@
+//! Sales orders with their lines, claims against them, and new-product trials. Status
+//! changes run the domain's status machine inside the write transaction, on the locked row.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::{Currency, FieldError, Money, Scope};
+use credo_customers::Stamps;
+use credo_sales::claim::{Decision, NewClaim};
+use credo_sales::order::{transition, TransitionError};
+use credo_sales::trial::{NewTrial, TrialStepError};
+use credo_sales::{
+    Claim, ClaimStatus, Order, OrderDates, OrderDraft, OrderLine, OrderStatus, PaymentTerms,
+    TransitionInput, Trial, TrialStage,
+};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
+use crate::db::{lock_row, write_transaction, MultiBackend};
+use crate::schema::{customers, order_claims, order_lines, orders, product_trials};
+use crate::{audit, now, DbConnection, StoreError};
+
+pub const ENTITY: &str = "order";
+pub const CLAIM_ENTITY: &str = "order_claim";
+pub const TRIAL_ENTITY: &str = "product_trial";
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = orders, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    customer_id: String,
+    status: String,
+    reference: Option<String>,
+    currency: String,
+    ordered_on: NaiveDate,
+    prepayment_bp: i64,
+    credit_days: i64,
+    amount_minor: i64,
+    product_trial_id: Option<String>,
+    note: Option<String>,
+    confirmed_on: Option<NaiveDate>,
+    completed_on: Option<NaiveDate>,
+    shipped_on: Option<NaiveDate>,
+    documents_sent_on: Option<NaiveDate>,
+    paid_on: Option<NaiveDate>,
+    closed_on: Option<NaiveDate>,
+    cancelled_on: Option<NaiveDate>,
+    cancel_reason: Option<String>,
+    owner_id: String,
+    sales_unit_id: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+fn currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::parse(raw).map_err(|_| StoreError::Internal("stored currency is invalid".into()))
+}
+
+impl Row {
+    fn from_order(o: &Order) -> Self {
+        let d = &o.draft;
+        Row {
+            id: o.id.to_string(),
+            customer_id: d.customer_id.to_string(),
+            status: o.status.as_str().to_owned(),
+            reference: d.reference.clone(),
+            currency: d.currency.as_str().to_owned(),
+            ordered_on: d.ordered_on,
+            prepayment_bp: d.terms.prepayment_bp,
+            credit_days: d.terms.credit_days,
+            amount_minor: o.totals.amount.amount_minor,
+            product_trial_id: d.product_trial_id.map(|t| t.to_string()),
+            note: d.note.clone(),
+            confirmed_on: o.dates.confirmed_on,
+            completed_on: o.dates.completed_on,
+            shipped_on: o.dates.shipped_on,
+            documents_sent_on: o.dates.documents_sent_on,
+            paid_on: o.dates.paid_on,
+            closed_on: o.dates.closed_on,
+            cancelled_on: o.dates.cancelled_on,
+            cancel_reason: o.cancel_reason.clone(),
+            owner_id: o.owner_id.to_string(),
+            sales_unit_id: o.sales_unit_id.map(|u| u.to_string()),
+            created_at: to_db_time(o.stamps.created_at),
+            created_by: o.stamps.created_by.to_string(),
+            updated_at: to_db_time(o.stamps.updated_at),
+            updated_by: o.stamps.updated_by.to_string(),
+            version: o.stamps.version,
+        }
+    }
+
+    fn into_order(self, lines: Vec<OrderLine>) -> Result<Order, StoreError> {
+        let draft = OrderDraft {
+            customer_id: parse_id(&self.customer_id)?,
+            reference: self.reference,
+            currency: currency(&self.currency)?,
+            ordered_on: self.ordered_on,
+            terms: PaymentTerms {
+                prepayment_bp: self.prepayment_bp,
+                credit_days: self.credit_days,
+            },
+            lines,
+            product_trial_id: parse_optional_id(self.product_trial_id.as_deref())?,
+            note: self.note,
+        };
+        let totals = credo_sales::OrderTotals::of(&draft.lines, draft.currency)
+            .map_err(|_| StoreError::Internal("stored order lines overflow".into()))?;
+        Ok(Order {
+            id: parse_id(&self.id)?,
+            status: parse_name(&self.status, OrderStatus::parse)?,
+            draft,
+            totals,
+            dates: OrderDates {
+                confirmed_on: self.confirmed_on,
+                completed_on: self.completed_on,
+                shipped_on: self.shipped_on,
+                documents_sent_on: self.documents_sent_on,
+                paid_on: self.paid_on,
+                closed_on: self.closed_on,
+                cancelled_on: self.cancelled_on,
+            },
+            cancel_reason: self.cancel_reason,
+            owner_id: parse_id(&self.owner_id)?,
+            sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
+        })
+    }
+}
+
+type LineRow = (String, i64, String, String, i64, i64, i64);
+
+/// Loads the lines of many orders with one query.
+fn lines_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<OrderLine>>, StoreError> {
+    let mut lines: HashMap<String, Vec<OrderLine>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(lines);
+    }
+    let rows = order_lines::table
+        .filter(order_lines::order_id.eq_any(ids))
+        .order((order_lines::order_id, order_lines::line_no))
+        .load::<LineRow>(conn)?;
+    for (order, _, code, name, quantity, price, cost) in rows {
+        let line = OrderLine::new(code, name, quantity, price, cost)
+            .map_err(|_| StoreError::Internal("stored order line overflows".into()))?;
+        lines.entry(order).or_default().push(line);
+    }
+    Ok(lines)
+}
+
+fn with_lines(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Order>, StoreError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut lines = lines_of(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let own = lines.remove(&row.id).unwrap_or_default();
+            row.into_order(own)
+        })
+        .collect()
+}
+
+fn replace_lines(
+    conn: &mut DbConnection,
+    order_id: Uuid,
+    lines: &[OrderLine],
+) -> Result<(), StoreError> {
+    let id = order_id.to_string();
+    diesel::delete(order_lines::table.filter(order_lines::order_id.eq(&id))).execute(conn)?;
+    // One row at a time: multi-row inserts do not go through the MultiConnection enum.
+    for (no, line) in (1_i64..).zip(lines) {
+        diesel::insert_into(order_lines::table)
+            .values((
+                order_lines::order_id.eq(&id),
+                order_lines::line_no.eq(no),
+                order_lines::product_code.eq(&line.product_code),
+                order_lines::product_name.eq(&line.product_name),
+                order_lines::quantity.eq(line.quantity),
+                order_lines::unit_price_minor.eq(line.unit_price_minor),
+                order_lines::unit_cost_minor.eq(line.unit_cost_minor),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Order>, StoreError> {
+    let Some(row) = orders::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    Ok(with_lines(conn, vec![row])?.pop())
+}
+
+/// The audit view of an order: everything but the stamps.
+fn audit_view(order: &Order) -> Result<serde_json::Value, StoreError> {
+    let mut view = serde_json::to_value(order)?;
+    if let Some(fields) = view.as_object_mut() {
+        for stamp in [
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "version",
+        ] {
+            fields.remove(stamp);
+        }
+    }
+    Ok(view)
+}
+
+pub struct NewOrder {
+    pub id: Uuid,
+    pub draft: OrderDraft,
+    pub owner_id: Uuid,
+    pub sales_unit_id: Option<Uuid>,
+    pub actor: Uuid,
+    pub today: NaiveDate,
+}
+
+pub enum CreateOrderOutcome {
+    Created(Order),
+    IdTaken(Order),
+    /// The named product trial cannot be concluded by this order.
+    TrialRefused(FieldError),
+}
+
+pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        if let Some(existing) = get(conn, new.id)? {
+            return Ok(CreateOrderOutcome::IdTaken(existing));
+        }
+        let at = now();
+        let order = Order {
+            id: new.id,
+            status: OrderStatus::Quoted,
+            totals: new.draft.totals(),
+            draft: new.draft,
+            dates: OrderDates::default(),
+            cancel_reason: None,
+            owner_id: new.owner_id,
+            sales_unit_id: new.sales_unit_id,
+            stamps: Stamps {
+                created_at: at,
+                created_by: new.actor,
+                updated_at: at,
+                updated_by: new.actor,
+                version: 1,
+            },
+        };
+        diesel::insert_into(orders::table)
+            .values(Row::from_order(&order))
+            .execute(conn)?;
+        replace_lines(conn, order.id, &order.draft.lines)?;
+        if let Some(trial_id) = order.draft.product_trial_id {
+            let refused = |code: &str, message: &str| {
+                Ok(CreateOrderOutcome::TrialRefused(FieldError::new(
+                    "product_trial_id",
+                    code,
+                    message,
+                )))
+            };
+            let Some(trial) =
+                trial(conn, trial_id)?.filter(|t| t.customer_id == order.draft.customer_id)
+            else {
+                return refused("not_found", "no such trial of this customer");
+            };
+            let next = match trial.advance(
+                TrialStage::Ordered,
+                order.draft.ordered_on,
+                Some(order.id),
+                new.today,
+            ) {
+                Ok(next) => next,
+                Err(TrialStepError::NotAllowed(stage)) => {
+                    let message = format!("the trial is {} already", stage.as_str());
+                    return refused("trial_closed", &message);
+                }
+                Err(TrialStepError::Invalid(_)) => {
+                    return refused(
+                        "before_earlier_date",
+                        "the order date lies before the trial's last step",
+                    )
+                }
+            };
+            write_trial(conn, &trial, next, new.actor)?;
+        }
+        let created = changes(&serde_json::Value::Null, &audit_view(&order)?);
+        audit::record(
+            conn,
+            ENTITY,
+            order.id,
+            AuditAction::Created,
+            new.actor,
+            &created,
+        )?;
+        Ok(CreateOrderOutcome::Created(order))
+    })
+}
+
+/// A change to one order.
+pub enum OrderChange {
+    /// New lines and terms; only while the order is a quotation.
+    Draft(Box<OrderDraft>),
+    /// A move of the status machine.
+    Transition {
+        to: OrderStatus,
+        input: TransitionInput,
+        today: NaiveDate,
+    },
+}
+
+pub enum UpdateOrderOutcome {
+    Updated(Order),
+    Stale(Order),
+    NotFound,
+    /// The order is past quotation; its lines and terms are fixed.
+    NotEditable(OrderStatus),
+    Refused(TransitionError),
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected_version: Option<i64>,
+    change: OrderChange,
+    actor: Uuid,
+) -> Result<UpdateOrderOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "orders", id)?;
+        let Some(current) = get(conn, id)? else {
+            return Ok(UpdateOrderOutcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(UpdateOrderOutcome::Stale(current));
+        }
+        let mut next = current.clone();
+        let action = match change {
+            OrderChange::Draft(draft) => {
+                if !current.status.is_editable() {
+                    return Ok(UpdateOrderOutcome::NotEditable(current.status));
+                }
+                next.totals = draft.totals();
+                next.draft = *draft;
+                AuditAction::Updated
+            }
+            OrderChange::Transition { to, input, today } => {
+                match transition(
+                    current.status,
+                    current.draft.ordered_on,
+                    &current.dates,
+                    to,
+                    &input,
+                    today,
+                ) {
+                    Ok((dates, reason)) => {
+                        next.status = to;
+                        next.dates = dates;
+                        next.cancel_reason = reason.or(next.cancel_reason);
+                    }
+                    Err(refused) => return Ok(UpdateOrderOutcome::Refused(refused)),
+                }
+                AuditAction::StatusChanged
+            }
+        };
+        next.stamps.updated_at = now();
+        next.stamps.updated_by = actor;
+        next.stamps.version = current.stamps.version + 1;
+        let written = diesel::update(
+            orders::table
+                .find(id.to_string())
+                .filter(orders::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_order(&next))
+        .execute(conn)?;
+        if written == 0 {
+            return Err(StoreError::Conflict("orders.version".into()));
+        }
+        if next.draft.lines != current.draft.lines {
+            replace_lines(conn, id, &next.draft.lines)?;
+        }
+        let diff = changes(&audit_view(&current)?, &audit_view(&next)?);
+        audit::record(conn, ENTITY, id, action, actor, &diff)?;
+        Ok(UpdateOrderOutcome::Updated(next))
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderListQuery {
+    pub scope: Scope,
+    pub customer_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    pub status: Option<OrderStatus>,
+    pub ordered_from: Option<NaiveDate>,
+    pub ordered_to: Option<NaiveDate>,
+    /// Newest first: the page after this (ordered_on, id).
+    pub after: Option<(NaiveDate, Uuid)>,
+    pub limit: i64,
+}
+
+/// Orders newest first. The caller's scope follows the customer's current owner, so an
+/// account manager who takes over a customer sees its order history.
+pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, StoreError> {
+    let mut query = orders::table
+        .select(Row::as_select())
+        .into_boxed::<MultiBackend>();
+    match &q.scope {
+        Scope::All => {}
+        Scope::Unit(None) => return Ok(Vec::new()),
+        Scope::Unit(Some(unit)) => {
+            let visible = customers::table
+                .filter(customers::sales_unit_id.eq(unit.to_string()))
+                .select(customers::id);
+            query = query.filter(orders::customer_id.eq_any(visible));
+        }
+        Scope::Owner(owner) => {
+            let visible = customers::table
+                .filter(customers::owner_id.eq(owner.to_string()))
+                .select(customers::id);
+            query = query.filter(orders::customer_id.eq_any(visible));
+        }
+    }
+    if let Some(customer) = q.customer_id {
+        query = query.filter(orders::customer_id.eq(customer.to_string()));
+    }
+    if let Some(owner) = q.owner_id {
+        query = query.filter(orders::owner_id.eq(owner.to_string()));
+    }
+    if let Some(unit) = q.sales_unit_id {
+        query = query.filter(orders::sales_unit_id.eq(unit.to_string()));
+    }
+    if let Some(status) = q.status {
+        query = query.filter(orders::status.eq(status.as_str()));
+    }
+    if let Some(from) = q.ordered_from {
+        query = query.filter(orders::ordered_on.ge(from));
+    }
+    if let Some(to) = q.ordered_to {
+        query = query.filter(orders::ordered_on.le(to));
+    }
+    if let Some((day, id)) = q.after {
+        let id = id.to_string();
+        query = query.filter(
+            orders::ordered_on
+                .lt(day)
+                .or(orders::ordered_on.eq(day).and(orders::id.lt(id))),
+        );
+    }
+    let rows = query
+        .order((orders::ordered_on.desc(), orders::id.desc()))
+        .limit(q.limit)
+        .load::<Row>(conn)?;
+    with_lines(conn, rows)
+}
+
+pub fn history(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
+    audit::history(conn, ENTITY, id)
+}
+
+type ClaimRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    NaiveDate,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
+    String,
+    NaiveDateTime,
+);
+
+fn claim_from_row(row: ClaimRow) -> Result<Claim, StoreError> {
+    let (
+        id,
+        order,
+        customer,
+        amount,
+        cur,
+        reason,
+        raised_on,
+        status,
+        settled,
+        note,
+        by,
+        at,
+        creator,
+        created,
+    ) = row;
+    Ok(Claim {
+        id: parse_id(&id)?,
+        order_id: parse_id(&order)?,
+        customer_id: parse_id(&customer)?,
+        amount: Money::new(amount, currency(&cur)?),
+        reason,
+        raised_on,
+        status: parse_name(&status, ClaimStatus::parse)?,
+        settled_amount_minor: settled,
+        decision_note: note,
+        decided_by: parse_optional_id(by.as_deref())?,
+        decided_at: at.map(from_db_time),
+        created_by: parse_id(&creator)?,
+        created_at: from_db_time(created),
+    })
+}
+
+macro_rules! claim_columns {
+    () => {
+        (
+            order_claims::id,
+            order_claims::order_id,
+            order_claims::customer_id,
+            order_claims::amount_minor,
+            order_claims::currency,
+            order_claims::reason,
+            order_claims::raised_on,
+            order_claims::status,
+            order_claims::settled_amount_minor,
+            order_claims::decision_note,
+            order_claims::decided_by,
+            order_claims::decided_at,
+            order_claims::created_by,
+            order_claims::created_at,
+        )
+    };
+}
+
+pub fn add_claim(
+    conn: &mut DbConnection,
+    order: &Order,
+    claim: NewClaim,
+    actor: Uuid,
+) -> Result<Claim, StoreError> {
+    let record = Claim {
+        id: Uuid::now_v7(),
+        order_id: order.id,
+        customer_id: order.draft.customer_id,
+        amount: Money::new(claim.amount_minor, order.draft.currency),
+        reason: claim.reason,
+        raised_on: claim.raised_on,
+        status: ClaimStatus::Open,
+        settled_amount_minor: None,
+        decision_note: None,
+        decided_by: None,
+        decided_at: None,
+        created_by: actor,
+        created_at: now(),
+    };
+    write_transaction(conn, |conn| {
+        diesel::insert_into(order_claims::table)
+            .values((
+                order_claims::id.eq(record.id.to_string()),
+                order_claims::order_id.eq(record.order_id.to_string()),
+                order_claims::customer_id.eq(record.customer_id.to_string()),
+                order_claims::amount_minor.eq(record.amount.amount_minor),
+                order_claims::currency.eq(record.amount.currency.as_str()),
+                order_claims::reason.eq(&record.reason),
+                order_claims::raised_on.eq(record.raised_on),
+                order_claims::status.eq(record.status.as_str()),
+                order_claims::created_by.eq(actor.to_string()),
+                order_claims::created_at.eq(to_db_time(record.created_at)),
+            ))
+            .execute(conn)?;
+        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&record)?);
+        audit::record(
+            conn,
+            CLAIM_ENTITY,
+            record.id,
+            AuditAction::Created,
+            actor,
+            &created,
+        )?;
+        Ok(record)
+    })
+}
+
+pub fn claim(conn: &mut DbConnection, id: Uuid) -> Result<Option<Claim>, StoreError> {
+    order_claims::table
+        .find(id.to_string())
+        .select(claim_columns!())
+        .first::<ClaimRow>(conn)
+        .optional()?
+        .map(claim_from_row)
+        .transpose()
+}
+
+pub fn claims_of_order(conn: &mut DbConnection, order_id: Uuid) -> Result<Vec<Claim>, StoreError> {
+    order_claims::table
+        .filter(order_claims::order_id.eq(order_id.to_string()))
+        .order((order_claims::created_at.asc(), order_claims::id.asc()))
+        .select(claim_columns!())
+        .load::<ClaimRow>(conn)?
+        .into_iter()
+        .map(claim_from_row)
+        .collect()
+}
+
+pub enum DecideOutcome {
+    Decided(Claim),
+    NotFound,
+    /// Decided before: a claim is decided once.
+    AlreadyDecided(Claim),
+}
+
+/// Decides claim `id` of order `order_id`.
+pub fn decide_claim(
+    conn: &mut DbConnection,
+    id: Uuid,
+    order_id: Uuid,
+    decide: impl FnOnce(&Claim) -> Result<Decision, Vec<FieldError>>,
+    actor: Uuid,
+) -> Result<Result<DecideOutcome, Vec<FieldError>>, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "order_claims", id)?;
+        let Some(current) = claim(conn, id)?.filter(|c| c.order_id == order_id) else {
+            return Ok(Ok(DecideOutcome::NotFound));
+        };
+        if current.status != ClaimStatus::Open {
+            return Ok(Ok(DecideOutcome::AlreadyDecided(current)));
+        }
+        let decision = match decide(&current) {
+            Ok(decision) => decision,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        let mut next = current.clone();
+        next.status = decision.status;
+        next.settled_amount_minor = decision.settled_amount_minor;
+        next.decision_note = decision.note;
+        next.decided_by = Some(actor);
+        next.decided_at = Some(now());
+        diesel::update(order_claims::table.find(id.to_string()))
+            .set((
+                order_claims::status.eq(next.status.as_str()),
+                order_claims::settled_amount_minor.eq(next.settled_amount_minor),
+                order_claims::decision_note.eq(&next.decision_note),
+                order_claims::decided_by.eq(actor.to_string()),
+                order_claims::decided_at.eq(next.decided_at.map(to_db_time)),
+            ))
+            .execute(conn)?;
+        let diff = changes(
+            &serde_json::to_value(&current)?,
+            &serde_json::to_value(&next)?,
+        );
+        audit::record(conn, CLAIM_ENTITY, id, AuditAction::Updated, actor, &diff)?;
+        Ok(Ok(DecideOutcome::Decided(next)))
+    })
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = product_trials, treat_none_as_null = true)]
+struct TrialRow {
+    id: String,
+    customer_id: String,
+    product_code: String,
+    product_name: String,
+    stage: String,
+    inquired_on: NaiveDate,
+    sampled_on: Option<NaiveDate>,
+    ordered_on: Option<NaiveDate>,
+    dropped_on: Option<NaiveDate>,
+    order_id: Option<String>,
+    note: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+impl TrialRow {
+    fn from_trial(t: &Trial) -> Self {
+        TrialRow {
+            id: t.id.to_string(),
+            customer_id: t.customer_id.to_string(),
+            product_code: t.product_code.clone(),
+            product_name: t.product_name.clone(),
+            stage: t.stage.as_str().to_owned(),
+            inquired_on: t.inquired_on,
+            sampled_on: t.sampled_on,
+            ordered_on: t.ordered_on,
+            dropped_on: t.dropped_on,
+            order_id: t.order_id.map(|o| o.to_string()),
+            note: t.note.clone(),
+            created_at: to_db_time(t.stamps.created_at),
+            created_by: t.stamps.created_by.to_string(),
+            updated_at: to_db_time(t.stamps.updated_at),
+            updated_by: t.stamps.updated_by.to_string(),
+            version: t.stamps.version,
+        }
+    }
+
+    fn into_trial(self) -> Result<Trial, StoreError> {
+        Ok(Trial {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            product_code: self.product_code,
+            product_name: self.product_name,
+            stage: parse_name(&self.stage, TrialStage::parse)?,
+            inquired_on: self.inquired_on,
+            sampled_on: self.sampled_on,
+            ordered_on: self.ordered_on,
+            dropped_on: self.dropped_on,
+            order_id: parse_optional_id(self.order_id.as_deref())?,
+            note: self.note,
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
+        })
+    }
+}
+
+pub fn add_trial(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    new: NewTrial,
+    actor: Uuid,
+) -> Result<Trial, StoreError> {
+    let at = now();
+    let trial = Trial {
+        id: Uuid::now_v7(),
+        customer_id,
+        product_code: new.product_code,
+        product_name: new.product_name,
+        stage: TrialStage::Inquiry,
+        inquired_on: new.inquired_on,
+        sampled_on: None,
+        ordered_on: None,
+        dropped_on: None,
+        order_id: None,
+        note: new.note,
+        stamps: Stamps {
+            created_at: at,
+            created_by: actor,
+            updated_at: at,
+            updated_by: actor,
+            version: 1,
+        },
+    };
+    write_transaction(conn, |conn| {
+        diesel::insert_into(product_trials::table)
+            .values(TrialRow::from_trial(&trial))
+            .execute(conn)?;
+        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&trial)?);
+        audit::record(
+            conn,
+            TRIAL_ENTITY,
+            trial.id,
+            AuditAction::Created,
+            actor,
+            &created,
+        )?;
+        Ok(trial)
+    })
+}
+
+pub fn trial(conn: &mut DbConnection, id: Uuid) -> Result<Option<Trial>, StoreError> {
+    product_trials::table
+        .find(id.to_string())
+        .select(TrialRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TrialRow::into_trial)
+        .transpose()
+}
+
+pub fn trials_of_customer(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+) -> Result<Vec<Trial>, StoreError> {
+    product_trials::table
+        .filter(product_trials::customer_id.eq(customer_id.to_string()))
+        .order((
+            product_trials::inquired_on.desc(),
+            product_trials::id.desc(),
+        ))
+        .select(TrialRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(TrialRow::into_trial)
+        .collect()
+}
+
+fn write_trial(
+    conn: &mut DbConnection,
+    current: &Trial,
+    mut next: Trial,
+    actor: Uuid,
+) -> Result<Trial, StoreError> {
+    next.stamps.updated_at = now();
+    next.stamps.updated_by = actor;
+    next.stamps.version = current.stamps.version + 1;
+    diesel::update(product_trials::table.find(current.id.to_string()))
+        .set(TrialRow::from_trial(&next))
+        .execute(conn)?;
+    let diff = changes(
+        &serde_json::to_value(current)?,
+        &serde_json::to_value(&next)?,
+    );
+    audit::record(
+        conn,
+        TRIAL_ENTITY,
+        current.id,
+        AuditAction::StatusChanged,
+        actor,
+        &diff,
+    )?;
+    Ok(next)
+}
+
+pub enum TrialStepOutcome {
+    Advanced(Trial),
+    NotFound,
+    Refused(TrialStepError),
+}
+
+/// Moves a trial to a sample or drops it.
+pub fn advance_trial(
+    conn: &mut DbConnection,
+    id: Uuid,
+    to: TrialStage,
+    on: NaiveDate,
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<TrialStepOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "product_trials", id)?;
+        let Some(current) = trial(conn, id)? else {
+            return Ok(TrialStepOutcome::NotFound);
+        };
+        match current.advance(to, on, None, today) {
+            Ok(next) => Ok(TrialStepOutcome::Advanced(write_trial(
+                conn, &current, next, actor,
+            )?)),
+            Err(refused) => Ok(TrialStepOutcome::Refused(refused)),
+        }
+    })
+}
