@@ -2,6 +2,7 @@
 //! HTTP to it. SQLite by default; PostgreSQL when CREDO_TEST_POSTGRES_URL is set (one schema
 //! per test).
 
+mod activity;
 mod auth;
 mod common;
 mod customers;

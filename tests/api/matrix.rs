@@ -21,9 +21,24 @@ fn allowed(operation: &str, role: &str) -> bool {
     match operation {
         "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" => role == "admin",
         "transferCustomer" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
-        "createCustomer" | "patchCustomer" | "archiveCustomer" | "restoreCustomer"
-        | "createContact" | "patchContact" | "deleteContact" | "createNote"
-        | "createAssessment" => role != "viewer",
+        "createCustomer"
+        | "patchCustomer"
+        | "archiveCustomer"
+        | "restoreCustomer"
+        | "createContact"
+        | "patchContact"
+        | "deleteContact"
+        | "createNote"
+        | "createAssessment"
+        | "createCustomerEvent"
+        | "refreshCustomerCreditData"
+        | "createInteraction"
+        | "createVisit"
+        | "checkInVisit"
+        | "checkOutVisit"
+        | "cancelVisit"
+        | "createTask"
+        | "patchTask" => role != "viewer",
         "createOrder"
         | "patchOrder"
         | "confirmOrder"
@@ -107,6 +122,22 @@ async fn call(
         )
         .await;
     let t = format!("/api/v1/product-trials/{}", trial["id"].as_str().unwrap());
+    let here = json!({"latitude": 22.5, "longitude": 114.0});
+    let mut visit = json!({"customer_id": customer_id, "agent_id": ctx.agent,
+                           "planned_at": "2026-01-10T09:00:00Z", "purpose": "p"});
+    if operation == "checkOutVisit" {
+        visit["check_in"] = json!({"location": here});
+    }
+    let (_, visit) = app.post("/api/v1/visits", admin, visit).await;
+    let v = format!("/api/v1/visits/{}", visit["id"].as_str().unwrap());
+    let (_, task) = app
+        .post(
+            "/api/v1/tasks",
+            admin,
+            json!({"kind": "call", "title": "t", "due_on": "2026-01-10", "assignee_id": ctx.agent}),
+        )
+        .await;
+    let task = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
     let (method, path, body): (Method, String, Option<Value>) = match operation {
         "logout" => (
             Method::POST,
@@ -220,6 +251,50 @@ async fn call(
         ),
         "sampleProductTrial" => (Method::POST, format!("{t}/sample"), Some(json!({}))),
         "dropProductTrial" => (Method::POST, format!("{t}/drop"), Some(json!({}))),
+        "listStaleCustomers" => (Method::GET, "/api/v1/customers/stale".into(), None),
+        "listCustomerEvents" => (Method::GET, format!("{c}/events"), None),
+        "createCustomerEvent" => (
+            Method::POST,
+            format!("{c}/events"),
+            Some(json!({"kind": "litigation", "department": "credit", "description": "d"})),
+        ),
+        "refreshCustomerCreditData" => (Method::POST, format!("{c}/credit-data-refresh"), None),
+        "listInteractions" => (Method::GET, format!("{c}/interactions"), None),
+        "createInteraction" => (
+            Method::POST,
+            format!("{c}/interactions"),
+            Some(json!({"channel": "call", "direction": "outbound", "summary": "s"})),
+        ),
+        "getCustomerTimeline" => (Method::GET, format!("{c}/timeline"), None),
+        "createVisit" => (
+            Method::POST,
+            "/api/v1/visits".into(),
+            Some(
+                json!({"customer_id": customer_id, "planned_at": "2026-01-10T09:00:00Z", "purpose": "p"}),
+            ),
+        ),
+        "getVisit" => (Method::GET, v.clone(), None),
+        "checkInVisit" => (
+            Method::POST,
+            format!("{v}/check-in"),
+            Some(json!({"location": here})),
+        ),
+        "checkOutVisit" => (
+            Method::POST,
+            format!("{v}/check-out"),
+            Some(json!({"location": here, "outcome": "o"})),
+        ),
+        "cancelVisit" => (Method::POST, format!("{v}/cancel"), None),
+        "listMyVisits" => (Method::GET, "/api/v1/me/visits".into(), None),
+        "createTask" => (
+            Method::POST,
+            "/api/v1/tasks".into(),
+            Some(json!({"kind": "call", "title": "t", "due_on": "2026-01-10"})),
+        ),
+        "listTasks" => (Method::GET, "/api/v1/tasks".into(), None),
+        "getTask" => (Method::GET, task.clone(), None),
+        "patchTask" => (Method::PATCH, task.clone(), Some(json!({"status": "done"}))),
+        "listMyTasks" => (Method::GET, "/api/v1/me/tasks".into(), None),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app

@@ -12,7 +12,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, query_error, BODY_LIMIT};
 use crate::openapi;
-use crate::routes::{contacts, customers, directory, notes, orders, session, system, trials};
+use crate::routes::{
+    contacts, customers, directory, events, interactions, notes, orders, session, system, tasks,
+    trials, visits,
+};
 
 /// Registers every documented route; the same call feeds the router and the spec.
 fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
@@ -37,6 +40,8 @@ where
                 .service(directory::update_sales_unit)
                 .service(customers::create_customer)
                 .service(customers::list_customers)
+                // Before `/customers/{id}`, which would take "stale" for an id.
+                .service(events::list_stale)
                 .service(customers::get_customer)
                 .service(customers::patch_customer)
                 .service(customers::archive_customer)
@@ -71,7 +76,24 @@ where
                 .service(trials::list_trials)
                 .service(trials::create_trial)
                 .service(trials::sample_trial)
-                .service(trials::drop_trial),
+                .service(trials::drop_trial)
+                .service(events::list_events)
+                .service(events::create_event)
+                .service(events::refresh_credit_data)
+                .service(interactions::list_interactions)
+                .service(interactions::create_interaction)
+                .service(interactions::customer_timeline)
+                .service(visits::create_visit)
+                .service(visits::get_visit)
+                .service(visits::check_in)
+                .service(visits::check_out)
+                .service(visits::cancel_visit)
+                .service(visits::my_visits)
+                .service(tasks::create_task)
+                .service(tasks::list_tasks)
+                .service(tasks::get_task)
+                .service(tasks::patch_task)
+                .service(tasks::my_tasks),
         )
 }
 

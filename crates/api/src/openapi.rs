@@ -28,6 +28,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "customers", description = "The unified customer file"),
         (name = "contacts", description = "People at a customer"),
         (name = "notes", description = "Source-tagged notes and subjective assessments"),
+        (name = "activity", description = "Interactions, field visits, tasks and the customer timeline"),
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
     ),
     components(schemas(Problem)),

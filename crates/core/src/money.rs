@@ -239,10 +239,42 @@ impl Money {
     }
 }
 
+/// The amount in major units with its code, exactly: `90000.99 CNY`, `1200 JPY`.
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = u32::from(self.currency.minor_digits());
+        let scale = 10_u64.pow(digits);
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let minor = self.amount_minor.unsigned_abs();
+        let code = self.currency.as_str();
+        if digits == 0 {
+            write!(f, "{sign}{minor} {code}")
+        } else {
+            let width = digits as usize;
+            write!(
+                f,
+                "{sign}{}.{:0width$} {code}",
+                minor / scale,
+                minor % scale
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn displays_in_major_units() {
+        let money = |minor, code| Money::new(minor, Currency::parse(code).unwrap()).to_string();
+        assert_eq!(money(9_000_099, "CNY"), "90000.99 CNY");
+        assert_eq!(money(-5, "USD"), "-0.05 USD");
+        assert_eq!(money(1200, "JPY"), "1200 JPY");
+        assert_eq!(money(1_234, "KWD"), "1.234 KWD");
+        assert_eq!(money(i64::MIN, "CNY"), "-92233720368547758.08 CNY");
+    }
 
     #[test]
     fn table_is_sorted_and_unique() {

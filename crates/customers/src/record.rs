@@ -29,6 +29,11 @@ pub struct Customer {
     pub sales_unit_id: Option<Uuid>,
     /// Set while the customer is archived (soft-deleted).
     pub archived_at: Option<DateTime<Utc>>,
+    /// Set when a customer event opened a credit review that has not been done yet.
+    pub credit_review_due_since: Option<DateTime<Utc>>,
+    /// When the basic credit data was last confirmed current (due every 6 months, seed
+    /// 004); the creation time until the first refresh.
+    pub credit_data_refreshed_at: DateTime<Utc>,
     #[serde(flatten)]
     pub stamps: Stamps,
 }

@@ -1,15 +1,23 @@
 //! What happens around a customer besides profile edits: ownership transfers, source-tagged
-//! notes and subjective assessments. Entries are append-only.
+//! notes, subjective assessments, customer events and the interaction log. Entries are
+//! append-only.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use credo_customers::event::NewEvent;
+use credo_customers::interaction::{Direction, InteractionChannel, NewInteraction, Participants};
 use credo_customers::{
-    Assessment, AssessmentRecord, AssessmentTopic, Customer, Department, Note, Transfer,
+    Assessment, AssessmentRecord, AssessmentTopic, Customer, CustomerEvent, Department, EventKind,
+    Interaction, Note, Transfer,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
-use crate::schema::{assessments, customer_notes, ownership_transfers};
+use crate::customers::{self, Change, UpdateOutcome};
+use crate::db::write_transaction;
+use crate::schema::{
+    assessments, customer_events, customer_notes, interactions, ownership_transfers,
+};
 use crate::{now, DbConnection, StoreError};
 
 pub(crate) fn insert_transfer(
@@ -227,6 +235,202 @@ pub fn assessments(
                     },
                     author_id: parse_id(&author)?,
                     created_at: from_db_time(at),
+                })
+            },
+        )
+        .collect()
+}
+
+/// Records an event; one of the kinds that open a credit review marks the customer in the
+/// same transaction.
+pub fn add_event(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    event: NewEvent,
+    actor: Uuid,
+) -> Result<CustomerEvent, StoreError> {
+    let record = CustomerEvent {
+        id: Uuid::now_v7(),
+        customer_id,
+        kind: event.kind,
+        occurred_on: event.occurred_on,
+        department: event.department,
+        description: event.description,
+        opens_credit_review: event.kind.opens_credit_review(),
+        created_by: actor,
+        created_at: now(),
+    };
+    write_transaction(conn, |conn| {
+        diesel::insert_into(customer_events::table)
+            .values((
+                customer_events::id.eq(record.id.to_string()),
+                customer_events::customer_id.eq(customer_id.to_string()),
+                customer_events::kind.eq(record.kind.as_str()),
+                customer_events::occurred_on.eq(record.occurred_on),
+                customer_events::department.eq(record.department.as_str()),
+                customer_events::description.eq(&record.description),
+                customer_events::opens_credit_review.eq(record.opens_credit_review),
+                customer_events::created_by.eq(actor.to_string()),
+                customer_events::created_at.eq(to_db_time(record.created_at)),
+            ))
+            .execute(conn)?;
+        if record.opens_credit_review {
+            match customers::update(conn, customer_id, None, Change::CreditReviewDue, actor)? {
+                UpdateOutcome::Updated(_) => {}
+                _ => return Err(StoreError::NotFound),
+            }
+        }
+        Ok(record)
+    })
+}
+
+type EventRow = (
+    String,
+    String,
+    NaiveDate,
+    String,
+    String,
+    bool,
+    String,
+    NaiveDateTime,
+);
+
+/// Events of a customer, newest first.
+pub fn events(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+) -> Result<Vec<CustomerEvent>, StoreError> {
+    customer_events::table
+        .filter(customer_events::customer_id.eq(customer_id.to_string()))
+        .order((
+            customer_events::created_at.desc(),
+            customer_events::id.desc(),
+        ))
+        .select((
+            customer_events::id,
+            customer_events::kind,
+            customer_events::occurred_on,
+            customer_events::department,
+            customer_events::description,
+            customer_events::opens_credit_review,
+            customer_events::created_by,
+            customer_events::created_at,
+        ))
+        .load::<EventRow>(conn)?
+        .into_iter()
+        .map(
+            |(id, kind, occurred_on, department, description, opens, by, at)| {
+                Ok(CustomerEvent {
+                    id: parse_id(&id)?,
+                    customer_id,
+                    kind: parse_name(&kind, EventKind::parse)?,
+                    occurred_on,
+                    department: parse_name(&department, Department::parse)?,
+                    description,
+                    opens_credit_review: opens,
+                    created_by: parse_id(&by)?,
+                    created_at: from_db_time(at),
+                })
+            },
+        )
+        .collect()
+}
+
+pub fn add_interaction(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    new: NewInteraction,
+    actor: Uuid,
+) -> Result<Interaction, StoreError> {
+    let record = Interaction {
+        id: Uuid::now_v7(),
+        customer_id,
+        channel: new.channel,
+        direction: new.direction,
+        occurred_at: new.occurred_at,
+        participants: new.participants,
+        summary: new.summary,
+        outcome: new.outcome,
+        created_by: actor,
+        created_at: now(),
+    };
+    diesel::insert_into(interactions::table)
+        .values((
+            interactions::id.eq(record.id.to_string()),
+            interactions::customer_id.eq(customer_id.to_string()),
+            interactions::channel.eq(record.channel.as_str()),
+            interactions::direction.eq(record.direction.as_str()),
+            interactions::occurred_at.eq(to_db_time(record.occurred_at)),
+            interactions::participants.eq(serde_json::to_string(&record.participants)?),
+            interactions::summary.eq(&record.summary),
+            interactions::outcome.eq(&record.outcome),
+            interactions::created_by.eq(actor.to_string()),
+            interactions::created_at.eq(to_db_time(record.created_at)),
+        ))
+        .execute(conn)?;
+    Ok(record)
+}
+
+type InteractionRow = (
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    String,
+    String,
+    Option<String>,
+    String,
+    NaiveDateTime,
+);
+
+/// A customer's interactions, newest first, after the (occurred_at, id) of the last page.
+pub fn interactions(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    after: Option<(NaiveDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Interaction>, StoreError> {
+    let mut query = interactions::table
+        .filter(interactions::customer_id.eq(customer_id.to_string()))
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            interactions::occurred_at
+                .lt(at)
+                .or(interactions::occurred_at
+                    .eq(at)
+                    .and(interactions::id.lt(id.to_string()))),
+        );
+    }
+    query
+        .order((interactions::occurred_at.desc(), interactions::id.desc()))
+        .limit(limit)
+        .select((
+            interactions::id,
+            interactions::channel,
+            interactions::direction,
+            interactions::occurred_at,
+            interactions::participants,
+            interactions::summary,
+            interactions::outcome,
+            interactions::created_by,
+            interactions::created_at,
+        ))
+        .load::<InteractionRow>(conn)?
+        .into_iter()
+        .map(
+            |(id, channel, direction, at, participants, summary, outcome, by, created)| {
+                Ok(Interaction {
+                    id: parse_id(&id)?,
+                    customer_id,
+                    channel: parse_name(&channel, InteractionChannel::parse)?,
+                    direction: parse_name(&direction, Direction::parse)?,
+                    occurred_at: from_db_time(at),
+                    participants: serde_json::from_str::<Participants>(&participants)?,
+                    summary,
+                    outcome,
+                    created_by: parse_id(&by)?,
+                    created_at: from_db_time(created),
                 })
             },
         )

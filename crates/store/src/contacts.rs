@@ -262,3 +262,21 @@ pub fn update(
         Ok(UpdateOutcome::Updated(next))
     })
 }
+
+/// Which of `ids` are live contacts of the customer.
+pub fn live_ids(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::archived_at.is_null())
+        .filter(contacts::id.eq_any(ids))
+        .select(contacts::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id(id))
+        .collect()
+}

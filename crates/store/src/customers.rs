@@ -53,6 +53,8 @@ struct Row {
     updated_at: NaiveDateTime,
     updated_by: String,
     version: i64,
+    credit_review_due_since: Option<NaiveDateTime>,
+    credit_data_refreshed_at: NaiveDateTime,
 }
 
 /// The profile fields kept in the `details` JSON column.
@@ -118,6 +120,8 @@ impl Row {
             updated_at: to_db_time(c.stamps.updated_at),
             updated_by: c.stamps.updated_by.to_string(),
             version: c.stamps.version,
+            credit_review_due_since: c.credit_review_due_since.map(to_db_time),
+            credit_data_refreshed_at: to_db_time(c.credit_data_refreshed_at),
         })
     }
 
@@ -170,6 +174,8 @@ impl Row {
             owner_id: parse_id(&self.owner_id)?,
             sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
             archived_at: self.archived_at.map(from_db_time),
+            credit_review_due_since: self.credit_review_due_since.map(from_db_time),
+            credit_data_refreshed_at: from_db_time(self.credit_data_refreshed_at),
             stamps: stamps(
                 self.created_at,
                 &self.created_by,
@@ -268,6 +274,8 @@ fn audit_view(customer: &Customer) -> Result<serde_json::Value, StoreError> {
     let mut view = serde_json::to_value(&customer.profile)?;
     view["owner_id"] = serde_json::to_value(customer.owner_id)?;
     view["sales_unit_id"] = serde_json::to_value(customer.sales_unit_id)?;
+    view["credit_review_due_since"] = serde_json::to_value(customer.credit_review_due_since)?;
+    view["credit_data_refreshed_at"] = serde_json::to_value(customer.credit_data_refreshed_at)?;
     Ok(view)
 }
 
@@ -302,6 +310,8 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
             owner_id: new.owner_id,
             sales_unit_id: new.sales_unit_id,
             archived_at: None,
+            credit_review_due_since: None,
+            credit_data_refreshed_at: at,
             stamps: Stamps {
                 created_at: at,
                 created_by: new.actor,
@@ -348,6 +358,10 @@ pub enum Change {
         sales_unit_id: Option<Uuid>,
         reason: String,
     },
+    /// A customer event opened a credit review (kept from the first open one).
+    CreditReviewDue,
+    /// The basic credit data was confirmed current at this time.
+    CreditDataRefreshed(chrono::DateTime<chrono::Utc>),
 }
 
 pub fn update(
@@ -400,6 +414,14 @@ pub fn update(
                 next.owner_id = owner_id;
                 next.sales_unit_id = sales_unit_id;
                 AuditAction::Transferred
+            }
+            Change::CreditReviewDue => {
+                next.credit_review_due_since = Some(current.credit_review_due_since.unwrap_or(at));
+                AuditAction::Updated
+            }
+            Change::CreditDataRefreshed(checked_at) => {
+                next.credit_data_refreshed_at = checked_at;
+                AuditAction::Updated
             }
         };
         next.stamps.updated_at = at;
@@ -466,6 +488,8 @@ pub struct ListQuery {
     pub industry: Option<String>,
     pub tag: Option<Tag>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only customers with (true) or without (false) an open credit review.
+    pub credit_review_due: Option<bool>,
     pub archived: bool,
     pub sort: SortField,
     pub descending: bool,
@@ -509,18 +533,31 @@ macro_rules! keyset {
     }};
 }
 
+type CustomerQuery<'a> = customers::BoxedQuery<
+    'a,
+    MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Row, MultiBackend>>,
+>;
+
+/// Narrows a customer query to a caller's scope; `None` when the scope holds nothing.
+fn in_scope<'a>(query: CustomerQuery<'a>, scope: &Scope) -> Option<CustomerQuery<'a>> {
+    match scope {
+        Scope::All => Some(query),
+        Scope::Unit(Some(unit)) => {
+            Some(query.filter(customers::sales_unit_id.eq(unit.to_string())))
+        }
+        Scope::Unit(None) => None,
+        Scope::Owner(owner) => Some(query.filter(customers::owner_id.eq(owner.to_string()))),
+    }
+}
+
 pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, StoreError> {
-    let mut query = customers::table
+    let query = customers::table
         .select(Row::as_select())
         .into_boxed::<MultiBackend>();
-    match &q.scope {
-        Scope::All => {}
-        Scope::Unit(Some(unit)) => {
-            query = query.filter(customers::sales_unit_id.eq(unit.to_string()))
-        }
-        Scope::Unit(None) => return Ok(Vec::new()),
-        Scope::Owner(owner) => query = query.filter(customers::owner_id.eq(owner.to_string())),
-    }
+    let Some(mut query) = in_scope(query, &q.scope) else {
+        return Ok(Vec::new());
+    };
     query = if q.archived {
         query.filter(customers::archived_at.is_not_null())
     } else {
@@ -552,6 +589,11 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
     }
     if let Some(since) = q.updated_since {
         query = query.filter(customers::updated_at.ge(to_db_time(since)));
+    }
+    match q.credit_review_due {
+        Some(true) => query = query.filter(customers::credit_review_due_since.is_not_null()),
+        Some(false) => query = query.filter(customers::credit_review_due_since.is_null()),
+        None => {}
     }
     let after = q.after.clone();
     match q.sort {
@@ -590,4 +632,27 @@ pub fn history(
     id: Uuid,
 ) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
     audit::history(conn, ENTITY, id)
+}
+
+/// Live customers whose credit data was last refreshed before `refreshed_before`, the
+/// longest-stale first.
+pub fn stale(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    refreshed_before: chrono::DateTime<chrono::Utc>,
+    after: Option<(NaiveDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Customer>, StoreError> {
+    let query = customers::table
+        .select(Row::as_select())
+        .into_boxed::<MultiBackend>();
+    let Some(mut query) = in_scope(query, scope) else {
+        return Ok(Vec::new());
+    };
+    query = query
+        .filter(customers::archived_at.is_null())
+        .filter(customers::credit_data_refreshed_at.lt(to_db_time(refreshed_before)));
+    keyset!(query, customers::credit_data_refreshed_at, after, false);
+    let rows = query.limit(limit).load::<Row>(conn)?;
+    with_tags(conn, rows)
 }

@@ -14,8 +14,11 @@ pub mod schema;
 mod search;
 pub mod sessions;
 pub mod settings;
+pub mod tasks;
+pub mod timeline;
 pub mod units;
 pub mod users;
+pub mod visits;
 
 pub use convert::now;
 pub use db::{write_transaction, Backend, DatabaseUrl, Db, DbConnection, PoolOptions};

@@ -98,6 +98,8 @@ diesel::table! {
         updated_at -> Timestamp,
         updated_by -> Text,
         version -> BigInt,
+        credit_review_due_since -> Nullable<Timestamp>,
+        credit_data_refreshed_at -> Timestamp,
     }
 }
 
@@ -268,6 +270,80 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_events (id) {
+        id -> Text,
+        customer_id -> Text,
+        kind -> Text,
+        occurred_on -> Date,
+        department -> Text,
+        description -> Text,
+        opens_credit_review -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interactions (id) {
+        id -> Text,
+        customer_id -> Text,
+        channel -> Text,
+        direction -> Text,
+        occurred_at -> Timestamp,
+        participants -> Text,
+        summary -> Text,
+        outcome -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> Text,
+        customer_id -> Text,
+        agent_id -> Text,
+        contact_id -> Nullable<Text>,
+        planned_at -> Timestamp,
+        purpose -> Text,
+        status -> Text,
+        check_in_at -> Nullable<Timestamp>,
+        check_in_lat -> Nullable<BigInt>,
+        check_in_lon -> Nullable<BigInt>,
+        check_out_at -> Nullable<Timestamp>,
+        check_out_lat -> Nullable<BigInt>,
+        check_out_lon -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        next_step -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        assignee_id -> Text,
+        customer_id -> Nullable<Text>,
+        due_on -> Date,
+        note -> Nullable<Text>,
+        status -> Text,
+        sales_unit_id -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     sales_units,
@@ -286,4 +362,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_lines,
     order_claims,
     product_trials,
+    customer_events,
+    interactions,
+    visits,
+    tasks,
 );

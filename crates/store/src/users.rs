@@ -169,3 +169,16 @@ pub fn update(
         get(conn, id)
     })
 }
+
+/// Which of `ids` are users that are not disabled.
+pub fn active_ids(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    users::table
+        .filter(users::disabled.eq(false))
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id(id))
+        .collect()
+}

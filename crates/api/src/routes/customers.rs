@@ -26,6 +26,8 @@ const READ_ONLY: &[&str] = &[
     "owner_id",
     "sales_unit_id",
     "archived_at",
+    "credit_review_due_since",
+    "credit_data_refreshed_at",
     "created_at",
     "created_by",
     "updated_at",
@@ -60,6 +62,23 @@ pub async fn visible_customer(
         .ok_or_else(ApiError::not_found)
 }
 
+/// A customer named in a request body: one the caller may see, or 422 on `field`.
+pub async fn referenced_customer(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<Customer> {
+    match visible_customer(state, caller, id).await {
+        Err(error) if error.code == ErrorCode::NotFound => Err(ApiError::field(
+            field,
+            "not_found",
+            "no customer with this id in your data scope",
+        )),
+        other => other,
+    }
+}
+
 fn stale(current: &Customer) -> ApiError {
     ApiError::new(
         ErrorCode::VersionMismatch,
@@ -84,7 +103,7 @@ fn duplicate(existing: Uuid) -> ApiError {
     )])
 }
 
-fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
+pub fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
     match outcome {
         UpdateOutcome::Updated(customer) => {
             Ok(Reply::ok(&customer).with_version(customer.stamps.version))
@@ -337,6 +356,8 @@ pub struct CustomerListParams {
     pub tag: Option<String>,
     /// Only customers changed at or after this time (RFC 3339).
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only customers with (`true`) or without (`false`) an open credit review.
+    pub credit_review_due: Option<bool>,
     /// List archived customers instead of live ones.
     pub archived: Option<bool>,
     #[param(inline)]
@@ -446,6 +467,7 @@ pub async fn list_customers(
         industry: p.industry.map(|i| i.trim().to_owned()),
         tag,
         updated_since: p.updated_since,
+        credit_review_due: p.credit_review_due,
         archived: p.archived.unwrap_or(false),
         sort: store_sort,
         descending: direction == SortDirection::Desc,

@@ -32,6 +32,12 @@ pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<U
         .ok_or_else(|| ApiError::field(field, "unknown_user", "no active user has this id"))
 }
 
+/// Whether `caller` may plan or assign work for `user`: themselves, or anyone in the
+/// caller's data scope.
+pub fn may_act_for(caller: &Principal, user: &User) -> bool {
+    caller.user_id == user.id || caller.can_see(user.id, user.sales_unit_id)
+}
+
 /// A sales unit that exists and is active, or 422 on `sales_unit_id`.
 async fn active_unit(state: &AppState, id: Uuid) -> ApiResult<SalesUnit> {
     let unit = state.db(move |conn| units::get(conn, id)).await?;

@@ -4,8 +4,12 @@
 pub mod contacts;
 pub mod customers;
 pub mod directory;
+pub mod events;
+pub mod interactions;
 pub mod notes;
 pub mod orders;
 pub mod session;
 pub mod system;
+pub mod tasks;
 pub mod trials;
+pub mod visits;

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::customers::visible_customer;
+use crate::routes::customers::{referenced_customer, visible_customer};
 use crate::state::AppState;
 
 /// Members of an order a PATCH may not touch: identity, the customer, the trial link and
@@ -61,23 +61,15 @@ pub async fn visible_order(state: &AppState, caller: &Principal, id: Uuid) -> Ap
 
 /// The live customer an order is for, or 422 on `customer_id`.
 async fn order_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Customer> {
-    let customer = match visible_customer(state, caller, id).await {
-        Err(error) if error.code == ErrorCode::NotFound => None,
-        other => Some(other?),
-    };
-    match customer {
-        Some(c) if c.archived_at.is_none() => Ok(c),
-        Some(_) => Err(ApiError::field(
+    let customer = referenced_customer(state, caller, id, "customer_id").await?;
+    if customer.archived_at.is_some() {
+        return Err(ApiError::field(
             "customer_id",
             "archived",
             "the customer is archived; restore it first",
-        )),
-        None => Err(ApiError::field(
-            "customer_id",
-            "not_found",
-            "no customer with this id in your data scope",
-        )),
+        ));
     }
+    Ok(customer)
 }
 
 fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {

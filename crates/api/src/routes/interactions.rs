@@ -1,0 +1,212 @@
+//! The interaction log of a customer and its timeline: every source in one feed.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use credo_core::FieldError;
+use credo_customers::interaction::Participants;
+use credo_customers::{Interaction, InteractionInput, TimelineEntry};
+use credo_store::{activity, contacts, timeline, users};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::pagination::{self, Page};
+use crate::reply::{idempotent, Reply};
+use crate::routes::customers::{require_writer, visible_customer};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Where a newest-first feed page ended: its last entry's time and id.
+#[derive(Serialize, Deserialize)]
+struct FeedCursor {
+    t: DateTime<Utc>,
+    i: Uuid,
+}
+
+/// The limit and the (time, id) to continue before, from feed parameters.
+fn feed_page(p: &FeedParams) -> ApiResult<(i64, Option<(chrono::NaiveDateTime, Uuid)>)> {
+    let limit = pagination::limit(p.limit)?;
+    let before = p
+        .cursor
+        .as_deref()
+        .map(pagination::decode::<FeedCursor>)
+        .transpose()?
+        .map(|c| (c.t.naive_utc(), c.i));
+    Ok((limit, before))
+}
+
+/// One page of a newest-first feed fetched with one extra item.
+fn feed<T: utoipa::ToSchema + Serialize>(
+    mut items: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> Page<T> {
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = match items.last() {
+        Some(last) if more => {
+            let (t, i) = key(last);
+            Some(pagination::encode(&FeedCursor { t, i }))
+        }
+        _ => None,
+    };
+    Page { items, next_cursor }
+}
+
+/// 422 unless every participant is an active user or a live contact of the customer.
+async fn check_participants(
+    state: &AppState,
+    customer_id: Uuid,
+    participants: &Participants,
+    prefix: &str,
+) -> ApiResult<()> {
+    let (user_ids, contact_ids) = (
+        participants.user_ids.clone(),
+        participants.contact_ids.clone(),
+    );
+    let (known_users, known_contacts) = state
+        .db(move |conn| {
+            Ok((
+                users::active_ids(conn, &user_ids)?,
+                contacts::live_ids(conn, customer_id, &contact_ids)?,
+            ))
+        })
+        .await?;
+    let mut errors = Vec::new();
+    for (at, id) in participants.user_ids.iter().enumerate() {
+        if !known_users.contains(id) {
+            errors.push(FieldError::new(
+                format!("{prefix}user_ids[{at}]"),
+                "unknown_user",
+                "no active user has this id",
+            ));
+        }
+    }
+    for (at, id) in participants.contact_ids.iter().enumerate() {
+        if !known_contacts.contains(id) {
+            errors.push(FieldError::new(
+                format!("{prefix}contact_ids[{at}]"),
+                "unknown_contact",
+                "no live contact of this customer has this id",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// List a customer's interactions
+///
+/// Newest first, keyset-paginated. Unit managers read their team's interactions through
+/// their unit's customers (supervision, seed 001).
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "listInteractions",
+    params(("id" = Uuid, Path, description = "Customer id"), FeedParams),
+    responses((status = 200, description = "One page", body = Page<Interaction>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/interactions")]
+pub async fn list_interactions(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    params: web::Query<FeedParams>,
+) -> ApiResult<HttpResponse> {
+    let (limit, before) = feed_page(&params)?;
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let items = state
+        .db(move |conn| activity::interactions(conn, customer.id, before, limit + 1))
+        .await?;
+    let page = feed(items, limit, |i| (i.occurred_at, i.id));
+    Ok(Reply::ok(&page).into_response())
+}
+
+/// Log an interaction with a customer
+///
+/// A call, e-mail, fax, meeting, visit, trade-fair contact or message: when, which way, who
+/// took part (users and the customer's contacts), what was said and what came of it.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "createInteraction",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    request_body = InteractionInput,
+    responses((status = 201, description = "Created", body = Interaction, headers(("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/interactions")]
+pub async fn create_interaction(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<InteractionInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let customer_id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let customer = visible_customer(&state, &caller, customer_id).await?;
+        let interaction = input.validate(Utc::now()).map_err(ApiError::validation)?;
+        check_participants(
+            &state,
+            customer.id,
+            &interaction.participants,
+            "participants.",
+        )
+        .await?;
+        let actor = caller.user_id;
+        let record = state
+            .db(move |conn| activity::add_interaction(conn, customer.id, interaction, actor))
+            .await?;
+        Ok(Reply::created(
+            &record,
+            format!("/api/v1/customers/{customer_id}/interactions"),
+        ))
+    })
+    .await
+}
+
+/// Get a customer's timeline
+///
+/// Interactions, visits, orders, notes, assessments, events and ownership changes in one
+/// feed, newest first, keyset-paginated. Each entry names its kind and id, to be opened at
+/// its own endpoint.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "getCustomerTimeline",
+    params(("id" = Uuid, Path, description = "Customer id"), FeedParams),
+    responses((status = 200, description = "One page", body = Page<TimelineEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/timeline")]
+pub async fn customer_timeline(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    params: web::Query<FeedParams>,
+) -> ApiResult<HttpResponse> {
+    let (limit, before) = feed_page(&params)?;
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let items = state
+        .db(move |conn| timeline::timeline(conn, customer.id, before, limit + 1))
+        .await?;
+    let page = feed(items, limit, |e| (e.at, e.id));
+    Ok(Reply::ok(&page).into_response())
+}

@@ -1,0 +1,277 @@
+//! Tasks and reminders: made by people here, by rules of other modules through
+//! `credo_store::tasks::create`; each person's open work at `/me/tasks`.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use credo_core::json::merge_patch;
+use credo_core::Principal;
+use credo_customers::task::TaskFields;
+use credo_customers::{Task, TaskInput, TaskKind, TaskStatus};
+use credo_store::tasks::{self as repo, NewTask, TaskListQuery, UpdateTaskOutcome};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body};
+use crate::pagination::{self, Page};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::{referenced_customer, require_writer};
+use crate::routes::directory::{active_user, may_act_for};
+use crate::state::AppState;
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/tasks/{id}")
+}
+
+/// Whether the caller sees a task: its assignee, its creator, or a supervisor of the
+/// assignee's unit.
+fn can_see(caller: &Principal, task: &Task) -> bool {
+    task.fields.assignee_id == caller.user_id
+        || task.stamps.created_by == caller.user_id
+        || caller.can_see(task.fields.assignee_id, task.sales_unit_id)
+}
+
+async fn visible_task(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Task> {
+    state
+        .db(move |conn| repo::get(conn, id))
+        .await?
+        .filter(|t| can_see(caller, t))
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Checks the assignee and customer of task fields; answers the assignee's unit.
+async fn check_fields(
+    state: &AppState,
+    caller: &Principal,
+    fields: &TaskFields,
+) -> ApiResult<Option<Uuid>> {
+    let assignee = active_user(state, fields.assignee_id, "assignee_id").await?;
+    if !may_act_for(caller, &assignee) {
+        return Err(ApiError::forbidden(
+            "you may assign tasks to yourself and people in your data scope",
+        ));
+    }
+    if let Some(customer) = fields.customer_id {
+        referenced_customer(state, caller, customer, "customer_id").await?;
+    }
+    Ok(assignee.sales_unit_id)
+}
+
+/// Create a task
+///
+/// For the caller unless `assignee_id` names someone in the caller's data scope.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "createTask",
+    request_body = TaskInput,
+    responses((status = 201, description = "Created", body = Task, headers(("ETag" = String), ("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/tasks")]
+pub async fn create_task(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<TaskInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let fields = input
+            .validate(caller.user_id)
+            .map_err(ApiError::validation)?;
+        let sales_unit_id = check_fields(&state, &caller, &fields).await?;
+        let new = NewTask {
+            fields,
+            sales_unit_id,
+            actor: caller.user_id,
+        };
+        let task = state.db(move |conn| repo::create(conn, new)).await?;
+        Ok(Reply::created(&task, location(task.id)).with_version(task.stamps.version))
+    })
+    .await
+}
+
+/// Get a task
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "getTask",
+    params(("id" = Uuid, Path, description = "Task id")),
+    responses((status = 200, description = "The task", body = Task, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/tasks/{id}")]
+pub async fn get_task(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let task = visible_task(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&task)
+        .with_version(task.stamps.version)
+        .into_response())
+}
+
+/// Change a task
+///
+/// A JSON merge patch of the `TaskInput` fields; `status` `done` or `cancelled` closes the
+/// task, `open` reopens it. `If-Match` is required.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "patchTask",
+    params(
+        ("id" = Uuid, Path, description = "Task id"),
+        ("If-Match" = String, Header, description = "ETag of the version you changed"),
+    ),
+    request_body(content = Object, description = "JSON merge patch of TaskInput fields", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = Task, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match; `current` holds the task", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/tasks/{id}")]
+pub async fn patch_task(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let expected = extract::if_match(&req)?;
+    let patch = body.raw;
+    extract::merge_patch_body(&patch, &["id"])?;
+    let current = visible_task(&state, &caller, id.into_inner()).await?;
+    let mut merged = serde_json::to_value(current.fields.input()).expect("serialisable");
+    merge_patch(&mut merged, &patch);
+    let input: TaskInput = extract::from_value(merged)?;
+    let fields = input
+        .validate(caller.user_id)
+        .map_err(ApiError::validation)?;
+    let sales_unit_id = check_fields(&state, &caller, &fields).await?;
+    let (id, actor) = (current.id, caller.user_id);
+    match state
+        .db(move |conn| repo::update(conn, id, expected, fields, sales_unit_id, actor))
+        .await?
+    {
+        UpdateTaskOutcome::Updated(task) => Ok(Reply::ok(&task)
+            .with_version(task.stamps.version)
+            .into_response()),
+        UpdateTaskOutcome::Stale(current) => Err(ApiError::new(
+            ErrorCode::VersionMismatch,
+            "the task has changed; merge with `current` and retry",
+        )
+        .with_current(
+            serde_json::to_value(&current).expect("serialisable"),
+            reply::etag(current.stamps.version),
+        )),
+        UpdateTaskOutcome::NotFound => Err(ApiError::not_found()),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TaskListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    #[param(inline)]
+    pub status: Option<TaskStatus>,
+    #[param(inline)]
+    pub kind: Option<TaskKind>,
+    /// Only tasks due before this day (e.g. tomorrow: what is due by today).
+    pub due_before: Option<NaiveDate>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    d: NaiveDate,
+    i: Uuid,
+}
+
+async fn task_page(
+    state: &AppState,
+    scope: credo_core::Scope,
+    p: TaskListParams,
+) -> ApiResult<HttpResponse> {
+    let limit = pagination::limit(p.limit)?;
+    let after = p
+        .cursor
+        .as_deref()
+        .map(pagination::decode::<Cursor>)
+        .transpose()?
+        .map(|c| (c.d, c.i));
+    let query = TaskListQuery {
+        scope,
+        assignee_id: p.assignee_id,
+        customer_id: p.customer_id,
+        status: p.status,
+        kind: p.kind,
+        due_before: p.due_before,
+        after,
+        limit: limit + 1,
+    };
+    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(pagination::encode(&Cursor {
+            d: last.fields.due_on,
+            i: last.id,
+        })),
+        _ => None,
+    };
+    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+}
+
+/// List tasks
+///
+/// Earliest due first. Agents see their own tasks, unit managers their unit's.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "listTasks",
+    params(TaskListParams),
+    responses((status = 200, description = "One page", body = Page<Task>)),
+    security(("bearer" = []))
+)]
+#[get("/tasks")]
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: web::Query<TaskListParams>,
+) -> ApiResult<HttpResponse> {
+    task_page(&state, caller.scope(), params.into_inner()).await
+}
+
+/// My tasks
+///
+/// The caller's own tasks, earliest due first; filter with `status=open` for the to-do list.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "listMyTasks",
+    params(TaskListParams),
+    responses((status = 200, description = "One page", body = Page<Task>)),
+    security(("bearer" = []))
+)]
+#[get("/me/tasks")]
+pub async fn my_tasks(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: web::Query<TaskListParams>,
+) -> ApiResult<HttpResponse> {
+    task_page(
+        &state,
+        credo_core::Scope::Owner(caller.user_id),
+        params.into_inner(),
+    )
+    .await
+}

@@ -1,0 +1,312 @@
+//! Field visits: planned, checked in and out on site, or posted whole after the fact by a
+//! device that was offline; and each agent's agenda.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use credo_core::Principal;
+use credo_customers::visit::{CheckInput, CheckOutInput, VisitStepError};
+use credo_customers::{Visit, VisitInput};
+use credo_store::contacts;
+use credo_store::visits::{self as repo, CreateVisitOutcome, VisitStepOutcome};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::{referenced_customer, require_writer, visible_customer};
+use crate::routes::directory::{active_user, may_act_for};
+use crate::state::AppState;
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/visits/{id}")
+}
+
+/// A visit whose customer the caller may see; anything else is 404.
+async fn visible_visit(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Visit> {
+    let visit = state
+        .db(move |conn| repo::get(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    visible_customer(state, caller, visit.customer_id).await?;
+    Ok(visit)
+}
+
+/// Plan a visit, or post one that happened offline
+///
+/// A plan names the customer, when and why (and optionally the contact and another agent in
+/// the caller's scope). A device that was offline posts the whole visit with the id it gave
+/// it and its own `check_in`/`check_out` timestamps, which are kept; posting the same visit
+/// again answers 200 with the stored one, a different visit under a taken id is 409.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "createVisit",
+    request_body = VisitInput,
+    responses(
+        (status = 201, description = "Created", body = Visit, headers(("ETag" = String), ("Location" = String))),
+        (status = 200, description = "Posted before: the stored visit", body = Visit, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "The id belongs to another visit (`id_conflict`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits")]
+pub async fn create_visit(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<VisitInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let plan = input.validate(Utc::now()).map_err(ApiError::validation)?;
+        let customer =
+            referenced_customer(&state, &caller, plan.customer_id, "customer_id").await?;
+        let agent =
+            active_user(&state, input.agent_id.unwrap_or(caller.user_id), "agent_id").await?;
+        if !may_act_for(&caller, &agent) {
+            return Err(ApiError::forbidden(
+                "you may plan visits for yourself and people in your data scope",
+            ));
+        }
+        if let Some(contact) = plan.contact_id {
+            let known = state
+                .db(move |conn| contacts::live_ids(conn, customer.id, &[contact]))
+                .await?;
+            if known.is_empty() {
+                return Err(ApiError::field(
+                    "contact_id",
+                    "unknown_contact",
+                    "no live contact of this customer has this id",
+                ));
+            }
+        }
+        let id = input.id.unwrap_or_else(Uuid::now_v7);
+        let (agent_id, actor) = (agent.id, caller.user_id);
+        match state
+            .db(move |conn| repo::create(conn, id, agent_id, plan, actor))
+            .await?
+        {
+            CreateVisitOutcome::Created(visit) => {
+                Ok(Reply::created(&visit, location(visit.id)).with_version(visit.stamps.version))
+            }
+            CreateVisitOutcome::Replayed(visit) => {
+                let mut reply = Reply::ok(&visit).with_version(visit.stamps.version);
+                reply.location = Some(location(visit.id));
+                Ok(reply)
+            }
+            CreateVisitOutcome::IdTaken(_) => Err(ApiError::new(
+                ErrorCode::IdConflict,
+                "another visit has this id",
+            )),
+        }
+    })
+    .await
+}
+
+/// Get a visit
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "getVisit",
+    params(("id" = Uuid, Path, description = "Visit id")),
+    responses((status = 200, description = "The visit", body = Visit, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/visits/{id}")]
+pub async fn get_visit(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let visit = visible_visit(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&visit)
+        .with_version(visit.stamps.version)
+        .into_response())
+}
+
+async fn step(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    id: Uuid,
+    raw: &serde_json::Value,
+    apply: impl FnOnce(&Visit) -> Result<Visit, VisitStepError> + Send + 'static,
+) -> ApiResult<HttpResponse> {
+    require_writer(caller)?;
+    let expected = extract::optional_if_match(req)?;
+    idempotent(state, caller, req, raw, || async {
+        let visit = visible_visit(state, caller, id).await?;
+        let actor = caller.user_id;
+        match state
+            .db(move |conn| repo::step(conn, visit.id, expected, apply, actor))
+            .await?
+        {
+            VisitStepOutcome::Moved(visit) => {
+                Ok(Reply::ok(&visit).with_version(visit.stamps.version))
+            }
+            VisitStepOutcome::NotFound => Err(ApiError::not_found()),
+            VisitStepOutcome::Stale(current) => Err(ApiError::new(
+                ErrorCode::VersionMismatch,
+                "the visit has changed; reload it",
+            )
+            .with_current(
+                serde_json::to_value(&current).expect("serialisable"),
+                reply::etag(current.stamps.version),
+            )),
+            VisitStepOutcome::Refused(VisitStepError::NotAllowed(status)) => Err(ApiError::new(
+                ErrorCode::InvalidTransition,
+                format!("the visit is {}", status.as_str()),
+            )),
+            VisitStepOutcome::Refused(VisitStepError::Invalid(errors)) => {
+                Err(ApiError::validation(errors))
+            }
+        }
+    })
+    .await
+}
+
+/// Check in at the customer
+///
+/// `planned -> checked_in` with the device's time and position.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "checkInVisit",
+    params(
+        ("id" = Uuid, Path, description = "Visit id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you move"),
+    ),
+    request_body = CheckInput,
+    responses(
+        (status = 200, description = "Checked in", body = Visit, headers(("ETag" = String))),
+        (status = 409, description = "Not planned (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits/{id}/check-in")]
+pub async fn check_in(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<CheckInput>,
+) -> ApiResult<HttpResponse> {
+    let Body { value: input, raw } = body;
+    let now = Utc::now();
+    step(&state, &caller, &req, id.into_inner(), &raw, move |v| {
+        v.check_in(&input, now)
+    })
+    .await
+}
+
+/// Check out and report the visit
+///
+/// `checked_in -> completed` with the device's time and position, the outcome and the next
+/// step.
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "checkOutVisit",
+    params(
+        ("id" = Uuid, Path, description = "Visit id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you move"),
+    ),
+    request_body = CheckOutInput,
+    responses(
+        (status = 200, description = "Completed", body = Visit, headers(("ETag" = String))),
+        (status = 409, description = "Not checked in (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits/{id}/check-out")]
+pub async fn check_out(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<CheckOutInput>,
+) -> ApiResult<HttpResponse> {
+    let Body { value: input, raw } = body;
+    let now = Utc::now();
+    step(&state, &caller, &req, id.into_inner(), &raw, move |v| {
+        v.check_out(&input, now)
+    })
+    .await
+}
+
+/// Cancel a planned visit
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "cancelVisit",
+    params(
+        ("id" = Uuid, Path, description = "Visit id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you cancel"),
+    ),
+    responses(
+        (status = 200, description = "Cancelled", body = Visit, headers(("ETag" = String))),
+        (status = 409, description = "Not planned (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/visits/{id}/cancel")]
+pub async fn cancel_visit(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let raw = serde_json::Value::Null;
+    step(&state, &caller, &req, id.into_inner(), &raw, Visit::cancel).await
+}
+
+/// Longest agenda window.
+const MAX_AGENDA_DAYS: i64 = 92;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AgendaParams {
+    /// Start of the window (RFC 3339, inclusive); defaults to now.
+    pub from: Option<DateTime<Utc>>,
+    /// End of the window (exclusive); defaults to 7 days after `from`, at most 92 days.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// My visit agenda
+///
+/// The caller's visits planned in the window, earliest first (at most 500).
+#[utoipa::path(
+    tag = "activity",
+    operation_id = "listMyVisits",
+    params(AgendaParams),
+    responses((status = 200, description = "Visits, earliest first", body = Vec<Visit>)),
+    security(("bearer" = []))
+)]
+#[get("/me/visits")]
+pub async fn my_visits(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: web::Query<AgendaParams>,
+) -> ApiResult<HttpResponse> {
+    let from = params.from.unwrap_or_else(Utc::now);
+    let to = params.to.unwrap_or(from + Duration::days(7));
+    if to <= from || to - from > Duration::days(MAX_AGENDA_DAYS) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("`to` lies after `from`, at most {MAX_AGENDA_DAYS} days"),
+        )
+        .with_errors(vec![credo_core::FieldError::new(
+            "to",
+            "out_of_range",
+            "after from, within 92 days",
+        )]));
+    }
+    let agent = caller.user_id;
+    let visits = state
+        .db(move |conn| repo::agenda(conn, agent, from, to, 500))
+        .await?;
+    Ok(Reply::ok(&visits).into_response())
+}

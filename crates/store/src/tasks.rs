@@ -1,0 +1,240 @@
+//! Tasks and reminders. `create` is the one way to make a task, for people through the API
+//! and for the rules of later modules (dunning, churn intervention, reviews, birthdays).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::Scope;
+use credo_customers::task::TaskFields;
+use credo_customers::{Stamps, Task, TaskKind, TaskStatus};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
+use crate::db::{lock_row, write_transaction, MultiBackend};
+use crate::schema::tasks;
+use crate::{audit, now, DbConnection, StoreError};
+
+pub const ENTITY: &str = "task";
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tasks, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    kind: String,
+    title: String,
+    assignee_id: String,
+    customer_id: Option<String>,
+    due_on: NaiveDate,
+    note: Option<String>,
+    status: String,
+    sales_unit_id: Option<String>,
+    completed_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+impl Row {
+    fn from_task(t: &Task) -> Self {
+        let f = &t.fields;
+        Row {
+            id: t.id.to_string(),
+            kind: f.kind.as_str().to_owned(),
+            title: f.title.clone(),
+            assignee_id: f.assignee_id.to_string(),
+            customer_id: f.customer_id.map(|c| c.to_string()),
+            due_on: f.due_on,
+            note: f.note.clone(),
+            status: f.status.as_str().to_owned(),
+            sales_unit_id: t.sales_unit_id.map(|u| u.to_string()),
+            completed_at: t.completed_at.map(to_db_time),
+            created_at: to_db_time(t.stamps.created_at),
+            created_by: t.stamps.created_by.to_string(),
+            updated_at: to_db_time(t.stamps.updated_at),
+            updated_by: t.stamps.updated_by.to_string(),
+            version: t.stamps.version,
+        }
+    }
+
+    fn into_task(self) -> Result<Task, StoreError> {
+        Ok(Task {
+            id: parse_id(&self.id)?,
+            fields: TaskFields {
+                kind: parse_name(&self.kind, TaskKind::parse)?,
+                title: self.title,
+                assignee_id: parse_id(&self.assignee_id)?,
+                customer_id: parse_optional_id(self.customer_id.as_deref())?,
+                due_on: self.due_on,
+                note: self.note,
+                status: parse_name(&self.status, TaskStatus::parse)?,
+            },
+            sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
+            completed_at: self.completed_at.map(from_db_time),
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
+        })
+    }
+}
+
+/// A task to make: its fields, the assignee's unit (for the unit manager's view) and who
+/// makes it (a user, or the rule's system user).
+pub struct NewTask {
+    pub fields: TaskFields,
+    pub sales_unit_id: Option<Uuid>,
+    pub actor: Uuid,
+}
+
+pub fn create(conn: &mut DbConnection, new: NewTask) -> Result<Task, StoreError> {
+    let at = now();
+    let task = Task {
+        id: Uuid::now_v7(),
+        completed_at: (new.fields.status == TaskStatus::Done).then_some(at),
+        fields: new.fields,
+        sales_unit_id: new.sales_unit_id,
+        stamps: Stamps {
+            created_at: at,
+            created_by: new.actor,
+            updated_at: at,
+            updated_by: new.actor,
+            version: 1,
+        },
+    };
+    write_transaction(conn, |conn| {
+        diesel::insert_into(tasks::table)
+            .values(Row::from_task(&task))
+            .execute(conn)?;
+        let created = changes(
+            &serde_json::Value::Null,
+            &serde_json::to_value(&task.fields)?,
+        );
+        audit::record(
+            conn,
+            ENTITY,
+            task.id,
+            AuditAction::Created,
+            new.actor,
+            &created,
+        )?;
+        Ok(task)
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError> {
+    tasks::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_task)
+        .transpose()
+}
+
+pub enum UpdateTaskOutcome {
+    Updated(Task),
+    Stale(Task),
+    NotFound,
+}
+
+/// Replaces a task's fields (and the assignee's unit) if it is still at `expected_version`.
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected_version: Option<i64>,
+    fields: TaskFields,
+    sales_unit_id: Option<Uuid>,
+    actor: Uuid,
+) -> Result<UpdateTaskOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "tasks", id)?;
+        let Some(current) = get(conn, id)? else {
+            return Ok(UpdateTaskOutcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(UpdateTaskOutcome::Stale(current));
+        }
+        let at = now();
+        let mut next = current.clone();
+        next.completed_at = match (current.fields.status, fields.status) {
+            (TaskStatus::Done, TaskStatus::Done) => current.completed_at,
+            (_, TaskStatus::Done) => Some(at),
+            _ => None,
+        };
+        next.fields = fields;
+        next.sales_unit_id = sales_unit_id;
+        next.stamps.updated_at = at;
+        next.stamps.updated_by = actor;
+        next.stamps.version = current.stamps.version + 1;
+        diesel::update(tasks::table.find(id.to_string()))
+            .set(Row::from_task(&next))
+            .execute(conn)?;
+        let diff = changes(
+            &serde_json::to_value(&current.fields)?,
+            &serde_json::to_value(&next.fields)?,
+        );
+        audit::record(conn, ENTITY, id, AuditAction::Updated, actor, &diff)?;
+        Ok(UpdateTaskOutcome::Updated(next))
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskListQuery {
+    /// Agents see the tasks assigned to them; unit managers those of their unit.
+    pub scope: Scope,
+    pub assignee_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub status: Option<TaskStatus>,
+    pub kind: Option<TaskKind>,
+    pub due_before: Option<NaiveDate>,
+    /// Earliest due first: the page after this (due_on, id).
+    pub after: Option<(NaiveDate, Uuid)>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, StoreError> {
+    let mut query = tasks::table
+        .select(Row::as_select())
+        .into_boxed::<MultiBackend>();
+    match &q.scope {
+        Scope::All => {}
+        Scope::Unit(None) => return Ok(Vec::new()),
+        Scope::Unit(Some(unit)) => query = query.filter(tasks::sales_unit_id.eq(unit.to_string())),
+        Scope::Owner(user) => query = query.filter(tasks::assignee_id.eq(user.to_string())),
+    }
+    if let Some(assignee) = q.assignee_id {
+        query = query.filter(tasks::assignee_id.eq(assignee.to_string()));
+    }
+    if let Some(customer) = q.customer_id {
+        query = query.filter(tasks::customer_id.eq(customer.to_string()));
+    }
+    if let Some(status) = q.status {
+        query = query.filter(tasks::status.eq(status.as_str()));
+    }
+    if let Some(kind) = q.kind {
+        query = query.filter(tasks::kind.eq(kind.as_str()));
+    }
+    if let Some(before) = q.due_before {
+        query = query.filter(tasks::due_on.lt(before));
+    }
+    if let Some((day, id)) = q.after {
+        query = query.filter(
+            tasks::due_on
+                .gt(day)
+                .or(tasks::due_on.eq(day).and(tasks::id.gt(id.to_string()))),
+        );
+    }
+    query
+        .order((tasks::due_on.asc(), tasks::id.asc()))
+        .limit(q.limit)
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(Row::into_task)
+        .collect()
+}

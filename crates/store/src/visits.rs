@@ -1,0 +1,240 @@
+//! Field visits. A visit posted with a device-made id is stored once: posting it again
+//! answers with the stored visit.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_customers::visit::{GeoPoint, Presence, VisitPlan, VisitReport, VisitStepError};
+use credo_customers::{Stamps, Visit, VisitStatus};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
+use crate::db::{lock_row, write_transaction};
+use crate::schema::visits;
+use crate::{audit, now, DbConnection, StoreError};
+
+pub const ENTITY: &str = "visit";
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = visits, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    customer_id: String,
+    agent_id: String,
+    contact_id: Option<String>,
+    planned_at: NaiveDateTime,
+    purpose: String,
+    status: String,
+    check_in_at: Option<NaiveDateTime>,
+    check_in_lat: Option<i64>,
+    check_in_lon: Option<i64>,
+    check_out_at: Option<NaiveDateTime>,
+    check_out_lat: Option<i64>,
+    check_out_lon: Option<i64>,
+    outcome: Option<String>,
+    next_step: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: String,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+    version: i64,
+}
+
+type PresenceColumns = (Option<NaiveDateTime>, Option<i64>, Option<i64>);
+
+fn presence_columns(presence: Option<&Presence>) -> PresenceColumns {
+    match presence {
+        Some(p) => {
+            let (lat, lon) = p.location.micro_degrees();
+            (Some(to_db_time(p.at)), Some(lat), Some(lon))
+        }
+        None => (None, None, None),
+    }
+}
+
+fn presence((at, lat, lon): PresenceColumns) -> Option<Presence> {
+    Some(Presence {
+        at: from_db_time(at?),
+        location: GeoPoint::from_micro_degrees(lat?, lon?),
+    })
+}
+
+impl Row {
+    fn from_visit(v: &Visit) -> Self {
+        let (check_in_at, check_in_lat, check_in_lon) = presence_columns(v.check_in.as_ref());
+        let (check_out_at, check_out_lat, check_out_lon) = presence_columns(v.check_out.as_ref());
+        Row {
+            id: v.id.to_string(),
+            customer_id: v.customer_id.to_string(),
+            agent_id: v.agent_id.to_string(),
+            contact_id: v.contact_id.map(|c| c.to_string()),
+            planned_at: to_db_time(v.planned_at),
+            purpose: v.purpose.clone(),
+            status: v.status.as_str().to_owned(),
+            check_in_at,
+            check_in_lat,
+            check_in_lon,
+            check_out_at,
+            check_out_lat,
+            check_out_lon,
+            outcome: v.report.as_ref().map(|r| r.outcome.clone()),
+            next_step: v.report.as_ref().and_then(|r| r.next_step.clone()),
+            created_at: to_db_time(v.stamps.created_at),
+            created_by: v.stamps.created_by.to_string(),
+            updated_at: to_db_time(v.stamps.updated_at),
+            updated_by: v.stamps.updated_by.to_string(),
+            version: v.stamps.version,
+        }
+    }
+
+    fn into_visit(self) -> Result<Visit, StoreError> {
+        Ok(Visit {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            agent_id: parse_id(&self.agent_id)?,
+            contact_id: parse_optional_id(self.contact_id.as_deref())?,
+            planned_at: from_db_time(self.planned_at),
+            purpose: self.purpose,
+            status: parse_name(&self.status, VisitStatus::parse)?,
+            check_in: presence((self.check_in_at, self.check_in_lat, self.check_in_lon)),
+            check_out: presence((self.check_out_at, self.check_out_lat, self.check_out_lon)),
+            report: self.outcome.map(|outcome| VisitReport {
+                outcome,
+                next_step: self.next_step,
+            }),
+            stamps: stamps(
+                self.created_at,
+                &self.created_by,
+                self.updated_at,
+                &self.updated_by,
+                self.version,
+            )?,
+        })
+    }
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Visit>, StoreError> {
+    visits::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_visit)
+        .transpose()
+}
+
+pub enum CreateVisitOutcome {
+    Created(Visit),
+    /// The same visit was posted before (an offline replay): here it is as stored.
+    Replayed(Visit),
+    /// The id belongs to another visit.
+    IdTaken(Visit),
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    id: Uuid,
+    agent_id: Uuid,
+    plan: VisitPlan,
+    actor: Uuid,
+) -> Result<CreateVisitOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        if let Some(existing) = get(conn, id)? {
+            return Ok(if existing.is_replay_of(&plan, agent_id) {
+                CreateVisitOutcome::Replayed(existing)
+            } else {
+                CreateVisitOutcome::IdTaken(existing)
+            });
+        }
+        let at = now();
+        let visit = Visit {
+            id,
+            customer_id: plan.customer_id,
+            agent_id,
+            contact_id: plan.contact_id,
+            planned_at: plan.planned_at,
+            status: Visit::initial_status(&plan),
+            check_in: plan.check_in,
+            check_out: plan.check_out.as_ref().map(|(p, _)| *p),
+            report: plan.check_out.map(|(_, r)| r),
+            purpose: plan.purpose,
+            stamps: Stamps {
+                created_at: at,
+                created_by: actor,
+                updated_at: at,
+                updated_by: actor,
+                version: 1,
+            },
+        };
+        diesel::insert_into(visits::table)
+            .values(Row::from_visit(&visit))
+            .execute(conn)?;
+        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&visit)?);
+        audit::record(conn, ENTITY, id, AuditAction::Created, actor, &created)?;
+        Ok(CreateVisitOutcome::Created(visit))
+    })
+}
+
+pub enum VisitStepOutcome {
+    Moved(Visit),
+    NotFound,
+    Stale(Visit),
+    Refused(VisitStepError),
+}
+
+/// Applies a step (check-in, check-out, cancel) to the stored visit.
+pub fn step(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected_version: Option<i64>,
+    apply: impl FnOnce(&Visit) -> Result<Visit, VisitStepError>,
+    actor: Uuid,
+) -> Result<VisitStepOutcome, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "visits", id)?;
+        let Some(current) = get(conn, id)? else {
+            return Ok(VisitStepOutcome::NotFound);
+        };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(VisitStepOutcome::Stale(current));
+        }
+        let mut next = match apply(&current) {
+            Ok(next) => next,
+            Err(refused) => return Ok(VisitStepOutcome::Refused(refused)),
+        };
+        next.stamps.updated_at = now();
+        next.stamps.updated_by = actor;
+        next.stamps.version = current.stamps.version + 1;
+        diesel::update(visits::table.find(id.to_string()))
+            .set(Row::from_visit(&next))
+            .execute(conn)?;
+        let diff = changes(
+            &serde_json::to_value(&current)?,
+            &serde_json::to_value(&next)?,
+        );
+        audit::record(conn, ENTITY, id, AuditAction::StatusChanged, actor, &diff)?;
+        Ok(VisitStepOutcome::Moved(next))
+    })
+}
+
+/// An agent's visits planned in [from, to), earliest first: the agenda.
+pub fn agenda(
+    conn: &mut DbConnection,
+    agent_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Visit>, StoreError> {
+    visits::table
+        .filter(visits::agent_id.eq(agent_id.to_string()))
+        .filter(visits::planned_at.ge(to_db_time(from)))
+        .filter(visits::planned_at.lt(to_db_time(to)))
+        .order((visits::planned_at.asc(), visits::id.asc()))
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::into_visit)
+        .collect()
+}
