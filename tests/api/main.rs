@@ -8,6 +8,7 @@ mod common;
 mod customers;
 mod directory;
 mod http;
+mod leads;
 mod listing;
 mod matrix;
 mod openapi;

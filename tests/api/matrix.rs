@@ -38,7 +38,12 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "checkOutVisit"
         | "cancelVisit"
         | "createTask"
-        | "patchTask" => role != "viewer",
+        | "patchTask"
+        | "createLead"
+        | "importLeads"
+        | "patchLead"
+        | "moveLeadStage"
+        | "convertLead" => role != "viewer",
         "createOrder"
         | "patchOrder"
         | "confirmOrder"
@@ -138,6 +143,14 @@ async fn call(
         )
         .await;
     let task = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+    let (_, lead) = app
+        .post(
+            "/api/v1/leads",
+            admin,
+            json!({"company_name": format!("Lead {n}"), "channel": "trade_fair", "owner_id": ctx.agent}),
+        )
+        .await;
+    let l = format!("/api/v1/leads/{}", lead["id"].as_str().unwrap());
     let (method, path, body): (Method, String, Option<Value>) = match operation {
         "logout" => (
             Method::POST,
@@ -295,6 +308,33 @@ async fn call(
         "getTask" => (Method::GET, task.clone(), None),
         "patchTask" => (Method::PATCH, task.clone(), Some(json!({"status": "done"}))),
         "listMyTasks" => (Method::GET, "/api/v1/me/tasks".into(), None),
+        "createLead" => (
+            Method::POST,
+            "/api/v1/leads".into(),
+            Some(json!({"company_name": format!("New lead {n}"), "channel": "referral"})),
+        ),
+        "importLeads" => (
+            Method::POST,
+            "/api/v1/leads:batch".into(),
+            Some(
+                json!({"leads": [{"company_name": format!("Batch lead {n}"), "channel": "trade_fair"}]}),
+            ),
+        ),
+        "listLeads" => (Method::GET, "/api/v1/leads".into(), None),
+        "getLeadFunnel" => (Method::GET, "/api/v1/leads/funnel".into(), None),
+        "getLead" => (Method::GET, l.clone(), None),
+        "patchLead" => (
+            Method::PATCH,
+            l.clone(),
+            Some(json!({"man": {"money": true, "authority": false, "need": true}})),
+        ),
+        "moveLeadStage" => (
+            Method::POST,
+            format!("{l}/stage"),
+            Some(json!({"stage": "contacted"})),
+        ),
+        "convertLead" => (Method::POST, format!("{l}/convert"), Some(json!({}))),
+        "getLeadHistory" => (Method::GET, format!("{l}/history"), None),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app

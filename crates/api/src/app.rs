@@ -13,8 +13,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, query_error, BODY_LIMIT};
 use crate::openapi;
 use crate::routes::{
-    contacts, customers, directory, events, interactions, notes, orders, session, system, tasks,
-    trials, visits,
+    contacts, customers, directory, events, interactions, leads, notes, orders, session, system,
+    tasks, trials, visits,
 };
 
 /// Registers every documented route; the same call feeds the router and the spec.
@@ -93,7 +93,17 @@ where
                 .service(tasks::list_tasks)
                 .service(tasks::get_task)
                 .service(tasks::patch_task)
-                .service(tasks::my_tasks),
+                .service(tasks::my_tasks)
+                .service(leads::create_lead)
+                .service(leads::import_leads)
+                .service(leads::list_leads)
+                // Before `/leads/{id}`, which would take "funnel" for an id.
+                .service(leads::lead_funnel)
+                .service(leads::get_lead)
+                .service(leads::patch_lead)
+                .service(leads::move_stage)
+                .service(leads::convert_lead)
+                .service(leads::lead_history),
         )
 }
 

@@ -47,6 +47,7 @@ error_codes! {
     NotFound = (NOT_FOUND, "not_found", "No such resource"),
     MethodNotAllowed = (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this resource"),
     DuplicateCustomer = (CONFLICT, "duplicate_customer", "A customer with this USCC exists"),
+    DuplicateLead = (CONFLICT, "duplicate_lead", "The lead's company is a customer, or the lead is known"),
     IdConflict = (CONFLICT, "id_conflict", "A record with this id exists"),
     UsernameTaken = (CONFLICT, "username_taken", "The username is taken"),
     UnitCodeTaken = (CONFLICT, "unit_code_taken", "The sales unit code is taken"),

@@ -29,6 +29,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "contacts", description = "People at a customer"),
         (name = "notes", description = "Source-tagged notes and subjective assessments"),
         (name = "activity", description = "Interactions, field visits, tasks and the customer timeline"),
+        (name = "leads", description = "Leads, MAN qualification, the sales funnel and its report"),
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
     ),
     components(schemas(Problem)),

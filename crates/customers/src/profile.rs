@@ -153,6 +153,42 @@ fn list<T: Ord>(
     values
 }
 
+impl CustomerInput {
+    /// An input with only the kind and legal name set, for building a profile in code.
+    pub fn named(kind: CustomerKind, legal_name: &str) -> Self {
+        Self {
+            id: None,
+            owner_id: None,
+            kind,
+            legal_name: legal_name.to_owned(),
+            short_name: None,
+            country: None,
+            region: None,
+            address: None,
+            industry: None,
+            main_products: None,
+            source_channel: None,
+            communication_status: None,
+            legal_representative: None,
+            business_manager: None,
+            phones: Vec::new(),
+            emails: Vec::new(),
+            uscc: None,
+            tax_number: None,
+            bank_name: None,
+            bank_account: None,
+            operating_status: None,
+            founded_on: None,
+            birthday: None,
+            age_band: None,
+            education: None,
+            needs_category: None,
+            tags: Vec::new(),
+            lifecycle_stage: None,
+        }
+    }
+}
+
 impl TryFrom<CustomerInput> for CustomerProfile {
     type Error = Vec<FieldError>;
 

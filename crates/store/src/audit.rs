@@ -10,6 +10,24 @@ use crate::convert::{from_db_time, parse_id, parse_name, to_db_time};
 use crate::schema::audit_log;
 use crate::{now, DbConnection, StoreError};
 
+/// What the audit trail compares of a record: everything but its bookkeeping stamps, which
+/// every entry carries anyway.
+pub fn view(record: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
+    let mut view = serde_json::to_value(record)?;
+    if let Some(fields) = view.as_object_mut() {
+        for stamp in [
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "version",
+        ] {
+            fields.remove(stamp);
+        }
+    }
+    Ok(view)
+}
+
 pub fn record(
     conn: &mut DbConnection,
     entity_type: &str,

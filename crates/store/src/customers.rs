@@ -55,6 +55,7 @@ struct Row {
     version: i64,
     credit_review_due_since: Option<NaiveDateTime>,
     credit_data_refreshed_at: NaiveDateTime,
+    name_key: String,
 }
 
 /// The profile fields kept in the `details` JSON column.
@@ -122,6 +123,7 @@ impl Row {
             version: c.stamps.version,
             credit_review_due_since: c.credit_review_due_since.map(to_db_time),
             credit_data_refreshed_at: to_db_time(c.credit_data_refreshed_at),
+            name_key: credo_core::text::search_key(&p.legal_name),
         })
     }
 
@@ -655,4 +657,18 @@ pub fn stale(
     keyset!(query, customers::credit_data_refreshed_at, after, false);
     let rows = query.limit(limit).load::<Row>(conn)?;
     with_tags(conn, rows)
+}
+
+/// Customers whose folded legal name is one of `keys`: (key, id) pairs.
+pub fn with_name_keys(
+    conn: &mut DbConnection,
+    keys: &[String],
+) -> Result<Vec<(String, Uuid)>, StoreError> {
+    customers::table
+        .filter(customers::name_key.eq_any(keys))
+        .select((customers::name_key, customers::id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(key, id)| Ok((key, parse_id(&id)?)))
+        .collect()
 }

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod db;
 mod error;
 pub mod idempotency;
+pub mod leads;
 pub mod orders;
 pub mod schema;
 mod search;

@@ -209,23 +209,6 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Order>, StoreErro
     Ok(with_lines(conn, vec![row])?.pop())
 }
 
-/// The audit view of an order: everything but the stamps.
-fn audit_view(order: &Order) -> Result<serde_json::Value, StoreError> {
-    let mut view = serde_json::to_value(order)?;
-    if let Some(fields) = view.as_object_mut() {
-        for stamp in [
-            "created_at",
-            "created_by",
-            "updated_at",
-            "updated_by",
-            "version",
-        ] {
-            fields.remove(stamp);
-        }
-    }
-    Ok(view)
-}
-
 pub struct NewOrder {
     pub id: Uuid,
     pub draft: OrderDraft,
@@ -302,7 +285,7 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             };
             write_trial(conn, &trial, next, new.actor)?;
         }
-        let created = changes(&serde_json::Value::Null, &audit_view(&order)?);
+        let created = changes(&serde_json::Value::Null, &audit::view(&order)?);
         audit::record(
             conn,
             ENTITY,
@@ -396,7 +379,7 @@ pub fn update(
         if next.draft.lines != current.draft.lines {
             replace_lines(conn, id, &next.draft.lines)?;
         }
-        let diff = changes(&audit_view(&current)?, &audit_view(&next)?);
+        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
         audit::record(conn, ENTITY, id, action, actor, &diff)?;
         Ok(UpdateOrderOutcome::Updated(next))
     })
@@ -586,7 +569,7 @@ pub fn add_claim(
                 order_claims::created_at.eq(to_db_time(record.created_at)),
             ))
             .execute(conn)?;
-        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&record)?);
+        let created = changes(&serde_json::Value::Null, &audit::view(&record)?);
         audit::record(
             conn,
             CLAIM_ENTITY,
@@ -662,10 +645,7 @@ pub fn decide_claim(
                 order_claims::decided_at.eq(next.decided_at.map(to_db_time)),
             ))
             .execute(conn)?;
-        let diff = changes(
-            &serde_json::to_value(&current)?,
-            &serde_json::to_value(&next)?,
-        );
+        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
         audit::record(conn, CLAIM_ENTITY, id, AuditAction::Updated, actor, &diff)?;
         Ok(Ok(DecideOutcome::Decided(next)))
     })
@@ -769,7 +749,7 @@ pub fn add_trial(
         diesel::insert_into(product_trials::table)
             .values(TrialRow::from_trial(&trial))
             .execute(conn)?;
-        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&trial)?);
+        let created = changes(&serde_json::Value::Null, &audit::view(&trial)?);
         audit::record(
             conn,
             TRIAL_ENTITY,
@@ -821,10 +801,7 @@ fn write_trial(
     diesel::update(product_trials::table.find(current.id.to_string()))
         .set(TrialRow::from_trial(&next))
         .execute(conn)?;
-    let diff = changes(
-        &serde_json::to_value(current)?,
-        &serde_json::to_value(&next)?,
-    );
+    let diff = changes(&audit::view(current)?, &audit::view(&next)?);
     audit::record(
         conn,
         TRIAL_ENTITY,

@@ -100,6 +100,7 @@ diesel::table! {
         version -> BigInt,
         credit_review_due_since -> Nullable<Timestamp>,
         credit_data_refreshed_at -> Timestamp,
+        name_key -> Text,
     }
 }
 
@@ -344,6 +345,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    leads (id) {
+        id -> Text,
+        company_name -> Text,
+        company_key -> Text,
+        contact_name -> Nullable<Text>,
+        contact_key -> Text,
+        contact_title -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        country -> Nullable<Text>,
+        channel -> Text,
+        source_detail -> Nullable<Text>,
+        note -> Nullable<Text>,
+        money -> Bool,
+        authority -> Bool,
+        need -> Bool,
+        stage -> Text,
+        furthest_stage -> Text,
+        stage_changed_at -> Timestamp,
+        lost_reason -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+        owner_id -> Text,
+        sales_unit_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     sales_units,
@@ -366,4 +399,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     interactions,
     visits,
     tasks,
+    leads,
 );

@@ -170,7 +170,7 @@ pub fn create(
         diesel::insert_into(visits::table)
             .values(Row::from_visit(&visit))
             .execute(conn)?;
-        let created = changes(&serde_json::Value::Null, &serde_json::to_value(&visit)?);
+        let created = changes(&serde_json::Value::Null, &audit::view(&visit)?);
         audit::record(conn, ENTITY, id, AuditAction::Created, actor, &created)?;
         Ok(CreateVisitOutcome::Created(visit))
     })
@@ -209,10 +209,7 @@ pub fn step(
         diesel::update(visits::table.find(id.to_string()))
             .set(Row::from_visit(&next))
             .execute(conn)?;
-        let diff = changes(
-            &serde_json::to_value(&current)?,
-            &serde_json::to_value(&next)?,
-        );
+        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
         audit::record(conn, ENTITY, id, AuditAction::StatusChanged, actor, &diff)?;
         Ok(VisitStepOutcome::Moved(next))
     })

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod directory;
 pub mod events;
 pub mod interactions;
+pub mod leads;
 pub mod notes;
 pub mod orders;
 pub mod session;
