@@ -75,6 +75,12 @@ struct DemoArgs {
     /// How many customers to create.
     #[arg(long, default_value_t = 1000)]
     customers: usize,
+    /// About how many orders in all (default: 20 per customer), over two years.
+    #[arg(long)]
+    orders: Option<usize>,
+    /// How many leads (default: one per five customers).
+    #[arg(long)]
+    leads: Option<usize>,
     /// Seed of the generator: the same seed gives the same data.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -155,7 +161,12 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Demo(args)) => {
             init_logging();
             let prepared = prepare(&args.database.settings()?)?;
-            demo::run(&prepared.state.db, args.customers, args.seed)
+            let amounts = demo::Amounts {
+                customers: args.customers,
+                orders: args.orders.unwrap_or(args.customers * 20),
+                leads: args.leads.unwrap_or(args.customers / 5),
+            };
+            demo::run(&prepared.state.db, &amounts, args.seed)
         }
         Some(Command::Serve(args)) => {
             init_logging();

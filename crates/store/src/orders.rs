@@ -841,3 +841,60 @@ pub fn advance_trial(
         }
     })
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = order_lines)]
+struct NewLineRow<'a> {
+    order_id: String,
+    line_no: i64,
+    product_code: &'a str,
+    product_name: &'a str,
+    quantity: i64,
+    unit_price_minor: i64,
+    unit_cost_minor: i64,
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters.
+const IMPORT_CHUNK: usize = 1000;
+
+/// Imports finished order history (from a legacy system, or the demo) in multi-row inserts,
+/// without audit entries: the history predates Credo. Caller runs it in a transaction.
+pub fn import(conn: &mut DbConnection, batch: &[Order]) -> Result<(), StoreError> {
+    let rows: Vec<Row> = batch.iter().map(Row::from_order).collect();
+    let lines: Vec<NewLineRow> = batch
+        .iter()
+        .flat_map(|order| {
+            (1_i64..)
+                .zip(&order.draft.lines)
+                .map(|(no, line)| NewLineRow {
+                    order_id: order.id.to_string(),
+                    line_no: no,
+                    product_code: &line.product_code,
+                    product_name: &line.product_name,
+                    quantity: line.quantity,
+                    unit_price_minor: line.unit_price_minor,
+                    unit_cost_minor: line.unit_cost_minor,
+                })
+        })
+        .collect();
+    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
+    macro_rules! insert_all {
+        ($conn:expr) => {{
+            for chunk in rows.chunks(IMPORT_CHUNK / 2) {
+                diesel::insert_into(orders::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+            for chunk in lines.chunks(IMPORT_CHUNK * 2) {
+                diesel::insert_into(order_lines::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+        }};
+    }
+    match conn {
+        DbConnection::Postgres(pg) => insert_all!(pg),
+        DbConnection::Sqlite(lite) => insert_all!(lite),
+    }
+    Ok(())
+}

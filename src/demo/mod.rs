@@ -1,11 +1,14 @@
 //! `credo demo`: realistic, reproducible data for newcomers and benchmarks: sales units,
-//! users of every role, Chinese and English customers with contacts.
+//! users of every role, Chinese and English customers with contacts, and two years of
+//! orders, interactions, visits, events and leads.
+
+mod history;
 
 use std::time::Instant;
 
 use anyhow::Context;
 use credo_core::uscc::check_character;
-use credo_core::{CountryCode, Email, Phone, Role, Tag, Uscc};
+use credo_core::{CountryCode, Currency, Email, Phone, Role, Tag, Uscc};
 use credo_customers::{
     CommunicationStatus, Contact, ContactRole, CustomerKind, CustomerProfile, DecisionAuthority,
     LifecycleStage, OperatingStatus, SourceChannel,
@@ -75,7 +78,7 @@ const REGION_CODES: &[&str] = &[
     "440300", "210100", "310000", "110000", "440100", "330100", "510100", "420100",
 ];
 
-fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+pub(crate) fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
@@ -92,7 +95,7 @@ fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
     items[items.len() - 1].0
 }
 
-fn person_name(rng: &mut StdRng) -> String {
+pub(crate) fn person_name(rng: &mut StdRng) -> String {
     format!(
         "{}{}{}",
         pick(rng, SURNAMES),
@@ -254,8 +257,18 @@ fn contact(rng: &mut StdRng, primary: bool) -> Contact {
     }
 }
 
-/// Creates units and users if the database has none of them yet, then `count` customers.
-pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
+/// How much demo data to make.
+pub struct Amounts {
+    pub customers: usize,
+    /// Orders in all, about: each buying customer gets its share by a Pareto draw.
+    pub orders: usize,
+    pub leads: usize,
+}
+
+/// Creates units and users if the database has none of them yet, then the customers with
+/// their history and the leads.
+pub fn run(db: &Db, amounts: &Amounts, seed: u64) -> anyhow::Result<()> {
+    let count = amounts.customers;
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);
     let password_hash = credo_api::auth::hash_password(DEMO_PASSWORD);
@@ -326,6 +339,12 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
         .map(|(u, _)| u.id)
         .context("the admin user is missing")?;
     let mut created = 0usize;
+    let catalogue = history::catalogue(&mut rng);
+    // 70% of demo customers are past the prospect stage and buy.
+    let mean_orders = amounts.orders as f64 / (count.max(1) as f64 * 0.7);
+    let now = credo_store::now();
+    let mut revenue = std::collections::HashMap::new();
+    let mut counts = [0usize; 4];
     for batch_start in (0..count).step_by(500) {
         let batch: Vec<_> = (batch_start..count.min(batch_start + 500))
             .map(|i| {
@@ -337,11 +356,29 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
                 (owner, unit, profile, people)
             })
             .collect();
-        created += db.run(|conn| {
+        let (made, batch_counts) = db.run(|conn| {
             credo_store::write_transaction(conn, |conn| {
-                let mut made = 0;
+                let mut accounts = Vec::with_capacity(batch.len());
                 for (owner, unit, mut profile, people) in batch {
                     let id = Uuid::now_v7();
+                    let account = history::Account {
+                        id,
+                        owner_id: owner,
+                        sales_unit_id: unit,
+                        currency: Currency::parse(
+                            if profile.country.map(|c| c.as_str() == "CN").unwrap_or(true) {
+                                "CNY"
+                            } else {
+                                "USD"
+                            },
+                        )
+                        .expect("valid"),
+                        buys: !matches!(
+                            profile.lifecycle_stage,
+                            LifecycleStage::Lead | LifecycleStage::Prospect
+                        ),
+                        lost: profile.lifecycle_stage == LifecycleStage::Lost,
+                    };
                     let mut new = NewCustomer {
                         id,
                         profile: profile.clone(),
@@ -363,17 +400,40 @@ pub fn run(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
                     for person in people {
                         contacts::create(conn, Uuid::now_v7(), id, person, admin)?;
                     }
-                    made += 1;
+                    accounts.push(account);
                 }
-                Ok::<_, StoreError>(made)
+                let counts = history::record_activity(
+                    conn,
+                    &mut rng,
+                    &accounts,
+                    mean_orders,
+                    &catalogue,
+                    now,
+                    &mut revenue,
+                )?;
+                Ok::<_, StoreError>((accounts.len(), counts))
             })
         })?;
+        created += made;
+        for (total, add) in counts.iter_mut().zip(batch_counts) {
+            *total += add;
+        }
     }
+    let leads = db.run(|conn| {
+        credo_store::write_transaction(conn, |conn| {
+            history::record_leads(conn, &mut rng, &agents, amounts.leads, admin)
+        })
+    })?;
     // Fresh statistics, so the planners pick the list indexes right away (as autovacuum or
     // `PRAGMA optimize` would later).
     db.run(|conn| Ok(conn.batch_execute("ANALYZE")?))?;
+    let [orders, interactions, visits, events] = counts;
+    let top_fifth = history::top_fifth_share(&revenue)
+        .map_or_else(|| "-".into(), |share| format!("{:.0}%", share * 100.0));
     println!(
-        "demo: {created} customers in {:.1}s; users agent1.sz .. head.hk, credit, finance, service, viewer; password {DEMO_PASSWORD}",
+        "demo: {created} customers, {orders} orders (top fifth of buyers: {top_fifth} of CNY revenue), \
+         {interactions} interactions, {visits} visits, {events} events, {leads} leads in {:.1}s; \
+         users agent1.sz .. head.hk, credit, finance, service, viewer; password {DEMO_PASSWORD}",
         started.elapsed().as_secs_f64()
     );
     Ok(())
