@@ -39,6 +39,93 @@ async fn unknown_routes_and_wrong_methods() {
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = app.get("/api/v1/customers/not-a-uuid", &admin).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_path");
+    // A literal route beside a templated one: the method is wrong, not the id.
+    let response = app
+        .request(Method::PATCH, "/api/v1/leads/funnel", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+}
+
+#[actix_web::test]
+async fn only_steps_may_leave_out_their_body_and_an_empty_cursor_is_the_first_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/sales-units/{unit}"),
+            Some(&admin),
+        )
+        .header("If-Match", "*")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let customer = app
+        .customer(&admin, json!({"kind": "person", "legal_name": "A"}))
+        .await;
+    let refresh = format!(
+        "/api/v1/customers/{}/credit-data-refresh",
+        customer["id"].as_str().unwrap()
+    );
+    let (status, _) = read(
+        app.request(Method::POST, &refresh, Some(&admin))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Generated clients send the JSON content type even with no body.
+    let (status, _) = read(
+        app.request(Method::POST, &refresh, Some(&admin))
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = read(
+        app.request(Method::POST, &refresh, Some(&admin))
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    for list in [
+        "/api/v1/customers",
+        "/api/v1/orders",
+        "/api/v1/leads",
+        "/api/v1/tasks",
+    ] {
+        let (status, body) = app.get(&format!("{list}?cursor="), &admin).await;
+        assert_eq!(status, StatusCode::OK, "{list}: {body}");
+    }
 }
 
 #[actix_web::test]

@@ -149,19 +149,37 @@ impl RouteTable {
         Self(routes)
     }
 
-    /// The methods allowed on a concrete path, if any route matches it.
-    fn allowed(&self, path: &str) -> Option<&[Method]> {
+    /// The methods allowed on a concrete path, if any route matches it; a route with more
+    /// literal segments wins (`/leads/funnel` over `/leads/{id}`).
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.0
             .iter()
-            .find(|(template, _)| {
+            .filter(|(template, _)| {
                 template.len() == segments.len()
                     && template
                         .iter()
                         .zip(&segments)
                         .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
             })
+            .max_by_key(|(template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
             .map(|(_, methods)| methods.as_slice())
+    }
+
+    /// 405 with `Allow` when the path is a route that does not take this method.
+    pub fn method_not_allowed(&self, req: &HttpRequest) -> Option<ApiError> {
+        let methods = self.allowed(req.path())?;
+        if methods.contains(req.method()) {
+            return None;
+        }
+        let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        Some(
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("{} is not allowed here", req.method()),
+            )
+            .with_allow(allow.join(", ")),
+        )
     }
 }
 
@@ -170,17 +188,9 @@ async fn fallback(
     req: HttpRequest,
     routes: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    match routes.allowed(req.path()) {
-        Some(methods) => {
-            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            Err(ApiError::new(
-                ErrorCode::MethodNotAllowed,
-                format!("{} is not allowed here", req.method()),
-            )
-            .with_allow(allow.join(", ")))
-        }
-        None => Err(ApiError::new(ErrorCode::NotFound, "no such resource")),
-    }
+    Err(routes
+        .method_not_allowed(&req)
+        .unwrap_or_else(|| ApiError::new(ErrorCode::NotFound, "no such resource")))
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -69,8 +69,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        read_body(req, payload, false)
+    }
+}
+
+/// A body whose fields are all optional, so it may be left out: an empty body reads as `{}`
+/// (`POST /orders/{id}/confirm`). A body that is sent follows `Body`'s rules.
+pub struct OptionalBody<T>(pub Body<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = read_body(req, payload, true);
+        Box::pin(async move { body.await.map(OptionalBody) })
+    }
+}
+
+fn read_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    optional: bool,
+) -> Pin<Box<dyn Future<Output = Result<Body<T>, ApiError>>>> {
+    {
         let json = is_json(req);
-        let typed = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await.map_err(|error| {
@@ -82,9 +105,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                     ApiError::new(ErrorCode::MalformedJson, "the body could not be read")
                 }
             })?;
-            // No body at all reads as `{}`, so steps whose fields are all optional
-            // (`POST /orders/{id}/confirm`) need none.
-            let bytes = if !typed && bytes.is_empty() {
+            // An empty optional body is absent, whatever Content-Type a client still sends.
+            let bytes = if optional && bytes.is_empty() {
                 web::Bytes::from_static(b"{}")
             } else if json {
                 bytes
@@ -135,8 +157,14 @@ pub fn query_error(
 
 /// Answers path parameters that do not parse (an id that is not a UUID) with 400... unless
 /// the route could not exist anyway, which the router answers with 404 before this.
-pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::new(ErrorCode::InvalidPath, format!("{error}")).into()
+pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /leads/funnel` lands on `PATCH /leads/{id}`: the path names a route that does
+    // not take this method, which is 405, not a bad id.
+    let routes = req.app_data::<web::Data<crate::app::RouteTable>>();
+    match routes.and_then(|routes| routes.method_not_allowed(req)) {
+        Some(not_allowed) => not_allowed.into(),
+        None => ApiError::new(ErrorCode::InvalidPath, format!("{error}")).into(),
+    }
 }
 
 /// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 400 when it is not

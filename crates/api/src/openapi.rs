@@ -193,6 +193,8 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
     // auth operations are safe to repeat by themselves.
     let auth = operation.tags.iter().flatten().any(|t| t == "auth");
     if *method == HttpMethod::Post && secured && !auth {
+        // The same key with another request is 422 `idempotency_key_reused`.
+        add_shared(operation, "422", "UnprocessableEntity");
         let parameters = operation.parameters.get_or_insert_with(Vec::new);
         parameters.push(RefOr::T(
             ParameterBuilder::new()

@@ -26,7 +26,7 @@ pub fn encode<T: Serialize>(state: &T) -> String {
 }
 
 /// Decodes a cursor made by `encode`; anything else is 400 `invalid_cursor`.
-pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
+fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidCursor,
@@ -37,6 +37,12 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
         .decode(cursor)
         .map_err(|_| invalid())?;
     serde_json::from_slice(&bytes).map_err(|_| invalid())
+}
+
+/// Where the page starts: the decoded `cursor`, or the first page when it is absent or
+/// empty (`?cursor=`).
+pub fn after<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
+    cursor.filter(|c| !c.is_empty()).map(decode).transpose()
 }
 
 /// The page size to use: default when absent, 422 outside 1..=200.

@@ -144,11 +144,12 @@ impl Man {
     }
 }
 
-/// The qualification as the API shows it.
+/// The qualification as the API shows it: the three answers and what follows from them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Qualification {
-    #[serde(flatten)]
-    pub man: Man,
+    pub money: bool,
+    pub authority: bool,
+    pub need: bool,
     /// `MAN`, `MAn`, ... `man`.
     #[schema(example = "MAn")]
     pub code: String,
@@ -156,10 +157,22 @@ pub struct Qualification {
     pub next_action: String,
 }
 
+impl Qualification {
+    pub fn man(&self) -> Man {
+        Man {
+            money: self.money,
+            authority: self.authority,
+            need: self.need,
+        }
+    }
+}
+
 impl From<Man> for Qualification {
     fn from(man: Man) -> Self {
         Self {
-            man,
+            money: man.money,
+            authority: man.authority,
+            need: man.need,
             code: man.code(),
             qualified: man.is_qualified(),
             next_action: man.next_action().to_owned(),

@@ -59,7 +59,7 @@ impl Row {
     fn from_lead(l: &Lead) -> Self {
         let f = &l.fields;
         let (company_key, contact_key) = f.duplicate_key();
-        let man = l.qualification.man;
+        let man = l.qualification.man();
         Row {
             id: l.id.to_string(),
             company_name: f.company_name.clone(),

@@ -405,10 +405,9 @@ pub async fn list_customers(
     let limit = pagination::limit(p.limit)?;
     let sort = p.sort.unwrap_or_default();
     let direction = p.order.unwrap_or_default();
-    let after = match &p.cursor {
+    let after = match pagination::after::<Cursor>(p.cursor.as_deref())? {
         None => None,
-        Some(cursor) => {
-            let c: Cursor = pagination::decode(cursor)?;
+        Some(c) => {
             let key = match (c.s, c.n, c.t) {
                 (CustomerSort::Name, Some(name), _) => SortKey::Name(name),
                 (CustomerSort::CreatedAt | CustomerSort::UpdatedAt, _, Some(time)) => {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{idempotent, Reply};
 use crate::routes::customers::{require_writer, updated, visible_customer};
@@ -114,7 +114,7 @@ pub async fn refresh_credit_data(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<RefreshInput>,
+    OptionalBody(body): OptionalBody<RefreshInput>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::optional_if_match(&req)?;
@@ -188,12 +188,7 @@ pub async fn list_stale(
             ),
         );
     }
-    let after = p
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<StaleCursor>)
-        .transpose()?
-        .map(|c| (c.t, c.i));
+    let after = pagination::after::<StaleCursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));
     let cutoff = Utc::now() - Duration::days(days);
     let scope = caller.scope();
     let mut items = state

@@ -39,12 +39,8 @@ struct FeedCursor {
 /// The limit and the (time, id) to continue before, from feed parameters.
 fn feed_page(p: &FeedParams) -> ApiResult<(i64, Option<(chrono::NaiveDateTime, Uuid)>)> {
     let limit = pagination::limit(p.limit)?;
-    let before = p
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<FeedCursor>)
-        .transpose()?
-        .map(|c| (c.t.naive_utc(), c.i));
+    let before =
+        pagination::after::<FeedCursor>(p.cursor.as_deref())?.map(|c| (c.t.naive_utc(), c.i));
     Ok((limit, before))
 }
 

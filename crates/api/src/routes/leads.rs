@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
@@ -382,7 +382,7 @@ pub async fn patch_lead(
     let current = visible_lead(&state, &caller, id.into_inner()).await?;
     let base = current
         .fields
-        .input(current.owner_id, current.qualification.man);
+        .input(current.owner_id, current.qualification.man());
     let mut merged = serde_json::to_value(base).expect("serialisable");
     merge_patch(&mut merged, &patch);
     let input: LeadInput = extract::from_value(merged)?;
@@ -478,7 +478,7 @@ pub async fn convert_lead(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<ConvertInput>,
+    OptionalBody(body): OptionalBody<ConvertInput>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::optional_if_match(&req)?;
@@ -583,12 +583,7 @@ pub async fn list_leads(
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;
-    let after = p
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<Cursor>)
-        .transpose()?
-        .map(|c| (c.t, c.i));
+    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));
     let filter = LeadFilter {
         scope: caller.scope(),
         owner_id: p.owner_id,

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_customer};
@@ -305,7 +305,7 @@ macro_rules! order_step {
             Caller(caller): Caller,
             req: HttpRequest,
             id: web::Path<Uuid>,
-            body: Body<TransitionInput>,
+            OptionalBody(body): OptionalBody<TransitionInput>,
         ) -> ApiResult<HttpResponse> {
             step(state, caller, req, id.into_inner(), body, $status).await
         }
@@ -417,12 +417,7 @@ pub async fn list_orders(
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;
-    let after = p
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<Cursor>)
-        .transpose()?
-        .map(|c| (c.d, c.i));
+    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.d, c.i));
     let query = OrderListQuery {
         scope: caller.scope(),
         customer_id: p.customer_id,

@@ -204,12 +204,7 @@ async fn task_page(
     p: TaskListParams,
 ) -> ApiResult<HttpResponse> {
     let limit = pagination::limit(p.limit)?;
-    let after = p
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<Cursor>)
-        .transpose()?
-        .map(|c| (c.d, c.i));
+    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.d, c.i));
     let query = TaskListQuery {
         scope,
         assignee_id: p.assignee_id,

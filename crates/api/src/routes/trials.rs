@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::Body;
+use crate::extract::{Body, OptionalBody};
 use crate::reply::{idempotent, Reply};
 use crate::routes::customers::visible_customer;
 use crate::routes::orders::{require_seller, today};
@@ -132,7 +132,7 @@ pub async fn sample_trial(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<TrialStepInput>,
+    OptionalBody(body): OptionalBody<TrialStepInput>,
 ) -> ApiResult<HttpResponse> {
     advance(
         &state,
@@ -165,7 +165,7 @@ pub async fn drop_trial(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<TrialStepInput>,
+    OptionalBody(body): OptionalBody<TrialStepInput>,
 ) -> ApiResult<HttpResponse> {
     advance(
         &state,
