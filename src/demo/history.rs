@@ -77,10 +77,12 @@ fn pareto(rng: &mut StdRng) -> f64 {
 }
 
 fn buyer(rng: &mut StdRng, mean_orders: f64, catalogue: &[Product], last_day: NaiveDate) -> Buyer {
-    let size = pareto(rng);
-    // E[size] = 3: the mean number of orders is kept; the biggest buyers are capped.
-    let orders =
-        ((size * mean_orders / 3.0).round() as usize).clamp(1, (mean_orders * 20.0) as usize + 1);
+    // Sizes are capped at 60 times the smallest; the capped Pareto(1.5) has the mean
+    // 3 - 2/sqrt(60), so that the orders average `mean_orders`.
+    const CAP: f64 = 60.0;
+    let size = pareto(rng).min(CAP);
+    let mean_size = 3.0 - 2.0 / CAP.sqrt();
+    let orders = ((size * mean_orders / mean_size).round() as usize).max(1);
     let (prepayment_bp, credit_days) = *pick(
         rng,
         &[
@@ -198,7 +200,8 @@ pub fn orders(
     let buyer = buyer(rng, mean_orders, catalogue, last_day);
     let start = today - Duration::days(HISTORY_DAYS);
     let span = (buyer.last_day - start).num_days().max(1);
-    let interval = span as f64 / buyer.orders as f64;
+    // One interval to spare, so that the jittered steps fit the window.
+    let interval = span as f64 / (buyer.orders + 1) as f64;
     let mut day = start + Duration::days(rng.random_range(0..interval.ceil().max(1.0) as i64));
     let mut history = Vec::with_capacity(buyer.orders);
     while day <= buyer.last_day && history.len() < buyer.orders {
