@@ -13,4 +13,5 @@ mod listing;
 mod matrix;
 mod openapi;
 mod orders;
+mod owasp;
 mod scope;

@@ -213,7 +213,12 @@ pub fn build(
         InitError = (),
     >,
 > {
+    // API answers are per caller: never cached, never sniffed into another type.
+    let headers = actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Cache-Control", "no-store"));
     let app = App::new()
+        .wrap(headers)
         .wrap(tracing_actix_web::TracingLogger::default())
         .app_data(state)
         .app_data(spec)
