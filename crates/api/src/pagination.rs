@@ -19,8 +19,24 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
+/// One page from a query that fetched one row more than `limit`: the extra row only tells
+/// that another page follows, whose cursor `key` makes from this page's last item.
+pub fn page<T: ToSchema, C: Serialize>(
+    mut items: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> C,
+) -> Page<T> {
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(encode(&key(last))),
+        _ => None,
+    };
+    Page { items, next_cursor }
+}
+
 /// Encodes a cursor state as URL-safe text.
-pub fn encode<T: Serialize>(state: &T) -> String {
+fn encode<T: Serialize>(state: &T) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::to_vec(state).expect("serialisable"))
 }

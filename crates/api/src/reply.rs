@@ -25,6 +25,19 @@ pub fn parse_etag(value: &str) -> Option<i64> {
     value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
 }
 
+/// 412 `version_mismatch` for a stale `If-Match`, carrying the record as it is now (and its
+/// ETag) so that the client can merge and retry.
+pub fn version_mismatch(what: &str, current: &impl Serialize, version: i64) -> ApiError {
+    ApiError::new(
+        ErrorCode::VersionMismatch,
+        format!("the {what} has changed; merge with `current` and retry"),
+    )
+    .with_current(
+        serde_json::to_value(current).expect("serialisable"),
+        etag(version),
+    )
+}
+
 /// A JSON answer before it becomes an HTTP response, so that it can be kept for replay.
 pub struct Reply {
     pub status: StatusCode,

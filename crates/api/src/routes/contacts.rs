@@ -14,14 +14,7 @@ use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
 fn stale(current: &ContactRecord) -> ApiError {
-    ApiError::new(
-        ErrorCode::VersionMismatch,
-        "the contact has changed; merge with `current` and retry",
-    )
-    .with_current(
-        serde_json::to_value(current).expect("serialisable"),
-        reply::etag(current.stamps.version),
-    )
+    reply::version_mismatch("contact", current, current.stamps.version)
 }
 
 /// List a customer's contacts

@@ -80,14 +80,7 @@ pub async fn referenced_customer(
 }
 
 fn stale(current: &Customer) -> ApiError {
-    ApiError::new(
-        ErrorCode::VersionMismatch,
-        "the customer has changed; merge with `current` and retry",
-    )
-    .with_current(
-        serde_json::to_value(current).expect("serialisable"),
-        reply::etag(current.stamps.version),
-    )
+    reply::version_mismatch("customer", current, current.stamps.version)
 }
 
 fn duplicate(existing: Uuid) -> ApiError {
@@ -474,26 +467,21 @@ pub async fn list_customers(
         // One more than asked tells whether another page follows.
         limit: limit + 1,
     };
-    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => {
-            let (n, t) = match repo::sort_key(last, store_sort) {
-                SortKey::Name(name) => (Some(name), None),
-                SortKey::Time(time) => (None, Some(time)),
-            };
-            Some(pagination::encode(&Cursor {
-                s: sort,
-                d: direction,
-                n,
-                t,
-                i: last.id,
-            }))
+    let items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let page = pagination::page(items, limit, |last| {
+        let (n, t) = match repo::sort_key(last, store_sort) {
+            SortKey::Name(name) => (Some(name), None),
+            SortKey::Time(time) => (None, Some(time)),
+        };
+        Cursor {
+            s: sort,
+            d: direction,
+            n,
+            t,
+            i: last.id,
         }
-        _ => None,
-    };
-    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+    });
+    Ok(Reply::ok(&page).into_response())
 }
 
 /// A handover of a customer to another account manager.

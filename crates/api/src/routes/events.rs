@@ -191,17 +191,12 @@ pub async fn list_stale(
     let after = pagination::after::<StaleCursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));
     let cutoff = Utc::now() - Duration::days(days);
     let scope = caller.scope();
-    let mut items = state
+    let items = state
         .db(move |conn| repo::stale(conn, &scope, cutoff, after, limit + 1))
         .await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(pagination::encode(&StaleCursor {
-            t: last.credit_data_refreshed_at.naive_utc(),
-            i: last.id,
-        })),
-        _ => None,
-    };
-    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+    let page = pagination::page(items, limit, |item| StaleCursor {
+        t: item.credit_data_refreshed_at.naive_utc(),
+        i: item.id,
+    });
+    Ok(Reply::ok(&page).into_response())
 }

@@ -44,24 +44,6 @@ fn feed_page(p: &FeedParams) -> ApiResult<(i64, Option<(chrono::NaiveDateTime, U
     Ok((limit, before))
 }
 
-/// One page of a newest-first feed fetched with one extra item.
-fn feed<T: utoipa::ToSchema + Serialize>(
-    mut items: Vec<T>,
-    limit: i64,
-    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
-) -> Page<T> {
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => {
-            let (t, i) = key(last);
-            Some(pagination::encode(&FeedCursor { t, i }))
-        }
-        _ => None,
-    };
-    Page { items, next_cursor }
-}
-
 /// 422 unless every participant is an active user or a live contact of the customer.
 async fn check_participants(
     state: &AppState,
@@ -130,7 +112,10 @@ pub async fn list_interactions(
     let items = state
         .db(move |conn| activity::interactions(conn, customer.id, before, limit + 1))
         .await?;
-    let page = feed(items, limit, |i| (i.occurred_at, i.id));
+    let page = pagination::page(items, limit, |i| FeedCursor {
+        t: i.occurred_at,
+        i: i.id,
+    });
     Ok(Reply::ok(&page).into_response())
 }
 
@@ -203,6 +188,6 @@ pub async fn customer_timeline(
     let items = state
         .db(move |conn| timeline::timeline(conn, customer.id, before, limit + 1))
         .await?;
-    let page = feed(items, limit, |e| (e.at, e.id));
+    let page = pagination::page(items, limit, |e| FeedCursor { t: e.at, i: e.id });
     Ok(Reply::ok(&page).into_response())
 }

@@ -324,13 +324,10 @@ pub async fn get_lead(
 fn updated(outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
     match outcome {
         UpdateLeadOutcome::Updated(lead) => Ok(Reply::ok(&lead).with_version(lead.stamps.version)),
-        UpdateLeadOutcome::Stale(current) => Err(ApiError::new(
-            ErrorCode::VersionMismatch,
-            "the lead has changed; merge with `current` and retry",
-        )
-        .with_current(
-            serde_json::to_value(&current).expect("serialisable"),
-            reply::etag(current.stamps.version),
+        UpdateLeadOutcome::Stale(current) => Err(reply::version_mismatch(
+            "lead",
+            &current,
+            current.stamps.version,
         )),
         UpdateLeadOutcome::NotFound => Err(ApiError::not_found()),
         UpdateLeadOutcome::Refused(StageError::NotAllowed { from, to }) => Err(ApiError::new(
@@ -593,19 +590,14 @@ pub async fn list_leads(
         created_from: p.created_from,
         created_to: p.created_to,
     };
-    let mut items = state
+    let items = state
         .db(move |conn| repo::list(conn, &filter, after, limit + 1))
         .await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(pagination::encode(&Cursor {
-            t: last.stamps.created_at.naive_utc(),
-            i: last.id,
-        })),
-        _ => None,
-    };
-    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+    let page = pagination::page(items, limit, |item| Cursor {
+        t: item.stamps.created_at.naive_utc(),
+        i: item.id,
+    });
+    Ok(Reply::ok(&page).into_response())
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]

@@ -77,13 +77,10 @@ fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
         UpdateOrderOutcome::Updated(order) => {
             Ok(Reply::ok(&order).with_version(order.stamps.version))
         }
-        UpdateOrderOutcome::Stale(current) => Err(ApiError::new(
-            ErrorCode::VersionMismatch,
-            "the order has changed; merge with `current` and retry",
-        )
-        .with_current(
-            serde_json::to_value(&current).expect("serialisable"),
-            reply::etag(current.stamps.version),
+        UpdateOrderOutcome::Stale(current) => Err(reply::version_mismatch(
+            "order",
+            &current,
+            current.stamps.version,
         )),
         UpdateOrderOutcome::NotFound => Err(ApiError::not_found()),
         UpdateOrderOutcome::NotEditable(status) => Err(not_editable(status)),
@@ -429,17 +426,12 @@ pub async fn list_orders(
         after,
         limit: limit + 1,
     };
-    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(pagination::encode(&Cursor {
-            d: last.draft.ordered_on,
-            i: last.id,
-        })),
-        _ => None,
-    };
-    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+    let items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let page = pagination::page(items, limit, |item| Cursor {
+        d: item.draft.ordered_on,
+        i: item.id,
+    });
+    Ok(Reply::ok(&page).into_response())
 }
 
 /// Get an order's change history

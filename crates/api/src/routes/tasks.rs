@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
@@ -161,13 +161,10 @@ pub async fn patch_task(
         UpdateTaskOutcome::Updated(task) => Ok(Reply::ok(&task)
             .with_version(task.stamps.version)
             .into_response()),
-        UpdateTaskOutcome::Stale(current) => Err(ApiError::new(
-            ErrorCode::VersionMismatch,
-            "the task has changed; merge with `current` and retry",
-        )
-        .with_current(
-            serde_json::to_value(&current).expect("serialisable"),
-            reply::etag(current.stamps.version),
+        UpdateTaskOutcome::Stale(current) => Err(reply::version_mismatch(
+            "task",
+            &current,
+            current.stamps.version,
         )),
         UpdateTaskOutcome::NotFound => Err(ApiError::not_found()),
     }
@@ -215,17 +212,12 @@ async fn task_page(
         after,
         limit: limit + 1,
     };
-    let mut items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = match items.last() {
-        Some(last) if more => Some(pagination::encode(&Cursor {
-            d: last.fields.due_on,
-            i: last.id,
-        })),
-        _ => None,
-    };
-    Ok(Reply::ok(&Page { items, next_cursor }).into_response())
+    let items = state.db(move |conn| repo::list(conn, &query)).await?;
+    let page = pagination::page(items, limit, |item| Cursor {
+        d: item.fields.due_on,
+        i: item.id,
+    });
+    Ok(Reply::ok(&page).into_response())
 }
 
 /// List tasks

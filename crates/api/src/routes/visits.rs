@@ -147,13 +147,10 @@ async fn step(
                 Ok(Reply::ok(&visit).with_version(visit.stamps.version))
             }
             VisitStepOutcome::NotFound => Err(ApiError::not_found()),
-            VisitStepOutcome::Stale(current) => Err(ApiError::new(
-                ErrorCode::VersionMismatch,
-                "the visit has changed; reload it",
-            )
-            .with_current(
-                serde_json::to_value(&current).expect("serialisable"),
-                reply::etag(current.stamps.version),
+            VisitStepOutcome::Stale(current) => Err(reply::version_mismatch(
+                "visit",
+                &current,
+                current.stamps.version,
             )),
             VisitStepOutcome::Refused(VisitStepError::NotAllowed(status)) => Err(ApiError::new(
                 ErrorCode::InvalidTransition,
