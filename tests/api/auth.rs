@@ -262,6 +262,34 @@ async fn disabling_a_user_kills_its_tokens_and_its_login() {
 }
 
 #[actix_web::test]
+async fn another_instance_refuses_a_disabled_user_within_a_second() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (id, token) = app.user(&admin, "han.mei", "agent", None).await;
+    let other = app.another_instance(|_| {}).await;
+    let me_there = || {
+        app.client
+            .get(format!("{other}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(me_there().await.unwrap().status(), StatusCode::OK);
+    let response = app
+        .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin))
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // The other instance may trust what it read for up to a second (auth::PRINCIPAL_TTL).
+    actix_web::rt::time::sleep(
+        credo_api::auth::PRINCIPAL_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(me_there().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
 async fn public_endpoints_need_no_token_and_everything_else_does() {
     let app = TestApp::spawn().await;
     for path in ["/health", "/ready", "/api/v1/openapi.json", "/docs/"] {

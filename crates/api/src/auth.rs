@@ -1,8 +1,11 @@
 //! Authentication: argon2id password hashes, short-lived JWT access tokens, opaque refresh
 //! tokens, and the extractor that turns a bearer token into the calling `Principal`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -109,6 +112,42 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&random_secret()))
 }
 
+/// How long an instance trusts what it last read of a user (role, unit, disabled). The
+/// instance that changes a user forgets it at once; others follow within this time.
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(1);
+
+/// Users as recently read, so that a request need not read its caller from the database:
+/// `None` for a user that is disabled or gone.
+#[derive(Default)]
+pub struct PrincipalCache(Mutex<HashMap<Uuid, (Option<Principal>, Instant)>>);
+
+impl PrincipalCache {
+    fn fresh(&self, user_id: Uuid) -> Option<Option<Principal>> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&user_id)
+            .filter(|(_, read_at)| read_at.elapsed() < PRINCIPAL_TTL)
+            .map(|(principal, _)| principal.clone())
+    }
+
+    fn keep(&self, user_id: Uuid, principal: Option<Principal>) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Stale entries go when the map grows, so it stays as large as the active users.
+        if entries.len() >= 10_000 {
+            entries.retain(|_, (_, read_at)| read_at.elapsed() < PRINCIPAL_TTL);
+        }
+        entries.insert(user_id, (principal, Instant::now()));
+    }
+
+    /// Drops what is known of a user that was just changed.
+    pub fn forget(&self, user_id: Uuid) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&user_id);
+    }
+}
+
 /// The authenticated caller; extracting it answers 401 for any missing or invalid token,
 /// and for tokens of users that are disabled or gone.
 pub struct Caller(pub Principal);
@@ -136,19 +175,24 @@ impl FromRequest for Caller {
             let user_id = state.keys.verify(&token).ok_or_else(|| {
                 ApiError::unauthenticated("the access token is invalid or expired")
             })?;
-            let user = state
-                .db(move |conn| credo_store::users::get(conn, user_id))
-                .await?;
-            match user {
-                Some(user) if !user.disabled => Ok(Caller(Principal {
-                    user_id: user.id,
-                    role: user.role,
-                    sales_unit_id: user.sales_unit_id,
-                })),
-                _ => Err(ApiError::unauthenticated(
-                    "the account is disabled or no longer exists",
-                )),
-            }
+            let principal = match state.principals.fresh(user_id) {
+                Some(known) => known,
+                None => {
+                    let user = state
+                        .db(move |conn| credo_store::users::get(conn, user_id))
+                        .await?;
+                    let principal = user.filter(|u| !u.disabled).map(|u| Principal {
+                        user_id: u.id,
+                        role: u.role,
+                        sales_unit_id: u.sales_unit_id,
+                    });
+                    state.principals.keep(user_id, principal.clone());
+                    principal
+                }
+            };
+            principal.map(Caller).ok_or_else(|| {
+                ApiError::unauthenticated("the account is disabled or no longer exists")
+            })
         })
     }
 }

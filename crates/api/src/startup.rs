@@ -9,7 +9,7 @@ use credo_store::{settings, users, DatabaseUrl, Db, PoolOptions, StoreError};
 use uuid::Uuid;
 
 use crate::app::{self, RouteTable};
-use crate::auth::{hash_password, random_secret, TokenKeys};
+use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
 use crate::routes::system::SpecJson;
 use crate::state::AppState;
 
@@ -74,6 +74,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             keys: TokenKeys::new(secret.as_bytes()),
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
+            principals: PrincipalCache::default(),
         },
         generated_admin_password: generated,
     })

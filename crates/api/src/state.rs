@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::web;
 use credo_store::{Db, DbConnection, StoreError};
 
-use crate::auth::TokenKeys;
+use crate::auth::{PrincipalCache, TokenKeys};
 use crate::error::ApiResult;
 
 pub struct AppState {
@@ -13,6 +13,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    pub principals: PrincipalCache,
 }
 
 impl AppState {

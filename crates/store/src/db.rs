@@ -169,6 +169,12 @@ impl r2d2::ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Whether a pooled connection is tested before use. A PostgreSQL connection may have died
+/// with the server while it sat in the pool; an in-process SQLite connection cannot.
+fn checks_on_check_out(backend: Backend) -> bool {
+    backend == Backend::Postgres
+}
+
 /// How the pool is sized and how long a request waits for a connection.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
@@ -203,6 +209,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
+            .test_on_check_out(checks_on_check_out(url.backend))
             .connection_timeout(options.acquire_timeout)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -218,6 +225,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections)
             .min_idle(Some(0))
+            .test_on_check_out(checks_on_check_out(url.backend))
             .connection_timeout(options.acquire_timeout)
             .build_unchecked(ConnectionManager { url: url.clone() });
         Self {

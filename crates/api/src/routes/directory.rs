@@ -284,6 +284,7 @@ pub async fn update_user(
         })
         .await?
         .ok_or_else(ApiError::not_found)?;
+    state.principals.forget(user.id);
     if user.role == Role::UnitManager && user.sales_unit_id.is_none() {
         tracing::warn!(user = %user.id, "unit manager without a sales unit sees no customers");
     }
