@@ -1,9 +1,9 @@
 //! Two years of commercial history for demo customers: orders with a reorder rhythm per
 //! customer and a Pareto-shaped revenue spread, interactions, visits, events and leads.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use credo_core::Currency;
 use credo_customers::event::NewEvent;
 use credo_customers::interaction::{Direction, InteractionChannel, NewInteraction, Participants};
@@ -25,8 +25,8 @@ use super::{person_name, pick};
 /// Days of order history.
 const HISTORY_DAYS: i64 = 730;
 
-/// A product of the demo catalogue: code, name, list price in fen, cost share in basis
-/// points.
+/// A product of the demo catalogue: code, name, list price in fen (CNY), cost share in
+/// basis points.
 pub struct Product {
     code: String,
     name: String,
@@ -213,9 +213,15 @@ pub fn orders(
                     pick(rng, catalogue)
                 };
                 let quantity = ((rng.random_range(1.0..6.0) * buyer.scale).round() as i64).max(1);
+                // List prices are in fen; a dollar buys about seven yuan.
+                let list = if account.currency.as_str() == "USD" {
+                    product.price_minor / 7
+                } else {
+                    product.price_minor
+                };
                 // Negotiated prices spread around the list price.
-                let price = product.price_minor * rng.random_range(90..=105) / 100;
-                let cost = product.price_minor * product.cost_bp / 10_000;
+                let price = list * rng.random_range(90..=105) / 100;
+                let cost = list * product.cost_bp / 10_000;
                 OrderLine::new(
                     product.code.clone(),
                     product.name.clone(),
@@ -229,18 +235,7 @@ pub fn orders(
         let totals = OrderTotals::of(&lines, account.currency).expect("demo totals fit");
         let (status, dates, cancel_reason) = progress(rng, &buyer, day, today);
         let created_at = at_nine(day, rng.random_range(0..480));
-        let updated_at = [
-            dates.closed_on,
-            dates.paid_on,
-            dates.documents_sent_on,
-            dates.shipped_on,
-            dates.confirmed_on,
-            dates.cancelled_on,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .map_or(created_at, |d| at_nine(d, 0));
+        let updated_at = dates.latest().map_or(created_at, |d| at_nine(d, 0));
         history.push(Order {
             id: Uuid::now_v7(),
             status,

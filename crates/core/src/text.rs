@@ -107,19 +107,20 @@ impl Tag {
     }
 }
 
-/// A required or optional free text: trimmed; empty counts as absent; bounded length; no
-/// control characters except line breaks and tabs.
+/// A required or optional free text: bounded length (counted as sent, like the schema's
+/// `maxLength`); trimmed; empty counts as absent; no control characters except line breaks
+/// and tabs.
 pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    if text.chars().count() > max_chars {
+    if raw.chars().count() > max_chars {
         return Err(FieldError::new(
             "",
             "too_long",
             format!("at most {max_chars} characters"),
         ));
+    }
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
     }
     if text
         .chars()
@@ -195,6 +196,8 @@ mod tests {
         assert_eq!(clean_text("  x ", 5).unwrap(), Some("x".to_owned()));
         assert_eq!(clean_text("   ", 5).unwrap(), None);
         assert_eq!(clean_text("abcdef", 5).unwrap_err().code, "too_long");
+        // The bound is on what was sent, as the schema's maxLength is.
+        assert_eq!(clean_text(" abcde", 5).unwrap_err().code, "too_long");
         assert_eq!(
             clean_text("a\u{7}", 5).unwrap_err().code,
             "control_character"

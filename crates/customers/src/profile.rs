@@ -224,7 +224,6 @@ impl TryFrom<CustomerInput> for CustomerProfile {
         let uscc = input
             .uscc
             .as_deref()
-            .filter(|u| !u.trim().is_empty())
             .and_then(|u| errors.check("uscc", Uscc::parse(u)));
         let tax_number = text(&mut errors, "tax_number", &input.tax_number, NAME_MAX);
         let bank_name = text(&mut errors, "bank_name", &input.bank_name, NAME_MAX);

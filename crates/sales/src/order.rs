@@ -397,7 +397,8 @@ pub struct OrderDates {
 }
 
 impl OrderDates {
-    fn latest(&self) -> Option<NaiveDate> {
+    /// The day of the order's last step so far.
+    pub fn latest(&self) -> Option<NaiveDate> {
         [
             self.confirmed_on,
             self.completed_on,

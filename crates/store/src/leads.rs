@@ -281,9 +281,9 @@ pub fn update(
         let Some(current) = get(conn, id)? else {
             return Ok(UpdateLeadOutcome::NotFound);
         };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateLeadOutcome::Stale(current));
-        }
+        // The change is judged before the version (a request wrong in itself is told so
+        // whatever version it names), but before anything is written for a conversion.
+        let stale = expected_version.is_some_and(|v| v != current.stamps.version);
         let at = now();
         let (mut next, action) = match change {
             LeadChange::Fields {
@@ -303,6 +303,7 @@ pub fn update(
                 Ok(next) => (next, AuditAction::StatusChanged),
                 Err(refused) => return Ok(UpdateLeadOutcome::Refused(refused)),
             },
+            LeadChange::Convert(_) if stale => return Ok(UpdateLeadOutcome::Stale(current)),
             LeadChange::Convert(conversion) => {
                 if current.stage.is_closed() {
                     return Ok(UpdateLeadOutcome::Refused(StageError::NotAllowed {
@@ -345,6 +346,9 @@ pub fn update(
                 }
             }
         };
+        if stale {
+            return Ok(UpdateLeadOutcome::Stale(current));
+        }
         next.stamps.updated_at = at;
         next.stamps.updated_by = actor;
         next.stamps.version = current.stamps.version + 1;

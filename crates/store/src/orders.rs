@@ -331,10 +331,9 @@ pub fn update(
         let Some(current) = get(conn, id)? else {
             return Ok(UpdateOrderOutcome::NotFound);
         };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateOrderOutcome::Stale(current));
-        }
         let mut next = current.clone();
+        // The change is judged first: a request that is wrong in itself is told so (409,
+        // 422) whatever version it names.
         let action = match change {
             OrderChange::Draft(draft) => {
                 if !current.status.is_editable() {
@@ -363,6 +362,9 @@ pub fn update(
                 AuditAction::StatusChanged
             }
         };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(UpdateOrderOutcome::Stale(current));
+        }
         next.stamps.updated_at = now();
         next.stamps.updated_by = actor;
         next.stamps.version = current.stamps.version + 1;

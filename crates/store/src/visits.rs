@@ -196,13 +196,15 @@ pub fn step(
         let Some(current) = get(conn, id)? else {
             return Ok(VisitStepOutcome::NotFound);
         };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(VisitStepOutcome::Stale(current));
-        }
+        // The step is judged first: a request that is wrong in itself is told so (409, 422)
+        // whatever version it names.
         let mut next = match apply(&current) {
             Ok(next) => next,
             Err(refused) => return Ok(VisitStepOutcome::Refused(refused)),
         };
+        if expected_version.is_some_and(|v| v != current.stamps.version) {
+            return Ok(VisitStepOutcome::Stale(current));
+        }
         next.stamps.updated_at = now();
         next.stamps.updated_by = actor;
         next.stamps.version = current.stamps.version + 1;

@@ -264,7 +264,8 @@ pub async fn archive_customer(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    change_archival(&state, &caller, &req, id.into_inner(), Change::Archive).await
+    let reply = change_archival(&state, &caller, &req, id.into_inner(), Change::Archive).await?;
+    Ok(reply.into_response())
 }
 
 /// Restore an archived customer
@@ -288,7 +289,11 @@ pub async fn restore_customer(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    change_archival(&state, &caller, &req, id.into_inner(), Change::Restore).await
+    let id = id.into_inner();
+    idempotent(&state, &caller, &req, &serde_json::Value::Null, || {
+        change_archival(&state, &caller, &req, id, Change::Restore)
+    })
+    .await
 }
 
 async fn change_archival(
@@ -297,7 +302,7 @@ async fn change_archival(
     req: &HttpRequest,
     id: Uuid,
     change: Change,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<Reply> {
     require_writer(caller)?;
     let expected = extract::optional_if_match(req)?;
     let current = visible_customer(state, caller, id).await?;
@@ -305,7 +310,7 @@ async fn change_archival(
     let outcome = state
         .db(move |conn| repo::update(conn, current.id, expected, change, actor))
         .await?;
-    Ok(updated(outcome)?.into_response())
+    updated(outcome)
 }
 
 /// Sort orders of the customer list.

@@ -91,8 +91,7 @@ pub struct UpdateUser {
 }
 
 fn parse_email(errors: &mut FieldErrors, raw: Option<&str>) -> Option<String> {
-    raw.filter(|e| !e.trim().is_empty())
-        .and_then(|e| errors.check("email", Email::parse(e)))
+    raw.and_then(|e| errors.check("email", Email::parse(e)))
         .map(|e| e.as_str().to_owned())
 }
 

@@ -118,20 +118,25 @@ pub async fn refresh_credit_data(
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::optional_if_match(&req)?;
-    let checked_at = match body.value.checked_on {
-        None => credo_store::now(),
-        Some(day) => not_in_future(day, today())
-            .map_err(|e| ApiError::validation(vec![e.nested("checked_on")]))?
-            .and_time(NaiveTime::MIN)
-            .and_utc(),
-    };
-    let current = visible_customer(&state, &caller, id.into_inner()).await?;
-    let actor = caller.user_id;
-    let change = Change::CreditDataRefreshed(checked_at);
-    let outcome = state
-        .db(move |conn| repo::update(conn, current.id, expected, change, actor))
-        .await?;
-    Ok(updated(outcome)?.into_response())
+    let Body { value: input, raw } = body;
+    let id = id.into_inner();
+    idempotent(&state, &caller, &req, &raw, || async {
+        let checked_at = match input.checked_on {
+            None => credo_store::now(),
+            Some(day) => not_in_future(day, today())
+                .map_err(|e| ApiError::validation(vec![e.nested("checked_on")]))?
+                .and_time(NaiveTime::MIN)
+                .and_utc(),
+        };
+        let current = visible_customer(&state, &caller, id).await?;
+        let actor = caller.user_id;
+        let change = Change::CreditDataRefreshed(checked_at);
+        let outcome = state
+            .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+            .await?;
+        updated(outcome)
+    })
+    .await
 }
 
 /// Default age of credit data that counts as stale: six months (seed 004).
