@@ -392,3 +392,61 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         );
     }
 }
+
+#[actix_web::test]
+async fn unstorable_values_are_refused_at_the_door() {
+    // PostgreSQL stores no NUL in text and no date before 4713 BC; both backends answer the
+    // same 4xx instead of a 500.
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let response = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .json(&json!({"username": "ad\u{0}min", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        error_fields(&body),
+        [("username".into(), "control_character".into())]
+    );
+    let (status, body) = app
+        .post(
+            "/api/v1/customers",
+            &admin,
+            json!({"kind": "person", "legal_name": "A", "tags": ["ok", "n\u{0}ul"]}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&body),
+        [("tags[1]".into(), "control_character".into())],
+        "{status}"
+    );
+    let (status, body) = app
+        .post(
+            "/api/v1/tasks",
+            &admin,
+            json!({"kind": "call", "title": "t", "due_on": "-5000-01-01"}),
+        )
+        .await;
+    assert_eq!(
+        error_fields(&body),
+        [("due_on".into(), "out_of_range".into())],
+        "{status}"
+    );
+    for query in [
+        "q=a%00b",
+        "industry=%00",
+        "tag=x%00",
+        "updated_since=-5000-01-01T00:00:00Z",
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/customers?{query}"), &admin).await;
+        assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+    }
+}

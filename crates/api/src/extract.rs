@@ -10,6 +10,8 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use credo_core::FieldError;
+
 use crate::error::{ApiError, ErrorCode};
 
 /// Largest accepted body.
@@ -130,10 +132,77 @@ fn read_body<T: DeserializeOwned + 'static>(
                     "the body must be a JSON object",
                 ));
             }
+            if let Some(error) = screen(&raw, String::new()) {
+                return Err(ApiError::validation(vec![error]));
+            }
             let value = from_value(raw.clone())?;
             Ok(Body { value, raw })
         })
     }
+}
+
+/// Why a text value cannot be taken whatever field it is for, or `None`: a NUL character
+/// (no database stores one in text), or a date beyond RFC 3339's years 0000 to 9999, which
+/// chrono reads (`-5000-01-01`, `+10000-01-01`) but PostgreSQL cannot always store.
+fn unstorable(text: &str) -> Option<(&'static str, &'static str)> {
+    if text.contains('\0') {
+        return Some(("control_character", "text may not hold NUL characters"));
+    }
+    // chrono reads a sign before the year (and then more than four digits); RFC 3339 has
+    // neither.
+    let signed =
+        text.starts_with(['+', '-']) && text[1..].starts_with(|c: char| c.is_ascii_digit());
+    let date = text.parse::<chrono::NaiveDate>().is_ok()
+        || text.parse::<chrono::DateTime<chrono::Utc>>().is_ok();
+    (signed && date).then_some((
+        "out_of_range",
+        "dates are RFC 3339, with years 0000 to 9999",
+    ))
+}
+
+/// The first value of a body (or member name) that cannot be taken, with its path.
+fn screen(value: &Value, path: String) -> Option<FieldError> {
+    let refuse =
+        |path: String, (code, message): (&str, &str)| Some(FieldError::new(path, code, message));
+    match value {
+        Value::String(text) => unstorable(text).and_then(|why| refuse(path, why)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(at, item)| screen(item, format!("{path}[{at}]"))),
+        Value::Object(members) => members.iter().find_map(|(name, item)| {
+            let here = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            match unstorable(name) {
+                Some(why) => refuse(here, why),
+                None => screen(item, here),
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a query string with a value that cannot be taken (see `unstorable`) before any
+/// handler reads it.
+pub async fn screen_query(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+        for (name, value) in pairs.iter() {
+            if let Some((code, message)) = unstorable(value).or_else(|| unstorable(name)) {
+                return Err(
+                    ApiError::new(ErrorCode::InvalidQuery, format!("{name}: {message}"))
+                        .with_errors(vec![FieldError::new(name.clone(), code, message)])
+                        .into(),
+                );
+            }
+        }
+    }
+    next.call(req).await
 }
 
 /// Answers query strings that do not parse (including unknown parameters) with 400.
@@ -230,5 +299,36 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
             ErrorCode::InvalidHeader,
             "Idempotency-Key has 1 to 255 visible ASCII characters",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unstorable_values_are_found_where_they_are() {
+        let field = |value: Value| screen(&value, String::new()).map(|e| (e.field, e.code));
+        let body = serde_json::json!({"a": [{"b": "ok"}, {"c": "x\u{0}y"}]});
+        assert_eq!(
+            field(body),
+            Some(("a[1].c".into(), "control_character".into()))
+        );
+        let key = serde_json::json!({"k\u{0}": 1});
+        assert_eq!(field(key).unwrap().0, "k\u{0}");
+        for far in ["-5000-01-01", "+10000-01-01", "-0001-01-01T00:00:00Z"] {
+            let found = field(serde_json::json!({ "on": far }));
+            assert_eq!(found, Some(("on".into(), "out_of_range".into())), "{far}");
+        }
+        for fine in [
+            "2026-01-01",
+            "0000-01-01",
+            "9999-12-31T23:59:59Z",
+            "-5 degrees",
+            "+86 755 1234",
+            "12345-x",
+        ] {
+            assert_eq!(field(serde_json::json!({ "on": fine })), None, "{fine}");
+        }
     }
 }
