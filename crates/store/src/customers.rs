@@ -10,9 +10,7 @@ use credo_customers::{
     CommunicationStatus, Customer, CustomerKind, CustomerProfile, LifecycleStage, OperatingStatus,
     SourceChannel, Stamps,
 };
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 use uuid::Uuid;
 
 use crate::convert::{
@@ -20,7 +18,7 @@ use crate::convert::{
     stamps, to_db_time,
 };
 use crate::db::{lock_row, write_transaction};
-use crate::db::{Backend, MultiBackend};
+use crate::db::MultiBackend;
 use crate::schema::{customer_tags, customers};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
@@ -244,39 +242,16 @@ fn replace_tags(
     Ok(())
 }
 
-/// Separates aggregated tags: tags hold no control characters.
-const TAG_SEPARATOR: char = '\u{1f}';
-
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreError> {
-    // One query with the tags aggregated beside the row: on PostgreSQL one round trip
-    // instead of two.
-    let tags = match conn.backend() {
-        Backend::Postgres => {
-            "(SELECT string_agg(tag, chr(31)) FROM customer_tags \
-             WHERE customer_tags.customer_id = customers.id)"
-        }
-        Backend::Sqlite => {
-            "(SELECT group_concat(tag, char(31)) FROM customer_tags \
-             WHERE customer_tags.customer_id = customers.id)"
-        }
-    };
-    let Some((row, tags)) = customers::table
+    let Some(row) = customers::table
         .find(id.to_string())
-        .select((Row::as_select(), sql::<Nullable<Text>>(tags)))
-        .first::<(Row, Option<String>)>(conn)
+        .select(Row::as_select())
+        .first(conn)
         .optional()?
     else {
         return Ok(None);
     };
-    let mut tags = tags
-        .unwrap_or_default()
-        .split(TAG_SEPARATOR)
-        .filter(|tag| !tag.is_empty())
-        .map(Tag::parse)
-        .collect::<Result<Vec<Tag>, _>>()
-        .map_err(|_| StoreError::Internal("stored tag is invalid".into()))?;
-    tags.sort();
-    row.into_customer(tags).map(Some)
+    Ok(with_tags(conn, vec![row])?.pop())
 }
 
 /// The id of another customer that already has this USCC.
