@@ -133,11 +133,38 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
 }
 
+/// A pooled connection and whether its last use found it unusable (the server went away),
+/// so that the pool drops it instead of lending it again.
+pub struct Pooled {
+    conn: DbConnection,
+    broken: bool,
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        self.open().map(|conn| Pooled {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match self.url.backend {
             Backend::Postgres => PgConnection::establish(&self.url.target)
                 .map(DbConnection::Postgres)
@@ -157,23 +184,9 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
-    }
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
-
-/// Whether a pooled connection is tested before use. A PostgreSQL connection may have died
-/// with the server while it sat in the pool; an in-process SQLite connection cannot.
-fn checks_on_check_out(backend: Backend) -> bool {
-    backend == Backend::Postgres
-}
 
 /// How the pool is sized and how long a request waits for a connection.
 #[derive(Debug, Clone)]
@@ -209,7 +222,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
-            .test_on_check_out(checks_on_check_out(url.backend))
+            // Not tested before each use (a round trip on PostgreSQL): a connection that
+            // failed because the server went away is dropped instead (`Pooled`).
+            .test_on_check_out(false)
             .connection_timeout(options.acquire_timeout)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -225,7 +240,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections)
             .min_idle(Some(0))
-            .test_on_check_out(checks_on_check_out(url.backend))
+            // Not tested before each use (a round trip on PostgreSQL): a connection that
+            // failed because the server went away is dropped instead (`Pooled`).
+            .test_on_check_out(false)
             .connection_timeout(options.acquire_timeout)
             .build_unchecked(ConnectionManager { url: url.clone() });
         Self {
@@ -248,11 +265,15 @@ impl Db {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self
+        let mut pooled = self
             .pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        work(&mut conn)
+        let result = work(&mut pooled.conn);
+        if matches!(result, Err(StoreError::Unavailable(_))) {
+            pooled.broken = true;
+        }
+        result
     }
 
     /// Applies pending migrations; with Postgres under an advisory lock so that several
