@@ -17,8 +17,8 @@ use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, parse_stored,
     stamps, to_db_time,
 };
-use crate::db::{lock_row, write_transaction};
 use crate::db::MultiBackend;
+use crate::db::{lock_row, write_transaction};
 use crate::schema::{customer_tags, customers};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};

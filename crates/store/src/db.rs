@@ -183,7 +183,6 @@ impl ConnectionManager {
             }
         }
     }
-
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
