@@ -32,10 +32,22 @@ pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<U
         .ok_or_else(|| ApiError::field(field, "unknown_user", "no active user has this id"))
 }
 
-/// Whether `caller` may plan or assign work for `user`: themselves, or anyone in the
-/// caller's data scope.
-pub fn may_act_for(caller: &Principal, user: &User) -> bool {
-    caller.user_id == user.id || caller.can_see(user.id, user.sales_unit_id)
+/// An active user `caller` may give work to (a lead, a task, a visit): themselves, or anyone
+/// in the caller's data scope. 422 on `field` for no such active user, 403 `forbidden` (with
+/// `refusal`) for one outside the scope.
+pub async fn assignable_user(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+    field: &str,
+    refusal: &str,
+) -> ApiResult<User> {
+    let user = active_user(state, id, field).await?;
+    if caller.user_id == user.id || caller.can_see(user.id, user.sales_unit_id) {
+        Ok(user)
+    } else {
+        Err(ApiError::forbidden(refusal))
+    }
 }
 
 /// A sales unit that exists and is active, or 422 on `sales_unit_id`.

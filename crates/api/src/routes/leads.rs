@@ -24,7 +24,7 @@ use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
-use crate::routes::directory::{active_user, may_act_for};
+use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 
 fn location(id: Uuid) -> String {
@@ -49,12 +49,14 @@ async fn lead_owner(
     caller: &Principal,
     owner_id: Option<Uuid>,
 ) -> ApiResult<(Uuid, Option<Uuid>)> {
-    let owner = active_user(state, owner_id.unwrap_or(caller.user_id), "owner_id").await?;
-    if !may_act_for(caller, &owner) {
-        return Err(ApiError::forbidden(
-            "you may give leads to yourself and people in your data scope",
-        ));
-    }
+    let owner = assignable_user(
+        state,
+        caller,
+        owner_id.unwrap_or(caller.user_id),
+        "owner_id",
+        "you may give leads to yourself and people in your data scope",
+    )
+    .await?;
     Ok((owner.id, owner.sales_unit_id))
 }
 

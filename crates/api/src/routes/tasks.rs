@@ -18,7 +18,7 @@ use crate::extract::{self, Body};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
-use crate::routes::directory::{active_user, may_act_for};
+use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 
 fn location(id: Uuid) -> String {
@@ -47,12 +47,14 @@ async fn check_fields(
     caller: &Principal,
     fields: &TaskFields,
 ) -> ApiResult<Option<Uuid>> {
-    let assignee = active_user(state, fields.assignee_id, "assignee_id").await?;
-    if !may_act_for(caller, &assignee) {
-        return Err(ApiError::forbidden(
-            "you may assign tasks to yourself and people in your data scope",
-        ));
-    }
+    let assignee = assignable_user(
+        state,
+        caller,
+        fields.assignee_id,
+        "assignee_id",
+        "you may assign tasks to yourself and people in your data scope",
+    )
+    .await?;
     if let Some(customer) = fields.customer_id {
         referenced_customer(state, caller, customer, "customer_id").await?;
     }

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer, visible_customer};
-use crate::routes::directory::{active_user, may_act_for};
+use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 
 fn location(id: Uuid) -> String {
@@ -64,13 +64,14 @@ pub async fn create_visit(
         let plan = input.validate(Utc::now()).map_err(ApiError::validation)?;
         let customer =
             referenced_customer(&state, &caller, plan.customer_id, "customer_id").await?;
-        let agent =
-            active_user(&state, input.agent_id.unwrap_or(caller.user_id), "agent_id").await?;
-        if !may_act_for(&caller, &agent) {
-            return Err(ApiError::forbidden(
-                "you may plan visits for yourself and people in your data scope",
-            ));
-        }
+        let agent = assignable_user(
+            &state,
+            &caller,
+            input.agent_id.unwrap_or(caller.user_id),
+            "agent_id",
+            "you may plan visits for yourself and people in your data scope",
+        )
+        .await?;
         if let Some(contact) = plan.contact_id {
             let known = state
                 .db(move |conn| contacts::live_ids(conn, customer.id, &[contact]))
