@@ -194,15 +194,20 @@ pub async fn screen_query(
     if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
         for (name, value) in pairs.iter() {
             if let Some((code, message)) = unstorable(value).or_else(|| unstorable(name)) {
-                return Err(
-                    ApiError::new(ErrorCode::InvalidQuery, format!("{name}: {message}"))
-                        .with_errors(vec![FieldError::new(name.clone(), code, message)])
-                        .into(),
-                );
+                return Err(invalid_query(name, FieldError::new("", code, message)).into());
             }
         }
     }
     next.call(req).await
+}
+
+/// 400 `invalid_query` naming the query parameter `field` and what is wrong with it.
+pub fn invalid_query(field: &str, error: FieldError) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidQuery,
+        format!("{field}: {}", error.message),
+    )
+    .with_errors(vec![error.nested(field)])
 }
 
 /// Answers query strings that do not parse (including unknown parameters) with 400.

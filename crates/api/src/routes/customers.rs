@@ -374,14 +374,6 @@ struct Cursor {
     i: Uuid,
 }
 
-fn query_field(field: &str, error: credo_core::FieldError) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidQuery,
-        format!("{field}: {}", error.message),
-    )
-    .with_errors(vec![error.nested(field)])
-}
-
 /// List customers
 ///
 /// Keyset-paginated: follow `next_cursor` until it is absent; records inserted meanwhile
@@ -432,7 +424,7 @@ pub async fn list_customers(
             .map(credo_core::text::search_key)
             .filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(query_field(
+        return Err(extract::invalid_query(
             "q",
             credo_core::FieldError::new("", "too_long", "at most 200 characters"),
         ));
@@ -442,13 +434,13 @@ pub async fn list_customers(
         .as_deref()
         .map(CountryCode::parse)
         .transpose()
-        .map_err(|e| query_field("country", e))?;
+        .map_err(|e| extract::invalid_query("country", e))?;
     let tag = p
         .tag
         .as_deref()
         .map(Tag::parse)
         .transpose()
-        .map_err(|e| query_field("tag", e))?;
+        .map_err(|e| extract::invalid_query("tag", e))?;
     let store_sort = match sort {
         CustomerSort::Name => SortField::Name,
         CustomerSort::CreatedAt => SortField::CreatedAt,

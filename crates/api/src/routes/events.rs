@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{idempotent, Reply};
@@ -183,15 +183,10 @@ pub async fn list_stale(
     let limit = pagination::limit(p.limit)?;
     let days = p.older_than_days.unwrap_or(DEFAULT_STALE_DAYS);
     if !(1..=3650).contains(&days) {
-        return Err(
-            ApiError::new(ErrorCode::InvalidQuery, "older_than_days is 1 to 3650").with_errors(
-                vec![credo_core::FieldError::new(
-                    "older_than_days",
-                    "out_of_range",
-                    "1 to 3650",
-                )],
-            ),
-        );
+        return Err(extract::invalid_query(
+            "older_than_days",
+            credo_core::FieldError::new("", "out_of_range", "1 to 3650"),
+        ));
     }
     let after = pagination::after::<StaleCursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));
     let cutoff = Utc::now() - Duration::days(days);

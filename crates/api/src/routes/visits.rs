@@ -292,15 +292,14 @@ pub async fn my_visits(
     let from = params.from.unwrap_or_else(Utc::now);
     let to = params.to.unwrap_or(from + Duration::days(7));
     if to <= from || to - from > Duration::days(MAX_AGENDA_DAYS) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidQuery,
-            format!("`to` lies after `from`, at most {MAX_AGENDA_DAYS} days"),
-        )
-        .with_errors(vec![credo_core::FieldError::new(
+        return Err(extract::invalid_query(
             "to",
-            "out_of_range",
-            "after from, within 92 days",
-        )]));
+            credo_core::FieldError::new(
+                "",
+                "out_of_range",
+                format!("after from, within {MAX_AGENDA_DAYS} days"),
+            ),
+        ));
     }
     let agent = caller.user_id;
     let visits = state
