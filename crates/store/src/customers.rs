@@ -254,6 +254,20 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreE
     Ok(with_tags(conn, vec![row])?.pop())
 }
 
+/// Who owns a customer and in which sales unit: what row scope needs, without the rest.
+pub fn ownership(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<(Uuid, Option<Uuid>)>, StoreError> {
+    customers::table
+        .find(id.to_string())
+        .select((customers::owner_id, customers::sales_unit_id))
+        .first::<(String, Option<String>)>(conn)
+        .optional()?
+        .map(|(owner, unit)| Ok((parse_id(&owner)?, parse_optional_id(unit.as_deref())?)))
+        .transpose()
+}
+
 /// The id of another customer that already has this USCC.
 fn uscc_holder(
     conn: &mut DbConnection,

@@ -8,6 +8,7 @@ use credo_customers::{Customer, CustomerInput, CustomerProfile, LifecycleStage, 
 use credo_store::customers::{
     self as repo, Change, CreateOutcome, ListQuery, NewCustomer, SortField, SortKey, UpdateOutcome,
 };
+use credo_store::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -60,6 +61,30 @@ pub async fn visible_customer(
     customer
         .filter(|c| caller.can_see(c.owner_id, c.sales_unit_id))
         .ok_or_else(ApiError::not_found)
+}
+
+/// A record of a customer (an order, a visit, a trial) that the caller may see: `load` reads
+/// it and `customer_of` names its customer, whose ownership is read in the same trip to the
+/// pool. Anything else is 404, so existence does not leak.
+pub async fn visible_record<T: Send + 'static>(
+    state: &AppState,
+    caller: &Principal,
+    load: impl FnOnce(&mut DbConnection) -> Result<Option<T>, StoreError> + Send + 'static,
+    customer_of: fn(&T) -> Uuid,
+) -> ApiResult<T> {
+    let found = state
+        .db(move |conn| {
+            let Some(record) = load(conn)? else {
+                return Ok(None);
+            };
+            let ownership = repo::ownership(conn, customer_of(&record))?;
+            Ok(ownership.map(|owner| (record, owner)))
+        })
+        .await?;
+    match found {
+        Some((record, (owner, unit))) if caller.can_see(owner, unit) => Ok(record),
+        _ => Err(ApiError::not_found()),
+    }
 }
 
 /// A customer named in a request body: one the caller may see, or 422 on `field`.

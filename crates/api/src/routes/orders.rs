@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::customers::{referenced_customer, visible_customer};
+use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
 
 /// Members of an order a PATCH may not touch: identity, the customer, the trial link and
@@ -51,12 +51,13 @@ pub fn require_seller(caller: &Principal) -> ApiResult<()> {
 
 /// An order whose customer the caller may see; anything else is 404.
 pub async fn visible_order(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Order> {
-    let order = state
-        .db(move |conn| repo::get(conn, id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    visible_customer(state, caller, order.draft.customer_id).await?;
-    Ok(order)
+    visible_record(
+        state,
+        caller,
+        move |conn| repo::get(conn, id),
+        |order: &Order| order.draft.customer_id,
+    )
+    .await
 }
 
 /// The live customer an order is for, or 422 on `customer_id`.

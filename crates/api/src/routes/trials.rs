@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{Body, OptionalBody};
 use crate::reply::{idempotent, Reply};
-use crate::routes::customers::visible_customer;
+use crate::routes::customers::{visible_customer, visible_record};
 use crate::routes::orders::{require_seller, today};
 use crate::state::AppState;
 
@@ -83,11 +83,13 @@ async fn advance(
     require_seller(caller)?;
     let Body { value: input, raw } = body;
     idempotent(state, caller, req, &raw, || async {
-        let trial = state
-            .db(move |conn| repo::trial(conn, id))
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        visible_customer(state, caller, trial.customer_id).await?;
+        visible_record(
+            state,
+            caller,
+            move |conn| repo::trial(conn, id),
+            |trial: &Trial| trial.customer_id,
+        )
+        .await?;
         let (today, actor) = (today(), caller.user_id);
         let on = input.on.unwrap_or(today);
         match state

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body};
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::customers::{referenced_customer, require_writer, visible_customer};
+use crate::routes::customers::{referenced_customer, require_writer, visible_record};
 use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 
@@ -26,12 +26,13 @@ fn location(id: Uuid) -> String {
 
 /// A visit whose customer the caller may see; anything else is 404.
 async fn visible_visit(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Visit> {
-    let visit = state
-        .db(move |conn| repo::get(conn, id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    visible_customer(state, caller, visit.customer_id).await?;
-    Ok(visit)
+    visible_record(
+        state,
+        caller,
+        move |conn| repo::get(conn, id),
+        |visit: &Visit| visit.customer_id,
+    )
+    .await
 }
 
 /// Plan a visit, or post one that happened offline
