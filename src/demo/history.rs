@@ -15,6 +15,7 @@ use credo_sales::{
     OrderTotals, PaymentTerms,
 };
 use credo_store::leads::{LeadChange, NewLead};
+use credo_store::versioned::Expected;
 use credo_store::{activity, leads, orders, visits, DbConnection, StoreError};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -458,14 +459,26 @@ pub fn record_leads(
                     stage,
                     reason: None,
                 };
-                leads::update(conn, lead.id, None, LeadChange::Stage(input), lead.owner_id)?;
+                leads::update(
+                    conn,
+                    lead.id,
+                    &Expected::Any,
+                    LeadChange::Stage(input),
+                    lead.owner_id,
+                )?;
             }
             if stage_index >= 2 && rng.random_bool(0.3) {
                 let input = credo_sales::StageInput {
                     stage: FunnelStage::Lost,
                     reason: Some("价格不具竞争力".into()),
                 };
-                leads::update(conn, lead.id, None, LeadChange::Stage(input), lead.owner_id)?;
+                leads::update(
+                    conn,
+                    lead.id,
+                    &Expected::Any,
+                    LeadChange::Stage(input),
+                    lead.owner_id,
+                )?;
             }
         }
     }

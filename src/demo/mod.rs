@@ -356,7 +356,7 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64) -> anyhow::Result<()> {
                 (owner, unit, profile, people)
             })
             .collect();
-        let (made, batch_counts) = db.run(|conn| {
+        db.run(|conn| {
             credo_store::write_transaction(conn, |conn| {
                 let mut accounts = Vec::with_capacity(batch.len());
                 for (owner, unit, mut profile, people) in batch {
@@ -402,7 +402,7 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64) -> anyhow::Result<()> {
                     }
                     accounts.push(account);
                 }
-                let counts = history::record_activity(
+                let batch_counts = history::record_activity(
                     conn,
                     &mut rng,
                     &accounts,
@@ -411,17 +411,19 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64) -> anyhow::Result<()> {
                     now,
                     &mut revenue,
                 )?;
-                Ok::<_, StoreError>((accounts.len(), counts))
+                created += accounts.len();
+                for (total, add) in counts.iter_mut().zip(batch_counts) {
+                    *total += add;
+                }
+                Ok::<_, StoreError>(())
             })
         })?;
-        created += made;
-        for (total, add) in counts.iter_mut().zip(batch_counts) {
-            *total += add;
-        }
     }
-    let leads = db.run(|conn| {
+    let mut leads = 0;
+    db.run(|conn| {
         credo_store::write_transaction(conn, |conn| {
-            history::record_leads(conn, &mut rng, &agents, amounts.leads, admin)
+            leads = history::record_leads(conn, &mut rng, &agents, amounts.leads, admin)?;
+            Ok(())
         })
     })?;
     // Fresh statistics, so the planners pick the list indexes right away (as autovacuum or

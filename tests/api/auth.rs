@@ -246,6 +246,7 @@ async fn disabling_a_user_kills_its_tokens_and_its_login() {
     assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
     let response = app
         .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin))
+        .header("If-Match", "*")
         .json(&json!({"disabled": true}))
         .send()
         .await
@@ -276,6 +277,7 @@ async fn another_instance_refuses_a_disabled_user_within_a_second() {
     assert_eq!(me_there().await.unwrap().status(), StatusCode::OK);
     let response = app
         .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin))
+        .header("If-Match", "*")
         .json(&json!({"disabled": true}))
         .send()
         .await

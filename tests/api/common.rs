@@ -217,6 +217,15 @@ impl TestApp {
         (body["id"].as_str().unwrap().to_owned(), token)
     }
 
+    /// Creates an organization by that name and returns its id.
+    pub async fn organization(&self, token: &str, name: &str) -> String {
+        self.customer(token, json!({"kind": "organization", "legal_name": name}))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Creates a customer and returns its body.
     pub async fn customer(&self, token: &str, body: Value) -> Value {
         let (status, created) = self.post("/api/v1/customers", token, body).await;

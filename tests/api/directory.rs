@@ -39,6 +39,7 @@ async fn admins_manage_units_and_users() {
             &format!("/api/v1/users/{user_id}"),
             Some(&admin),
         )
+        .header("If-Match", "\"1\"")
         .json(&json!({"role": "credit_manager", "clear_sales_unit": true}))
         .send()
         .await
@@ -171,6 +172,7 @@ async fn an_admin_cannot_lock_itself_out() {
             &format!("/api/v1/users/{}", me["id"].as_str().unwrap()),
             Some(&admin),
         )
+        .header("If-Match", "*")
         .json(&json!({"disabled": true}))
         .send()
         .await

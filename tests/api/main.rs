@@ -8,6 +8,7 @@ mod common;
 mod customers;
 mod directory;
 mod http;
+mod integrity;
 mod leads;
 mod listing;
 mod matrix;

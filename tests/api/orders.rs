@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-fn line(code: &str, quantity: i64, price: i64, cost: i64) -> Value {
+pub fn line(code: &str, quantity: i64, price: i64, cost: i64) -> Value {
     json!({"product_code": code, "product_name": format!("Product {code}"), "quantity": quantity,
            "unit_price_minor": price, "unit_cost_minor": cost})
 }
@@ -38,14 +38,6 @@ impl TestApp {
     }
 }
 
-async fn customer_id(app: &TestApp, token: &str, name: &str) -> String {
-    app.customer(token, json!({"kind": "organization", "legal_name": name}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
@@ -54,7 +46,7 @@ fn today() -> String {
 async fn totals_are_computed_exactly_from_the_lines() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let response = app
         .request(Method::POST, "/api/v1/orders", Some(&admin))
         .json(&order_body(&customer, "2026-01-10"))
@@ -91,7 +83,7 @@ async fn totals_are_computed_exactly_from_the_lines() {
 async fn bad_orders_are_refused_with_every_field() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let bad = json!({"customer_id": customer, "currency": "XXX", "ordered_on": "2999-01-01",
                      "prepayment_bp": 10001, "credit_days": -1,
                      "lines": [line("", 0, -1, 0)]});
@@ -184,7 +176,7 @@ async fn bad_orders_are_refused_with_every_field() {
 async fn orders_move_through_the_status_machine_only() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let order = app.order(&admin, order_body(&customer, "2026-01-10")).await;
     let id = order["id"].as_str().unwrap();
     let (status, body) = app.step(&admin, &order, "ship").await;
@@ -322,7 +314,7 @@ async fn orders_move_through_the_status_machine_only() {
 async fn only_quotations_change_and_only_with_the_current_etag() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let order = app.order(&admin, order_body(&customer, "2026-01-10")).await;
     let path = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
     let response = app
@@ -402,8 +394,8 @@ async fn order_lists_filter_page_and_respect_scope() {
     let (_, other_agent) = app.user(&admin, "agent.sz2", "agent", Some(&sz)).await;
     let (_, manager) = app.user(&admin, "head.sz", "unit_manager", Some(&sz)).await;
     let (_, viewer) = app.user(&admin, "viewer", "viewer", None).await;
-    let mine = customer_id(&app, &agent, "Mine").await;
-    let theirs = customer_id(&app, &other_agent, "Theirs").await;
+    let mine = app.organization(&agent, "Mine").await;
+    let theirs = app.organization(&other_agent, "Theirs").await;
     let mut ids = Vec::new();
     for day in 1..=7 {
         let order = app
@@ -492,7 +484,7 @@ async fn order_lists_filter_page_and_respect_scope() {
 async fn an_idempotent_create_makes_one_order() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         let response = app
@@ -518,7 +510,7 @@ async fn claims_follow_delivery_and_are_decided_once_by_a_supervisor() {
     let sz = app.create_unit(&admin, "SZ").await;
     let (_, agent) = app.user(&admin, "agent.sz", "agent", Some(&sz)).await;
     let (_, manager) = app.user(&admin, "head.sz", "unit_manager", Some(&sz)).await;
-    let customer = customer_id(&app, &agent, "Acme").await;
+    let customer = app.organization(&agent, "Acme").await;
     let order = app.order(&agent, order_body(&customer, "2026-01-10")).await;
     let claims = format!("/api/v1/orders/{}/claims", order["id"].as_str().unwrap());
     let claim = json!({"amount_minor": 1_200_000, "reason": "外壳受损"});
@@ -595,7 +587,7 @@ async fn claims_follow_delivery_and_are_decided_once_by_a_supervisor() {
 async fn a_new_product_goes_from_inquiry_to_sample_to_order() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = customer_id(&app, &admin, "Acme").await;
+    let customer = app.organization(&admin, "Acme").await;
     let trials = format!("/api/v1/customers/{customer}/product-trials");
     let (status, body) = app
         .post(

@@ -391,7 +391,7 @@ async fn api6_a_claim_is_decided_once() {
         .app
         .post(
             &format!("{o}/claims"),
-            &t.admin,
+            &t.agent,
             json!({"amount_minor": 50, "reason": "r"}),
         )
         .await;

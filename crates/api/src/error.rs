@@ -44,6 +44,7 @@ error_codes! {
     InvalidCredentials = (UNAUTHORIZED, "invalid_credentials", "Wrong username or password"),
     InvalidRefreshToken = (UNAUTHORIZED, "invalid_refresh_token", "The refresh token is not valid"),
     Forbidden = (FORBIDDEN, "forbidden", "Your role may not do this"),
+    SamePerson = (FORBIDDEN, "same_person", "Someone other than the requester must do this"),
     NotFound = (NOT_FOUND, "not_found", "No such resource"),
     MethodNotAllowed = (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this resource"),
     DuplicateCustomer = (CONFLICT, "duplicate_customer", "A customer with this USCC exists"),

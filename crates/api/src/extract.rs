@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use credo_core::FieldError;
+use credo_store::versioned::Expected;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -45,25 +46,7 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses a JSON value into `T`, reporting where it does not fit.
 pub fn from_value<T: DeserializeOwned>(raw: Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(raw).map_err(|error| {
-        let path = error.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        let inner = error.into_inner().to_string();
-        let code = if inner.starts_with("unknown field") {
-            "unknown_field"
-        } else if inner.starts_with("missing field") {
-            "required"
-        } else {
-            "invalid_type"
-        };
-        // serde's path ends at the unknown member itself, but at the parent of a missing one.
-        let field = match (code, inner.split('`').nth(1)) {
-            ("required", Some(name)) if field.is_empty() => name.to_owned(),
-            ("required", Some(name)) => format!("{field}.{name}"),
-            _ => field,
-        };
-        ApiError::field(&field, code, &inner)
-    })
+    credo_core::json::parse(raw).map_err(|error| ApiError::validation(vec![error]))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
@@ -241,31 +224,52 @@ pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> acti
     }
 }
 
-/// The version named by `If-Match`: `Ok(None)` for `*`, 428 when missing, 400 when it is not
-/// an ETag this server issues (a well-formed but stale one is the caller's 412 to decide).
-pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+/// The versions `If-Match` admits (RFC 9110 13.1.1): `*` admits any; a list of entity tags
+/// admits the versions of its strong tags that this server issued (a weak tag never matches,
+/// a well-formed tag of another server matches nothing: 412 for the caller to decide). 428
+/// when missing, 400 when it is not a list of entity tags.
+pub fn if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Err(ApiError::new(
             ErrorCode::IfMatchRequired,
             "send If-Match with the ETag of the record you changed",
         ));
     };
-    let value = value.to_str().unwrap_or("").trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    crate::reply::parse_etag(value).map(Some).ok_or_else(|| {
+    let malformed = || {
         ApiError::new(
             ErrorCode::InvalidHeader,
-            "If-Match is `*` or an ETag such as \"3\"",
+            "If-Match is `*` or a list of entity tags such as \"3\"",
         )
-    })
+    };
+    let value = value.to_str().map_err(|_| malformed())?.trim();
+    if value == "*" {
+        return Ok(Expected::Any);
+    }
+    let mut versions = Vec::new();
+    for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (weak, opaque) = match tag.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, tag),
+        };
+        let inner = opaque
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| t.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)))
+            .ok_or_else(malformed)?;
+        if let (false, Ok(version)) = (weak, inner.parse::<i64>()) {
+            versions.push(version);
+        }
+    }
+    if value.split(',').all(|t| t.trim().is_empty()) {
+        return Err(malformed());
+    }
+    Ok(Expected::OneOf(versions))
 }
 
-/// `If-Match` where it is optional: checked when sent, `None` (any version) when absent.
-pub fn optional_if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+/// `If-Match` where it is optional: checked when sent, any version when absent.
+pub fn optional_if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     match if_match(req) {
-        Err(error) if error.code == ErrorCode::IfMatchRequired => Ok(None),
+        Err(error) if error.code == ErrorCode::IfMatchRequired => Ok(Expected::Any),
         other => other,
     }
 }
@@ -310,6 +314,38 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_match_follows_rfc_9110() {
+        let admits = |value: &str| {
+            let req = actix_web::test::TestRequest::default()
+                .insert_header((header::IF_MATCH, value))
+                .to_http_request();
+            if_match(&req).map_err(|e| e.code)
+        };
+        assert_eq!(admits("*"), Ok(Expected::Any));
+        assert_eq!(admits("\"3\""), Ok(Expected::OneOf(vec![3])));
+        assert_eq!(admits("\"1\", \"3\""), Ok(Expected::OneOf(vec![1, 3])));
+        // A weak tag never matches under the strong comparison; another server's tag neither.
+        assert_eq!(admits("W/\"3\""), Ok(Expected::OneOf(vec![])));
+        assert_eq!(
+            admits("\"x7\", W/\"2\", \"5\""),
+            Ok(Expected::OneOf(vec![5]))
+        );
+        for malformed in ["3", "\"3", "W/3", "\"a\"b\"", ",", "\"3\" x"] {
+            assert_eq!(
+                admits(malformed),
+                Err(ErrorCode::InvalidHeader),
+                "{malformed}"
+            );
+        }
+        let missing = actix_web::test::TestRequest::default().to_http_request();
+        assert_eq!(
+            if_match(&missing).unwrap_err().code,
+            ErrorCode::IfMatchRequired
+        );
+        assert_eq!(optional_if_match(&missing).unwrap(), Expected::Any);
+    }
 
     #[test]
     fn unstorable_values_are_found_where_they_are() {

@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_store::idempotency::{self, Claim, StoredResponse};
+use credo_store::versioned::Updated;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -17,12 +18,6 @@ use crate::state::AppState;
 /// The strong ETag of a record version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
-}
-
-/// The version in an ETag (strong or weak form).
-pub fn parse_etag(value: &str) -> Option<i64> {
-    let value = value.strip_prefix("W/").unwrap_or(value);
-    value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
 }
 
 /// 412 `version_mismatch` for a stale `If-Match`, carrying the record as it is now (and its
@@ -36,6 +31,22 @@ pub fn version_mismatch(what: &str, current: &impl Serialize, version: i64) -> A
         serde_json::to_value(current).expect("serialisable"),
         etag(version),
     )
+}
+
+/// The answer to a change of a versioned record: 200 with the record and its ETag, 412 with
+/// the current one, 404, or what `refused` makes of the refusal.
+pub fn updated<R: Serialize, E>(
+    outcome: Updated<R, E>,
+    what: &str,
+    version: impl Fn(&R) -> i64,
+    refused: impl FnOnce(E) -> ApiError,
+) -> ApiResult<Reply> {
+    match outcome {
+        Updated::Updated(record) => Ok(Reply::ok(&record).with_version(version(&record))),
+        Updated::Stale(current) => Err(version_mismatch(what, &current, version(&current))),
+        Updated::NotFound => Err(ApiError::not_found()),
+        Updated::Refused(refusal) => Err(refused(refusal)),
+    }
 }
 
 /// A JSON answer before it becomes an HTTP response, so that it can be kept for replay.
@@ -155,18 +166,5 @@ where
                 Err(error)
             }
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn etags_round_trip_and_reject_garbage() {
-        assert_eq!(parse_etag(&etag(7)), Some(7));
-        assert_eq!(parse_etag("W/\"7\""), Some(7));
-        assert_eq!(parse_etag("7"), None);
-        assert_eq!(parse_etag("\"x\""), None);
     }
 }

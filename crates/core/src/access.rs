@@ -82,6 +82,12 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::UnitManager)
     }
 
+    /// Whether the caller may record money received: finance and admins, never the people
+    /// who sold (separation of duties).
+    pub fn can_record_payments(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Finance)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

@@ -1,8 +1,11 @@
 //! JSON document operations with one meaning everywhere: merge patches and change lists.
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+
+use crate::FieldError;
 
 /// Applies an RFC 7396 JSON merge patch: members set to `null` are removed, objects merge
 /// recursively, anything else replaces.
@@ -21,6 +24,57 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
         } else {
             merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
         }
+    }
+}
+
+/// Reads a JSON value as `T`, or the one field error that says where it does not fit:
+/// `unknown_field`, `required` or `invalid_type`, at the member's path (`lines[2].quantity`).
+pub fn parse<T: DeserializeOwned>(raw: Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(raw).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let inner = error.into_inner().to_string();
+        let code = if inner.starts_with("unknown field") {
+            "unknown_field"
+        } else if inner.starts_with("missing field") {
+            "required"
+        } else {
+            "invalid_type"
+        };
+        // serde's path ends at the unknown member itself, but at the parent of a missing one.
+        let field = match (code, inner.split('`').nth(1)) {
+            ("required", Some(name)) if field.is_empty() => name.to_owned(),
+            ("required", Some(name)) => format!("{field}.{name}"),
+            _ => field,
+        };
+        FieldError::new(field, code, inner)
+    })
+}
+
+/// The input a merge patch makes of `current` (the input form of the record as stored):
+/// the one way every PATCH applies its body, always to the record read under the row lock.
+pub fn patched<T: DeserializeOwned>(
+    current: &impl Serialize,
+    patch: &Value,
+) -> Result<T, FieldError> {
+    let mut merged = serde_json::to_value(current).map_err(|e| {
+        FieldError::new(
+            "",
+            "invalid_type",
+            format!("the record cannot be patched: {e}"),
+        )
+    })?;
+    merge_patch(&mut merged, patch);
+    parse(merged)
+}
+
+/// What a merge patch says of one member: `None` when it leaves it alone, `Some(None)` when
+/// it clears it, `Some(Some(value))` when it sets a value of type `T`. A value that is not a
+/// `T` counts as untouched here; `patched` reports it.
+pub fn patch_member<T: DeserializeOwned>(patch: &Value, name: &str) -> Option<Option<T>> {
+    match patch.get(name)? {
+        Value::Null => Some(None),
+        value => T::deserialize(value).ok().map(Some),
     }
 }
 
@@ -96,6 +150,56 @@ mod tests {
             merge_patch(&mut target, &patch);
             assert_eq!(target, expected);
         }
+    }
+
+    #[derive(Debug, serde::Deserialize, Serialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        name: String,
+        note: Option<String>,
+        count: Option<u8>,
+    }
+
+    #[test]
+    fn a_patch_changes_what_it_names_and_nothing_else() {
+        let current = Input {
+            name: "a".into(),
+            note: Some("kept".into()),
+            count: Some(3),
+        };
+        let next: Input = patched(&current, &json!({"count": null, "name": "b"})).unwrap();
+        assert_eq!(
+            next,
+            Input {
+                name: "b".into(),
+                note: Some("kept".into()),
+                count: None
+            }
+        );
+        let wrong = patched::<Input>(&current, &json!({"count": "x"})).unwrap_err();
+        assert_eq!(
+            (wrong.field.as_str(), wrong.code.as_str()),
+            ("count", "invalid_type")
+        );
+        let unknown = patched::<Input>(&current, &json!({"colour": 1})).unwrap_err();
+        assert_eq!(
+            (unknown.field.as_str(), unknown.code.as_str()),
+            ("colour", "unknown_field")
+        );
+        let cleared = patched::<Input>(&current, &json!({"name": null})).unwrap_err();
+        assert_eq!(
+            (cleared.field.as_str(), cleared.code.as_str()),
+            ("name", "required")
+        );
+    }
+
+    #[test]
+    fn patch_members_tell_untouched_from_cleared() {
+        let patch = json!({"a": null, "b": 3, "c": "x"});
+        assert_eq!(patch_member::<u8>(&patch, "a"), Some(None));
+        assert_eq!(patch_member::<u8>(&patch, "b"), Some(Some(3)));
+        assert_eq!(patch_member::<u8>(&patch, "c"), None);
+        assert_eq!(patch_member::<u8>(&patch, "d"), None);
     }
 
     #[test]

@@ -156,6 +156,37 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
 }
 
+impl Claim {
+    /// What the claim holds against its order: all of it while open, the settlement once
+    /// accepted, nothing once rejected.
+    pub fn standing_minor(&self) -> i64 {
+        match self.status {
+            ClaimStatus::Open => self.amount.amount_minor,
+            ClaimStatus::Accepted => self.settled_amount_minor.unwrap_or(0),
+            ClaimStatus::Rejected => 0,
+        }
+    }
+}
+
+/// Whether a new claim of `amount_minor` fits its order: the open and accepted claims of an
+/// order never add up to more than the order's amount.
+pub fn fits_order(order_minor: i64, claims: &[Claim], amount_minor: i64) -> Result<(), FieldError> {
+    let standing: i128 = claims.iter().map(|c| i128::from(c.standing_minor())).sum();
+    let headroom = i128::from(order_minor) - standing;
+    if i128::from(amount_minor) <= headroom {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "amount_minor",
+            "exceeds_order",
+            format!(
+                "the order's open and accepted claims may add up to its amount; {} minor units remain",
+                headroom.max(0)
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +227,38 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["amount_minor", "reason"]);
+    }
+
+    fn standing(status: ClaimStatus, amount: i64, settled: Option<i64>) -> Claim {
+        Claim {
+            id: Uuid::nil(),
+            order_id: Uuid::nil(),
+            customer_id: Uuid::nil(),
+            amount: Money::new(amount, credo_core::Currency::parse("CNY").unwrap()),
+            reason: "r".into(),
+            raised_on: day("2026-01-01"),
+            status,
+            settled_amount_minor: settled,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            created_by: Uuid::nil(),
+            created_at: DateTime::<Utc>::default(),
+        }
+    }
+
+    #[test]
+    fn claims_never_add_up_to_more_than_the_order() {
+        assert!(fits_order(100, &[], 100).is_ok());
+        assert_eq!(fits_order(100, &[], 101).unwrap_err().code, "exceeds_order");
+        let claims = [
+            standing(ClaimStatus::Open, 30, None),
+            standing(ClaimStatus::Accepted, 50, Some(20)),
+            standing(ClaimStatus::Rejected, 90, None),
+        ];
+        assert!(fits_order(100, &claims, 50).is_ok());
+        assert!(fits_order(100, &claims, 51).is_err());
+        assert!(fits_order(i64::MAX, &[standing(ClaimStatus::Open, i64::MAX, None)], 1).is_err());
     }
 
     #[test]

@@ -14,10 +14,11 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
 use crate::customers::{self, Change, UpdateOutcome};
-use crate::db::write_transaction;
+use crate::db::{write_transaction, Outcome};
 use crate::schema::{
     assessments, customer_events, customer_notes, interactions, ownership_transfers,
 };
+use crate::versioned::Expected;
 use crate::{now, DbConnection, StoreError};
 
 pub(crate) fn insert_transfer(
@@ -243,6 +244,8 @@ pub fn assessments(
 
 /// Records an event; one of the kinds that open a credit review marks the customer in the
 /// same transaction.
+impl Outcome for CustomerEvent {}
+
 pub fn add_event(
     conn: &mut DbConnection,
     customer_id: Uuid,
@@ -275,7 +278,13 @@ pub fn add_event(
             ))
             .execute(conn)?;
         if record.opens_credit_review {
-            match customers::update(conn, customer_id, None, Change::CreditReviewDue, actor)? {
+            match customers::update(
+                conn,
+                customer_id,
+                &Expected::Any,
+                Change::CreditReviewDue,
+                actor,
+            )? {
                 UpdateOutcome::Updated(_) => {}
                 _ => return Err(StoreError::NotFound),
             }

@@ -1,16 +1,19 @@
 //! Contacts of a customer. Archived contacts stay for history but leave lists and search.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::audit::AuditAction;
-use credo_core::json::changes;
-use credo_core::{Email, Phone};
-use credo_customers::{Contact, ContactRecord, ContactRole, DecisionAuthority, Stamps};
+use credo_core::json::{changes, patched};
+use credo_core::{Email, FieldError, Phone};
+use credo_customers::{
+    Contact, ContactInput, ContactRecord, ContactRole, DecisionAuthority, Stamps,
+};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{parse_id, parse_optional_name, parse_stored, stamps, to_db_time};
-use crate::db::{lock_row, write_transaction};
+use crate::db::{write_transaction, Outcome};
 use crate::schema::contacts;
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
 
@@ -149,6 +152,12 @@ pub enum CreateOutcome {
     IdTaken,
 }
 
+impl Outcome for CreateOutcome {
+    fn is_refusal(&self) -> bool {
+        matches!(self, CreateOutcome::IdTaken)
+    }
+}
+
 pub fn create(
     conn: &mut DbConnection,
     id: Uuid,
@@ -193,74 +202,106 @@ pub fn create(
     })
 }
 
-pub enum UpdateOutcome {
-    Updated(ContactRecord),
-    Archived,
-    Stale(ContactRecord),
-    NotFound,
+/// A change to one contact.
+pub enum ContactChange {
+    /// A JSON merge patch of the contact in its `ContactInput` form.
+    Patch(serde_json::Value),
+    /// Out of lists and search; kept for history.
+    Archive,
 }
 
-/// Replaces a contact's fields (`Some`) or archives it (`None`), if still at `expected_version`.
+pub type UpdateOutcome = Updated<ContactRecord, Vec<FieldError>>;
+
+/// A contact as its row holds it: the record and whether it is archived.
+#[derive(Clone)]
+struct Stored {
+    record: ContactRecord,
+    archived_at: Option<DateTime<Utc>>,
+}
+
+impl Versioned for Stored {
+    const TABLE: &'static str = "contacts";
+    const ENTITY: &'static str = ENTITY;
+
+    fn stamps(&self) -> &Stamps {
+        &self.record.stamps
+    }
+
+    fn stamps_mut(&mut self) -> &mut Stamps {
+        &mut self.record.stamps
+    }
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        let mut view = serde_json::to_value(&self.record.contact)?;
+        view["archived_at"] = serde_json::to_value(self.archived_at)?;
+        Ok(view)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        let (id, customer_id) = (next.record.id, next.record.customer_id);
+        let written = diesel::update(
+            contacts::table
+                .find(id.to_string())
+                .filter(contacts::version.eq(current.record.stamps.version)),
+        )
+        .set(Row::from_record(
+            &next.record,
+            next.archived_at.map(to_db_time),
+        ))
+        .execute(conn)?;
+        if next.archived_at.is_some() {
+            search::index(conn, id, customer_id, None)?;
+            return Ok(written);
+        }
+        demote_other_primaries(conn, &next.record)?;
+        if next.record.contact.name != current.record.contact.name {
+            let key = credo_core::text::search_key(&next.record.contact.name);
+            search::index(conn, id, customer_id, Some(&key))?;
+        }
+        Ok(written)
+    }
+}
+
+/// Changes a live contact of the customer, if still at `expected_version`.
 pub fn update(
     conn: &mut DbConnection,
     customer_id: Uuid,
     id: Uuid,
-    expected_version: Option<i64>,
-    contact: Option<Contact>,
+    expected: &Expected,
+    change: ContactChange,
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "contacts", id)?;
-        let Some(current) = get(conn, customer_id, id)? else {
-            return Ok(UpdateOutcome::NotFound);
-        };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateOutcome::Stale(current));
-        }
-        let at = now();
-        let mut next = current.clone();
-        let archived_at = if contact.is_none() {
-            Some(to_db_time(at))
-        } else {
-            None
-        };
-        if let Some(contact) = contact {
-            next.contact = contact;
-        }
-        next.stamps.updated_at = at;
-        next.stamps.updated_by = actor;
-        next.stamps.version += 1;
-        let written = diesel::update(
-            contacts::table
-                .find(id.to_string())
-                .filter(contacts::version.eq(current.stamps.version)),
-        )
-        .set(Row::from_record(&next, archived_at))
-        .execute(conn)?;
-        if written == 0 {
-            return Err(StoreError::Conflict("contacts.version".into()));
-        }
-        if archived_at.is_some() {
-            search::index(conn, id, customer_id, None)?;
-            audit::record(conn, ENTITY, id, AuditAction::Archived, actor, &[])?;
-            return Ok(UpdateOutcome::Archived);
-        }
-        demote_other_primaries(conn, &next)?;
-        if next.contact.name != current.contact.name {
-            search::index(
-                conn,
-                id,
-                customer_id,
-                Some(&credo_core::text::search_key(&next.contact.name)),
-            )?;
-        }
-        let diff = changes(
-            &serde_json::to_value(&current.contact)?,
-            &serde_json::to_value(&next.contact)?,
-        );
-        audit::record(conn, ENTITY, id, AuditAction::Updated, actor, &diff)?;
-        Ok(UpdateOutcome::Updated(next))
-    })
+    let outcome = versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| {
+            Ok(get(conn, customer_id, id)?.map(|record| Stored {
+                record,
+                archived_at: None,
+            }))
+        },
+        |_, current| {
+            let mut next = current.clone();
+            Ok(match change {
+                ContactChange::Patch(patch) => {
+                    let contact = patched::<ContactInput>(&current.record.contact, &patch)
+                        .map_err(|error| vec![error])
+                        .and_then(Contact::try_from);
+                    contact.map(|contact| {
+                        next.record.contact = contact;
+                        (next, AuditAction::Updated)
+                    })
+                }
+                ContactChange::Archive => {
+                    next.archived_at = Some(now());
+                    Ok((next, AuditAction::Archived))
+                }
+            })
+        },
+    )?;
+    Ok(outcome.map(|stored| stored.record))
 }
 
 /// Which of `ids` are live contacts of the customer.

@@ -4,11 +4,11 @@
 
 use chrono::NaiveDateTime;
 use credo_core::audit::AuditAction;
-use credo_core::json::changes;
-use credo_core::{CountryCode, Email, Phone, Scope, Tag, Uscc};
+use credo_core::json::{changes, patched};
+use credo_core::{CountryCode, Email, FieldError, Phone, Scope, Tag, Uscc};
 use credo_customers::{
-    CommunicationStatus, Customer, CustomerKind, CustomerProfile, LifecycleStage, OperatingStatus,
-    SourceChannel, Stamps,
+    CommunicationStatus, Customer, CustomerInput, CustomerKind, CustomerProfile, LifecycleStage,
+    OperatingStatus, SourceChannel, Stamps,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -18,8 +18,9 @@ use crate::convert::{
     stamps, to_db_time,
 };
 use crate::db::MultiBackend;
-use crate::db::{lock_row, write_transaction};
+use crate::db::{write_transaction, Outcome};
 use crate::schema::{customer_tags, customers};
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
 
@@ -292,6 +293,7 @@ fn audit_view(customer: &Customer) -> Result<serde_json::Value, StoreError> {
     view["sales_unit_id"] = serde_json::to_value(customer.sales_unit_id)?;
     view["credit_review_due_since"] = serde_json::to_value(customer.credit_review_due_since)?;
     view["credit_data_refreshed_at"] = serde_json::to_value(customer.credit_data_refreshed_at)?;
+    view["archived_at"] = serde_json::to_value(customer.archived_at)?;
     Ok(view)
 }
 
@@ -301,6 +303,12 @@ pub enum CreateOutcome {
     DuplicateUscc(Uuid),
     /// The client-chosen id belongs to an existing customer.
     IdTaken(Customer),
+}
+
+impl Outcome for CreateOutcome {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, CreateOutcome::Created(_))
+    }
 }
 
 pub struct NewCustomer {
@@ -355,18 +363,22 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
     })
 }
 
-pub enum UpdateOutcome {
-    Updated(Customer),
-    /// The caller's version is not the current one; here is the current record.
-    Stale(Customer),
+/// Why a change to a customer was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The patched profile breaks these rules.
+    Invalid(Vec<FieldError>),
+    /// Another customer has this USCC.
     DuplicateUscc(Uuid),
-    NotFound,
 }
+
+pub type UpdateOutcome = Updated<Customer, Refusal>;
 
 /// A change to one customer, applied only if the record is still at `expected_version`
 /// (when given).
 pub enum Change {
-    Profile(Box<CustomerProfile>),
+    /// A JSON merge patch of the profile in its `CustomerInput` form.
+    Patch(serde_json::Value),
     Archive,
     Restore,
     Transfer {
@@ -380,101 +392,105 @@ pub enum Change {
     CreditDataRefreshed(chrono::DateTime<chrono::Utc>),
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    id: Uuid,
-    expected_version: Option<i64>,
-    change: Change,
-    actor: Uuid,
-) -> Result<UpdateOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "customers", id)?;
-        let Some(current) = get(conn, id)? else {
-            return Ok(UpdateOutcome::NotFound);
-        };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateOutcome::Stale(current));
-        }
-        let at = now();
-        let mut next = current.clone();
-        let action = match change {
-            Change::Profile(profile) => {
-                if let Some(holder) = uscc_holder(conn, profile.uscc.as_ref(), id)? {
-                    return Ok(UpdateOutcome::DuplicateUscc(holder));
-                }
-                next.profile = *profile;
-                AuditAction::Updated
-            }
-            Change::Archive => {
-                next.archived_at = Some(current.archived_at.unwrap_or(at));
-                AuditAction::Archived
-            }
-            Change::Restore => {
-                next.archived_at = None;
-                AuditAction::Restored
-            }
-            Change::Transfer {
-                owner_id,
-                sales_unit_id,
-                reason,
-            } => {
-                crate::activity::insert_transfer(
-                    conn,
-                    &current,
-                    owner_id,
-                    sales_unit_id,
-                    &reason,
-                    actor,
-                    at,
-                )?;
-                next.owner_id = owner_id;
-                next.sales_unit_id = sales_unit_id;
-                AuditAction::Transferred
-            }
-            Change::CreditReviewDue => {
-                next.credit_review_due_since = Some(current.credit_review_due_since.unwrap_or(at));
-                AuditAction::Updated
-            }
-            Change::CreditDataRefreshed(checked_at) => {
-                next.credit_data_refreshed_at = checked_at;
-                AuditAction::Updated
-            }
-        };
-        next.stamps.updated_at = at;
-        next.stamps.updated_by = actor;
-        next.stamps.version = current.stamps.version + 1;
-        // The version guard turns a concurrent writer that slipped in between into a conflict.
+impl Versioned for Customer {
+    const TABLE: &'static str = "customers";
+    const ENTITY: &'static str = ENTITY;
+
+    versioned::stamps_field!();
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        audit_view(self)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
         let written = diesel::update(
             customers::table
-                .find(id.to_string())
+                .find(current.id.to_string())
                 .filter(customers::version.eq(current.stamps.version)),
         )
-        .set(Row::from_customer(&next)?)
+        .set(Row::from_customer(next)?)
         .execute(conn)?;
-        if written == 0 {
-            return Err(StoreError::Conflict("customers.version".into()));
-        }
         if next.profile.tags != current.profile.tags {
-            replace_tags(conn, id, &next.profile.tags)?;
+            replace_tags(conn, next.id, &next.profile.tags)?;
         }
         let key = next.profile.search_key();
         if key != current.profile.search_key() {
-            search::index(conn, id, id, Some(&key))?;
+            search::index(conn, next.id, next.id, Some(&key))?;
         }
-        let mut diff = changes(&audit_view(&current)?, &audit_view(&next)?);
-        if action != AuditAction::Updated {
-            let archived = |c: &Customer| c.archived_at.map(|a| serde_json::json!(a));
-            if archived(&current) != archived(&next) {
-                diff.push(credo_core::json::FieldChange {
-                    field: "archived_at".into(),
-                    old: archived(&current),
-                    new: archived(&next),
-                });
-            }
-        }
-        audit::record(conn, ENTITY, id, action, actor, &diff)?;
-        Ok(UpdateOutcome::Updated(next))
-    })
+        Ok(written)
+    }
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected: &Expected,
+    change: Change,
+    actor: Uuid,
+) -> Result<UpdateOutcome, StoreError> {
+    versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| get(conn, id),
+        |conn, current| {
+            let at = now();
+            let mut next = current.clone();
+            let action = match change {
+                Change::Patch(patch) => {
+                    let profile = patched::<CustomerInput>(&current.profile, &patch)
+                        .map_err(|error| vec![error])
+                        .and_then(CustomerProfile::try_from);
+                    let profile = match profile {
+                        Ok(profile) => profile,
+                        Err(errors) => return Ok(Err(Refusal::Invalid(errors))),
+                    };
+                    if let Some(holder) = uscc_holder(conn, profile.uscc.as_ref(), id)? {
+                        return Ok(Err(Refusal::DuplicateUscc(holder)));
+                    }
+                    next.profile = profile;
+                    AuditAction::Updated
+                }
+                Change::Archive => {
+                    next.archived_at = Some(current.archived_at.unwrap_or(at));
+                    AuditAction::Archived
+                }
+                Change::Restore => {
+                    next.archived_at = None;
+                    AuditAction::Restored
+                }
+                Change::Transfer {
+                    owner_id,
+                    sales_unit_id,
+                    reason,
+                } => {
+                    crate::activity::insert_transfer(
+                        conn,
+                        current,
+                        owner_id,
+                        sales_unit_id,
+                        &reason,
+                        actor,
+                        at,
+                    )?;
+                    next.owner_id = owner_id;
+                    next.sales_unit_id = sales_unit_id;
+                    AuditAction::Transferred
+                }
+                Change::CreditReviewDue => {
+                    next.credit_review_due_since =
+                        Some(current.credit_review_due_since.unwrap_or(at));
+                    AuditAction::Updated
+                }
+                Change::CreditDataRefreshed(checked_at) => {
+                    next.credit_data_refreshed_at = checked_at;
+                    AuditAction::Updated
+                }
+            };
+            Ok(Ok((next, action)))
+        },
+    )
 }
 
 /// Sort orders of the customer list; each is backed by an index ending in `id`.

@@ -32,21 +32,67 @@ impl DbConnection {
     }
 }
 
-/// Runs `work` in a transaction that is going to write. On SQLite the write lock is taken
-/// first: a deferred transaction that read and then writes fails at once when another
-/// writer committed in between (SQLITE_BUSY_SNAPSHOT), where one that starts by writing
-/// waits its turn under busy_timeout.
-pub fn write_transaction<T>(
+/// What a write transaction answers. A refusal is answered like any other outcome, but the
+/// transaction is rolled back, so nothing a refused write did before it was refused is kept.
+pub trait Outcome {
+    /// Whether this answer refuses the write; outcomes that always commit keep the default.
+    fn is_refusal(&self) -> bool {
+        false
+    }
+}
+
+impl Outcome for () {}
+impl<T> Outcome for Vec<T> {}
+
+/// `Err` is a refusal the caller reports (field errors, a rule broken).
+impl<T, E> Outcome for Result<T, E> {
+    fn is_refusal(&self) -> bool {
+        self.is_err()
+    }
+}
+impl<T: Outcome> Outcome for Option<T> {
+    /// `None` is "not found": nothing to keep.
+    fn is_refusal(&self) -> bool {
+        self.as_ref().is_none_or(Outcome::is_refusal)
+    }
+}
+
+/// Why a write transaction ends without committing.
+enum Abort<T> {
+    Refused(T),
+    Failed(StoreError),
+}
+
+impl<T> From<diesel::result::Error> for Abort<T> {
+    fn from(error: diesel::result::Error) -> Self {
+        Abort::Failed(error.into())
+    }
+}
+
+/// Runs `work` in a transaction that is going to write; an outcome that is a refusal rolls
+/// it back. On SQLite the write lock is taken first: a deferred transaction that read and
+/// then writes fails at once when another writer committed in between
+/// (SQLITE_BUSY_SNAPSHOT), where one that starts by writing waits its turn under
+/// busy_timeout.
+pub fn write_transaction<T: Outcome>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.transaction(|conn| {
+    let result = conn.transaction(|conn| {
         if let DbConnection::Sqlite(_) = conn {
             // A write that changes nothing, to take the lock before any read.
             conn.batch_execute("DELETE FROM settings WHERE 1 = 0")?;
         }
-        work(conn)
-    })
+        match work(conn) {
+            Ok(outcome) if outcome.is_refusal() => Err(Abort::Refused(outcome)),
+            Ok(outcome) => Ok(outcome),
+            Err(error) => Err(Abort::Failed(error)),
+        }
+    });
+    match result {
+        Ok(outcome) | Err(Abort::Refused(outcome)) => Ok(outcome),
+        Err(Abort::Failed(error)) => Err(error),
+    }
 }
 
 /// Locks one row of `table` until the transaction ends, so that concurrent writers of a record

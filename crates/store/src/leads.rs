@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::audit::AuditAction;
-use credo_core::json::changes;
-use credo_core::{CountryCode, Email, Phone, Scope};
+use credo_core::json::{changes, patched};
+use credo_core::{CountryCode, Email, FieldError, Phone, Scope};
 use credo_customers::{Contact, CustomerProfile, Stamps};
 use credo_sales::lead::{FunnelFacts, LeadFields, Qualification, StageError};
-use credo_sales::{FunnelStage, Lead, LeadChannel, Man, StageInput};
+use credo_sales::{FunnelStage, Lead, LeadChannel, LeadInput, Man, StageInput};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -17,8 +17,9 @@ use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_stored, stamps, to_db_time,
 };
 use crate::customers::{self, CreateOutcome, NewCustomer};
-use crate::db::{lock_row, write_transaction, MultiBackend};
+use crate::db::{write_transaction, MultiBackend};
 use crate::schema::leads;
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, contacts, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "lead";
@@ -238,12 +239,13 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Lead>, StoreError
 
 /// A change to one lead.
 pub enum LeadChange {
-    /// New facts, qualification or owner.
-    Fields {
-        fields: LeadFields,
-        man: Man,
-        owner_id: Uuid,
-        sales_unit_id: Option<Uuid>,
+    /// A JSON merge patch of facts, qualification or owner (the `LeadInput` form).
+    Patch {
+        patch: serde_json::Value,
+        /// Who patches: the owner when the patch clears it.
+        caller: Uuid,
+        /// The owner the patch names, checked by the caller of `update`: (id, sales unit).
+        owner: Option<(Uuid, Option<Uuid>)>,
     },
     Stage(StageInput),
     /// Won: into a new customer file (with its first contact), or linked to an existing one.
@@ -259,106 +261,139 @@ pub enum Conversion {
     Existing(Uuid),
 }
 
-pub enum UpdateLeadOutcome {
-    Updated(Lead),
-    Stale(Lead),
-    NotFound,
-    Refused(StageError),
+/// Why a change to a lead was refused.
+#[derive(Debug)]
+pub enum LeadRefusal {
+    /// The patched lead breaks these rules.
+    Invalid(Vec<FieldError>),
+    Stage(StageError),
     /// The new customer would duplicate an existing one's USCC (cannot happen from a lead,
     /// which carries none) or id.
     CustomerConflict(Uuid),
 }
 
+pub type UpdateLeadOutcome = Updated<Lead, LeadRefusal>;
+
+impl Versioned for Lead {
+    const TABLE: &'static str = "leads";
+    const ENTITY: &'static str = ENTITY;
+
+    versioned::stamps_field!();
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        audit::view(self)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            leads::table
+                .find(current.id.to_string())
+                .filter(leads::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_lead(next))
+        .execute(conn)?)
+    }
+}
+
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
-    expected_version: Option<i64>,
+    expected: &Expected,
     change: LeadChange,
     actor: Uuid,
 ) -> Result<UpdateLeadOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "leads", id)?;
-        let Some(current) = get(conn, id)? else {
-            return Ok(UpdateLeadOutcome::NotFound);
-        };
-        // The change is judged before the version (a request wrong in itself is told so
-        // whatever version it names), but before anything is written for a conversion.
-        let stale = expected_version.is_some_and(|v| v != current.stamps.version);
-        let at = now();
-        let (mut next, action) = match change {
-            LeadChange::Fields {
-                fields,
-                man,
-                owner_id,
-                sales_unit_id,
-            } => {
-                let mut next = current.clone();
-                next.fields = fields;
-                next.qualification = Qualification::from(man);
-                next.owner_id = owner_id;
-                next.sales_unit_id = sales_unit_id;
-                (next, AuditAction::Updated)
-            }
-            LeadChange::Stage(input) => match current.move_to(&input, at) {
-                Ok(next) => (next, AuditAction::StatusChanged),
-                Err(refused) => return Ok(UpdateLeadOutcome::Refused(refused)),
-            },
-            LeadChange::Convert(_) if stale => return Ok(UpdateLeadOutcome::Stale(current)),
-            LeadChange::Convert(conversion) => {
-                if current.stage.is_closed() {
-                    return Ok(UpdateLeadOutcome::Refused(StageError::NotAllowed {
-                        from: current.stage,
-                        to: FunnelStage::Won,
-                    }));
-                }
-                let customer_id = match conversion {
-                    Conversion::Existing(customer_id) => customer_id,
-                    Conversion::NewCustomer {
-                        id: customer_id,
-                        profile,
-                        contact,
-                    } => {
-                        let new = NewCustomer {
-                            id: customer_id,
-                            profile: *profile,
-                            owner_id: current.owner_id,
-                            sales_unit_id: current.sales_unit_id,
-                            actor,
-                        };
-                        match customers::create(conn, new)? {
-                            CreateOutcome::Created(_) => {}
-                            CreateOutcome::DuplicateUscc(other) => {
-                                return Ok(UpdateLeadOutcome::CustomerConflict(other))
-                            }
-                            CreateOutcome::IdTaken(other) => {
-                                return Ok(UpdateLeadOutcome::CustomerConflict(other.id))
-                            }
+    versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| get(conn, id),
+        |conn, current| {
+            let at = now();
+            Ok(match change {
+                LeadChange::Patch {
+                    patch,
+                    caller,
+                    owner,
+                } => {
+                    let base = current
+                        .fields
+                        .input(current.owner_id, current.qualification.man());
+                    let input = match patched::<LeadInput>(&base, &patch) {
+                        Ok(input) => input,
+                        Err(error) => return Ok(Err(LeadRefusal::Invalid(vec![error]))),
+                    };
+                    let fields = match input.validate() {
+                        Ok(fields) => fields,
+                        Err(errors) => return Ok(Err(LeadRefusal::Invalid(errors))),
+                    };
+                    let mut next = current.clone();
+                    next.fields = fields;
+                    next.qualification = Qualification::from(input.man);
+                    next.owner_id = input.owner_id.unwrap_or(caller);
+                    if let Some((owner, unit)) = owner {
+                        if owner == next.owner_id {
+                            next.sales_unit_id = unit;
                         }
-                        if let Some(contact) = contact {
-                            contacts::create(conn, Uuid::now_v7(), customer_id, contact, actor)?;
-                        }
-                        customer_id
                     }
-                };
-                match current.won(customer_id, at) {
-                    Ok(next) => (next, AuditAction::StatusChanged),
-                    Err(refused) => return Ok(UpdateLeadOutcome::Refused(refused)),
+                    Ok((next, AuditAction::Updated))
+                }
+                LeadChange::Stage(input) => current
+                    .move_to(&input, at)
+                    .map(|next| (next, AuditAction::StatusChanged))
+                    .map_err(LeadRefusal::Stage),
+                LeadChange::Convert(conversion) => convert(conn, current, conversion, actor, at)?
+                    .map(|next| (next, AuditAction::StatusChanged)),
+            })
+        },
+    )
+}
+
+/// Wins a lead: makes or links its customer (rolled back with the lead if anything is
+/// refused).
+fn convert(
+    conn: &mut DbConnection,
+    current: &Lead,
+    conversion: Conversion,
+    actor: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Result<Lead, LeadRefusal>, StoreError> {
+    if current.stage.is_closed() {
+        return Ok(Err(LeadRefusal::Stage(StageError::NotAllowed {
+            from: current.stage,
+            to: FunnelStage::Won,
+        })));
+    }
+    let customer_id = match conversion {
+        Conversion::Existing(customer_id) => customer_id,
+        Conversion::NewCustomer {
+            id: customer_id,
+            profile,
+            contact,
+        } => {
+            let new = NewCustomer {
+                id: customer_id,
+                profile: *profile,
+                owner_id: current.owner_id,
+                sales_unit_id: current.sales_unit_id,
+                actor,
+            };
+            match customers::create(conn, new)? {
+                CreateOutcome::Created(_) => {}
+                CreateOutcome::DuplicateUscc(other) => {
+                    return Ok(Err(LeadRefusal::CustomerConflict(other)))
+                }
+                CreateOutcome::IdTaken(other) => {
+                    return Ok(Err(LeadRefusal::CustomerConflict(other.id)))
                 }
             }
-        };
-        if stale {
-            return Ok(UpdateLeadOutcome::Stale(current));
+            if let Some(contact) = contact {
+                contacts::create(conn, Uuid::now_v7(), customer_id, contact, actor)?;
+            }
+            customer_id
         }
-        next.stamps.updated_at = at;
-        next.stamps.updated_by = actor;
-        next.stamps.version = current.stamps.version + 1;
-        diesel::update(leads::table.find(id.to_string()))
-            .set(Row::from_lead(&next))
-            .execute(conn)?;
-        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
-        audit::record(conn, ENTITY, id, action, actor, &diff)?;
-        Ok(UpdateLeadOutcome::Updated(next))
-    })
+    };
+    Ok(current.won(customer_id, at).map_err(LeadRefusal::Stage))
 }
 
 pub fn history(

@@ -19,8 +19,9 @@ pub mod tasks;
 pub mod timeline;
 pub mod units;
 pub mod users;
+pub mod versioned;
 pub mod visits;
 
 pub use convert::now;
-pub use db::{write_transaction, Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
+pub use db::{write_transaction, Backend, DatabaseUrl, Db, DbConnection, Outcome, PoolOptions};
 pub use error::StoreError;

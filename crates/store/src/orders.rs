@@ -5,22 +5,23 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
-use credo_core::json::changes;
+use credo_core::json::{changes, patched};
 use credo_core::{Currency, FieldError, Money, Scope};
 use credo_customers::Stamps;
-use credo_sales::claim::{Decision, NewClaim};
+use credo_sales::claim::{fits_order, Decision, NewClaim};
 use credo_sales::order::{transition, TransitionError};
 use credo_sales::trial::{NewTrial, TrialStepError};
 use credo_sales::{
-    Claim, ClaimStatus, Order, OrderDates, OrderDraft, OrderLine, OrderStatus, PaymentTerms,
-    TransitionInput, Trial, TrialStage,
+    Claim, ClaimStatus, Order, OrderDates, OrderDraft, OrderInput, OrderLine, OrderStatus,
+    PaymentTerms, TransitionInput, Trial, TrialStage,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
-use crate::db::{lock_row, write_transaction, MultiBackend};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::schema::{customers, order_claims, order_lines, orders, product_trials};
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "order";
@@ -225,6 +226,12 @@ pub enum CreateOrderOutcome {
     TrialRefused(FieldError),
 }
 
+impl Outcome for CreateOrderOutcome {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, CreateOrderOutcome::Created(_))
+    }
+}
+
 pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutcome, StoreError> {
     write_transaction(conn, |conn| {
         if let Some(existing) = get(conn, new.id)? {
@@ -253,6 +260,18 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             .execute(conn)?;
         replace_lines(conn, order.id, &order.draft.lines)?;
         if let Some(trial_id) = order.draft.product_trial_id {
+            let concluded = advance_trial(
+                conn,
+                trial_id,
+                Some(order.draft.customer_id),
+                TrialMove {
+                    to: TrialStage::Ordered,
+                    on: order.draft.ordered_on,
+                    order_id: Some(order.id),
+                    today: new.today,
+                },
+                new.actor,
+            )?;
             let refused = |code: &str, message: &str| {
                 Ok(CreateOrderOutcome::TrialRefused(FieldError::new(
                     "product_trial_id",
@@ -260,30 +279,22 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
                     message,
                 )))
             };
-            let Some(trial) =
-                trial(conn, trial_id)?.filter(|t| t.customer_id == order.draft.customer_id)
-            else {
-                return refused("not_found", "no such trial of this customer");
-            };
-            let next = match trial.advance(
-                TrialStage::Ordered,
-                order.draft.ordered_on,
-                Some(order.id),
-                new.today,
-            ) {
-                Ok(next) => next,
-                Err(TrialStepError::NotAllowed(stage)) => {
+            match concluded {
+                Updated::Updated(_) => {}
+                Updated::NotFound | Updated::Stale(_) => {
+                    return refused("not_found", "no such trial of this customer")
+                }
+                Updated::Refused(TrialStepError::NotAllowed(stage)) => {
                     let message = format!("the trial is {} already", stage.as_str());
                     return refused("trial_closed", &message);
                 }
-                Err(TrialStepError::Invalid(_)) => {
+                Updated::Refused(TrialStepError::Invalid(_)) => {
                     return refused(
                         "before_earlier_date",
                         "the order date lies before the trial's last step",
                     )
                 }
-            };
-            write_trial(conn, &trial, next, new.actor)?;
+            }
         }
         let created = changes(&serde_json::Value::Null, &audit::view(&order)?);
         audit::record(
@@ -300,8 +311,12 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
 
 /// A change to one order.
 pub enum OrderChange {
-    /// New lines and terms; only while the order is a quotation.
-    Draft(Box<OrderDraft>),
+    /// A JSON merge patch of the lines and terms (the `OrderInput` form); only while the
+    /// order is a quotation. `today` bounds its dates.
+    Patch {
+        patch: serde_json::Value,
+        today: NaiveDate,
+    },
     /// A move of the status machine.
     Transition {
         to: OrderStatus,
@@ -310,41 +325,76 @@ pub enum OrderChange {
     },
 }
 
-pub enum UpdateOrderOutcome {
-    Updated(Order),
-    Stale(Order),
-    NotFound,
+/// Why a change to an order was refused.
+#[derive(Debug)]
+pub enum OrderRefusal {
     /// The order is past quotation; its lines and terms are fixed.
     NotEditable(OrderStatus),
-    Refused(TransitionError),
+    /// The patched order breaks these rules.
+    Invalid(Vec<FieldError>),
+    Transition(TransitionError),
+}
+
+pub type UpdateOrderOutcome = Updated<Order, OrderRefusal>;
+
+impl Versioned for Order {
+    const TABLE: &'static str = "orders";
+    const ENTITY: &'static str = ENTITY;
+
+    versioned::stamps_field!();
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        audit::view(self)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        let written = diesel::update(
+            orders::table
+                .find(current.id.to_string())
+                .filter(orders::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_order(next))
+        .execute(conn)?;
+        if next.draft.lines != current.draft.lines {
+            replace_lines(conn, next.id, &next.draft.lines)?;
+        }
+        Ok(written)
+    }
 }
 
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
-    expected_version: Option<i64>,
+    expected: &Expected,
     change: OrderChange,
     actor: Uuid,
 ) -> Result<UpdateOrderOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "orders", id)?;
-        let Some(current) = get(conn, id)? else {
-            return Ok(UpdateOrderOutcome::NotFound);
-        };
-        let mut next = current.clone();
-        // The change is judged first: a request that is wrong in itself is told so (409,
-        // 422) whatever version it names.
-        let action = match change {
-            OrderChange::Draft(draft) => {
-                if !current.status.is_editable() {
-                    return Ok(UpdateOrderOutcome::NotEditable(current.status));
+    versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| get(conn, id),
+        |_, current| {
+            let mut next = current.clone();
+            Ok(match change {
+                OrderChange::Patch { patch, today } => {
+                    if !current.status.is_editable() {
+                        return Ok(Err(OrderRefusal::NotEditable(current.status)));
+                    }
+                    let draft = patched::<OrderInput>(&current.draft.input(), &patch)
+                        .map_err(|error| vec![error])
+                        .and_then(|input| input.validate(today));
+                    match draft {
+                        Ok(draft) => {
+                            next.totals = draft.totals();
+                            next.draft = draft;
+                            Ok((next, AuditAction::Updated))
+                        }
+                        Err(errors) => Err(OrderRefusal::Invalid(errors)),
+                    }
                 }
-                next.totals = draft.totals();
-                next.draft = *draft;
-                AuditAction::Updated
-            }
-            OrderChange::Transition { to, input, today } => {
-                match transition(
+                OrderChange::Transition { to, input, today } => match transition(
                     current.status,
                     current.draft.ordered_on,
                     &current.dates,
@@ -356,35 +406,13 @@ pub fn update(
                         next.status = to;
                         next.dates = dates;
                         next.cancel_reason = reason.or(next.cancel_reason);
+                        Ok((next, AuditAction::StatusChanged))
                     }
-                    Err(refused) => return Ok(UpdateOrderOutcome::Refused(refused)),
-                }
-                AuditAction::StatusChanged
-            }
-        };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateOrderOutcome::Stale(current));
-        }
-        next.stamps.updated_at = now();
-        next.stamps.updated_by = actor;
-        next.stamps.version = current.stamps.version + 1;
-        let written = diesel::update(
-            orders::table
-                .find(id.to_string())
-                .filter(orders::version.eq(current.stamps.version)),
-        )
-        .set(Row::from_order(&next))
-        .execute(conn)?;
-        if written == 0 {
-            return Err(StoreError::Conflict("orders.version".into()));
-        }
-        if next.draft.lines != current.draft.lines {
-            replace_lines(conn, id, &next.draft.lines)?;
-        }
-        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
-        audit::record(conn, ENTITY, id, action, actor, &diff)?;
-        Ok(UpdateOrderOutcome::Updated(next))
-    })
+                    Err(refused) => Err(OrderRefusal::Transition(refused)),
+                },
+            })
+        },
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -535,12 +563,14 @@ macro_rules! claim_columns {
     };
 }
 
+/// Records a claim against `order`, if it fits beside the order's standing claims (read
+/// with the order's row locked, so that concurrent claims cannot together exceed it).
 pub fn add_claim(
     conn: &mut DbConnection,
     order: &Order,
     claim: NewClaim,
     actor: Uuid,
-) -> Result<Claim, StoreError> {
+) -> Result<Result<Claim, FieldError>, StoreError> {
     let record = Claim {
         id: Uuid::now_v7(),
         order_id: order.id,
@@ -557,6 +587,15 @@ pub fn add_claim(
         created_at: now(),
     };
     write_transaction(conn, |conn| {
+        lock_row(conn, "orders", order.id)?;
+        let standing = claims_of_order(conn, order.id)?;
+        if let Err(error) = fits_order(
+            order.totals.amount.amount_minor,
+            &standing,
+            record.amount.amount_minor,
+        ) {
+            return Ok(Err(error));
+        }
         diesel::insert_into(order_claims::table)
             .values((
                 order_claims::id.eq(record.id.to_string()),
@@ -580,7 +619,7 @@ pub fn add_claim(
             actor,
             &created,
         )?;
-        Ok(record)
+        Ok(Ok(record))
     })
 }
 
@@ -610,6 +649,14 @@ pub enum DecideOutcome {
     NotFound,
     /// Decided before: a claim is decided once.
     AlreadyDecided(Claim),
+    /// The decider raised the claim: someone else decides it.
+    SamePerson,
+}
+
+impl Outcome for DecideOutcome {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, DecideOutcome::Decided(_))
+    }
 }
 
 /// Decides claim `id` of order `order_id`.
@@ -627,6 +674,9 @@ pub fn decide_claim(
         };
         if current.status != ClaimStatus::Open {
             return Ok(Ok(DecideOutcome::AlreadyDecided(current)));
+        }
+        if current.created_by == actor {
+            return Ok(Ok(DecideOutcome::SamePerson));
         }
         let decision = match decide(&current) {
             Ok(decision) => decision,
@@ -720,6 +770,8 @@ impl TrialRow {
     }
 }
 
+impl Outcome for Trial {}
+
 pub fn add_trial(
     conn: &mut DbConnection,
     customer_id: Uuid,
@@ -791,57 +843,58 @@ pub fn trials_of_customer(
         .collect()
 }
 
-fn write_trial(
-    conn: &mut DbConnection,
-    current: &Trial,
-    mut next: Trial,
-    actor: Uuid,
-) -> Result<Trial, StoreError> {
-    next.stamps.updated_at = now();
-    next.stamps.updated_by = actor;
-    next.stamps.version = current.stamps.version + 1;
-    diesel::update(product_trials::table.find(current.id.to_string()))
-        .set(TrialRow::from_trial(&next))
-        .execute(conn)?;
-    let diff = changes(&audit::view(current)?, &audit::view(&next)?);
-    audit::record(
-        conn,
-        TRIAL_ENTITY,
-        current.id,
-        AuditAction::StatusChanged,
-        actor,
-        &diff,
-    )?;
-    Ok(next)
+impl Versioned for Trial {
+    const TABLE: &'static str = "product_trials";
+    const ENTITY: &'static str = TRIAL_ENTITY;
+
+    versioned::stamps_field!();
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        audit::view(self)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            product_trials::table
+                .find(current.id.to_string())
+                .filter(product_trials::version.eq(current.stamps.version)),
+        )
+        .set(TrialRow::from_trial(next))
+        .execute(conn)?)
+    }
 }
 
-pub enum TrialStepOutcome {
-    Advanced(Trial),
-    NotFound,
-    Refused(TrialStepError),
+/// A step of a product trial: to a sample, dropped, or concluded by an order.
+pub struct TrialMove {
+    pub to: TrialStage,
+    pub on: NaiveDate,
+    pub order_id: Option<Uuid>,
+    pub today: NaiveDate,
 }
 
-/// Moves a trial to a sample or drops it.
+pub type TrialStepOutcome = Updated<Trial, TrialStepError>;
+
+/// Moves trial `id` (of `customer_id`, when given) one step, on its locked row: two orders
+/// cannot both conclude one trial.
 pub fn advance_trial(
     conn: &mut DbConnection,
     id: Uuid,
-    to: TrialStage,
-    on: NaiveDate,
-    today: NaiveDate,
+    customer_id: Option<Uuid>,
+    step: TrialMove,
     actor: Uuid,
 ) -> Result<TrialStepOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "product_trials", id)?;
-        let Some(current) = trial(conn, id)? else {
-            return Ok(TrialStepOutcome::NotFound);
-        };
-        match current.advance(to, on, None, today) {
-            Ok(next) => Ok(TrialStepOutcome::Advanced(write_trial(
-                conn, &current, next, actor,
-            )?)),
-            Err(refused) => Ok(TrialStepOutcome::Refused(refused)),
-        }
-    })
+    versioned::update(
+        conn,
+        id,
+        &Expected::Any,
+        actor,
+        |conn| Ok(trial(conn, id)?.filter(|t| customer_id.is_none_or(|c| t.customer_id == c))),
+        |_, current| {
+            Ok(current
+                .advance(step.to, step.on, step.order_id, step.today)
+                .map(|next| (next, AuditAction::StatusChanged)))
+        },
+    )
 }
 
 #[derive(Insertable)]

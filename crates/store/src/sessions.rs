@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
-use crate::db::write_transaction;
+use crate::db::{write_transaction, Outcome};
 use crate::schema::{login_failures, refresh_tokens};
 use crate::{now, DbConnection, StoreError};
 
@@ -42,6 +42,9 @@ pub enum Redemption {
     /// Unknown, expired or revoked.
     Invalid,
 }
+
+/// Every answer commits: a reused token's family stays revoked.
+impl Outcome for Redemption {}
 
 /// Spends a refresh token exactly once, even under concurrent presentations.
 pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, StoreError> {

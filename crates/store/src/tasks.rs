@@ -3,16 +3,17 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
-use credo_core::json::changes;
-use credo_core::Scope;
+use credo_core::json::{changes, patched};
+use credo_core::{FieldError, Scope};
 use credo_customers::task::TaskFields;
-use credo_customers::{Stamps, Task, TaskKind, TaskStatus};
+use credo_customers::{Stamps, Task, TaskInput, TaskKind, TaskStatus};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
-use crate::db::{lock_row, write_transaction, MultiBackend};
+use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::schema::tasks;
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "task";
@@ -127,6 +128,8 @@ pub fn create(conn: &mut DbConnection, new: NewTask) -> Result<Task, StoreError>
     })
 }
 
+impl Outcome for Task {}
+
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError> {
     tasks::table
         .find(id.to_string())
@@ -137,51 +140,76 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError
         .transpose()
 }
 
-pub enum UpdateTaskOutcome {
-    Updated(Task),
-    Stale(Task),
-    NotFound,
+/// A JSON merge patch of a task's fields (the `TaskInput` form).
+pub struct TaskPatch {
+    pub patch: serde_json::Value,
+    /// Who patches: the assignee when the patch clears it.
+    pub caller: Uuid,
+    /// The assignee the patch names, checked by the caller of `update`: (id, sales unit).
+    pub assignee: Option<(Uuid, Option<Uuid>)>,
 }
 
-/// Replaces a task's fields (and the assignee's unit) if it is still at `expected_version`.
+pub type UpdateTaskOutcome = Updated<Task, Vec<FieldError>>;
+
+impl Versioned for Task {
+    const TABLE: &'static str = "tasks";
+    const ENTITY: &'static str = ENTITY;
+
+    versioned::stamps_field!();
+
+    /// The fields: the unit and completion time follow from them.
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        Ok(serde_json::to_value(&self.fields)?)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            tasks::table
+                .find(current.id.to_string())
+                .filter(tasks::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_task(next))
+        .execute(conn)?)
+    }
+}
+
+/// Applies a patch to the task's fields if it is still at `expected_version`.
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
-    expected_version: Option<i64>,
-    fields: TaskFields,
-    sales_unit_id: Option<Uuid>,
+    expected: &Expected,
+    change: TaskPatch,
     actor: Uuid,
 ) -> Result<UpdateTaskOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "tasks", id)?;
-        let Some(current) = get(conn, id)? else {
-            return Ok(UpdateTaskOutcome::NotFound);
-        };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(UpdateTaskOutcome::Stale(current));
-        }
-        let at = now();
-        let mut next = current.clone();
-        next.completed_at = match (current.fields.status, fields.status) {
-            (TaskStatus::Done, TaskStatus::Done) => current.completed_at,
-            (_, TaskStatus::Done) => Some(at),
-            _ => None,
-        };
-        next.fields = fields;
-        next.sales_unit_id = sales_unit_id;
-        next.stamps.updated_at = at;
-        next.stamps.updated_by = actor;
-        next.stamps.version = current.stamps.version + 1;
-        diesel::update(tasks::table.find(id.to_string()))
-            .set(Row::from_task(&next))
-            .execute(conn)?;
-        let diff = changes(
-            &serde_json::to_value(&current.fields)?,
-            &serde_json::to_value(&next.fields)?,
-        );
-        audit::record(conn, ENTITY, id, AuditAction::Updated, actor, &diff)?;
-        Ok(UpdateTaskOutcome::Updated(next))
-    })
+    versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| get(conn, id),
+        |_, current| {
+            let fields = patched::<TaskInput>(&current.fields.input(), &change.patch)
+                .map_err(|error| vec![error])
+                .and_then(|input| input.validate(change.caller));
+            let fields = match fields {
+                Ok(fields) => fields,
+                Err(errors) => return Ok(Err(errors)),
+            };
+            let mut next = current.clone();
+            next.completed_at = match (current.fields.status, fields.status) {
+                (TaskStatus::Done, TaskStatus::Done) => current.completed_at,
+                (_, TaskStatus::Done) => Some(now()),
+                _ => None,
+            };
+            if let Some((assignee, unit)) = change.assignee {
+                if assignee == fields.assignee_id {
+                    next.sales_unit_id = unit;
+                }
+            }
+            next.fields = fields;
+            Ok(Ok((next, AuditAction::Updated)))
+        },
+    )
 }
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
-use crate::db::write_transaction;
+use crate::db::{lock_row, write_transaction, Outcome};
 use crate::schema::sales_units;
 use crate::{now, DbConnection, StoreError};
 
@@ -40,6 +40,14 @@ pub enum CreateOutcome {
     Created(SalesUnit),
     CodeTaken,
 }
+
+impl Outcome for CreateOutcome {
+    fn is_refusal(&self) -> bool {
+        matches!(self, CreateOutcome::CodeTaken)
+    }
+}
+
+impl Outcome for SalesUnit {}
 
 pub fn create(
     conn: &mut DbConnection,
@@ -102,6 +110,7 @@ pub fn update(
     active: Option<bool>,
 ) -> Result<Option<SalesUnit>, StoreError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, "sales_units", id)?;
         let Some(current) = get(conn, id)? else {
             return Ok(None);
         };

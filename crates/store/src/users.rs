@@ -6,8 +6,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
-use crate::db::write_transaction;
+use std::convert::Infallible;
+
+use crate::db::{lock_row, write_transaction, Outcome};
 use crate::schema::users;
+use crate::versioned::{Expected, Updated};
 use crate::{now, DbConnection, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -58,6 +61,14 @@ pub struct NewUser<'a> {
 pub enum CreateOutcome {
     Created(User),
     UsernameTaken,
+}
+
+impl Outcome for User {}
+
+impl Outcome for CreateOutcome {
+    fn is_refusal(&self) -> bool {
+        matches!(self, CreateOutcome::UsernameTaken)
+    }
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<CreateOutcome, StoreError> {
@@ -137,12 +148,16 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
+/// Applies `changes` to the account as read under its row lock, if it is still at
+/// `expected_version` (when given): a concurrent change is never undone by this one.
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
+    expected: &Expected,
     changes: UserChanges,
-) -> Result<Option<User>, StoreError> {
+) -> Result<Updated<User, Infallible>, StoreError> {
     write_transaction(conn, |conn| {
+        lock_row(conn, "users", id)?;
         let Some((current, hash)) = users::table
             .find(id.to_string())
             .select(Row::as_select())
@@ -151,22 +166,34 @@ pub fn update(
             .map(Row::into_user)
             .transpose()?
         else {
-            return Ok(None);
+            return Ok(Updated::NotFound);
         };
+        if !expected.admits(current.version) {
+            return Ok(Updated::Stale(current));
+        }
         let unit = changes.sales_unit_id.unwrap_or(current.sales_unit_id);
-        diesel::update(users::table.find(id.to_string()))
-            .set((
-                users::display_name.eq(changes.display_name.unwrap_or(current.display_name)),
-                users::email.eq(changes.email.unwrap_or(current.email)),
-                users::role.eq(changes.role.unwrap_or(current.role).as_str()),
-                users::sales_unit_id.eq(unit.map(|u| u.to_string())),
-                users::disabled.eq(changes.disabled.unwrap_or(current.disabled)),
-                users::password_hash.eq(changes.password_hash.unwrap_or(hash)),
-                users::updated_at.eq(to_db_time(now())),
-                users::version.eq(current.version + 1),
-            ))
-            .execute(conn)?;
-        get(conn, id)
+        let written = diesel::update(
+            users::table
+                .find(id.to_string())
+                .filter(users::version.eq(current.version)),
+        )
+        .set((
+            users::display_name.eq(changes.display_name.unwrap_or(current.display_name)),
+            users::email.eq(changes.email.unwrap_or(current.email)),
+            users::role.eq(changes.role.unwrap_or(current.role).as_str()),
+            users::sales_unit_id.eq(unit.map(|u| u.to_string())),
+            users::disabled.eq(changes.disabled.unwrap_or(current.disabled)),
+            users::password_hash.eq(changes.password_hash.unwrap_or(hash)),
+            users::updated_at.eq(to_db_time(now())),
+            users::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+        if written == 0 {
+            return Err(StoreError::Conflict("users.version".into()));
+        }
+        Ok(Updated::Updated(
+            get(conn, id)?.ok_or(StoreError::NotFound)?,
+        ))
     })
 }
 

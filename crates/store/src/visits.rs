@@ -10,8 +10,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
-use crate::db::{lock_row, write_transaction};
+use crate::db::{write_transaction, Outcome};
 use crate::schema::visits;
+use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "visit";
@@ -132,6 +133,12 @@ pub enum CreateVisitOutcome {
     IdTaken(Visit),
 }
 
+impl Outcome for CreateVisitOutcome {
+    fn is_refusal(&self) -> bool {
+        matches!(self, CreateVisitOutcome::IdTaken(_))
+    }
+}
+
 pub fn create(
     conn: &mut DbConnection,
     id: Uuid,
@@ -176,45 +183,45 @@ pub fn create(
     })
 }
 
-pub enum VisitStepOutcome {
-    Moved(Visit),
-    NotFound,
-    Stale(Visit),
-    Refused(VisitStepError),
+pub type VisitStepOutcome = Updated<Visit, VisitStepError>;
+
+impl Versioned for Visit {
+    const TABLE: &'static str = "visits";
+    const ENTITY: &'static str = ENTITY;
+
+    versioned::stamps_field!();
+
+    fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
+        audit::view(self)
+    }
+
+    fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            visits::table
+                .find(current.id.to_string())
+                .filter(visits::version.eq(current.stamps.version)),
+        )
+        .set(Row::from_visit(next))
+        .execute(conn)?)
+    }
 }
 
 /// Applies a step (check-in, check-out, cancel) to the stored visit.
 pub fn step(
     conn: &mut DbConnection,
     id: Uuid,
-    expected_version: Option<i64>,
+    expected: &Expected,
     apply: impl FnOnce(&Visit) -> Result<Visit, VisitStepError>,
     actor: Uuid,
 ) -> Result<VisitStepOutcome, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_row(conn, "visits", id)?;
-        let Some(current) = get(conn, id)? else {
-            return Ok(VisitStepOutcome::NotFound);
-        };
-        // The step is judged first: a request that is wrong in itself is told so (409, 422)
-        // whatever version it names.
-        let mut next = match apply(&current) {
-            Ok(next) => next,
-            Err(refused) => return Ok(VisitStepOutcome::Refused(refused)),
-        };
-        if expected_version.is_some_and(|v| v != current.stamps.version) {
-            return Ok(VisitStepOutcome::Stale(current));
-        }
-        next.stamps.updated_at = now();
-        next.stamps.updated_by = actor;
-        next.stamps.version = current.stamps.version + 1;
-        diesel::update(visits::table.find(id.to_string()))
-            .set(Row::from_visit(&next))
-            .execute(conn)?;
-        let diff = changes(&audit::view(&current)?, &audit::view(&next)?);
-        audit::record(conn, ENTITY, id, AuditAction::StatusChanged, actor, &diff)?;
-        Ok(VisitStepOutcome::Moved(next))
-    })
+    versioned::update(
+        conn,
+        id,
+        expected,
+        actor,
+        |conn| get(conn, id),
+        |_, current| Ok(apply(current).map(|next| (next, AuditAction::StatusChanged))),
+    )
 }
 
 /// An agent's visits planned in [from, to), earliest first: the agenda.

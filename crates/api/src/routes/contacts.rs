@@ -1,9 +1,8 @@
 //! Contacts of a customer: several per customer, one of them primary.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use credo_core::json::merge_patch;
 use credo_customers::{Contact, ContactInput, ContactRecord};
-use credo_store::contacts::{self as repo, CreateOutcome, UpdateOutcome};
+use credo_store::contacts::{self as repo, ContactChange, CreateOutcome};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -12,10 +11,6 @@ use crate::extract::{self, Body};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
-
-fn stale(current: &ContactRecord) -> ApiError {
-    reply::version_mismatch("contact", current, current.stamps.version)
-}
 
 /// List a customer's contacts
 #[utoipa::path(
@@ -142,35 +137,27 @@ pub async fn patch_contact(
     let patch = body.raw;
     extract::merge_patch_body(&patch, &["id"])?;
     let (customer_id, contact_id) = path.into_inner();
-    let customer = visible_customer(&state, &caller, customer_id).await?;
-    let current = state
-        .db(move |conn| repo::get(conn, customer.id, contact_id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let mut merged = serde_json::to_value(&current.contact).expect("serialisable");
-    merge_patch(&mut merged, &patch);
-    let input: ContactInput = extract::from_value(merged)?;
-    let contact = Contact::try_from(input).map_err(ApiError::validation)?;
+    visible_customer(&state, &caller, customer_id).await?;
     let actor = caller.user_id;
-    match state
+    let outcome = state
         .db(move |conn| {
             repo::update(
                 conn,
                 customer_id,
                 contact_id,
-                expected,
-                Some(contact),
+                &expected,
+                ContactChange::Patch(patch),
                 actor,
             )
         })
-        .await?
-    {
-        UpdateOutcome::Updated(record) => Ok(Reply::ok(&record)
-            .with_version(record.stamps.version)
-            .into_response()),
-        UpdateOutcome::Stale(current) => Err(stale(&current)),
-        UpdateOutcome::Archived | UpdateOutcome::NotFound => Err(ApiError::not_found()),
-    }
+        .await?;
+    Ok(reply::updated(
+        outcome,
+        "contact",
+        |c| c.stamps.version,
+        ApiError::validation,
+    )?
+    .into_response())
 }
 
 /// Remove a contact
@@ -202,12 +189,23 @@ pub async fn delete_contact(
     let (customer_id, contact_id) = path.into_inner();
     visible_customer(&state, &caller, customer_id).await?;
     let actor = caller.user_id;
-    match state
-        .db(move |conn| repo::update(conn, customer_id, contact_id, expected, None, actor))
-        .await?
-    {
-        UpdateOutcome::Archived => Ok(HttpResponse::NoContent().finish()),
-        UpdateOutcome::Stale(current) => Err(stale(&current)),
-        UpdateOutcome::Updated(_) | UpdateOutcome::NotFound => Err(ApiError::not_found()),
-    }
+    let outcome = state
+        .db(move |conn| {
+            repo::update(
+                conn,
+                customer_id,
+                contact_id,
+                &expected,
+                ContactChange::Archive,
+                actor,
+            )
+        })
+        .await?;
+    reply::updated(
+        outcome,
+        "contact",
+        |c| c.stamps.version,
+        ApiError::validation,
+    )?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -2,11 +2,11 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::audit::AuditEntry;
-use credo_core::json::merge_patch;
 use credo_core::{CountryCode, Principal, Tag};
 use credo_customers::{Customer, CustomerInput, CustomerProfile, LifecycleStage, Transfer};
 use credo_store::customers::{
-    self as repo, Change, CreateOutcome, ListQuery, NewCustomer, SortField, SortKey, UpdateOutcome,
+    self as repo, Change, CreateOutcome, ListQuery, NewCustomer, Refusal, SortField, SortKey,
+    UpdateOutcome,
 };
 use credo_store::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
@@ -104,10 +104,6 @@ pub async fn referenced_customer(
     }
 }
 
-fn stale(current: &Customer) -> ApiError {
-    reply::version_mismatch("customer", current, current.stamps.version)
-}
-
 fn duplicate(existing: Uuid) -> ApiError {
     ApiError::new(
         ErrorCode::DuplicateCustomer,
@@ -122,14 +118,15 @@ fn duplicate(existing: Uuid) -> ApiError {
 }
 
 pub fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
-    match outcome {
-        UpdateOutcome::Updated(customer) => {
-            Ok(Reply::ok(&customer).with_version(customer.stamps.version))
-        }
-        UpdateOutcome::Stale(current) => Err(stale(&current)),
-        UpdateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
-        UpdateOutcome::NotFound => Err(ApiError::not_found()),
-    }
+    reply::updated(
+        outcome,
+        "customer",
+        |c| c.stamps.version,
+        |refusal| match refusal {
+            Refusal::Invalid(errors) => ApiError::validation(errors),
+            Refusal::DuplicateUscc(existing) => duplicate(existing),
+        },
+    )
 }
 
 /// Create a customer
@@ -246,21 +243,9 @@ pub async fn patch_customer(
     let patch = body.raw;
     extract::merge_patch_body(&patch, READ_ONLY)?;
     let current = visible_customer(&state, &caller, id.into_inner()).await?;
-    let mut merged = serde_json::to_value(&current.profile).expect("serialisable");
-    merge_patch(&mut merged, &patch);
-    let input: CustomerInput = extract::from_value(merged)?;
-    let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
     let (id, actor) = (current.id, caller.user_id);
     let outcome = state
-        .db(move |conn| {
-            repo::update(
-                conn,
-                id,
-                expected,
-                Change::Profile(Box::new(profile)),
-                actor,
-            )
-        })
+        .db(move |conn| repo::update(conn, id, &expected, Change::Patch(patch), actor))
         .await?;
     Ok(updated(outcome)?.into_response())
 }
@@ -333,7 +318,7 @@ async fn change_archival(
     let current = visible_customer(state, caller, id).await?;
     let actor = caller.user_id;
     let outcome = state
-        .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+        .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
         .await?;
     updated(outcome)
 }
@@ -575,7 +560,7 @@ pub async fn transfer_customer(
         };
         let actor = caller.user_id;
         let outcome = state
-            .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+            .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
             .await?;
         updated(outcome)
     })

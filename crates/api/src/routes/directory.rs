@@ -4,6 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::directory::{check_password, normalize_username, SalesUnit, User};
 use credo_core::text::required_text;
 use credo_core::{Email, FieldErrors, Principal, Role};
+use credo_store::versioned::Updated;
 use credo_store::{sessions, units, users};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,8 +12,8 @@ use uuid::Uuid;
 
 use crate::auth::{hash_password, Caller};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::Body;
-use crate::reply::{idempotent, Reply};
+use crate::extract::{self, Body};
+use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
 
 fn require_admin(caller: &Principal) -> ApiResult<()> {
@@ -198,7 +199,7 @@ pub async fn list_users(state: web::Data<AppState>, _caller: Caller) -> ApiResul
     tag = "directory",
     operation_id = "getUser",
     params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, description = "The user", body = User)),
+    responses((status = 200, description = "The user", body = User, headers(("ETag" = String)))),
     security(("bearer" = []))
 )]
 #[get("/users/{id}")]
@@ -212,26 +213,35 @@ pub async fn get_user(
         .db(move |conn| users::get(conn, id))
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(&user).into_response())
+    Ok(Reply::ok(&user).with_version(user.version).into_response())
 }
 
 /// Change a user's name, e-mail, role, unit, password, or disable it
 #[utoipa::path(
     tag = "directory",
     operation_id = "updateUser",
-    params(("id" = Uuid, Path, description = "User id")),
+    params(
+        ("id" = Uuid, Path, description = "User id"),
+        ("If-Match" = String, Header, description = "ETag of the version you changed"),
+    ),
     request_body = UpdateUser,
-    responses((status = 200, description = "Changed", body = User)),
+    responses(
+        (status = 200, description = "Changed", body = User, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match; `current` holds the user", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     Caller(caller): Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Body<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&caller)?;
+    let expected = extract::if_match(&req)?;
     let id = id.into_inner();
     let input = body.value;
     let mut errors = FieldErrors::new();
@@ -285,21 +295,22 @@ pub async fn update_user(
         password_hash,
     };
     let disabling = input.disabled == Some(true);
-    let user = state
+    let outcome = state
         .db(move |conn| {
-            let user = users::update(conn, id, changes)?;
-            if disabling && user.is_some() {
+            let outcome = users::update(conn, id, &expected, changes)?;
+            if disabling && matches!(outcome, Updated::Updated(_)) {
                 sessions::revoke_user(conn, id)?;
             }
-            Ok(user)
+            Ok(outcome)
         })
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    state.principals.forget(user.id);
-    if user.role == Role::UnitManager && user.sales_unit_id.is_none() {
-        tracing::warn!(user = %user.id, "unit manager without a sales unit sees no customers");
+        .await?;
+    if let Updated::Updated(user) = &outcome {
+        state.principals.forget(user.id);
+        if user.role == Role::UnitManager && user.sales_unit_id.is_none() {
+            tracing::warn!(user = %user.id, "unit manager without a sales unit sees no customers");
+        }
     }
-    Ok(Reply::ok(&user).into_response())
+    Ok(reply::updated(outcome, "user", |u| u.version, |never| match never {})?.into_response())
 }
 
 /// A new sales unit.

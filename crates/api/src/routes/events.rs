@@ -132,7 +132,7 @@ pub async fn refresh_credit_data(
         let actor = caller.user_id;
         let change = Change::CreditDataRefreshed(checked_at);
         let outcome = state
-            .db(move |conn| repo::update(conn, current.id, expected, change, actor))
+            .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
             .await?;
         updated(outcome)
     })

@@ -144,7 +144,9 @@ pub async fn create_interaction(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let customer = visible_customer(&state, &caller, customer_id).await?;
-        let interaction = input.validate(Utc::now()).map_err(ApiError::validation)?;
+        let interaction = input
+            .validate(credo_store::now())
+            .map_err(ApiError::validation)?;
         check_participants(
             &state,
             customer.id,

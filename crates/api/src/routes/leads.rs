@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::audit::AuditEntry;
-use credo_core::json::merge_patch;
+use credo_core::json::patch_member;
 use credo_core::{FieldError, Principal};
 use credo_sales::lead::{funnel, LeadFields, StageError, MAX_BATCH};
 use credo_sales::{FunnelGroup, FunnelStage, Lead, LeadChannel, LeadInput, Man, StageInput};
 use credo_store::leads::{
-    self as repo, Conversion, Duplicate, FunnelGrouping, LeadChange, LeadFilter, NewLead, Recorded,
-    UpdateLeadOutcome,
+    self as repo, Conversion, Duplicate, FunnelGrouping, LeadChange, LeadFilter, LeadRefusal,
+    NewLead, Recorded, UpdateLeadOutcome,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -324,27 +324,24 @@ pub async fn get_lead(
 }
 
 fn updated(outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
-    match outcome {
-        UpdateLeadOutcome::Updated(lead) => Ok(Reply::ok(&lead).with_version(lead.stamps.version)),
-        UpdateLeadOutcome::Stale(current) => Err(reply::version_mismatch(
-            "lead",
-            &current,
-            current.stamps.version,
-        )),
-        UpdateLeadOutcome::NotFound => Err(ApiError::not_found()),
-        UpdateLeadOutcome::Refused(StageError::NotAllowed { from, to }) => Err(ApiError::new(
-            ErrorCode::InvalidTransition,
-            format!("a {} lead cannot become {}", from.as_str(), to.as_str()),
-        )),
-        UpdateLeadOutcome::Refused(StageError::Invalid(errors)) => {
-            Err(ApiError::validation(errors))
-        }
-        UpdateLeadOutcome::CustomerConflict(existing) => Err(ApiError::new(
-            ErrorCode::IdConflict,
-            "a customer with this id exists",
-        )
-        .with_existing_id(existing)),
-    }
+    reply::updated(
+        outcome,
+        "lead",
+        |l| l.stamps.version,
+        |refusal| match refusal {
+            LeadRefusal::Invalid(errors) | LeadRefusal::Stage(StageError::Invalid(errors)) => {
+                ApiError::validation(errors)
+            }
+            LeadRefusal::Stage(StageError::NotAllowed { from, to }) => ApiError::new(
+                ErrorCode::InvalidTransition,
+                format!("a {} lead cannot become {}", from.as_str(), to.as_str()),
+            ),
+            LeadRefusal::CustomerConflict(existing) => {
+                ApiError::new(ErrorCode::IdConflict, "a customer with this id exists")
+                    .with_existing_id(existing)
+            }
+        },
+    )
 }
 
 /// Change a lead
@@ -379,23 +376,19 @@ pub async fn patch_lead(
     let patch = body.raw;
     extract::merge_patch_body(&patch, &["id", "stage", "customer_id"])?;
     let current = visible_lead(&state, &caller, id.into_inner()).await?;
-    let base = current
-        .fields
-        .input(current.owner_id, current.qualification.man());
-    let mut merged = serde_json::to_value(base).expect("serialisable");
-    merge_patch(&mut merged, &patch);
-    let input: LeadInput = extract::from_value(merged)?;
-    let fields = input.validate().map_err(ApiError::validation)?;
-    let (owner_id, sales_unit_id) = lead_owner(&state, &caller, input.owner_id).await?;
-    let change = LeadChange::Fields {
-        fields,
-        man: input.man,
-        owner_id,
-        sales_unit_id,
+    // What the patch names is checked here; what it leaves alone was checked when written.
+    let owner = match patch_member::<Uuid>(&patch, "owner_id") {
+        Some(named) => Some(lead_owner(&state, &caller, named).await?),
+        None => None,
+    };
+    let change = LeadChange::Patch {
+        patch,
+        caller: caller.user_id,
+        owner,
     };
     let (id, actor) = (current.id, caller.user_id);
     let outcome = state
-        .db(move |conn| repo::update(conn, id, expected, change, actor))
+        .db(move |conn| repo::update(conn, id, &expected, change, actor))
         .await?;
     Ok(updated(outcome)?.into_response())
 }
@@ -435,7 +428,7 @@ pub async fn move_stage(
         let lead = visible_lead(&state, &caller, id).await?;
         let actor = caller.user_id;
         let outcome = state
-            .db(move |conn| repo::update(conn, lead.id, expected, LeadChange::Stage(input), actor))
+            .db(move |conn| repo::update(conn, lead.id, &expected, LeadChange::Stage(input), actor))
             .await?;
         updated(outcome)
     })
@@ -506,7 +499,7 @@ pub async fn convert_lead(
                 repo::update(
                     conn,
                     lead.id,
-                    expected,
+                    &expected,
                     LeadChange::Convert(conversion),
                     actor,
                 )

@@ -5,7 +5,6 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use credo_core::audit::AuditEntry;
-use credo_core::json::merge_patch;
 use credo_core::Principal;
 use credo_customers::Customer;
 use credo_sales::claim::ClaimDecisionInput;
@@ -13,7 +12,7 @@ use credo_sales::order::TransitionError;
 use credo_sales::{Claim, ClaimInput, Order, OrderInput, OrderStatus, TransitionInput};
 use credo_store::orders::{
     self as repo, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange, OrderListQuery,
-    UpdateOrderOutcome,
+    OrderRefusal, UpdateOrderOutcome,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
@@ -74,37 +73,34 @@ async fn order_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiRe
 }
 
 fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
-    match outcome {
-        UpdateOrderOutcome::Updated(order) => {
-            Ok(Reply::ok(&order).with_version(order.stamps.version))
-        }
-        UpdateOrderOutcome::Stale(current) => Err(reply::version_mismatch(
-            "order",
-            &current,
-            current.stamps.version,
-        )),
-        UpdateOrderOutcome::NotFound => Err(ApiError::not_found()),
-        UpdateOrderOutcome::NotEditable(status) => Err(not_editable(status)),
-        UpdateOrderOutcome::Refused(TransitionError::NotAllowed { from, to }) => {
-            let next: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
-            Err(ApiError::new(
-                ErrorCode::InvalidTransition,
-                format!(
-                    "a {} order cannot become {}; it may become: {}",
-                    from.as_str(),
-                    to.as_str(),
-                    if next.is_empty() {
-                        "nothing".into()
-                    } else {
-                        next.join(", ")
-                    }
-                ),
-            ))
-        }
-        UpdateOrderOutcome::Refused(TransitionError::Invalid(errors)) => {
-            Err(ApiError::validation(errors))
-        }
-    }
+    reply::updated(
+        outcome,
+        "order",
+        |o| o.stamps.version,
+        |refusal| match refusal {
+            OrderRefusal::NotEditable(status) => not_editable(status),
+            OrderRefusal::Invalid(errors)
+            | OrderRefusal::Transition(TransitionError::Invalid(errors)) => {
+                ApiError::validation(errors)
+            }
+            OrderRefusal::Transition(TransitionError::NotAllowed { from, to }) => {
+                let next: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
+                ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!(
+                        "a {} order cannot become {}; it may become: {}",
+                        from.as_str(),
+                        to.as_str(),
+                        if next.is_empty() {
+                            "nothing".into()
+                        } else {
+                            next.join(", ")
+                        }
+                    ),
+                )
+            }
+        },
+    )
 }
 
 fn not_editable(status: OrderStatus) -> ApiError {
@@ -227,24 +223,13 @@ pub async fn patch_order(
     let patch = body.raw;
     extract::merge_patch_body(&patch, READ_ONLY)?;
     let current = visible_order(&state, &caller, id.into_inner()).await?;
-    if !current.status.is_editable() {
-        return Err(not_editable(current.status));
-    }
-    let mut merged = serde_json::to_value(current.draft.input()).expect("serialisable");
-    merge_patch(&mut merged, &patch);
-    let input: OrderInput = extract::from_value(merged)?;
-    let draft = input.validate(today()).map_err(ApiError::validation)?;
     let (id, actor) = (current.id, caller.user_id);
+    let change = OrderChange::Patch {
+        patch,
+        today: today(),
+    };
     let outcome = state
-        .db(move |conn| {
-            repo::update(
-                conn,
-                id,
-                expected,
-                OrderChange::Draft(Box::new(draft)),
-                actor,
-            )
-        })
+        .db(move |conn| repo::update(conn, id, &expected, change, actor))
         .await?;
     Ok(updated(outcome)?.into_response())
 }
@@ -259,6 +244,11 @@ async fn step(
     to: OrderStatus,
 ) -> ApiResult<HttpResponse> {
     require_seller(&caller)?;
+    if to == OrderStatus::Paid && !caller.can_record_payments() {
+        return Err(ApiError::forbidden(
+            "payments are recorded by finance and admins",
+        ));
+    }
     let expected = extract::optional_if_match(&req)?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
@@ -266,7 +256,7 @@ async fn step(
         let (actor, today) = (caller.user_id, today());
         let change = OrderChange::Transition { to, input, today };
         let outcome = state
-            .db(move |conn| repo::update(conn, order.id, expected, change, actor))
+            .db(move |conn| repo::update(conn, order.id, &expected, change, actor))
             .await?;
         updated(outcome)
     })
@@ -348,7 +338,7 @@ order_step!(
     "payOrder",
     OrderStatus::Paid,
     "Record an order as paid",
-    "`invoiced -> paid` (`paid_on`)."
+    "`invoiced -> paid` (`paid_on`). Finance and admins only: who sells does not record the money."
 );
 order_step!(
     close_order,
@@ -521,7 +511,8 @@ pub async fn create_claim(
         let actor = caller.user_id;
         let record = state
             .db(move |conn| repo::add_claim(conn, &order, claim, actor))
-            .await?;
+            .await?
+            .map_err(|error| ApiError::validation(vec![error]))?;
         Ok(Reply::created(&record, format!("{}/claims", location(id))))
     })
     .await
@@ -581,6 +572,10 @@ pub async fn decide_claim(
             DecideOutcome::AlreadyDecided(claim) => Err(ApiError::new(
                 ErrorCode::ClaimAlreadyDecided,
                 format!("the claim was {} already", claim.status.as_str()),
+            )),
+            DecideOutcome::SamePerson => Err(ApiError::new(
+                ErrorCode::SamePerson,
+                "you raised this claim; someone else decides it",
             )),
         }
     })

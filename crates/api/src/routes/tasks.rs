@@ -3,11 +3,11 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use credo_core::json::merge_patch;
+use credo_core::json::patch_member;
 use credo_core::Principal;
 use credo_customers::task::TaskFields;
 use credo_customers::{Task, TaskInput, TaskKind, TaskStatus};
-use credo_store::tasks::{self as repo, NewTask, TaskListQuery, UpdateTaskOutcome};
+use credo_store::tasks::{self as repo, NewTask, TaskListQuery, TaskPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -41,6 +41,8 @@ async fn visible_task(state: &AppState, caller: &Principal, id: Uuid) -> ApiResu
         .ok_or_else(ApiError::not_found)
 }
 
+const ASSIGNEE_SCOPE: &str = "you may assign tasks to yourself and people in your data scope";
+
 /// Checks the assignee and customer of task fields; answers the assignee's unit.
 async fn check_fields(
     state: &AppState,
@@ -52,7 +54,7 @@ async fn check_fields(
         caller,
         fields.assignee_id,
         "assignee_id",
-        "you may assign tasks to yourself and people in your data scope",
+        ASSIGNEE_SCOPE,
     )
     .await?;
     if let Some(customer) = fields.customer_id {
@@ -148,28 +150,32 @@ pub async fn patch_task(
     let patch = body.raw;
     extract::merge_patch_body(&patch, &["id"])?;
     let current = visible_task(&state, &caller, id.into_inner()).await?;
-    let mut merged = serde_json::to_value(current.fields.input()).expect("serialisable");
-    merge_patch(&mut merged, &patch);
-    let input: TaskInput = extract::from_value(merged)?;
-    let fields = input
-        .validate(caller.user_id)
-        .map_err(ApiError::validation)?;
-    let sales_unit_id = check_fields(&state, &caller, &fields).await?;
-    let (id, actor) = (current.id, caller.user_id);
-    match state
-        .db(move |conn| repo::update(conn, id, expected, fields, sales_unit_id, actor))
-        .await?
-    {
-        UpdateTaskOutcome::Updated(task) => Ok(Reply::ok(&task)
-            .with_version(task.stamps.version)
-            .into_response()),
-        UpdateTaskOutcome::Stale(current) => Err(reply::version_mismatch(
-            "task",
-            &current,
-            current.stamps.version,
-        )),
-        UpdateTaskOutcome::NotFound => Err(ApiError::not_found()),
+    // What the patch names is checked here; what it leaves alone was checked when written.
+    let assignee = match patch_member::<Uuid>(&patch, "assignee_id") {
+        Some(named) => {
+            let assignee = named.unwrap_or(caller.user_id);
+            let user =
+                assignable_user(&state, &caller, assignee, "assignee_id", ASSIGNEE_SCOPE).await?;
+            Some((user.id, user.sales_unit_id))
+        }
+        None => None,
+    };
+    if let Some(Some(customer)) = patch_member::<Uuid>(&patch, "customer_id") {
+        referenced_customer(&state, &caller, customer, "customer_id").await?;
     }
+    let change = TaskPatch {
+        patch,
+        caller: caller.user_id,
+        assignee,
+    };
+    let (id, actor) = (current.id, caller.user_id);
+    let outcome = state
+        .db(move |conn| repo::update(conn, id, &expected, change, actor))
+        .await?;
+    Ok(
+        reply::updated(outcome, "task", |t| t.stamps.version, ApiError::validation)?
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

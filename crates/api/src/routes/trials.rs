@@ -5,13 +5,13 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_sales::trial::TrialStepError;
 use credo_sales::{Trial, TrialInput, TrialStage, TrialStepInput};
-use credo_store::orders::{self as repo, TrialStepOutcome};
+use credo_store::orders::{self as repo, TrialMove};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{Body, OptionalBody};
-use crate::reply::{idempotent, Reply};
+use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{visible_customer, visible_record};
 use crate::routes::orders::{require_seller, today};
 use crate::state::AppState;
@@ -92,24 +92,31 @@ async fn advance(
         .await?;
         let (today, actor) = (today(), caller.user_id);
         let on = input.on.unwrap_or(today);
-        match state
-            .db(move |conn| repo::advance_trial(conn, id, to, on, today, actor))
-            .await?
-        {
-            TrialStepOutcome::Advanced(trial) => Ok(Reply::ok(&trial)),
-            TrialStepOutcome::NotFound => Err(ApiError::not_found()),
-            TrialStepOutcome::Refused(TrialStepError::NotAllowed(stage)) => Err(ApiError::new(
-                ErrorCode::InvalidTransition,
-                format!(
-                    "the trial is at {}; it cannot move to {}",
-                    stage.as_str(),
-                    to.as_str()
+        let step = TrialMove {
+            to,
+            on,
+            order_id: None,
+            today,
+        };
+        let outcome = state
+            .db(move |conn| repo::advance_trial(conn, id, None, step, actor))
+            .await?;
+        reply::updated(
+            outcome,
+            "trial",
+            |t| t.stamps.version,
+            |refusal| match refusal {
+                TrialStepError::NotAllowed(stage) => ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!(
+                        "the trial is at {}; it cannot move to {}",
+                        stage.as_str(),
+                        to.as_str()
+                    ),
                 ),
-            )),
-            TrialStepOutcome::Refused(TrialStepError::Invalid(errors)) => {
-                Err(ApiError::validation(errors))
-            }
-        }
+                TrialStepError::Invalid(errors) => ApiError::validation(errors),
+            },
+        )
     })
     .await
 }

@@ -7,7 +7,7 @@ use credo_core::Principal;
 use credo_customers::visit::{CheckInput, CheckOutInput, VisitStepError};
 use credo_customers::{Visit, VisitInput};
 use credo_store::contacts;
-use credo_store::visits::{self as repo, CreateVisitOutcome, VisitStepOutcome};
+use credo_store::visits::{self as repo, CreateVisitOutcome};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -62,7 +62,9 @@ pub async fn create_visit(
     require_writer(&caller)?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
-        let plan = input.validate(Utc::now()).map_err(ApiError::validation)?;
+        let plan = input
+            .validate(credo_store::now())
+            .map_err(ApiError::validation)?;
         let customer =
             referenced_customer(&state, &caller, plan.customer_id, "customer_id").await?;
         let agent = assignable_user(
@@ -141,27 +143,21 @@ async fn step(
     idempotent(state, caller, req, raw, || async {
         let visit = visible_visit(state, caller, id).await?;
         let actor = caller.user_id;
-        match state
-            .db(move |conn| repo::step(conn, visit.id, expected, apply, actor))
-            .await?
-        {
-            VisitStepOutcome::Moved(visit) => {
-                Ok(Reply::ok(&visit).with_version(visit.stamps.version))
-            }
-            VisitStepOutcome::NotFound => Err(ApiError::not_found()),
-            VisitStepOutcome::Stale(current) => Err(reply::version_mismatch(
-                "visit",
-                &current,
-                current.stamps.version,
-            )),
-            VisitStepOutcome::Refused(VisitStepError::NotAllowed(status)) => Err(ApiError::new(
-                ErrorCode::InvalidTransition,
-                format!("the visit is {}", status.as_str()),
-            )),
-            VisitStepOutcome::Refused(VisitStepError::Invalid(errors)) => {
-                Err(ApiError::validation(errors))
-            }
-        }
+        let outcome = state
+            .db(move |conn| repo::step(conn, visit.id, &expected, apply, actor))
+            .await?;
+        reply::updated(
+            outcome,
+            "visit",
+            |v| v.stamps.version,
+            |refusal| match refusal {
+                VisitStepError::NotAllowed(status) => ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!("the visit is {}", status.as_str()),
+                ),
+                VisitStepError::Invalid(errors) => ApiError::validation(errors),
+            },
+        )
     })
     .await
 }
@@ -193,7 +189,7 @@ pub async fn check_in(
     body: Body<CheckInput>,
 ) -> ApiResult<HttpResponse> {
     let Body { value: input, raw } = body;
-    let now = Utc::now();
+    let now = credo_store::now();
     step(&state, &caller, &req, id.into_inner(), &raw, move |v| {
         v.check_in(&input, now)
     })
@@ -228,7 +224,7 @@ pub async fn check_out(
     body: Body<CheckOutInput>,
 ) -> ApiResult<HttpResponse> {
     let Body { value: input, raw } = body;
-    let now = Utc::now();
+    let now = credo_store::now();
     step(&state, &caller, &req, id.into_inner(), &raw, move |v| {
         v.check_out(&input, now)
     })
