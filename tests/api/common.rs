@@ -105,6 +105,11 @@ impl TestApp {
         }
     }
 
+    /// This test's database.
+    pub fn database_url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
     /// The base URL of another server on this test's database (as a second instance would be).
     pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> String {
         start_server(self.url.clone(), adjust).await

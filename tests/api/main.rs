@@ -15,4 +15,5 @@ mod matrix;
 mod openapi;
 mod orders;
 mod owasp;
+mod schema;
 mod scope;
