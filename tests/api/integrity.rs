@@ -560,3 +560,64 @@ async fn times_the_server_fills_read_back_as_answered() {
         .await;
     assert_eq!(listed["items"][0], interaction);
 }
+
+/// Leaves `key` claimed for `body` by `user` as a request that died would, `age` ago.
+async fn claimed_key(app: &TestApp, user: &str, key: &str, body: &Value, age: chrono::Duration) {
+    use diesel::sql_types::{Text, Timestamp};
+    use diesel::RunQueryDsl;
+    use sha2::{Digest, Sha256};
+    let hash = format!(
+        "{:x}",
+        Sha256::digest(format!("POST /api/v1/customers\n{body}").as_bytes())
+    );
+    let at = (chrono::Utc::now() - age).naive_utc();
+    let (user, key) = (user.to_owned(), key.to_owned());
+    let db = credo_store::Db::connect(app.database_url(), &Default::default()).unwrap();
+    actix_web::web::block(move || {
+        db.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind::<Text, _>(user)
+            .bind::<Text, _>(key)
+            .bind::<Text, _>(hash)
+            .bind::<Timestamp, _>(at)
+            .execute(conn)?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn a_key_left_claimed_by_a_request_that_died_is_taken_over() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, me) = app.get("/api/v1/me", &admin).await;
+    let me = me["id"].as_str().unwrap();
+    let body = json!({"kind": "organization", "legal_name": "Acme"});
+    let post = |key: &'static str| {
+        app.request(Method::POST, "/api/v1/customers", Some(&admin))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    claimed_key(&app, me, "running", &body, chrono::Duration::seconds(1)).await;
+    let (status, problem) = read(post("running").await.unwrap()).await;
+    assert_problem(
+        status,
+        &problem,
+        StatusCode::CONFLICT,
+        "idempotency_in_progress",
+    );
+    claimed_key(&app, me, "died", &body, chrono::Duration::minutes(2)).await;
+    let (status, created) = read(post("died").await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, replayed) = read(post("died").await.unwrap()).await;
+    assert_eq!((status, &replayed), (StatusCode::CREATED, &created));
+    let (_, page) = app.get("/api/v1/customers", &admin).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+}

@@ -131,10 +131,15 @@ fn migrated(url: &DatabaseUrl) -> Columns {
 #[actix_web::test]
 async fn migrations_of_both_backends_and_schema_rs_agree() {
     let declared = declared();
-    assert!(declared.contains_key("customers") && declared.len() > 20, "{declared:?}");
+    assert!(
+        declared.contains_key("customers") && declared.len() > 20,
+        "{declared:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let sqlite = DatabaseUrl::parse(&format!("sqlite://{}/s.db", dir.path().display())).unwrap();
-    let sqlite = actix_web::web::block(move || migrated(&sqlite)).await.unwrap();
+    let sqlite = actix_web::web::block(move || migrated(&sqlite))
+        .await
+        .unwrap();
     assert_eq!(
         sqlite,
         in_storage_classes(&declared),
@@ -145,6 +150,9 @@ async fn migrations_of_both_backends_and_schema_rs_agree() {
     let url = app.database_url().clone();
     if url.backend == Backend::Postgres {
         let postgres = actix_web::web::block(move || migrated(&url)).await.unwrap();
-        assert_eq!(postgres, declared, "PostgreSQL migrations differ from schema.rs");
+        assert_eq!(
+            postgres, declared,
+            "PostgreSQL migrations differ from schema.rs"
+        );
     }
 }

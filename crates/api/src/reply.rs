@@ -1,6 +1,7 @@
 //! Successful answers, the ETag they carry, and the replay of answers under an
 //! Idempotency-Key.
 
+use std::cell::Cell;
 use std::future::Future;
 
 use actix_web::http::{header, StatusCode};
@@ -8,8 +9,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_store::idempotency::{self, Claim, StoredResponse};
 use credo_store::versioned::Updated;
+use credo_store::{write_transaction, DbConnection, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract;
@@ -114,9 +117,22 @@ impl Reply {
     }
 }
 
+/// The Idempotency-Key the running request claimed, and whether its answer is kept yet.
+struct Pending {
+    user: Uuid,
+    key: String,
+    kept: Cell<bool>,
+}
+
+tokio::task_local! {
+    static PENDING: Pending;
+}
+
 /// Runs a POST at most once per `Idempotency-Key`: a retry with the same key and body gets
 /// the first answer again; the same key with another body is 422. Without the header the
-/// request simply runs. Failed requests release their key so a retry can succeed.
+/// request simply runs. The answer is kept in the transaction of the write it answers (see
+/// `write`), so a write never commits without it; failed requests release their key so a
+/// retry can succeed.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     caller: &Principal,
@@ -151,20 +167,61 @@ where
             "the first request with this key is still running",
         )
         .with_retry_after(1)),
-        Claim::Claimed => match run().await {
-            Ok(reply) => {
-                let stored = reply.stored();
-                state
-                    .db(move |conn| idempotency::complete(conn, user, &key, &stored))
-                    .await?;
-                Ok(reply.into_response())
+        Claim::Claimed => {
+            let pending = Pending {
+                user,
+                key: key.clone(),
+                kept: Cell::new(false),
+            };
+            let (result, kept) = PENDING
+                .scope(pending, async {
+                    let result = run().await;
+                    (result, PENDING.with(|p| p.kept.get()))
+                })
+                .await;
+            match result {
+                Ok(reply) if kept => Ok(reply.into_response()),
+                // A request that wrote nothing through `write` keeps its answer now.
+                Ok(reply) => {
+                    let stored = reply.stored();
+                    state
+                        .db(move |conn| idempotency::complete(conn, user, &key, &stored))
+                        .await?;
+                    Ok(reply.into_response())
+                }
+                Err(error) => {
+                    state
+                        .db(move |conn| idempotency::release(conn, user, &key))
+                        .await?;
+                    Err(error)
+                }
             }
-            Err(error) => {
-                state
-                    .db(move |conn| idempotency::release(conn, user, &key))
-                    .await?;
-                Err(error)
-            }
-        },
+        }
     }
+}
+
+/// Runs a write and makes its answer in one transaction, on the blocking pool. A request
+/// under an Idempotency-Key keeps the answer in that same transaction: the write and the
+/// answer a retry replays commit together or not at all. An error answer rolls back.
+pub async fn write(
+    state: &AppState,
+    work: impl FnOnce(&mut DbConnection) -> Result<ApiResult<Reply>, StoreError> + Send + 'static,
+) -> ApiResult<Reply> {
+    let pending = PENDING.try_with(|p| (p.user, p.key.clone())).ok();
+    let keeps = pending.is_some();
+    let answer = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let answer = work(conn)?;
+                if let (Ok(reply), Some((user, key))) = (&answer, &pending) {
+                    idempotency::complete(conn, *user, key, &reply.stored())?;
+                }
+                Ok(answer)
+            })
+        })
+        .await?;
+    if keeps && answer.is_ok() {
+        PENDING.with(|p| p.kept.set(true));
+    }
+    answer
 }

@@ -16,6 +16,9 @@ pub struct StoredResponse {
     pub location: Option<String>,
 }
 
+/// How long a key may stay claimed without an answer before a retry may take it over.
+pub const STUCK_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
 pub enum Claim {
     /// The key is new and now reserved for this request: run it, then `complete` or `release`.
     Claimed,
@@ -50,7 +53,7 @@ pub fn claim(
         )) => {}
         Err(other) => return Err(other.into()),
     }
-    let (hash, status, body, etag, location) = idempotency_keys::table
+    let (hash, status, body, etag, location, created_at) = idempotency_keys::table
         .find((user_id.to_string(), key))
         .select((
             idempotency_keys::request_hash,
@@ -58,6 +61,7 @@ pub fn claim(
             idempotency_keys::response_body,
             idempotency_keys::response_etag,
             idempotency_keys::response_location,
+            idempotency_keys::created_at,
         ))
         .first::<(
             String,
@@ -65,6 +69,7 @@ pub fn claim(
             Option<String>,
             Option<String>,
             Option<String>,
+            chrono::NaiveDateTime,
         )>(conn)?;
     if hash != request_hash {
         return Ok(Claim::Mismatch);
@@ -77,6 +82,24 @@ pub fn claim(
             etag,
             location,
         }),
+        _ if created_at < to_db_time(now() - STUCK_AFTER) => {
+            // The answer is kept in the transaction of the write it answers, so a key this
+            // old without one belongs to a request that died before writing anything.
+            // Of two retries taking it over at once, one wins.
+            let taken = diesel::update(
+                idempotency_keys::table
+                    .find((user_id.to_string(), key))
+                    .filter(idempotency_keys::created_at.eq(created_at))
+                    .filter(idempotency_keys::status_code.is_null()),
+            )
+            .set(idempotency_keys::created_at.eq(to_db_time(now())))
+            .execute(conn)?;
+            if taken == 1 {
+                Claim::Claimed
+            } else {
+                Claim::InProgress
+            }
+        }
         _ => Claim::InProgress,
     })
 }

@@ -169,22 +169,27 @@ pub async fn create_customer(
             sales_unit_id: owner.sales_unit_id,
             actor: caller.user_id,
         };
-        match state.db(move |conn| repo::create(conn, new)).await? {
-            CreateOutcome::Created(customer) => {
-                Ok(Reply::created(&customer, location(customer.id))
-                    .with_version(customer.stamps.version))
-            }
-            CreateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
-            CreateOutcome::IdTaken(existing) => {
-                let error = ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
-                // Only name the record when the caller may see it.
-                if caller.can_see(existing.owner_id, existing.sales_unit_id) {
-                    Err(error.with_existing_id(existing.id))
-                } else {
-                    Err(error)
+        let caller = caller.clone();
+        reply::write(&state, move |conn| {
+            Ok(match repo::create(conn, new)? {
+                CreateOutcome::Created(customer) => {
+                    Ok(Reply::created(&customer, location(customer.id))
+                        .with_version(customer.stamps.version))
                 }
-            }
-        }
+                CreateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
+                CreateOutcome::IdTaken(existing) => {
+                    let error =
+                        ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
+                    // Only name the record when the caller may see it.
+                    if caller.can_see(existing.owner_id, existing.sales_unit_id) {
+                        Err(error.with_existing_id(existing.id))
+                    } else {
+                        Err(error)
+                    }
+                }
+            })
+        })
+        .await
     })
     .await
 }
@@ -317,10 +322,12 @@ async fn change_archival(
     let expected = extract::optional_if_match(req)?;
     let current = visible_customer(state, caller, id).await?;
     let actor = caller.user_id;
-    let outcome = state
-        .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
-        .await?;
-    updated(outcome)
+    reply::write(state, move |conn| {
+        Ok(updated(repo::update(
+            conn, current.id, &expected, change, actor,
+        )?))
+    })
+    .await
 }
 
 /// Sort orders of the customer list.
@@ -559,10 +566,12 @@ pub async fn transfer_customer(
             reason,
         };
         let actor = caller.user_id;
-        let outcome = state
-            .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
-            .await?;
-        updated(outcome)
+        reply::write(&state, move |conn| {
+            Ok(updated(repo::update(
+                conn, current.id, &expected, change, actor,
+            )?))
+        })
+        .await
     })
     .await
 }

@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
-use crate::reply::{idempotent, Reply};
+use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, updated, visible_customer};
 use crate::routes::orders::today;
 use crate::state::AppState;
@@ -131,10 +131,12 @@ pub async fn refresh_credit_data(
         let current = visible_customer(&state, &caller, id).await?;
         let actor = caller.user_id;
         let change = Change::CreditDataRefreshed(checked_at);
-        let outcome = state
-            .db(move |conn| repo::update(conn, current.id, &expected, change, actor))
-            .await?;
-        updated(outcome)
+        reply::write(&state, move |conn| {
+            Ok(updated(repo::update(
+                conn, current.id, &expected, change, actor,
+            )?))
+        })
+        .await
     })
     .await
 }

@@ -427,10 +427,16 @@ pub async fn move_stage(
     idempotent(&state, &caller, &req, &raw, || async {
         let lead = visible_lead(&state, &caller, id).await?;
         let actor = caller.user_id;
-        let outcome = state
-            .db(move |conn| repo::update(conn, lead.id, &expected, LeadChange::Stage(input), actor))
-            .await?;
-        updated(outcome)
+        reply::write(&state, move |conn| {
+            Ok(updated(repo::update(
+                conn,
+                lead.id,
+                &expected,
+                LeadChange::Stage(input),
+                actor,
+            )?))
+        })
+        .await
     })
     .await
 }

@@ -151,20 +151,26 @@ pub async fn create_order(
             actor: caller.user_id,
             today,
         };
-        match state.db(move |conn| repo::create(conn, new)).await? {
-            CreateOrderOutcome::Created(order) => {
-                Ok(Reply::created(&order, location(order.id)).with_version(order.stamps.version))
-            }
-            CreateOrderOutcome::IdTaken(existing) => {
-                let error = ApiError::new(ErrorCode::IdConflict, "an order with this id exists");
-                if caller.can_see(existing.owner_id, existing.sales_unit_id) {
-                    Err(error.with_existing_id(existing.id))
-                } else {
-                    Err(error)
+        let caller = caller.clone();
+        reply::write(&state, move |conn| {
+            Ok(match repo::create(conn, new)? {
+                CreateOrderOutcome::Created(order) => {
+                    Ok(Reply::created(&order, location(order.id))
+                        .with_version(order.stamps.version))
                 }
-            }
-            CreateOrderOutcome::TrialRefused(error) => Err(ApiError::validation(vec![error])),
-        }
+                CreateOrderOutcome::IdTaken(existing) => {
+                    let error =
+                        ApiError::new(ErrorCode::IdConflict, "an order with this id exists");
+                    if caller.can_see(existing.owner_id, existing.sales_unit_id) {
+                        Err(error.with_existing_id(existing.id))
+                    } else {
+                        Err(error)
+                    }
+                }
+                CreateOrderOutcome::TrialRefused(error) => Err(ApiError::validation(vec![error])),
+            })
+        })
+        .await
     })
     .await
 }
@@ -255,10 +261,12 @@ async fn step(
         let order = visible_order(&state, &caller, id).await?;
         let (actor, today) = (caller.user_id, today());
         let change = OrderChange::Transition { to, input, today };
-        let outcome = state
-            .db(move |conn| repo::update(conn, order.id, &expected, change, actor))
-            .await?;
-        updated(outcome)
+        reply::write(&state, move |conn| {
+            Ok(updated(repo::update(
+                conn, order.id, &expected, change, actor,
+            )?))
+        })
+        .await
     })
     .await
 }
@@ -509,11 +517,12 @@ pub async fn create_claim(
             .validate(shipped_on, today())
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
-        let record = state
-            .db(move |conn| repo::add_claim(conn, &order, claim, actor))
-            .await?
-            .map_err(|error| ApiError::validation(vec![error]))?;
-        Ok(Reply::created(&record, format!("{}/claims", location(id))))
+        reply::write(&state, move |conn| {
+            Ok(repo::add_claim(conn, &order, claim, actor)?
+                .map(|record| Reply::created(&record, format!("{}/claims", location(id))))
+                .map_err(|error| ApiError::validation(vec![error])))
+        })
+        .await
     })
     .await
 }
@@ -554,30 +563,29 @@ pub async fn decide_claim(
     idempotent(&state, &caller, &req, &raw, || async {
         let order = visible_order(&state, &caller, order_id).await?;
         let actor = caller.user_id;
-        let outcome = state
-            .db(move |conn| {
-                repo::decide_claim(
-                    conn,
-                    claim_id,
-                    order.id,
-                    |claim| input.validate(claim.amount.amount_minor),
-                    actor,
-                )
+        reply::write(&state, move |conn| {
+            let outcome = repo::decide_claim(
+                conn,
+                claim_id,
+                order.id,
+                |claim| input.validate(claim.amount.amount_minor),
+                actor,
+            )?;
+            Ok(match outcome {
+                Err(errors) => Err(ApiError::validation(errors)),
+                Ok(DecideOutcome::Decided(claim)) => Ok(Reply::ok(&claim)),
+                Ok(DecideOutcome::NotFound) => Err(ApiError::not_found()),
+                Ok(DecideOutcome::AlreadyDecided(claim)) => Err(ApiError::new(
+                    ErrorCode::ClaimAlreadyDecided,
+                    format!("the claim was {} already", claim.status.as_str()),
+                )),
+                Ok(DecideOutcome::SamePerson) => Err(ApiError::new(
+                    ErrorCode::SamePerson,
+                    "you raised this claim; someone else decides it",
+                )),
             })
-            .await?
-            .map_err(ApiError::validation)?;
-        match outcome {
-            DecideOutcome::Decided(claim) => Ok(Reply::ok(&claim)),
-            DecideOutcome::NotFound => Err(ApiError::not_found()),
-            DecideOutcome::AlreadyDecided(claim) => Err(ApiError::new(
-                ErrorCode::ClaimAlreadyDecided,
-                format!("the claim was {} already", claim.status.as_str()),
-            )),
-            DecideOutcome::SamePerson => Err(ApiError::new(
-                ErrorCode::SamePerson,
-                "you raised this claim; someone else decides it",
-            )),
-        }
+        })
+        .await
     })
     .await
 }

@@ -98,25 +98,25 @@ async fn advance(
             order_id: None,
             today,
         };
-        let outcome = state
-            .db(move |conn| repo::advance_trial(conn, id, None, step, actor))
-            .await?;
-        reply::updated(
-            outcome,
-            "trial",
-            |t| t.stamps.version,
-            |refusal| match refusal {
-                TrialStepError::NotAllowed(stage) => ApiError::new(
-                    ErrorCode::InvalidTransition,
-                    format!(
-                        "the trial is at {}; it cannot move to {}",
-                        stage.as_str(),
-                        to.as_str()
+        reply::write(state, move |conn| {
+            Ok(reply::updated(
+                repo::advance_trial(conn, id, None, step, actor)?,
+                "trial",
+                |t| t.stamps.version,
+                |refusal| match refusal {
+                    TrialStepError::NotAllowed(stage) => ApiError::new(
+                        ErrorCode::InvalidTransition,
+                        format!(
+                            "the trial is at {}; it cannot move to {}",
+                            stage.as_str(),
+                            to.as_str()
+                        ),
                     ),
-                ),
-                TrialStepError::Invalid(errors) => ApiError::validation(errors),
-            },
-        )
+                    TrialStepError::Invalid(errors) => ApiError::validation(errors),
+                },
+            ))
+        })
+        .await
     })
     .await
 }

@@ -143,21 +143,21 @@ async fn step(
     idempotent(state, caller, req, raw, || async {
         let visit = visible_visit(state, caller, id).await?;
         let actor = caller.user_id;
-        let outcome = state
-            .db(move |conn| repo::step(conn, visit.id, &expected, apply, actor))
-            .await?;
-        reply::updated(
-            outcome,
-            "visit",
-            |v| v.stamps.version,
-            |refusal| match refusal {
-                VisitStepError::NotAllowed(status) => ApiError::new(
-                    ErrorCode::InvalidTransition,
-                    format!("the visit is {}", status.as_str()),
-                ),
-                VisitStepError::Invalid(errors) => ApiError::validation(errors),
-            },
-        )
+        reply::write(state, move |conn| {
+            Ok(reply::updated(
+                repo::step(conn, visit.id, &expected, apply, actor)?,
+                "visit",
+                |v| v.stamps.version,
+                |refusal| match refusal {
+                    VisitStepError::NotAllowed(status) => ApiError::new(
+                        ErrorCode::InvalidTransition,
+                        format!("the visit is {}", status.as_str()),
+                    ),
+                    VisitStepError::Invalid(errors) => ApiError::validation(errors),
+                },
+            ))
+        })
+        .await
     })
     .await
 }
