@@ -5,6 +5,7 @@
 mod activity;
 mod auth;
 mod common;
+mod company;
 mod customers;
 mod directory;
 mod http;

@@ -19,7 +19,10 @@ const ROLES: [&str; 7] = [
 /// Who may call an operation.
 fn allowed(operation: &str, role: &str) -> bool {
     match operation {
-        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" => role == "admin",
+        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings" => {
+            role == "admin"
+        }
+        "createFxRate" => matches!(role, "admin" | "finance" | "credit_manager"),
         "transferCustomer" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createCustomer"
         | "patchCustomer"
@@ -91,7 +94,10 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listLeads"
         | "getLeadFunnel"
         | "getLead"
-        | "getLeadHistory" => true,
+        | "getLeadHistory"
+        | "getSettings"
+        | "listFxRates"
+        | "lookupFxRate" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -245,6 +251,26 @@ async fn call(
             Some(json!({"display_name": "Agent"})),
         ),
         "listSalesUnits" => (Method::GET, "/api/v1/sales-units".into(), None),
+        "getSettings" => (Method::GET, "/api/v1/settings".into(), None),
+        "patchSettings" => (
+            Method::PATCH,
+            "/api/v1/settings".into(),
+            Some(json!({"fiscal_year_start_month": 1 + n % 12})),
+        ),
+        "createFxRate" => (
+            Method::POST,
+            "/api/v1/fx-rates".into(),
+            Some(
+                json!({"currency": "USD", "on": format!("2026-01-{:02}", 1 + n % 28),
+                        "rate": format!("7.{n}")}),
+            ),
+        ),
+        "listFxRates" => (Method::GET, "/api/v1/fx-rates".into(), None),
+        "lookupFxRate" => (
+            Method::GET,
+            "/api/v1/fx-rates/lookup?currency=CNY".into(),
+            None,
+        ),
         "createSalesUnit" => (
             Method::POST,
             "/api/v1/sales-units".into(),

@@ -496,7 +496,7 @@ async fn api9_nothing_answers_outside_the_spec() {
         "/debug",
         "/metrics",
         "/api/v1/debug",
-        "/api/v1/settings",
+        "/api/v1/config",
         "/api/v1/audit",
         "/api/v1/users/export/all",
         "/.env",

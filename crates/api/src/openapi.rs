@@ -25,6 +25,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "system", description = "Liveness, readiness and this document"),
         (name = "auth", description = "Login, token refresh and logout"),
         (name = "directory", description = "Users and sales units"),
+        (name = "company", description = "The company's settings (currency, time zone, fiscal year) and exchange rates"),
         (name = "customers", description = "The unified customer file"),
         (name = "contacts", description = "People at a customer"),
         (name = "notes", description = "Source-tagged notes and subjective assessments"),

@@ -1,8 +1,11 @@
 //! What every request shares: the database handle, the token keys and the settings.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
+use chrono::NaiveDate;
+use credo_store::settings::{self, StoredCompany};
 use credo_store::{Db, DbConnection, StoreError};
 
 use crate::auth::{PrincipalCache, TokenKeys};
@@ -14,6 +17,28 @@ pub struct AppState {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub principals: PrincipalCache,
+    pub company: CompanyCache,
+}
+
+/// How long an instance answers from the company settings it read: a change made through
+/// another instance is seen within this time; through this one, at once.
+const COMPANY_TTL: Duration = Duration::from_secs(1);
+
+/// The company settings as this instance last read them.
+#[derive(Default)]
+pub struct CompanyCache(Mutex<Option<(StoredCompany, Instant)>>);
+
+impl CompanyCache {
+    fn fresh(&self) -> Option<StoredCompany> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref()
+            .filter(|(_, read_at)| read_at.elapsed() < COMPANY_TTL)
+            .map(|(company, _)| company.clone())
+    }
+
+    pub fn keep(&self, company: StoredCompany) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((company, Instant::now()));
+    }
 }
 
 impl AppState {
@@ -24,5 +49,20 @@ impl AppState {
     ) -> ApiResult<T> {
         let db = self.db.clone();
         Ok(web::block(move || db.run(work)).await??)
+    }
+
+    /// The company's settings (read at most once a second per instance).
+    pub async fn company(&self) -> ApiResult<StoredCompany> {
+        if let Some(company) = self.company.fresh() {
+            return Ok(company);
+        }
+        let company = self.db(settings::company).await?;
+        self.company.keep(company.clone());
+        Ok(company)
+    }
+
+    /// The company's calendar day now: "today" for every default date and rule.
+    pub async fn today(&self) -> ApiResult<NaiveDate> {
+        Ok(self.company().await?.settings.today(chrono::Utc::now()))
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod company;
 pub mod country;
 pub mod date;
 pub mod directory;

@@ -189,10 +189,10 @@ impl CustomerInput {
     }
 }
 
-impl TryFrom<CustomerInput> for CustomerProfile {
-    type Error = Vec<FieldError>;
-
-    fn try_from(input: CustomerInput) -> Result<Self, Self::Error> {
+impl CustomerInput {
+    /// A valid profile; founding dates and birthdays lie on or before `today`.
+    pub fn validate(self, today: NaiveDate) -> Result<CustomerProfile, Vec<FieldError>> {
+        let input = self;
         let mut errors = FieldErrors::new();
         let legal_name = errors.check("legal_name", required_text(&input.legal_name, NAME_MAX));
         let text = |errors: &mut FieldErrors, field: &str, raw: &Option<String>, max: usize| {
@@ -255,7 +255,6 @@ impl TryFrom<CustomerInput> for CustomerProfile {
                 }
             }
         }
-        let today = chrono::Utc::now().date_naive();
         for (field, date) in [
             ("founded_on", input.founded_on),
             ("birthday", input.birthday),
@@ -311,6 +310,10 @@ impl CustomerProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn validated(input: CustomerInput) -> Result<CustomerProfile, Vec<FieldError>> {
+        input.validate("2026-06-30".parse().unwrap())
+    }
     use serde_json::json;
 
     fn input(value: serde_json::Value) -> CustomerInput {
@@ -319,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_minimal_organization_is_a_lead() {
-        let profile = CustomerProfile::try_from(input(
+        let profile = validated(input(
             json!({"kind": "organization", "legal_name": "  ACME  "}),
         ))
         .unwrap();
@@ -329,7 +332,7 @@ mod tests {
 
     #[test]
     fn reports_every_bad_field_at_once() {
-        let errors = CustomerProfile::try_from(input(json!({
+        let errors = validated(input(json!({
             "kind": "organization",
             "legal_name": " ",
             "country": "XX",
@@ -358,7 +361,7 @@ mod tests {
 
     #[test]
     fn lists_are_normalised_sorted_and_unique() {
-        let profile = CustomerProfile::try_from(input(json!({
+        let profile = validated(input(json!({
             "kind": "person", "legal_name": "李雷",
             "tags": ["VIP", "export", "vip"], "phones": ["138-0013-8000", "13800138000"],
         })))
@@ -372,13 +375,12 @@ mod tests {
 
     #[test]
     fn a_profile_round_trips_through_its_input_form() {
-        let profile = CustomerProfile::try_from(input(json!({
+        let profile = validated(input(json!({
             "kind": "organization", "legal_name": "华强贸易", "country": "cn",
             "uscc": "91350100m000100y43", "founded_on": "2001-05-01", "tags": ["b", "a"],
         })))
         .unwrap();
-        let again =
-            CustomerProfile::try_from(input(serde_json::to_value(&profile).unwrap())).unwrap();
+        let again = validated(input(serde_json::to_value(&profile).unwrap())).unwrap();
         assert_eq!(again, profile);
     }
 }

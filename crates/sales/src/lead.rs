@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::text::{clean_text, required_text, search_key};
 use credo_core::{string_enum, CountryCode, Email, FieldError, FieldErrors, Phone};
 use credo_customers::{
@@ -379,7 +379,10 @@ impl Lead {
 
     /// The customer file a won lead opens: the company, from this channel, with the card's
     /// person as its primary contact.
-    pub fn new_customer(&self) -> Result<(CustomerProfile, Option<Contact>), Vec<FieldError>> {
+    pub fn new_customer(
+        &self,
+        today: NaiveDate,
+    ) -> Result<(CustomerProfile, Option<Contact>), Vec<FieldError>> {
         let f = &self.fields;
         let input = CustomerInput {
             kind: CustomerKind::Organization,
@@ -391,7 +394,7 @@ impl Lead {
             lifecycle_stage: Some(LifecycleStage::Customer),
             ..CustomerInput::named(CustomerKind::Organization, &f.company_name)
         };
-        let profile = CustomerProfile::try_from(input)?;
+        let profile = input.validate(today)?;
         let contact = match &f.contact_name {
             None => None,
             Some(name) => Some(Contact::try_from(ContactInput {

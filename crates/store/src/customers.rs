@@ -2,7 +2,7 @@
 //! assessments. Every change bumps the record's version and writes an audit entry in the
 //! same transaction.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
 use credo_core::{CountryCode, Email, FieldError, Phone, Scope, Tag, Uscc};
@@ -377,8 +377,11 @@ pub type UpdateOutcome = Updated<Customer, Refusal>;
 /// A change to one customer, applied only if the record is still at `expected_version`
 /// (when given).
 pub enum Change {
-    /// A JSON merge patch of the profile in its `CustomerInput` form.
-    Patch(serde_json::Value),
+    /// A JSON merge patch of the profile in its `CustomerInput` form; `today` bounds its dates.
+    Patch {
+        patch: serde_json::Value,
+        today: NaiveDate,
+    },
     Archive,
     Restore,
     Transfer {
@@ -438,10 +441,10 @@ pub fn update(
             let at = now();
             let mut next = current.clone();
             let action = match change {
-                Change::Patch(patch) => {
+                Change::Patch { patch, today } => {
                     let profile = patched::<CustomerInput>(&current.profile, &patch)
                         .map_err(|error| vec![error])
-                        .and_then(CustomerProfile::try_from);
+                        .and_then(|input| input.validate(today));
                     let profile = match profile {
                         Ok(profile) => profile,
                         Err(errors) => return Ok(Err(Refusal::Invalid(errors))),

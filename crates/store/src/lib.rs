@@ -8,6 +8,7 @@ mod convert;
 pub mod customers;
 pub mod db;
 mod error;
+pub mod fx;
 pub mod idempotency;
 pub mod leads;
 pub mod orders;

@@ -401,3 +401,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     leads,
 );
+
+diesel::table! {
+    fx_rates (currency, rate_on) {
+        currency -> Text,
+        rate_on -> Date,
+        rate -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}

@@ -3,7 +3,7 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::audit::AuditEntry;
 use credo_core::{CountryCode, Principal, Tag};
-use credo_customers::{Customer, CustomerInput, CustomerProfile, LifecycleStage, Transfer};
+use credo_customers::{Customer, CustomerInput, LifecycleStage, Transfer};
 use credo_store::customers::{
     self as repo, Change, CreateOutcome, ListQuery, NewCustomer, Refusal, SortField, SortKey,
     UpdateOutcome,
@@ -155,7 +155,9 @@ pub async fn create_customer(
     idempotent(&state, &caller, &req, &raw, || async {
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let owner_id = input.owner_id.unwrap_or(caller.user_id);
-        let profile = CustomerProfile::try_from(input).map_err(ApiError::validation)?;
+        let profile = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
         let owner = active_user(&state, owner_id, "owner_id").await?;
         if !caller.can_see(owner.id, owner.sales_unit_id) {
             return Err(ApiError::forbidden(
@@ -249,8 +251,12 @@ pub async fn patch_customer(
     extract::merge_patch_body(&patch, READ_ONLY)?;
     let current = visible_customer(&state, &caller, id.into_inner()).await?;
     let (id, actor) = (current.id, caller.user_id);
+    let change = Change::Patch {
+        patch,
+        today: state.today().await?,
+    };
     let outcome = state
-        .db(move |conn| repo::update(conn, id, &expected, Change::Patch(patch), actor))
+        .db(move |conn| repo::update(conn, id, &expected, change, actor))
         .await?;
     Ok(updated(outcome)?.into_response())
 }

@@ -17,7 +17,6 @@ use crate::extract::{self, Body, OptionalBody};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, updated, visible_customer};
-use crate::routes::orders::today;
 use crate::state::AppState;
 
 /// List a customer's events
@@ -68,7 +67,9 @@ pub async fn create_event(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let customer = visible_customer(&state, &caller, customer_id).await?;
-        let event = input.validate(today()).map_err(ApiError::validation)?;
+        let event = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         let record = state
             .db(move |conn| activity::add_event(conn, customer.id, event, actor))
@@ -123,7 +124,7 @@ pub async fn refresh_credit_data(
     idempotent(&state, &caller, &req, &raw, || async {
         let checked_at = match input.checked_on {
             None => credo_store::now(),
-            Some(day) => not_in_future(day, today())
+            Some(day) => not_in_future(day, state.today().await?)
                 .map_err(|e| ApiError::validation(vec![e.nested("checked_on")]))?
                 .and_time(NaiveTime::MIN)
                 .and_utc(),

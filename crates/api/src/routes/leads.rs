@@ -491,7 +491,9 @@ pub async fn convert_lead(
                     .id,
             ),
             None => {
-                let (profile, contact) = lead.new_customer().map_err(ApiError::validation)?;
+                let (profile, contact) = lead
+                    .new_customer(state.today().await?)
+                    .map_err(ApiError::validation)?;
                 Conversion::NewCustomer {
                     id: Uuid::now_v7(),
                     profile: Box::new(profile),

@@ -129,7 +129,7 @@ pub async fn create_assessment(
     idempotent(&state, &caller, &req, &raw, || async {
         let customer = visible_customer(&state, &caller, customer_id).await?;
         let assessment = input
-            .validate(chrono::Utc::now().date_naive())
+            .validate(state.today().await?)
             .map_err(ApiError::validation)?;
         let author = caller.user_id;
         let record = state

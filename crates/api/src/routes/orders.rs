@@ -3,7 +3,7 @@
 //! listed by customer, unit, owner, status and dates, with their claims.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use credo_core::audit::AuditEntry;
 use credo_core::Principal;
 use credo_customers::Customer;
@@ -32,10 +32,6 @@ const READ_ONLY: &[&str] = &["id", "customer_id", "product_trial_id", "status"];
 
 fn location(id: Uuid) -> String {
     format!("/api/v1/orders/{id}")
-}
-
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 pub fn require_seller(caller: &Principal) -> ApiResult<()> {
@@ -140,7 +136,7 @@ pub async fn create_order(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let id = input.id.unwrap_or_else(Uuid::now_v7);
-        let today = today();
+        let today = state.today().await?;
         let draft = input.validate(today).map_err(ApiError::validation)?;
         let customer = order_customer(&state, &caller, draft.customer_id).await?;
         let new = NewOrder {
@@ -232,7 +228,7 @@ pub async fn patch_order(
     let (id, actor) = (current.id, caller.user_id);
     let change = OrderChange::Patch {
         patch,
-        today: today(),
+        today: state.today().await?,
     };
     let outcome = state
         .db(move |conn| repo::update(conn, id, &expected, change, actor))
@@ -259,7 +255,7 @@ async fn step(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let order = visible_order(&state, &caller, id).await?;
-        let (actor, today) = (caller.user_id, today());
+        let (actor, today) = (caller.user_id, state.today().await?);
         let change = OrderChange::Transition { to, input, today };
         reply::write(&state, move |conn| {
             Ok(updated(repo::update(
@@ -514,7 +510,7 @@ pub async fn create_claim(
             }
         };
         let claim = input
-            .validate(shipped_on, today())
+            .validate(shipped_on, state.today().await?)
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{Body, OptionalBody};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{visible_customer, visible_record};
-use crate::routes::orders::{require_seller, today};
+use crate::routes::orders::require_seller;
 use crate::state::AppState;
 
 /// List a customer's new-product trials
@@ -59,7 +59,9 @@ pub async fn create_trial(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let customer = visible_customer(&state, &caller, customer_id).await?;
-        let trial = input.validate(today()).map_err(ApiError::validation)?;
+        let trial = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         let record = state
             .db(move |conn| repo::add_trial(conn, customer.id, trial, actor))
@@ -90,7 +92,7 @@ async fn advance(
             |trial: &Trial| trial.customer_id,
         )
         .await?;
-        let (today, actor) = (today(), caller.user_id);
+        let (today, actor) = (state.today().await?, caller.user_id);
         let on = input.on.unwrap_or(today);
         let step = TrialMove {
             to,

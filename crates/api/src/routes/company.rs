@@ -1,0 +1,306 @@
+//! The company's settings (currency, time zone, fiscal year) and its exchange rates.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use credo_core::company::{CompanySettings, FxRate, FxRateInput};
+use credo_core::{Currency, Principal};
+use credo_store::fx::{self, Recorded};
+use credo_store::settings::{self, StoredCompany};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, invalid_query, Body};
+use crate::pagination::{self, Page};
+use crate::reply::{self, idempotent, Reply};
+use crate::state::AppState;
+
+/// The company's settings as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompanySettingsRecord {
+    #[serde(flatten)]
+    pub settings: CompanySettings,
+    /// The company's calendar day now, in its time zone.
+    pub today: NaiveDate,
+    /// 0 while the defaults stand; the ETag is derived from it.
+    #[schema(example = 1)]
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<Uuid>,
+}
+
+fn record(company: StoredCompany) -> CompanySettingsRecord {
+    CompanySettingsRecord {
+        today: company.settings.today(Utc::now()),
+        settings: company.settings,
+        version: company.version,
+        updated_at: company.updated_at,
+        updated_by: company.updated_by,
+    }
+}
+
+/// Get the company settings
+///
+/// Every role reads them: clients need the company currency and day.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "getSettings",
+    responses((status = 200, description = "The settings", body = CompanySettingsRecord, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/settings")]
+pub async fn get_settings(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
+    let company = state.db(settings::company).await?;
+    state.company.keep(company.clone());
+    let version = company.version;
+    Ok(Reply::ok(&record(company))
+        .with_version(version)
+        .into_response())
+}
+
+/// Change the company settings
+///
+/// A JSON merge patch of `SettingsInput`; admins only; `If-Match` is required. "Today" follows
+/// the new time zone at once on this instance and within a second on the others.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "patchSettings",
+    params(("If-Match" = String, Header, description = "ETag of the version you changed")),
+    request_body(content = Object, description = "JSON merge patch of SettingsInput fields", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = CompanySettingsRecord, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match; `current` holds the settings", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/settings")]
+pub async fn patch_settings(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    if !caller.is_admin() {
+        return Err(ApiError::forbidden(
+            "only admins change the company settings",
+        ));
+    }
+    let expected = extract::if_match(&req)?;
+    let patch = body.raw;
+    extract::merge_patch_body(&patch, &["today", "version", "updated_at", "updated_by"])?;
+    let actor = caller.user_id;
+    let outcome = state
+        .db(move |conn| settings::update_company(conn, &expected, &patch, actor))
+        .await?;
+    if let credo_store::versioned::Updated::Updated(company) = &outcome {
+        state.company.keep(company.clone());
+    }
+    let reply = reply::updated(
+        outcome.map(record),
+        "settings",
+        |r| r.version,
+        ApiError::validation,
+    )?;
+    Ok(reply.into_response())
+}
+
+/// Who may record exchange rates: the people who answer for money.
+fn require_rate_keeper(caller: &Principal) -> ApiResult<()> {
+    if caller.is_admin()
+        || caller.can_record_payments()
+        || caller.role == credo_core::Role::CreditManager
+    {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "exchange rates are recorded by finance, credit managers and admins",
+        ))
+    }
+}
+
+/// Record an exchange rate
+///
+/// One rate per currency and day, into the company currency. Posting the same rate again
+/// answers 200 with it; another rate for a recorded day is 409 `fx_rate_conflict` (the
+/// reports that used it do not change under them).
+#[utoipa::path(
+    tag = "company",
+    operation_id = "createFxRate",
+    request_body = FxRateInput,
+    responses(
+        (status = 201, description = "Recorded", body = FxRate),
+        (status = 200, description = "Recorded before, the same", body = FxRate),
+        (status = 409, description = "Another rate is recorded for the day (`fx_rate_conflict`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/fx-rates")]
+pub async fn create_fx_rate(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<FxRateInput>,
+) -> ApiResult<HttpResponse> {
+    require_rate_keeper(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let home = state.company().await?.settings.currency;
+        let rate = input.validate(home).map_err(ApiError::validation)?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            Ok(match fx::record(conn, rate, actor)? {
+                Recorded::Created(rate) => {
+                    Ok(Reply::json(actix_web::http::StatusCode::CREATED, &rate))
+                }
+                Recorded::Unchanged(rate) => Ok(Reply::ok(&rate)),
+                Recorded::Conflict(existing) => Err(ApiError::new(
+                    ErrorCode::FxRateConflict,
+                    format!(
+                        "{} is recorded at {} on {}",
+                        existing.currency.as_str(),
+                        existing.rate,
+                        existing.on
+                    ),
+                )),
+            })
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FxRateListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only this currency's rates.
+    #[param(example = "USD")]
+    pub currency: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    c: String,
+    d: NaiveDate,
+}
+
+fn query_currency(raw: &str, parameter: &str) -> ApiResult<Currency> {
+    Currency::parse(raw).map_err(|error| invalid_query(parameter, error))
+}
+
+/// List exchange rates
+///
+/// By currency, newest day first within each.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "listFxRates",
+    params(FxRateListParams),
+    responses((status = 200, description = "One page", body = Page<FxRate>)),
+    security(("bearer" = []))
+)]
+#[get("/fx-rates")]
+pub async fn list_fx_rates(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    params: web::Query<FxRateListParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let limit = pagination::limit(params.limit)?;
+    let currency = params
+        .currency
+        .as_deref()
+        .map(|c| query_currency(c, "currency"))
+        .transpose()?;
+    let after = pagination::after::<Cursor>(params.cursor.as_deref())?
+        .map(|cursor| Ok::<_, ApiError>((query_currency(&cursor.c, "cursor")?, cursor.d)))
+        .transpose()?;
+    let rates = state
+        .db(move |conn| fx::list(conn, currency, after, limit + 1))
+        .await?;
+    let page = pagination::page(rates, limit, |rate| Cursor {
+        c: rate.currency.as_str().to_owned(),
+        d: rate.on,
+    });
+    Ok(Reply::ok(&page).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FxLookupParams {
+    #[param(example = "USD")]
+    pub currency: String,
+    /// The day the rate must hold on; default today (the company's day).
+    pub on: Option<NaiveDate>,
+}
+
+/// The rate that holds on a day
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FxLookup {
+    /// The day asked about.
+    pub requested_on: NaiveDate,
+    /// The latest rate recorded on or before it (the company currency converts at 1).
+    #[serde(flatten)]
+    pub rate: FxRate,
+}
+
+/// Look up the exchange rate of a day
+///
+/// The latest rate of the currency recorded on or before `on`; 404 `fx_rate_missing` when
+/// there is none. The company currency itself converts at 1.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "lookupFxRate",
+    params(FxLookupParams),
+    responses(
+        (status = 200, description = "The rate that holds", body = FxLookup),
+        (status = 404, description = "No rate on or before the day (`fx_rate_missing`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/fx-rates/lookup")]
+pub async fn lookup_fx_rate(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    params: web::Query<FxLookupParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let currency = query_currency(&params.currency, "currency")?;
+    let company = state.company().await?;
+    let on = params
+        .on
+        .unwrap_or_else(|| company.settings.today(Utc::now()));
+    let rate = if currency == company.settings.currency {
+        Some(FxRate {
+            currency,
+            on,
+            rate: rust_decimal::Decimal::ONE,
+        })
+    } else {
+        state
+            .db(move |conn| fx::on_or_before(conn, currency, on))
+            .await?
+    };
+    let rate = rate.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::FxRateMissing,
+            format!(
+                "no {} rate is recorded on or before {on}",
+                currency.as_str()
+            ),
+        )
+    })?;
+    Ok(Reply::ok(&FxLookup {
+        requested_on: on,
+        rate,
+    })
+    .into_response())
+}
