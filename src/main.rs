@@ -66,6 +66,12 @@ struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "CREDO_WORKERS", default_value_t = 0)]
     workers: usize,
+    /// How often the job runner looks for due jobs when idle, in milliseconds.
+    #[arg(long, env = "CREDO_JOB_POLL_MS", default_value_t = 1000)]
+    job_poll_ms: u64,
+    /// Run no background jobs in this instance (others on the database run them).
+    #[arg(long, env = "CREDO_NO_JOBS")]
+    no_jobs: bool,
 }
 
 #[derive(Args, Clone)]
@@ -144,6 +150,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let prepared = prepare(&settings)?;
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| format!("could not listen on {}", args.bind))?;
+    if !args.no_jobs {
+        let options = credo_api::jobs::RunnerOptions {
+            poll: Duration::from_millis(args.job_poll_ms.max(1)),
+            ..Default::default()
+        };
+        let db = prepared
+            .state
+            .db
+            .sibling(2)
+            .context("could not open the job runner's connections")?;
+        credo_api::jobs::start(db, options).context("could not start the job runner")?;
+    }
     tracing::info!(address = %listener.local_addr()?, "credo listening");
     actix_web::rt::System::new().block_on(async move {
         credo_api::serve(prepared.state, listener, settings.workers)?.await

@@ -10,6 +10,7 @@ mod customers;
 mod directory;
 mod http;
 mod integrity;
+mod jobs;
 mod leads;
 mod listing;
 mod matrix;

@@ -96,6 +96,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getLead"
         | "getLeadHistory"
         | "getSettings"
+        | "getJob"
         | "listFxRates"
         | "lookupFxRate" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -252,6 +253,12 @@ async fn call(
         ),
         "listSalesUnits" => (Method::GET, "/api/v1/sales-units".into(), None),
         "getSettings" => (Method::GET, "/api/v1/settings".into(), None),
+        "getJob" => {
+            let (_, me) = app.get("/api/v1/me", token).await;
+            let me = me["id"].as_str().unwrap().parse().unwrap();
+            let job = crate::jobs::queued_job(app, Some(me)).await;
+            (Method::GET, format!("/api/v1/jobs/{job}"), None)
+        }
         "patchSettings" => (
             Method::PATCH,
             "/api/v1/settings".into(),

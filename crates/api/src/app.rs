@@ -13,8 +13,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, query_error, BODY_LIMIT};
 use crate::openapi;
 use crate::routes::{
-    company, contacts, customers, directory, events, interactions, leads, notes, orders, session,
-    system, tasks, trials, visits,
+    company, contacts, customers, directory, events, interactions, jobs, leads, notes, orders,
+    session, system, tasks, trials, visits,
 };
 
 /// Registers every documented route; the same call feeds the router and the spec.
@@ -43,6 +43,7 @@ where
                 .service(company::create_fx_rate)
                 .service(company::list_fx_rates)
                 .service(company::lookup_fx_rate)
+                .service(jobs::get_job)
                 .service(customers::create_customer)
                 .service(customers::list_customers)
                 // Before `/customers/{id}`, which would take "stale" for an id.

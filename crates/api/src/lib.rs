@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod jobs;
 pub mod openapi;
 mod pagination;
 mod reply;

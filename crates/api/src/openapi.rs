@@ -25,6 +25,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "system", description = "Liveness, readiness and this document"),
         (name = "auth", description = "Login, token refresh and logout"),
         (name = "directory", description = "Users and sales units"),
+        (name = "jobs", description = "Background jobs: long work started with 202 and a Location"),
         (name = "company", description = "The company's settings (currency, time zone, fiscal year) and exchange rates"),
         (name = "customers", description = "The unified customer file"),
         (name = "contacts", description = "People at a customer"),

@@ -147,6 +147,14 @@ impl DatabaseUrl {
         ))
     }
 
+    /// The URL as `parse` takes it.
+    pub fn url(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Postgres => self.target.clone(),
+        }
+    }
+
     /// The SQLite file path, if this is SQLite.
     pub fn sqlite_path(&self) -> Option<&str> {
         (self.backend == Backend::Sqlite).then_some(self.target.as_str())
@@ -253,7 +261,7 @@ impl Default for PoolOptions {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    backend: Backend,
+    url: DatabaseUrl,
 }
 
 impl Db {
@@ -275,8 +283,18 @@ impl Db {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
-            backend: url.backend,
+            url: url.clone(),
         })
+    }
+
+    /// Another pool of `max_connections` to the same database, for work that must never wait
+    /// on (or starve) the request pool: the job runner.
+    pub fn sibling(&self, max_connections: u32) -> Result<Db, StoreError> {
+        let options = PoolOptions {
+            max_connections,
+            ..PoolOptions::default()
+        };
+        Db::connect(&self.url, &options)
     }
 
     /// A handle whose connections are opened on first use, so it can be made while the
@@ -292,12 +310,12 @@ impl Db {
             .build_unchecked(ConnectionManager { url: url.clone() });
         Self {
             pool,
-            backend: url.backend,
+            url: url.clone(),
         }
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.url.backend
     }
 
     /// The most connections the pool opens.

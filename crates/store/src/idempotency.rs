@@ -126,3 +126,15 @@ pub fn release(conn: &mut DbConnection, user_id: Uuid, key: &str) -> Result<(), 
     diesel::delete(idempotency_keys::table.find((user_id.to_string(), key))).execute(conn)?;
     Ok(())
 }
+
+/// How long a kept answer is replayed; older keys are purged.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Removes keys older than `KEPT_FOR`; answers how many.
+pub fn purge(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(to_db_time(now() - KEPT_FOR))),
+    )
+    .execute(conn)?)
+}

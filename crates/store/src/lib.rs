@@ -10,6 +10,7 @@ pub mod db;
 mod error;
 pub mod fx;
 pub mod idempotency;
+pub mod jobs;
 pub mod leads;
 pub mod orders;
 pub mod schema;

@@ -411,3 +411,27 @@ diesel::table! {
         created_by -> Text,
     }
 }
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        state -> Text,
+        payload -> Text,
+        schedule_key -> Nullable<Text>,
+        run_at -> Timestamp,
+        attempts -> BigInt,
+        max_attempts -> BigInt,
+        runner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        processed -> BigInt,
+        total -> Nullable<BigInt>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        result -> Nullable<Text>,
+        result_link -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}

@@ -171,3 +171,18 @@ pub fn clear_login_failures(conn: &mut DbConnection, username: &str) -> Result<(
         .execute(conn)?;
     Ok(())
 }
+
+/// Removes refresh tokens past their expiry (spent, revoked or not: none can be redeemed) and
+/// failed logins older than a day (the throttle looks back minutes); answers how many of each.
+pub fn purge(conn: &mut DbConnection) -> Result<(usize, usize), StoreError> {
+    let at = now();
+    let tokens =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(to_db_time(at))))
+            .execute(conn)?;
+    let failures = diesel::delete(
+        login_failures::table
+            .filter(login_failures::failed_at.lt(to_db_time(at - chrono::Duration::days(1)))),
+    )
+    .execute(conn)?;
+    Ok((tokens, failures))
+}

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod directory;
 pub mod events;
 pub mod interactions;
+pub mod jobs;
 pub mod leads;
 pub mod notes;
 pub mod orders;

@@ -1,0 +1,179 @@
+//! The job runner: a thread with its own connections (never the request pool's) that keeps
+//! the periodic jobs scheduled, claims due jobs one at a time and runs them, retrying a failed
+//! run with backoff. Any number of instances run one each on one database.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use credo_core::job::{retry_delay, Progress};
+use credo_store::jobs::{self, Claimed, Finish, NewJob};
+use credo_store::{idempotency, sessions, settings, Db, StoreError};
+use uuid::Uuid;
+
+/// The daily clean-up: expired idempotency keys, refresh tokens and login failures.
+pub const PURGE: &str = "purge";
+
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// How long the runner sleeps when nothing is due.
+    pub poll: Duration,
+    /// How long a claim holds without a progress report; a runner that dies loses its jobs
+    /// to another after this.
+    pub lease: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_secs(1),
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a running job gets: its input, and the way to report how far it is.
+pub struct JobContext<'a> {
+    /// What the job was queued with.
+    pub payload: serde_json::Value,
+    db: &'a Db,
+    job: Uuid,
+    runner: Uuid,
+    lease: chrono::Duration,
+}
+
+impl JobContext<'_> {
+    /// Records progress and renews the lease; an error when the job was taken from this
+    /// runner (its lease ran out), so the work stops.
+    pub fn report(&self, processed: i64, total: Option<i64>) -> Result<(), String> {
+        let progress = Progress { processed, total };
+        match self
+            .db
+            .run(|conn| jobs::report(conn, self.job, self.runner, progress, self.lease))
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the job's lease was lost to another runner".into()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}
+
+/// Starts the runner on its own thread; it runs as long as the process.
+pub fn start(db: Db, options: RunnerOptions) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("credo-jobs".into())
+        .spawn(move || Runner::new(db, options).run())
+        .map(drop)
+}
+
+struct Runner {
+    id: Uuid,
+    db: Db,
+    options: RunnerOptions,
+    lease: chrono::Duration,
+    /// The company day whose periodic jobs are scheduled.
+    scheduled: Option<chrono::NaiveDate>,
+}
+
+impl Runner {
+    fn new(db: Db, options: RunnerOptions) -> Self {
+        let lease = chrono::Duration::from_std(options.lease).expect("a lease of sane length");
+        Self {
+            id: Uuid::now_v7(),
+            db,
+            options,
+            lease,
+            scheduled: None,
+        }
+    }
+
+    fn run(mut self) {
+        tracing::info!(runner = %self.id, "job runner started");
+        loop {
+            if let Err(error) = self.schedule_periodic() {
+                tracing::warn!(%error, "could not schedule the periodic jobs");
+            }
+            match self.db.run(|conn| jobs::claim(conn, self.id, self.lease)) {
+                Ok(Some(claimed)) => self.run_one(claimed),
+                Ok(None) => std::thread::sleep(self.options.poll),
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim a job");
+                    std::thread::sleep(self.options.poll);
+                }
+            }
+        }
+    }
+
+    /// Queues each periodic job once per company day; instances that race to do it agree
+    /// through the job's schedule key.
+    fn schedule_periodic(&mut self) -> Result<(), StoreError> {
+        let today = self.db.run(settings::company)?.settings.today(Utc::now());
+        if self.scheduled == Some(today) {
+            return Ok(());
+        }
+        let purge = NewJob {
+            kind: PURGE.into(),
+            payload: serde_json::json!({}),
+            run_at: credo_store::now(),
+            schedule_key: Some(format!("{PURGE}@{today}")),
+            max_attempts: 3,
+            created_by: None,
+        };
+        self.db.run(|conn| jobs::enqueue(conn, purge))?;
+        self.scheduled = Some(today);
+        Ok(())
+    }
+
+    fn run_one(&self, claimed: Claimed) {
+        let Claimed {
+            job,
+            payload,
+            max_attempts,
+        } = claimed;
+        let context = JobContext {
+            payload,
+            db: &self.db,
+            job: job.id,
+            runner: self.id,
+            lease: self.lease,
+        };
+        tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
+        let outcome = match job.kind.as_str() {
+            PURGE => purge(&context),
+            other => Err(format!("no runner knows jobs of kind {other:?}")),
+        };
+        let finish = match outcome {
+            Ok(result) => Finish::Succeeded {
+                result,
+                result_link: None,
+            },
+            Err(error) => {
+                tracing::warn!(job = %job.id, %error, "job failed");
+                let retry_at = (job.attempts < max_attempts)
+                    .then(|| credo_store::now() + retry_delay(job.attempts));
+                Finish::Failed { error, retry_at }
+            }
+        };
+        match self
+            .db
+            .run(|conn| jobs::finish(conn, job.id, self.id, finish))
+        {
+            Ok(true) => tracing::info!(job = %job.id, "job finished"),
+            Ok(false) => tracing::warn!(job = %job.id, "job was taken over before it finished"),
+            Err(error) => tracing::warn!(job = %job.id, %error, "could not record the job's end"),
+        }
+    }
+}
+
+/// The daily clean-up, one table at a time.
+fn purge(context: &JobContext) -> Result<serde_json::Value, String> {
+    let failed = |error: StoreError| error.to_string();
+    let keys = context.db.run(idempotency::purge).map_err(failed)?;
+    context.report(1, Some(2))?;
+    let (tokens, failures) = context.db.run(sessions::purge).map_err(failed)?;
+    context.report(2, Some(2))?;
+    Ok(serde_json::json!({
+        "idempotency_keys": keys,
+        "refresh_tokens": tokens,
+        "login_failures": failures,
+    }))
+}
