@@ -257,6 +257,7 @@ pub fn orders(
             totals,
             dates,
             cancel_reason,
+            credit_check: None,
             owner_id: account.owner_id,
             sales_unit_id: Some(account.sales_unit_id),
             stamps: Stamps {

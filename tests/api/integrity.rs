@@ -621,3 +621,50 @@ async fn a_key_left_claimed_by_a_request_that_died_is_taken_over() {
     let (_, page) = app.get("/api/v1/customers", &admin).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
 }
+
+#[actix_web::test]
+async fn steps_of_one_customer_are_checked_one_after_the_other() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Acme").await;
+    let mut orders = Vec::new();
+    for amount in [100, 250, 4000] {
+        let mut body = order_body(&customer, "2026-01-10");
+        body["lines"] = json!([line("X", 1, amount, 0)]);
+        orders.push(app.order(&admin, body).await);
+    }
+    let answers = join_all(orders.iter().map(|o| app.step(&admin, o, "confirm"))).await;
+    let mut seen: Vec<(i64, i64)> = answers
+        .iter()
+        .map(|(status, order)| {
+            assert_eq!(*status, StatusCode::OK, "{order}");
+            let check = &order["credit_check"];
+            assert_eq!(
+                (&check["step"], &check["decision"]),
+                (&json!("confirmed"), &json!("allow"))
+            );
+            (
+                check["open_orders_minor"].as_i64().unwrap(),
+                check["exposure_after_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // Each check saw every confirm judged before it, none judged beside it.
+    seen.sort();
+    assert_eq!(seen[0].0, 0, "{seen:?}");
+    for pair in seen.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1, "{seen:?}");
+    }
+    assert_eq!(seen[2].1, 4350, "{seen:?}");
+    let (status, shipped) = app.step(&admin, &orders[0], "ship").await;
+    assert_eq!(status, StatusCode::OK, "{shipped}");
+    assert_eq!(shipped["credit_check"]["step"], "shipped");
+    assert_eq!(shipped["credit_check"]["open_orders_minor"], 4250);
+    let (_, read_back) = app
+        .get(
+            &format!("/api/v1/orders/{}", orders[0]["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(read_back["credit_check"], shipped["credit_check"]);
+}

@@ -57,6 +57,7 @@ error_codes! {
     InvalidTransition = (CONFLICT, "invalid_transition", "The record's status does not allow this step"),
     OrderNotEditable = (CONFLICT, "order_not_editable", "Only quoted orders change their lines and terms"),
     ClaimAlreadyDecided = (CONFLICT, "claim_already_decided", "The claim has been decided"),
+    CreditLimitExceeded = (CONFLICT, "credit_limit_exceeded", "The customer's credit does not allow this step"),
     FxRateConflict = (CONFLICT, "fx_rate_conflict", "Another rate is recorded for this currency and day"),
     IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
     VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),

@@ -426,6 +426,8 @@ pub struct Order {
     pub dates: OrderDates,
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
+    /// The check its last `confirm` or `ship` passed (absent before either).
+    pub credit_check: Option<crate::guard::StepCheck>,
     /// The account manager credited with the sale: the customer's owner when it was made.
     pub owner_id: Uuid,
     pub sales_unit_id: Option<Uuid>,

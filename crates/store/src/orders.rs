@@ -9,6 +9,7 @@ use credo_core::json::{changes, patched};
 use credo_core::{Currency, FieldError, Money, Scope};
 use credo_customers::Stamps;
 use credo_sales::claim::{fits_order, Decision, NewClaim};
+use credo_sales::guard::{judge_step, CheckDecision, CustomerFacts, StepCheck};
 use credo_sales::order::{transition, TransitionError};
 use credo_sales::trial::{NewTrial, TrialStepError};
 use credo_sales::{
@@ -22,7 +23,7 @@ use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stam
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::schema::{customers, order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
-use crate::{audit, now, DbConnection, StoreError};
+use crate::{aggregate, audit, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "order";
 pub const CLAIM_ENTITY: &str = "order_claim";
@@ -57,6 +58,7 @@ struct Row {
     updated_at: NaiveDateTime,
     updated_by: String,
     version: i64,
+    credit_check: Option<String>,
 }
 
 fn currency(raw: &str) -> Result<Currency, StoreError> {
@@ -93,6 +95,10 @@ impl Row {
             updated_at: to_db_time(o.stamps.updated_at),
             updated_by: o.stamps.updated_by.to_string(),
             version: o.stamps.version,
+            credit_check: o
+                .credit_check
+                .as_ref()
+                .map(|c| serde_json::to_string(c).expect("a step check serialises")),
         }
     }
 
@@ -127,6 +133,11 @@ impl Row {
                 cancelled_on: self.cancelled_on,
             },
             cancel_reason: self.cancel_reason,
+            credit_check: self
+                .credit_check
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
             owner_id: parse_id(&self.owner_id)?,
             sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
             stamps: stamps(
@@ -245,6 +256,7 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             draft: new.draft,
             dates: OrderDates::default(),
             cancel_reason: None,
+            credit_check: None,
             owner_id: new.owner_id,
             sales_unit_id: new.sales_unit_id,
             stamps: Stamps {
@@ -333,6 +345,29 @@ pub enum OrderRefusal {
     /// The patched order breaks these rules.
     Invalid(Vec<FieldError>),
     Transition(TransitionError),
+    /// The step's check said stop.
+    Blocked(StepCheck),
+}
+
+/// The facts a step of `order` is judged on, read with its customer's row locked: steps of
+/// one customer's orders are judged one after the other, each seeing what the last one did.
+fn customer_facts(conn: &mut DbConnection, order: &Order) -> Result<CustomerFacts, StoreError> {
+    let customer = order.draft.customer_id;
+    lock_row(conn, "customers", customer)?;
+    let open = [
+        OrderStatus::Confirmed,
+        OrderStatus::InProduction,
+        OrderStatus::Shipped,
+    ]
+    .map(|s| s.as_str());
+    let open_orders_minor = orders::table
+        .filter(orders::customer_id.eq(customer.to_string()))
+        .filter(orders::currency.eq(order.draft.currency.as_str()))
+        .filter(orders::id.ne(order.id.to_string()))
+        .filter(orders::status.eq_any(open))
+        .select(aggregate::sum("amount_minor"))
+        .first::<i64>(conn)?;
+    Ok(CustomerFacts { open_orders_minor })
 }
 
 pub type UpdateOrderOutcome = Updated<Order, OrderRefusal>;
@@ -375,7 +410,7 @@ pub fn update(
         expected,
         actor,
         |conn| get(conn, id),
-        |_, current| {
+        |conn, current| {
             let mut next = current.clone();
             Ok(match change {
                 OrderChange::Patch { patch, today } => {
@@ -394,22 +429,36 @@ pub fn update(
                         Err(errors) => Err(OrderRefusal::Invalid(errors)),
                     }
                 }
-                OrderChange::Transition { to, input, today } => match transition(
-                    current.status,
-                    current.draft.ordered_on,
-                    &current.dates,
-                    to,
-                    &input,
-                    today,
-                ) {
-                    Ok((dates, reason)) => {
-                        next.status = to;
-                        next.dates = dates;
-                        next.cancel_reason = reason.or(next.cancel_reason);
-                        Ok((next, AuditAction::StatusChanged))
+                OrderChange::Transition { to, input, today } => {
+                    let (dates, reason) = match transition(
+                        current.status,
+                        current.draft.ordered_on,
+                        &current.dates,
+                        to,
+                        &input,
+                        today,
+                    ) {
+                        Ok(moved) => moved,
+                        Err(refused) => return Ok(Err(OrderRefusal::Transition(refused))),
+                    };
+                    if matches!(to, OrderStatus::Confirmed | OrderStatus::Shipped) {
+                        let facts = customer_facts(conn, current)?;
+                        let check = judge_step(
+                            to.as_str(),
+                            current.totals.amount.amount_minor,
+                            facts,
+                            now(),
+                        );
+                        if check.decision == CheckDecision::Block {
+                            return Ok(Err(OrderRefusal::Blocked(check)));
+                        }
+                        next.credit_check = Some(check);
                     }
-                    Err(refused) => Err(OrderRefusal::Transition(refused)),
-                },
+                    next.status = to;
+                    next.dates = dates;
+                    next.cancel_reason = reason.or(next.cancel_reason);
+                    Ok((next, AuditAction::StatusChanged))
+                }
             })
         },
     )

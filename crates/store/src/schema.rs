@@ -216,6 +216,7 @@ diesel::table! {
         updated_at -> Timestamp,
         updated_by -> Text,
         version -> BigInt,
+        credit_check -> Nullable<Text>,
     }
 }
 

@@ -75,6 +75,15 @@ fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
         |o| o.stamps.version,
         |refusal| match refusal {
             OrderRefusal::NotEditable(status) => not_editable(status),
+            OrderRefusal::Blocked(check) => ApiError::new(
+                ErrorCode::CreditLimitExceeded,
+                check
+                    .reasons
+                    .iter()
+                    .map(|r| r.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             OrderRefusal::Invalid(errors)
             | OrderRefusal::Transition(TransitionError::Invalid(errors)) => {
                 ApiError::validation(errors)
