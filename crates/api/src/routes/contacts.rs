@@ -59,23 +59,23 @@ pub async fn create_contact(
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let contact = Contact::try_from(input).map_err(ApiError::validation)?;
         let actor = caller.user_id;
-        match state
-            .db(move |conn| repo::create(conn, id, customer.id, contact, actor))
-            .await?
-        {
-            CreateOutcome::Created(record) => Ok(Reply::created(
-                &record,
-                format!(
-                    "/api/v1/customers/{}/contacts/{}",
-                    record.customer_id, record.id
-                ),
-            )
-            .with_version(record.stamps.version)),
-            CreateOutcome::IdTaken => Err(ApiError::new(
-                ErrorCode::IdConflict,
-                "a contact with this id exists",
-            )),
-        }
+        reply::write(&state, move |conn| {
+            Ok(match repo::create(conn, id, customer.id, contact, actor)? {
+                CreateOutcome::Created(record) => Ok(Reply::created(
+                    &record,
+                    format!(
+                        "/api/v1/customers/{}/contacts/{}",
+                        record.customer_id, record.id
+                    ),
+                )
+                .with_version(record.stamps.version)),
+                CreateOutcome::IdTaken => Err(ApiError::new(
+                    ErrorCode::IdConflict,
+                    "a contact with this id exists",
+                )),
+            })
+        })
+        .await
     })
     .await
 }

@@ -152,31 +152,27 @@ pub async fn create_user(
         }
         let password_hash = web::block(move || hash_password(&input.password)).await?;
         let (role, unit) = (input.role, input.sales_unit_id);
-        let outcome = state
-            .db(move |conn| {
-                users::create(
-                    conn,
-                    &users::NewUser {
-                        id: Uuid::now_v7(),
-                        username: &username,
-                        display_name: &display_name,
-                        email: email.as_deref(),
-                        role,
-                        sales_unit_id: unit,
-                        password_hash: &password_hash,
-                    },
-                )
+        reply::write(&state, move |conn| {
+            let new = users::NewUser {
+                id: Uuid::now_v7(),
+                username: &username,
+                display_name: &display_name,
+                email: email.as_deref(),
+                role,
+                sales_unit_id: unit,
+                password_hash: &password_hash,
+            };
+            Ok(match users::create(conn, &new)? {
+                users::CreateOutcome::Created(user) => {
+                    Ok(Reply::created(&user, format!("/api/v1/users/{}", user.id)))
+                }
+                users::CreateOutcome::UsernameTaken => Err(ApiError::new(
+                    ErrorCode::UsernameTaken,
+                    "the username is taken",
+                )),
             })
-            .await?;
-        match outcome {
-            users::CreateOutcome::Created(user) => {
-                Ok(Reply::created(&user, format!("/api/v1/users/{}", user.id)))
-            }
-            users::CreateOutcome::UsernameTaken => Err(ApiError::new(
-                ErrorCode::UsernameTaken,
-                "the username is taken",
-            )),
-        }
+        })
+        .await
     })
     .await
 }
@@ -362,18 +358,18 @@ pub async fn create_sales_unit(
         let (Some(code), Some(name)) = (code, name) else {
             return Err(ApiError::validation(errors.into_vec()));
         };
-        match state
-            .db(move |conn| units::create(conn, Uuid::now_v7(), &code, &name))
-            .await?
-        {
-            units::CreateOutcome::Created(unit) => Ok(Reply::created(
-                &unit,
-                format!("/api/v1/sales-units/{}", unit.id),
-            )),
-            units::CreateOutcome::CodeTaken => {
-                Err(ApiError::new(ErrorCode::UnitCodeTaken, "the code is taken"))
-            }
-        }
+        reply::write(&state, move |conn| {
+            Ok(match units::create(conn, Uuid::now_v7(), &code, &name)? {
+                units::CreateOutcome::Created(unit) => Ok(Reply::created(
+                    &unit,
+                    format!("/api/v1/sales-units/{}", unit.id),
+                )),
+                units::CreateOutcome::CodeTaken => {
+                    Err(ApiError::new(ErrorCode::UnitCodeTaken, "the code is taken"))
+                }
+            })
+        })
+        .await
     })
     .await
 }

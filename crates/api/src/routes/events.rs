@@ -71,13 +71,14 @@ pub async fn create_event(
             .validate(state.today().await?)
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
-        let record = state
-            .db(move |conn| activity::add_event(conn, customer.id, event, actor))
-            .await?;
-        Ok(Reply::created(
-            &record,
-            format!("/api/v1/customers/{customer_id}/events"),
-        ))
+        reply::write(&state, move |conn| {
+            let record = activity::add_event(conn, customer.id, event, actor)?;
+            Ok(Ok(Reply::created(
+                &record,
+                format!("/api/v1/customers/{customer_id}/events"),
+            )))
+        })
+        .await
     })
     .await
 }

@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::pagination::{self, Page};
-use crate::reply::{idempotent, Reply};
+use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
@@ -155,13 +155,14 @@ pub async fn create_interaction(
         )
         .await?;
         let actor = caller.user_id;
-        let record = state
-            .db(move |conn| activity::add_interaction(conn, customer.id, interaction, actor))
-            .await?;
-        Ok(Reply::created(
-            &record,
-            format!("/api/v1/customers/{customer_id}/interactions"),
-        ))
+        reply::write(&state, move |conn| {
+            let record = activity::add_interaction(conn, customer.id, interaction, actor)?;
+            Ok(Ok(Reply::created(
+                &record,
+                format!("/api/v1/customers/{customer_id}/interactions"),
+            )))
+        })
+        .await
     })
     .await
 }

@@ -102,16 +102,16 @@ pub async fn create_lead(
             sales_unit_id,
         };
         let actor = caller.user_id;
-        let mut recorded = state
-            .db(move |conn| repo::record(conn, vec![new], actor))
-            .await?;
-        match recorded.pop() {
-            Some(Recorded::Created(lead)) => {
-                Ok(Reply::created(&lead, location(lead.id)).with_version(lead.stamps.version))
-            }
-            Some(Recorded::Duplicate(duplicate)) => Err(duplicate_error(duplicate)),
-            None => Err(ApiError::new(ErrorCode::Internal, "no lead was recorded")),
-        }
+        reply::write(&state, move |conn| {
+            Ok(match repo::record(conn, vec![new], actor)?.pop() {
+                Some(Recorded::Created(lead)) => {
+                    Ok(Reply::created(&lead, location(lead.id)).with_version(lead.stamps.version))
+                }
+                Some(Recorded::Duplicate(duplicate)) => Err(duplicate_error(duplicate)),
+                None => Err(ApiError::new(ErrorCode::Internal, "no lead was recorded")),
+            })
+        })
+        .await
     })
     .await
 }
@@ -270,35 +270,39 @@ pub async fn import_leads(
             }
         }
         let actor = caller.user_id;
-        let recorded = state.db(move |conn| repo::record(conn, new, actor)).await?;
-        for (index, outcome) in batch_rows.into_iter().zip(recorded) {
-            rows[index] = Some(match outcome {
-                Recorded::Created(lead) => BatchRow {
-                    lead_id: Some(lead.id),
-                    ..row(index, RowOutcome::Created)
-                },
-                Recorded::Duplicate(duplicate) => {
-                    let (kind, id) = match duplicate {
-                        Duplicate::Customer(id) => (DuplicateKind::Customer, id),
-                        Duplicate::Lead(id) => (DuplicateKind::Lead, id),
-                    };
-                    BatchRow {
-                        duplicate_of: Some(DuplicateOf { kind, id }),
-                        ..row(index, RowOutcome::Duplicate)
+        reply::write(&state, move |conn| {
+            let recorded = repo::record(conn, new, actor)?;
+            for (index, outcome) in batch_rows.into_iter().zip(recorded) {
+                rows[index] = Some(match outcome {
+                    Recorded::Created(lead) => BatchRow {
+                        lead_id: Some(lead.id),
+                        ..row(index, RowOutcome::Created)
+                    },
+                    Recorded::Duplicate(duplicate) => {
+                        let (kind, id) = match duplicate {
+                            Duplicate::Customer(id) => (DuplicateKind::Customer, id),
+                            Duplicate::Lead(id) => (DuplicateKind::Lead, id),
+                        };
+                        BatchRow {
+                            duplicate_of: Some(DuplicateOf { kind, id }),
+                            ..row(index, RowOutcome::Duplicate)
+                        }
                     }
-                }
-            });
-        }
-        let rows: Vec<BatchRow> = rows.into_iter().flatten().collect();
-        let count =
-            |outcome: fn(&RowOutcome) -> bool| rows.iter().filter(|r| outcome(&r.outcome)).count();
-        let result = BatchResult {
-            created: count(|o| matches!(o, RowOutcome::Created)),
-            duplicates: count(|o| matches!(o, RowOutcome::Duplicate)),
-            invalid: count(|o| matches!(o, RowOutcome::Invalid)),
-            rows,
-        };
-        Ok(Reply::ok(&result))
+                });
+            }
+            let rows: Vec<BatchRow> = rows.into_iter().flatten().collect();
+            let count = |outcome: fn(&RowOutcome) -> bool| {
+                rows.iter().filter(|r| outcome(&r.outcome)).count()
+            };
+            let result = BatchResult {
+                created: count(|o| matches!(o, RowOutcome::Created)),
+                duplicates: count(|o| matches!(o, RowOutcome::Duplicate)),
+                invalid: count(|o| matches!(o, RowOutcome::Invalid)),
+                rows,
+            };
+            Ok(Ok(Reply::ok(&result)))
+        })
+        .await
     })
     .await
 }
@@ -502,18 +506,13 @@ pub async fn convert_lead(
             }
         };
         let actor = caller.user_id;
-        let outcome = state
-            .db(move |conn| {
-                repo::update(
-                    conn,
-                    lead.id,
-                    &expected,
-                    LeadChange::Convert(conversion),
-                    actor,
-                )
-            })
-            .await?;
-        updated(outcome)
+        reply::write(&state, move |conn| {
+            let change = LeadChange::Convert(conversion);
+            Ok(updated(repo::update(
+                conn, lead.id, &expected, change, actor,
+            )?))
+        })
+        .await
     })
     .await
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::reply::{idempotent, Reply};
+use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
@@ -71,13 +71,14 @@ pub async fn create_note(
         let customer = visible_customer(&state, &caller, customer_id).await?;
         let body = input.validated_body().map_err(ApiError::validation)?;
         let (department, author) = (input.department, caller.user_id);
-        let note = state
-            .db(move |conn| activity::add_note(conn, customer.id, department, &body, author))
-            .await?;
-        Ok(Reply::created(
-            &note,
-            format!("/api/v1/customers/{customer_id}/notes"),
-        ))
+        reply::write(&state, move |conn| {
+            let note = activity::add_note(conn, customer.id, department, &body, author)?;
+            Ok(Ok(Reply::created(
+                &note,
+                format!("/api/v1/customers/{customer_id}/notes"),
+            )))
+        })
+        .await
     })
     .await
 }
@@ -132,13 +133,14 @@ pub async fn create_assessment(
             .validate(state.today().await?)
             .map_err(ApiError::validation)?;
         let author = caller.user_id;
-        let record = state
-            .db(move |conn| activity::add_assessment(conn, customer.id, assessment, author))
-            .await?;
-        Ok(Reply::created(
-            &record,
-            format!("/api/v1/customers/{customer_id}/assessments"),
-        ))
+        reply::write(&state, move |conn| {
+            let record = activity::add_assessment(conn, customer.id, assessment, author)?;
+            Ok(Ok(Reply::created(
+                &record,
+                format!("/api/v1/customers/{customer_id}/assessments"),
+            )))
+        })
+        .await
     })
     .await
 }

@@ -92,8 +92,13 @@ pub async fn create_task(
             sales_unit_id,
             actor: caller.user_id,
         };
-        let task = state.db(move |conn| repo::create(conn, new)).await?;
-        Ok(Reply::created(&task, location(task.id)).with_version(task.stamps.version))
+        reply::write(&state, move |conn| {
+            let task = repo::create(conn, new)?;
+            Ok(Ok(
+                Reply::created(&task, location(task.id)).with_version(task.stamps.version)
+            ))
+        })
+        .await
     })
     .await
 }

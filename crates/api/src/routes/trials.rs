@@ -63,13 +63,14 @@ pub async fn create_trial(
             .validate(state.today().await?)
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
-        let record = state
-            .db(move |conn| repo::add_trial(conn, customer.id, trial, actor))
-            .await?;
-        Ok(Reply::created(
-            &record,
-            format!("/api/v1/customers/{customer_id}/product-trials"),
-        ))
+        reply::write(&state, move |conn| {
+            let record = repo::add_trial(conn, customer.id, trial, actor)?;
+            Ok(Ok(Reply::created(
+                &record,
+                format!("/api/v1/customers/{customer_id}/product-trials"),
+            )))
+        })
+        .await
     })
     .await
 }

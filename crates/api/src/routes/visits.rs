@@ -89,23 +89,24 @@ pub async fn create_visit(
         }
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let (agent_id, actor) = (agent.id, caller.user_id);
-        match state
-            .db(move |conn| repo::create(conn, id, agent_id, plan, actor))
-            .await?
-        {
-            CreateVisitOutcome::Created(visit) => {
-                Ok(Reply::created(&visit, location(visit.id)).with_version(visit.stamps.version))
-            }
-            CreateVisitOutcome::Replayed(visit) => {
-                let mut reply = Reply::ok(&visit).with_version(visit.stamps.version);
-                reply.location = Some(location(visit.id));
-                Ok(reply)
-            }
-            CreateVisitOutcome::IdTaken(_) => Err(ApiError::new(
-                ErrorCode::IdConflict,
-                "another visit has this id",
-            )),
-        }
+        reply::write(&state, move |conn| {
+            Ok(match repo::create(conn, id, agent_id, plan, actor)? {
+                CreateVisitOutcome::Created(visit) => {
+                    Ok(Reply::created(&visit, location(visit.id))
+                        .with_version(visit.stamps.version))
+                }
+                CreateVisitOutcome::Replayed(visit) => {
+                    let mut reply = Reply::ok(&visit).with_version(visit.stamps.version);
+                    reply.location = Some(location(visit.id));
+                    Ok(reply)
+                }
+                CreateVisitOutcome::IdTaken(_) => Err(ApiError::new(
+                    ErrorCode::IdConflict,
+                    "another visit has this id",
+                )),
+            })
+        })
+        .await
     })
     .await
 }
