@@ -668,3 +668,39 @@ async fn steps_of_one_customer_are_checked_one_after_the_other() {
         .await;
     assert_eq!(read_back["credit_check"], shipped["credit_check"]);
 }
+
+#[actix_web::test]
+async fn a_client_holding_the_current_version_gets_304() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Acme").await;
+    let path = format!("/api/v1/customers/{customer}");
+    let conditional = |tag: &'static str| {
+        app.request(Method::GET, &path, Some(&admin))
+            .header("If-None-Match", tag)
+            .send()
+    };
+    for held in ["\"1\"", "W/\"1\"", "\"7\", \"1\"", "*"] {
+        let response = conditional(held).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "{held}");
+        assert_eq!(response.headers()["etag"], "\"1\"");
+        assert!(response.text().await.unwrap().is_empty());
+    }
+    let response = conditional("\"2\"").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, _) = read(
+        app.patch(&path, &admin, "\"1\"", json!({"region": "x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let response = conditional("\"1\"").await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a changed record is sent again"
+    );
+    assert_eq!(response.headers()["etag"], "\"2\"");
+    let (_, body) = read(response).await;
+    assert_eq!(body["region"], "x");
+}

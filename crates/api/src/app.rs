@@ -224,6 +224,7 @@ pub fn build(
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Cache-Control", "no-store"));
     let app = App::new()
+        .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))
         .wrap(headers)
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -139,6 +139,14 @@ fn unwrap_optional_body(body: &mut RequestBody) {
     }
 }
 
+/// Whether the operation's 200 answer carries an ETag.
+fn sends_etag(operation: &Operation) -> bool {
+    matches!(
+        operation.responses.responses.get("200"),
+        Some(RefOr::T(ok)) if ok.headers.contains_key("ETag")
+    )
+}
+
 /// Adds to one operation the error responses that follow from its shape.
 fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
     let secured = operation
@@ -178,13 +186,34 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         add_shared(operation, "409", "Conflict");
     }
     add_shared(operation, "503", "ServiceUnavailable");
+    if *method == HttpMethod::Get && sends_etag(operation) {
+        add_shared(operation, "304", "NotModified");
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(
+                ParameterBuilder::new()
+                    .name("If-None-Match")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The ETag of the version you hold: answered 304 with no body while it is current.",
+                    ))
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::Type::String)
+                            .examples([serde_json::json!("\"1\"")]),
+                    ))
+                    .build(),
+            ));
+    }
     for parameter in operation.parameters.iter_mut().flatten() {
         if let RefOr::T(parameter) = parameter {
             if parameter.name == "If-Match" {
                 parameter.schema = Some(
                     utoipa::openapi::ObjectBuilder::new()
                         .schema_type(utoipa::openapi::Type::String)
-                        .pattern(Some(r#"^(\*|(W/)?"[0-9]+")$"#))
+                        .pattern(Some(r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#))
                         .examples([serde_json::json!("\"1\"")])
                         .into(),
                 );
@@ -227,6 +256,22 @@ pub fn complete(api: &mut OpenApi) {
             .responses
             .insert((*name).to_owned(), RefOr::T(problem_response(codes)));
     }
+    components.responses.insert(
+        "NotModified".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("Not Modified: `If-None-Match` names the current ETag")
+                .header(
+                    "ETag",
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new().schema_type(Type::String),
+                        ))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
     for item in api.paths.paths.values_mut() {
         let operations = [
             (HttpMethod::Get, &mut item.get),

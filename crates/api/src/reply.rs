@@ -4,7 +4,10 @@
 use std::cell::Cell;
 use std::future::Future;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_store::idempotency::{self, Claim, StoredResponse};
@@ -21,6 +24,48 @@ use crate::state::AppState;
 /// The strong ETag of a record version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// A GET or HEAD whose `If-None-Match` names the ETag of its answer (weak comparison, RFC
+/// 9110 13.1.2) is answered 304 with the ETag and no body: a client that holds the version
+/// moves no bytes.
+pub async fn not_modified(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let held = matches!(*req.method(), Method::GET | Method::HEAD)
+        .then(|| {
+            req.headers()
+                .get(header::IF_NONE_MATCH)?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .flatten();
+    let response = next.call(req).await?;
+    let current = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match (held, current) {
+        (Some(held), Some(current))
+            if response.status() == StatusCode::OK && names_tag(&held, &current) =>
+        {
+            let (req, _) = response.into_parts();
+            let unchanged = HttpResponse::NotModified()
+                .insert_header((header::ETAG, current))
+                .finish();
+            Ok(ServiceResponse::new(req, unchanged).map_into_right_body())
+        }
+        _ => Ok(response.map_into_left_body()),
+    }
+}
+
+/// Whether an `If-None-Match` value names `etag` under the weak comparison.
+fn names_tag(held: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    held.trim() == "*" || held.split(',').any(|tag| opaque(tag) == opaque(etag))
 }
 
 /// 412 `version_mismatch` for a stale `If-Match`, carrying the record as it is now (and its
