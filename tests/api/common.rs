@@ -72,6 +72,8 @@ async fn start_server(url: DatabaseUrl, adjust: impl FnOnce(&mut Settings)) -> S
     settings.admin_password = Some(ADMIN_PASSWORD.into());
     settings.jwt_secret = Some(JWT_SECRET.into());
     settings.pool.max_connections = 4;
+    // Many servers start at once on two cores: give the first connection time.
+    settings.pool.acquire_timeout = Duration::from_secs(5);
     adjust(&mut settings);
     let prepared = actix_web::web::block(move || prepare(&settings))
         .await

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::app::{self, RouteTable};
 use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
 use crate::routes::system::SpecJson;
-use crate::state::{AppState, CompanyCache};
+use crate::state::{AppState, CompanyCache, Hashing};
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";
 
@@ -76,6 +76,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             refresh_token_ttl: settings.refresh_token_ttl,
             principals: PrincipalCache::default(),
             company: CompanyCache::default(),
+            hashing: Hashing::default(),
         },
         generated_admin_password: generated,
     })

@@ -18,6 +18,20 @@ pub struct AppState {
     pub refresh_token_ttl: Duration,
     pub principals: PrincipalCache,
     pub company: CompanyCache,
+    pub hashing: Hashing,
+}
+
+/// The password hashing that may run at once. Each argon2 hash holds a blocking thread and
+/// 19 MiB for tens of milliseconds: bounded, a flood of logins waits its turn instead of
+/// taking every blocking thread from database work and memory from the process.
+pub struct Hashing(tokio::sync::Semaphore);
+
+impl Default for Hashing {
+    /// Half the cores, at least one.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self(tokio::sync::Semaphore::new((cores / 2).max(1)))
+    }
 }
 
 /// How long an instance answers from the company settings it read: a change made through
@@ -49,6 +63,20 @@ impl AppState {
     ) -> ApiResult<T> {
         let db = self.db.clone();
         Ok(web::block(move || db.run(work)).await??)
+    }
+
+    /// Runs password hashing (`work`) when the bound allows, off the async workers.
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let _permit = self
+            .hashing
+            .0
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        Ok(web::block(work).await?)
     }
 
     /// The company's settings (read at most once a second per instance).

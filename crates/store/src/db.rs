@@ -227,10 +227,14 @@ impl ConnectionManager {
                 let mut conn = SqliteConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; NORMAL is durable in WAL mode
-                // except for the last transactions on power loss, never corrupting.
+                // except for the last transactions on power loss, never corrupting. Each
+                // connection caches 16 MiB of pages and maps up to 1 GiB of the file (one
+                // mapping the OS shares), so a multi-GB database reads from memory rather
+                // than through read calls.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

@@ -140,6 +140,24 @@ pub fn claim(
     runner: Uuid,
     lease: Duration,
 ) -> Result<Option<Claimed>, StoreError> {
+    // A read first: an idle runner never takes SQLite's write lock from the server's writers.
+    let at = to_db_time(now());
+    let anything_due = jobs::table
+        .filter(
+            (jobs::state
+                .eq(JobState::Queued.as_str())
+                .and(jobs::run_at.le(at)))
+            .or(jobs::state
+                .eq(JobState::Running.as_str())
+                .and(jobs::lease_until.lt(at))),
+        )
+        .select(jobs::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if !anything_due {
+        return Ok(None);
+    }
     write_transaction(conn, |conn| {
         let at = now();
         let due_sql = "SELECT id FROM jobs \

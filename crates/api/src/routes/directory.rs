@@ -150,7 +150,9 @@ pub async fn create_user(
         if let Some(unit) = input.sales_unit_id {
             active_unit(&state, unit).await?;
         }
-        let password_hash = web::block(move || hash_password(&input.password)).await?;
+        let password_hash = state
+            .hashing(move || hash_password(&input.password))
+            .await?;
         let (role, unit) = (input.role, input.sales_unit_id);
         reply::write(&state, move |conn| {
             let new = users::NewUser {
@@ -275,7 +277,7 @@ pub async fn update_user(
         active_unit(&state, unit).await?;
     }
     let password_hash = match input.password {
-        Some(password) => Some(web::block(move || hash_password(&password)).await?),
+        Some(password) => Some(state.hashing(move || hash_password(&password)).await?),
         None => None,
     };
     let changes = users::UserChanges {

@@ -120,7 +120,9 @@ pub async fn login(
         .as_ref()
         .map(|(_, hash)| hash.clone())
         .unwrap_or_else(|| decoy_hash().to_owned());
-    let password_ok = web::block(move || verify_password(&password, &stored_hash)).await?;
+    let password_ok = state
+        .hashing(move || verify_password(&password, &stored_hash))
+        .await?;
     match account {
         Some((user, _)) if password_ok && !user.disabled => {
             state
