@@ -33,15 +33,7 @@ async fn trial(app: &TestApp, token: &str, customer: &str) -> String {
 async fn a_refused_order_writes_nothing_however_often_it_is_retried() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = app
-        .customer(
-            &admin,
-            json!({"kind": "organization", "legal_name": "Acme"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let customer = app.organization(&admin, "Acme").await;
     let dropped = trial(&app, &admin, &customer).await;
     let (status, body) = app
         .post(
@@ -81,15 +73,7 @@ async fn a_refused_order_writes_nothing_however_often_it_is_retried() {
 async fn two_orders_cannot_both_conclude_one_trial() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = app
-        .customer(
-            &admin,
-            json!({"kind": "organization", "legal_name": "Acme"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let customer = app.organization(&admin, "Acme").await;
     let trial_id = trial(&app, &admin, &customer).await;
     let mut order = order_body(&customer, "2026-01-10");
     order["product_trial_id"] = json!(trial_id);
@@ -182,15 +166,7 @@ async fn concurrent_patches_of_different_fields_all_survive() {
 async fn concurrent_patches_of_tasks_contacts_orders_and_leads_all_survive() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = app
-        .customer(
-            &admin,
-            json!({"kind": "organization", "legal_name": "Acme"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let customer = app.organization(&admin, "Acme").await;
     let (_, contact) = app
         .post(
             &format!("/api/v1/customers/{customer}/contacts"),
@@ -385,15 +361,7 @@ async fn claims_never_exceed_their_order() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let (_, agent) = app.user(&admin, "agent.a", "agent", None).await;
-    let customer = app
-        .customer(
-            &agent,
-            json!({"kind": "organization", "legal_name": "Acme"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let customer = app.organization(&agent, "Acme").await;
     let mut body = order_body(&customer, "2026-01-10");
     body["lines"] = json!([line("X", 1, 100, 50)]);
     let order = app.order(&agent, body).await;
@@ -517,15 +485,7 @@ async fn money_is_recorded_and_claims_decided_by_someone_else() {
 async fn times_the_server_fills_read_back_as_answered() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let customer = app
-        .customer(
-            &admin,
-            json!({"kind": "organization", "legal_name": "Acme"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let customer = app.organization(&admin, "Acme").await;
     let (status, visit) = app
         .post(
             "/api/v1/visits",
