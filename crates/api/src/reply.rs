@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_store::idempotency::{self, Claim, StoredResponse};
 use credo_store::versioned::Updated;
-use credo_store::{write_transaction, DbConnection, StoreError};
+use credo_store::{write_transaction, DbConnection, Outcome, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -104,6 +104,9 @@ pub struct Reply {
     pub etag: Option<String>,
     pub location: Option<String>,
 }
+
+/// A reply is an answer that keeps its write; refusals are `ApiError`s.
+impl Outcome for Reply {}
 
 impl Reply {
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {

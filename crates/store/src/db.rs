@@ -44,10 +44,11 @@ pub trait Outcome {
 impl Outcome for () {}
 impl<T> Outcome for Vec<T> {}
 
-/// `Err` is a refusal the caller reports (field errors, a rule broken).
-impl<T, E> Outcome for Result<T, E> {
+/// `Err` is a refusal the caller reports (field errors, a rule broken); so is an `Ok` whose
+/// answer is itself a refusal.
+impl<T: Outcome, E> Outcome for Result<T, E> {
     fn is_refusal(&self) -> bool {
-        self.is_err()
+        self.as_ref().map_or(true, Outcome::is_refusal)
     }
 }
 impl<T: Outcome> Outcome for Option<T> {
@@ -396,6 +397,23 @@ mod tests {
         for bad in ["credo.db", "sqlite://", "mysql://u@h/db", ""] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A refusal wrapped in an `Ok` (a store answer inside a field-error `Result`) rolls
+    /// back like an `Err` does.
+    #[test]
+    fn a_refusal_is_one_at_any_depth() {
+        struct Refusal;
+        impl Outcome for Refusal {
+            fn is_refusal(&self) -> bool {
+                true
+            }
+        }
+        assert!(Ok::<_, ()>(Ok::<_, ()>(Refusal)).is_refusal());
+        assert!(Ok::<_, ()>(Some(Refusal)).is_refusal());
+        assert!(Ok::<_, ()>(None::<()>).is_refusal());
+        assert!(Err::<(), _>(()).is_refusal());
+        assert!(!Ok::<_, ()>(Ok::<_, ()>(Some(()))).is_refusal());
     }
 
     #[test]

@@ -820,6 +820,7 @@ impl TrialRow {
 }
 
 impl Outcome for Trial {}
+impl Outcome for Claim {}
 
 pub fn add_trial(
     conn: &mut DbConnection,
