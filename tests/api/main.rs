@@ -3,6 +3,7 @@
 //! per test).
 
 mod activity;
+mod aggregate;
 mod auth;
 mod common;
 mod company;

@@ -2,7 +2,7 @@
 //! PostgreSQL through one code path, and repositories that map rows to domain values.
 
 pub mod activity;
-mod aggregate;
+pub mod aggregate;
 pub mod audit;
 pub mod contacts;
 mod convert;
