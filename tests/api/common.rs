@@ -293,3 +293,16 @@ pub fn error_fields(body: &Value) -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// The calendar day at a fixed offset from UTC now (the zones used here keep no DST).
+pub fn day_at(hours: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(hours))
+        .date_naive()
+        .to_string()
+}
+
+/// Today in the default company time zone, Asia/Shanghai (UTC+8 all year): the day the
+/// server dates steps and notes by.
+pub fn company_today() -> String {
+    day_at(8)
+}

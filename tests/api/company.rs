@@ -1,19 +1,11 @@
 //! Company settings: the currency, the time zone whose day is "today" everywhere, the fiscal
 //! year; exchange rates recorded once per day and looked up on or before a day.
 
-use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::orders::order_body;
-
-/// The calendar day at a fixed offset from UTC now (the zones used here keep no DST).
-fn day_at(hours: i64) -> String {
-    (Utc::now() + Duration::hours(hours))
-        .date_naive()
-        .to_string()
-}
 
 async fn set_time_zone(app: &TestApp, admin: &str, zone: &str) -> Value {
     let (status, settings) = read(

@@ -649,10 +649,7 @@ async fn notes_and_assessments_keep_each_department_visible() {
         .post(&format!("{base}/assessments"), &admin, json!({"department": "credit", "topic": "controller_strategy_clarity", "rating": 4, "comment": "战略清晰"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{assessment}");
-    assert_eq!(
-        assessment["assessed_on"],
-        chrono::Utc::now().date_naive().to_string()
-    );
+    assert_eq!(assessment["assessed_on"], company_today());
     let (status, body) = app
         .post(&format!("{base}/assessments"), &admin, json!({"department": "credit", "topic": "growth_potential", "rating": 6, "assessed_on": "2999-01-01"}))
         .await;
