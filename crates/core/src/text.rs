@@ -11,11 +11,22 @@ macro_rules! string_value {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// A value read back from storage, where only a parsed value is ever written:
+            /// not checked again on every read.
+            pub fn stored(value: String) -> Self {
+                Self(value)
+            }
         }
         impl TryFrom<String> for $name {
             type Error = FieldError;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
             }
         }
         impl From<$name> for String {

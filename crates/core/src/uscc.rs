@@ -34,6 +34,12 @@ pub fn check_character(body: &[u8]) -> Option<char> {
 }
 
 impl Uscc {
+    /// A code read back from storage, where only a parsed code is ever written: not checked
+    /// again on every read.
+    pub fn stored(value: String) -> Self {
+        Self(value)
+    }
+
     /// Parses a code, ignoring surrounding blanks and letter case.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let code = raw.trim().to_ascii_uppercase();

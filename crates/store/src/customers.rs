@@ -59,20 +59,27 @@ struct Row {
     name_key: String,
 }
 
-/// The profile fields kept in the `details` JSON column.
+/// The profile fields kept in the `details` JSON column, as they were written (valid):
+/// read back without parsing them again. The tags are here too, so that a customer is one
+/// row; `customer_tags` indexes them for the tag filter.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Details {
     main_products: Option<String>,
     legal_representative: Option<String>,
     business_manager: Option<String>,
-    phones: Vec<Phone>,
-    emails: Vec<Email>,
+    phones: Vec<String>,
+    emails: Vec<String>,
     tax_number: Option<String>,
     bank_name: Option<String>,
     bank_account: Option<String>,
     age_band: Option<String>,
     education: Option<String>,
     needs_category: Option<String>,
+    tags: Vec<String>,
+}
+
+fn texts<T: AsRef<str>>(values: &[T]) -> Vec<String> {
+    values.iter().map(|v| v.as_ref().to_owned()).collect()
 }
 
 impl Details {
@@ -81,14 +88,15 @@ impl Details {
             main_products: p.main_products.clone(),
             legal_representative: p.legal_representative.clone(),
             business_manager: p.business_manager.clone(),
-            phones: p.phones.clone(),
-            emails: p.emails.clone(),
+            phones: texts(&p.phones),
+            emails: texts(&p.emails),
             tax_number: p.tax_number.clone(),
             bank_name: p.bank_name.clone(),
             bank_account: p.bank_account.clone(),
             age_band: p.age_band.clone(),
             education: p.education.clone(),
             needs_category: p.needs_category.clone(),
+            tags: texts(&p.tags),
         }
     }
 }
@@ -128,7 +136,7 @@ impl Row {
         })
     }
 
-    fn into_customer(self, tags: Vec<Tag>) -> Result<Customer, StoreError> {
+    fn into_customer(self) -> Result<Customer, StoreError> {
         let details: Details = serde_json::from_str(&self.details)?;
         let profile = CustomerProfile {
             kind: parse_name(&self.kind, CustomerKind::parse)?,
@@ -150,7 +158,7 @@ impl Row {
                 self.communication_status.as_deref(),
                 CommunicationStatus::parse,
             )?,
-            uscc: parse_stored(self.uscc.as_deref(), Uscc::parse, "customer uscc")?,
+            uscc: self.uscc.map(Uscc::stored),
             operating_status: parse_optional_name(
                 self.operating_status.as_deref(),
                 OperatingStatus::parse,
@@ -159,8 +167,8 @@ impl Row {
             main_products: details.main_products,
             legal_representative: details.legal_representative,
             business_manager: details.business_manager,
-            phones: details.phones,
-            emails: details.emails,
+            phones: details.phones.into_iter().map(Phone::stored).collect(),
+            emails: details.emails.into_iter().map(Email::stored).collect(),
             tax_number: details.tax_number,
             bank_name: details.bank_name,
             bank_account: details.bank_account,
@@ -168,7 +176,7 @@ impl Row {
             education: details.education,
             needs_category: details.needs_category,
             birthday: self.birthday,
-            tags,
+            tags: details.tags.into_iter().map(Tag::stored).collect(),
             lifecycle_stage: parse_name(&self.lifecycle_stage, LifecycleStage::parse)?,
         };
         Ok(Customer {
@@ -190,37 +198,8 @@ impl Row {
     }
 }
 
-/// Loads the tags of many customers with one query.
-fn tags_of(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<std::collections::HashMap<String, Vec<Tag>>, StoreError> {
-    let mut tags: std::collections::HashMap<String, Vec<Tag>> = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(tags);
-    }
-    let rows = customer_tags::table
-        .filter(customer_tags::customer_id.eq_any(ids))
-        .order((customer_tags::customer_id, customer_tags::tag))
-        .select((customer_tags::customer_id, customer_tags::tag))
-        .load::<(String, String)>(conn)?;
-    for (customer, tag) in rows {
-        let tag =
-            Tag::parse(&tag).map_err(|_| StoreError::Internal("stored tag is invalid".into()))?;
-        tags.entry(customer).or_default().push(tag);
-    }
-    Ok(tags)
-}
-
-fn with_tags(conn: &mut DbConnection, rows: Vec<Row>) -> Result<Vec<Customer>, StoreError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut tags = tags_of(conn, &ids)?;
-    rows.into_iter()
-        .map(|row| {
-            let own = tags.remove(&row.id).unwrap_or_default();
-            row.into_customer(own)
-        })
-        .collect()
+fn rows_into_customers(rows: Vec<Row>) -> Result<Vec<Customer>, StoreError> {
+    rows.into_iter().map(Row::into_customer).collect()
 }
 
 fn replace_tags(
@@ -244,15 +223,13 @@ fn replace_tags(
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreError> {
-    let Some(row) = customers::table
+    customers::table
         .find(id.to_string())
         .select(Row::as_select())
-        .first(conn)
+        .first::<Row>(conn)
         .optional()?
-    else {
-        return Ok(None);
-    };
-    Ok(with_tags(conn, vec![row])?.pop())
+        .map(Row::into_customer)
+        .transpose()
 }
 
 /// Who owns a customer and in which sales unit: what row scope needs, without the rest.
@@ -658,8 +635,7 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
             }
         }
     }
-    let rows = query.limit(q.limit).load::<Row>(conn)?;
-    with_tags(conn, rows)
+    rows_into_customers(query.limit(q.limit).load::<Row>(conn)?)
 }
 
 pub fn history(
@@ -688,8 +664,7 @@ pub fn stale(
         .filter(customers::archived_at.is_null())
         .filter(customers::credit_data_refreshed_at.lt(to_db_time(refreshed_before)));
     keyset!(query, customers::credit_data_refreshed_at, after, false);
-    let rows = query.limit(limit).load::<Row>(conn)?;
-    with_tags(conn, rows)
+    rows_into_customers(query.limit(limit).load::<Row>(conn)?)
 }
 
 /// Customers whose folded legal name is one of `keys`: (key, id) pairs.

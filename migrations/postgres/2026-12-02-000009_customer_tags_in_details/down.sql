@@ -1,0 +1,1 @@
+UPDATE customers SET details = (details::jsonb - 'tags')::text;

@@ -1,0 +1,1 @@
+UPDATE customers SET details = json_remove(details, '$.tags');
