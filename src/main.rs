@@ -115,9 +115,16 @@ impl DatabaseArgs {
     }
 }
 
-fn init_logging() {
+/// Starts the log; lines are written by a thread of their own, so a request never waits on
+/// stdout (a slow pipe or terminal) unless 128k lines are queued. Keep the guard until exit:
+/// dropping it flushes what is queued.
+#[must_use = "dropping the guard stops the log writer"]
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     // One line per finished request (its span closing) with the request id, route and status;
     // events inside a request carry the same span.
     tracing_subscriber::fmt()
@@ -126,7 +133,9 @@ fn init_logging() {
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_current_span(true)
         .with_span_list(false)
+        .with_writer(writer)
         .init();
+    guard
 }
 
 fn prepare(settings: &Settings) -> anyhow::Result<credo_api::startup::Prepared> {
@@ -177,7 +186,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Demo(args)) => {
-            init_logging();
+            let _log = init_logging();
             let prepared = prepare(&args.database.settings()?)?;
             let amounts = demo::Amounts {
                 customers: args.customers,
@@ -187,11 +196,11 @@ fn main() -> anyhow::Result<()> {
             demo::run(&prepared.state.db, &amounts, args.seed)
         }
         Some(Command::Serve(args)) => {
-            init_logging();
+            let _log = init_logging();
             serve(args)
         }
         None => {
-            init_logging();
+            let _log = init_logging();
             let Some(Command::Serve(args)) = Cli::parse_from(["credo", "serve"]).command else {
                 unreachable!("`serve` parses as the serve command")
             };
