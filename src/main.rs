@@ -1,4 +1,5 @@
-//! `credo`: the server binary. Subcommands: `serve` (the default), `demo`, `openapi`.
+//! `credo`: the server binary. Subcommands: `serve` (the default), `demo`, `openapi`,
+//! `admin`.
 
 mod demo;
 
@@ -29,6 +30,20 @@ enum Command {
     Demo(DemoArgs),
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Operator tasks on the database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Give a user a new generated password (printed once) and end all their sessions.
+    ResetPassword {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The user's name.
+        username: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -37,10 +52,11 @@ struct DatabaseArgs {
     #[arg(long, env = "CREDO_DATABASE_URL", default_value = "sqlite://credo.db")]
     database_url: String,
     /// Do not apply pending migrations at start.
-    #[arg(long, env = "CREDO_NO_MIGRATE")]
+    #[arg(long, env = "CREDO_NO_MIGRATE", value_parser = clap::builder::BoolishValueParser::new())]
     no_migrate: bool,
     /// Database connections per instance.
-    #[arg(long, env = "CREDO_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, env = "CREDO_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pool_size: u32,
     /// Password of the `admin` created on an empty database (generated and printed if unset).
     #[arg(long, env = "CREDO_ADMIN_PASSWORD", hide_env_values = true)]
@@ -58,11 +74,17 @@ struct ServeArgs {
     #[arg(long, env = "CREDO_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
     /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "CREDO_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    #[arg(long, env = "CREDO_ACCESS_TOKEN_TTL", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
     access_token_ttl: u64,
     /// Lifetime of refresh tokens, in seconds.
-    #[arg(long, env = "CREDO_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    #[arg(long, env = "CREDO_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
     refresh_token_ttl: u64,
+    /// How long a login lasts however often it is refreshed, in seconds.
+    #[arg(long, env = "CREDO_SESSION_LIFETIME", default_value_t = 30 * 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    session_lifetime: u64,
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "CREDO_WORKERS", default_value_t = 0)]
     workers: usize,
@@ -70,7 +92,7 @@ struct ServeArgs {
     #[arg(long, env = "CREDO_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
     /// Run no background jobs in this instance (others on the database run them).
-    #[arg(long, env = "CREDO_NO_JOBS")]
+    #[arg(long, env = "CREDO_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     no_jobs: bool,
 }
 
@@ -104,7 +126,7 @@ impl DatabaseArgs {
         settings.migrate = !self.no_migrate;
         settings.admin_password = configured(&self.admin_password);
         if let Some(password) = &settings.admin_password {
-            credo_core::directory::check_password(password)
+            credo_core::directory::check_password(password, credo_api::startup::FIRST_ADMIN)
                 .map_err(|e| anyhow::anyhow!("CREDO_ADMIN_PASSWORD: {}", e.message))?;
         }
         settings.pool = PoolOptions {
@@ -155,10 +177,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     settings.access_token_ttl = Duration::from_secs(args.access_token_ttl);
     settings.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
+    settings.session_lifetime = Duration::from_secs(args.session_lifetime);
     settings.workers = args.workers;
-    let prepared = prepare(&settings)?;
+    // The port first: an instance that cannot listen creates no administrator.
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| format!("could not listen on {}", args.bind))?;
+    let prepared = prepare(&settings)?;
     if !args.no_jobs {
         let options = credo_api::jobs::RunnerOptions {
             poll: Duration::from_millis(args.job_poll_ms.max(1)),
@@ -198,6 +222,16 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => {
             let _log = init_logging();
             serve(args)
+        }
+        Some(Command::Admin(AdminCommand::ResetPassword { database, username })) => {
+            let _log = init_logging();
+            let (username, password) =
+                credo_api::startup::reset_password(&database.settings()?, &username)
+                    .context("could not reset the password")?
+                    .with_context(|| format!("there is no user {username:?}"))?;
+            // Printed once, on the console only: the operator hands it over.
+            println!("new password of `{username}`: {password}");
+            Ok(())
         }
         None => {
             let _log = init_logging();

@@ -201,6 +201,22 @@ async fn every_token_defect_is_401_problem_json() {
             ),
         ),
         (
+            "issued in the future",
+            sign(Algorithm::HS256, JWT_SECRET, {
+                let mut claims = claims(sub, 600);
+                claims["iat"] = json!(chrono::Utc::now().timestamp() + 300);
+                claims
+            }),
+        ),
+        (
+            "not valid yet",
+            sign(Algorithm::HS256, JWT_SECRET, {
+                let mut claims = claims(sub, 600);
+                claims["nbf"] = json!(chrono::Utc::now().timestamp() + 300);
+                claims
+            }),
+        ),
+        (
             "wrong issuer",
             sign(
                 Algorithm::HS256,

@@ -9,7 +9,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
-pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const ADMIN_PASSWORD: &str = "root-password-for-tests";
 pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789";
 pub const PASSWORD: &str = "a-long-enough-password";
 

@@ -343,6 +343,7 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         keys: credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes()),
         access_token_ttl: std::time::Duration::from_secs(60),
         refresh_token_ttl: std::time::Duration::from_secs(60),
+        session_lifetime: std::time::Duration::from_secs(60),
         principals: Default::default(),
         company: Default::default(),
         hashing: Default::default(),

@@ -63,9 +63,10 @@ fn allowed(operation: &str, role: &str) -> bool {
         }
         "payOrder" => matches!(role, "admin" | "finance"),
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
-        // Reads: every role, each within its own scope.
+        // Reads (and one's own password): every role, each within its own scope.
         "logout"
         | "getMe"
+        | "changeMyPassword"
         | "listCustomers"
         | "getCustomer"
         | "listCustomerTransfers"
@@ -199,6 +200,20 @@ async fn call(
             Some(json!({"refresh_token": "x"})),
         ),
         "getMe" => (Method::GET, "/api/v1/me".into(), None),
+        "changeMyPassword" => {
+            let current = if token == admin {
+                ADMIN_PASSWORD
+            } else {
+                PASSWORD
+            };
+            (
+                Method::POST,
+                "/api/v1/me/password".into(),
+                Some(
+                    json!({"current_password": current, "new_password": format!("a fresh passphrase {n}")}),
+                ),
+            )
+        }
         "listCustomers" => (Method::GET, "/api/v1/customers".into(), None),
         "createCustomer" => (
             Method::POST,

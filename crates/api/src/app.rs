@@ -31,6 +31,7 @@ where
                 .service(session::refresh)
                 .service(session::logout)
                 .service(session::me)
+                .service(session::change_my_password)
                 .service(directory::create_user)
                 .service(directory::list_users)
                 .service(directory::get_user)

@@ -25,6 +25,9 @@ use crate::state::AppState;
 
 const ISSUER: &str = "credo";
 
+/// How far ahead another instance's clock may be when it issues a token.
+const CLOCK_SKEW_SECONDS: i64 = 5;
+
 /// The HMAC keys access tokens are signed and checked with (HS256 only).
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -45,6 +48,7 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -65,11 +69,14 @@ impl TokenKeys {
             .expect("HS256 signing cannot fail")
     }
 
-    /// The user id of a valid token; expired, forged, unsigned or other-algorithm tokens fail.
+    /// The user id of a valid token; expired, forged, unsigned or other-algorithm tokens
+    /// fail, and so do tokens issued (`iat`) or valid (`nbf`) only in the future: no clock
+    /// of ours issues those.
     pub fn verify(&self, token: &str) -> Option<Uuid> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims.sub)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        (claims.iat <= Utc::now().timestamp() + CLOCK_SKEW_SECONDS).then_some(claims.sub)
     }
 }
 
@@ -87,8 +94,17 @@ pub fn new_refresh_token() -> (String, String) {
     (token, hash)
 }
 
+fn sha256_hex(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
 pub fn refresh_token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
+    sha256_hex(token)
+}
+
+/// What the login throttle keeps of a username: never the name as typed.
+pub fn username_hash(username: &str) -> String {
+    sha256_hex(username)
 }
 
 pub fn hash_password(password: &str) -> String {

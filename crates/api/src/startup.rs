@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpServer};
 use credo_core::Role;
+use credo_store::versioned::Expected;
 use credo_store::{settings, users, DatabaseUrl, Db, PoolOptions, StoreError};
 use uuid::Uuid;
 
@@ -12,6 +13,9 @@ use crate::app::{self, RouteTable};
 use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
 use crate::routes::system::SpecJson;
 use crate::state::{AppState, CompanyCache, Hashing};
+
+/// The username of the administrator created on an empty database.
+pub const FIRST_ADMIN: &str = "admin";
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";
 
@@ -28,6 +32,8 @@ pub struct Settings {
     pub admin_password: Option<String>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long a login lasts, however often its tokens are refreshed.
+    pub session_lifetime: Duration,
     pub pool: PoolOptions,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
@@ -42,6 +48,7 @@ impl Settings {
             admin_password: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
             pool: PoolOptions::default(),
             workers: 0,
         }
@@ -74,6 +81,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             keys: TokenKeys::new(secret.as_bytes()),
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
+            session_lifetime: settings.session_lifetime,
             principals: PrincipalCache::default(),
             company: CompanyCache::default(),
             hashing: Hashing::default(),
@@ -88,6 +96,12 @@ fn bootstrap_admin(
     password: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
     if users::count(conn)? > 0 {
+        if password.is_some() {
+            tracing::info!(
+                "CREDO_ADMIN_PASSWORD is ignored: the database has users already \
+                 (use `credo admin reset-password admin` to set a new one)"
+            );
+        }
         return Ok(None);
     }
     let (password, generated) = match password {
@@ -98,7 +112,7 @@ fn bootstrap_admin(
         conn,
         &users::NewUser {
             id: Uuid::now_v7(),
-            username: "admin",
+            username: FIRST_ADMIN,
             display_name: "Administrator",
             email: None,
             role: Role::Admin,
@@ -110,6 +124,32 @@ fn bootstrap_admin(
     Ok(match outcome {
         users::CreateOutcome::Created(_) if generated => Some(password),
         _ => None,
+    })
+}
+
+/// Gives `username` a new generated password and ends its sessions; answers the user's name
+/// as stored and the password, or `None` when there is no such user. Blocking: for the
+/// `credo admin` command.
+pub fn reset_password(
+    settings: &Settings,
+    username: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let db = Db::connect(&settings.database_url, &settings.pool)?;
+    if settings.migrate {
+        db.migrate()?;
+    }
+    let username = username.trim().to_ascii_lowercase();
+    let password = random_secret();
+    let changes = users::UserChanges {
+        password_hash: Some(hash_password(&password)),
+        ..Default::default()
+    };
+    db.run(|conn| {
+        let Some((user, _)) = users::find_by_username(conn, &username)? else {
+            return Ok(None);
+        };
+        users::update(conn, user.id, &Expected::Any, changes)?;
+        Ok(Some((user.username, password)))
     })
 }
 

@@ -16,6 +16,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long a login lasts, however often its tokens are refreshed.
+    pub session_lifetime: Duration,
     pub principals: PrincipalCache,
     pub company: CompanyCache,
     pub hashing: Hashing,

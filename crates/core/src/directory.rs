@@ -55,15 +55,37 @@ pub fn normalize_username(raw: &str) -> Result<String, crate::FieldError> {
     Ok(name)
 }
 
-/// Passwords are 12 to 256 characters; length is the rule that matters (NIST SP 800-63B).
-pub fn check_password(password: &str) -> Result<(), crate::FieldError> {
+/// Passwords of 12 or more characters known from breaches and common-password lists,
+/// lower-cased (see data/README.md).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static COMMON: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    COMMON
+        .get_or_init(|| COMMON_PASSWORDS.lines().collect())
+        .contains(password.to_lowercase().as_str())
+}
+
+/// A password anyone could guess: NIST SP 800-63B 5.1.1.2 asks to refuse passwords from
+/// breach and common lists, repetitive ones and ones derived from the account name; length
+/// (12 to 256 characters) is the rule that matters, and no composition rules are imposed.
+pub fn check_password(password: &str, username: &str) -> Result<(), crate::FieldError> {
+    let weak = |message: &str| Err(crate::FieldError::new("", "weak_password", message));
     let length = password.chars().count();
     if !(12..=256).contains(&length) {
-        return Err(crate::FieldError::new(
-            "",
-            "weak_password",
-            "a password has 12 to 256 characters",
-        ));
+        return weak("a password has 12 to 256 characters");
+    }
+    let distinct: std::collections::HashSet<char> = password.chars().collect();
+    if distinct.len() < 4 {
+        return weak("a password repeats too few characters");
+    }
+    let name = username.trim().to_lowercase();
+    if !name.is_empty() && password.to_lowercase().contains(&name) {
+        return weak("a password does not contain the username");
+    }
+    if is_common(password) {
+        return weak("this password is on a list of common or breached passwords");
     }
     Ok(())
 }
@@ -82,7 +104,18 @@ mod tests {
 
     #[test]
     fn passwords() {
-        assert!(check_password("correct horse").is_ok());
-        assert!(check_password("short").is_err());
+        assert!(check_password("correct horse", "zhang.wei").is_ok());
+        for weak in [
+            "short",
+            "password1234",
+            "PassWord1234",
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "123456789012",
+            "my zhang.wei pass",
+        ] {
+            let error = check_password(weak, "Zhang.Wei").unwrap_err();
+            assert_eq!(error.code, "weak_password", "{weak}");
+        }
     }
 }

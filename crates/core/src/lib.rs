@@ -15,6 +15,7 @@ pub mod job;
 pub mod json;
 pub mod money;
 pub mod text;
+pub mod throttle;
 pub mod uscc;
 
 pub use access::{Principal, Role, Scope};

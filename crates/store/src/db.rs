@@ -111,6 +111,37 @@ pub(crate) fn lock_row(
     Ok(())
 }
 
+/// Serializes the transactions that take the same `key` until each ends, for a lock on
+/// something that is not a row (a client address). PostgreSQL only, as `lock_row`.
+pub(crate) fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(conn) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Creates a SQLite database file readable by its owner only (0600) if it does not exist:
+/// it holds personal data and password hashes. SQLite gives its -wal and -shm files the
+/// database file's permissions.
+fn create_private(path: &str) -> Result<(), StoreError> {
+    if path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create {path}: {e}"
+        ))),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -272,6 +303,9 @@ pub struct Db {
 impl Db {
     /// Connects (creating the SQLite file if needed); fails if the database cannot be reached.
     pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+        if let Some(path) = url.sqlite_path() {
+            create_private(path)?;
+        }
         let max = match url.backend {
             // One writer at a time anyway; a few readers beside it.
             Backend::Sqlite => options.max_connections.min(8),

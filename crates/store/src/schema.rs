@@ -47,13 +47,15 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        session_expires_at -> Timestamp,
     }
 }
 
 diesel::table! {
     login_failures (id) {
         id -> Text,
-        username -> Text,
+        username_hash -> Text,
+        client -> Text,
         failed_at -> Timestamp,
     }
 }

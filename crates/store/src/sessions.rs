@@ -1,11 +1,13 @@
 //! Refresh tokens (stored as hashes, rotated on use) and failed-login records.
 
 use chrono::{DateTime, Utc};
+use credo_core::throttle::{self, Failures};
+use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
-use crate::db::{write_transaction, Outcome};
+use crate::db::{lock_key, write_transaction, MultiBackend, Outcome};
 use crate::schema::{login_failures, refresh_tokens};
 use crate::{now, DbConnection, StoreError};
 
@@ -14,6 +16,8 @@ pub struct NewRefreshToken<'a> {
     pub user_id: Uuid,
     pub token_hash: &'a str,
     pub expires_at: DateTime<Utc>,
+    /// When the login ends, however often it is refreshed; never before `expires_at`.
+    pub session_expires_at: DateTime<Utc>,
 }
 
 pub fn insert_refresh_token(
@@ -26,7 +30,9 @@ pub fn insert_refresh_token(
             refresh_tokens::family_id.eq(token.family_id.to_string()),
             refresh_tokens::user_id.eq(token.user_id.to_string()),
             refresh_tokens::token_hash.eq(token.token_hash),
-            refresh_tokens::expires_at.eq(to_db_time(token.expires_at)),
+            refresh_tokens::expires_at
+                .eq(to_db_time(token.expires_at.min(token.session_expires_at))),
+            refresh_tokens::session_expires_at.eq(to_db_time(token.session_expires_at)),
             refresh_tokens::created_at.eq(to_db_time(now())),
         ))
         .execute(conn)?;
@@ -35,8 +41,13 @@ pub fn insert_refresh_token(
 
 /// What presenting a refresh token leads to.
 pub enum Redemption {
-    /// The token was live and is now spent: issue a successor in the same family.
-    Redeemed { user_id: Uuid, family_id: Uuid },
+    /// The token was live and is now spent: issue a successor in the same family, ending
+    /// when the login does.
+    Redeemed {
+        user_id: Uuid,
+        family_id: Uuid,
+        session_expires_at: DateTime<Utc>,
+    },
     /// The token was already spent: someone replayed it, so its whole family was revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -58,6 +69,7 @@ pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, S
                 refresh_tokens::expires_at,
                 refresh_tokens::used_at,
                 refresh_tokens::revoked_at,
+                refresh_tokens::session_expires_at,
             ))
             .first::<(
                 String,
@@ -66,9 +78,11 @@ pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, S
                 chrono::NaiveDateTime,
                 Option<chrono::NaiveDateTime>,
                 Option<chrono::NaiveDateTime>,
+                chrono::NaiveDateTime,
             )>(conn)
             .optional()?;
-        let Some((id, family, user, expires_at, used_at, revoked_at)) = found else {
+        let Some((id, family, user, expires_at, used_at, revoked_at, session_expires_at)) = found
+        else {
             return Ok(Redemption::Invalid);
         };
         let family_id = parse_id(&family)?;
@@ -94,6 +108,7 @@ pub fn redeem(conn: &mut DbConnection, token_hash: &str) -> Result<Redemption, S
         Ok(Redemption::Redeemed {
             user_id: parse_id(&user)?,
             family_id,
+            session_expires_at: from_db_time(session_expires_at),
         })
     })
 }
@@ -136,44 +151,97 @@ pub fn revoke_user(conn: &mut DbConnection, user_id: Uuid) -> Result<(), StoreEr
     Ok(())
 }
 
-pub fn record_login_failure(conn: &mut DbConnection, username: &str) -> Result<(), StoreError> {
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::id.eq(Uuid::now_v7().to_string()),
-            login_failures::username.eq(username),
-            login_failures::failed_at.eq(to_db_time(now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Where a login attempt comes from: the username (as a hash: a guess is never stored as
+/// typed) and the client address.
+#[derive(Debug, Clone)]
+pub struct LoginSource {
+    pub username_hash: String,
+    pub client: String,
 }
 
-/// Failed logins for `username` since `since`, and the oldest of them (when the window frees up).
-pub fn login_failures_since(
+/// The answer to a login attempt before its password is checked.
+pub enum Attempt {
+    /// Go ahead: the attempt is recorded as a failure until its password proves right, so
+    /// concurrent attempts count each other.
+    Allowed,
+    /// Throttled until then; nothing was recorded.
+    WaitUntil(DateTime<Utc>),
+}
+
+impl Outcome for Attempt {}
+
+/// Admits or throttles a login attempt. With the client's attempts serialized (a lock on the
+/// client address), the failures of (username, client) and of the client within the
+/// look-back are counted, `judge` decides, and an admitted attempt is recorded as a failure
+/// before the slow password check: of 40 simultaneous guesses, only the free ones are checked.
+pub fn admit_login_attempt(
     conn: &mut DbConnection,
-    username: &str,
-    since: DateTime<Utc>,
-) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-    let recent = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::failed_at.gt(to_db_time(since)));
-    let count = recent.count().get_result::<i64>(conn)?;
-    let oldest = recent
-        .select(login_failures::failed_at)
-        .order(login_failures::failed_at.asc())
-        .first::<chrono::NaiveDateTime>(conn)
-        .optional()?
-        .map(from_db_time);
-    Ok((count, oldest))
+    source: &LoginSource,
+    judge: impl FnOnce(Failures, Failures) -> Option<DateTime<Utc>>,
+) -> Result<Attempt, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_key(conn, &format!("login:{}", source.client))?;
+        let since = to_db_time(now() - throttle::look_back());
+        let of_account = failures(
+            conn,
+            login_failures::table
+                .filter(login_failures::username_hash.eq(&source.username_hash))
+                .filter(login_failures::client.eq(&source.client))
+                .filter(login_failures::failed_at.gt(since))
+                .into_boxed(),
+        )?;
+        let of_client = failures(
+            conn,
+            login_failures::table
+                .filter(login_failures::client.eq(&source.client))
+                .filter(login_failures::failed_at.gt(since))
+                .into_boxed(),
+        )?;
+        if let Some(until) = judge(of_account, of_client) {
+            return Ok(Attempt::WaitUntil(until));
+        }
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::id.eq(Uuid::now_v7().to_string()),
+                login_failures::username_hash.eq(&source.username_hash),
+                login_failures::client.eq(&source.client),
+                login_failures::failed_at.eq(to_db_time(now())),
+            ))
+            .execute(conn)?;
+        Ok(Attempt::Allowed)
+    })
 }
 
-pub fn clear_login_failures(conn: &mut DbConnection, username: &str) -> Result<(), StoreError> {
-    diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))
-        .execute(conn)?;
+fn failures(
+    conn: &mut DbConnection,
+    rows: login_failures::BoxedQuery<'_, MultiBackend>,
+) -> Result<Failures, StoreError> {
+    let (count, last) = rows
+        .select((count_star(), max(login_failures::failed_at)))
+        .first::<(i64, Option<chrono::NaiveDateTime>)>(conn)?;
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last: last.map(from_db_time),
+    })
+}
+
+/// A right password: the failures of its (username, client) are forgotten, the attempt's
+/// own included.
+pub fn clear_login_failures(
+    conn: &mut DbConnection,
+    source: &LoginSource,
+) -> Result<(), StoreError> {
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::username_hash.eq(&source.username_hash))
+            .filter(login_failures::client.eq(&source.client)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
 /// Removes refresh tokens past their expiry (spent, revoked or not: none can be redeemed) and
-/// failed logins older than a day (the throttle looks back minutes); answers how many of each.
+/// failed logins older than the throttle's look-back; answers how many of each.
 pub fn purge(conn: &mut DbConnection) -> Result<(usize, usize), StoreError> {
     let at = now();
     let tokens =
@@ -181,7 +249,7 @@ pub fn purge(conn: &mut DbConnection) -> Result<(usize, usize), StoreError> {
             .execute(conn)?;
     let failures = diesel::delete(
         login_failures::table
-            .filter(login_failures::failed_at.lt(to_db_time(at - chrono::Duration::days(1)))),
+            .filter(login_failures::failed_at.lt(to_db_time(at - throttle::look_back()))),
     )
     .execute(conn)?;
     Ok((tokens, failures))

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use crate::db::{lock_row, write_transaction, Outcome};
 use crate::schema::users;
 use crate::versioned::{Expected, Updated};
-use crate::{now, DbConnection, StoreError};
+use crate::{now, sessions, DbConnection, StoreError};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -149,7 +149,8 @@ pub struct UserChanges {
 }
 
 /// Applies `changes` to the account as read under its row lock, if it is still at
-/// `expected_version` (when given): a concurrent change is never undone by this one.
+/// `expected_version` (when given): a concurrent change is never undone by this one. A new
+/// password or disabling the account ends all its sessions (revokes its refresh tokens).
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
@@ -171,6 +172,7 @@ pub fn update(
         if !expected.admits(current.version) {
             return Ok(Updated::Stale(current));
         }
+        let ends_sessions = changes.password_hash.is_some() || changes.disabled == Some(true);
         let unit = changes.sales_unit_id.unwrap_or(current.sales_unit_id);
         let written = diesel::update(
             users::table
@@ -190,6 +192,9 @@ pub fn update(
         .execute(conn)?;
         if written == 0 {
             return Err(StoreError::Conflict("users.version".into()));
+        }
+        if ends_sessions {
+            sessions::revoke_user(conn, id)?;
         }
         Ok(Updated::Updated(
             get(conn, id)?.ok_or(StoreError::NotFound)?,

@@ -5,7 +5,7 @@ use credo_core::directory::{check_password, normalize_username, SalesUnit, User}
 use credo_core::text::required_text;
 use credo_core::{Email, FieldErrors, Principal, Role};
 use credo_store::versioned::Updated;
-use credo_store::{sessions, units, users};
+use credo_store::{units, users};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -133,7 +133,13 @@ pub async fn create_user(
         let username = errors.check("username", normalize_username(&input.username));
         let display_name = errors.check("display_name", required_text(&input.display_name, 200));
         let email = parse_email(&mut errors, input.email.as_deref());
-        errors.check("password", check_password(&input.password));
+        errors.check(
+            "password",
+            check_password(
+                &input.password,
+                username.as_deref().unwrap_or(&input.username),
+            ),
+        );
         if input.role == Role::UnitManager && input.sales_unit_id.is_none() {
             errors.push(credo_core::FieldError::new(
                 "sales_unit_id",
@@ -252,7 +258,11 @@ pub async fn update_user(
         .as_deref()
         .map(|e| parse_email(&mut errors, Some(e)));
     if let Some(password) = &input.password {
-        errors.check("password", check_password(password));
+        let account = state
+            .db(move |conn| users::get(conn, id))
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        errors.check("password", check_password(password, &account.username));
     }
     if input.clear_sales_unit && input.sales_unit_id.is_some() {
         errors.push(credo_core::FieldError::new(
@@ -292,15 +302,8 @@ pub async fn update_user(
         disabled: input.disabled,
         password_hash,
     };
-    let disabling = input.disabled == Some(true);
     let outcome = state
-        .db(move |conn| {
-            let outcome = users::update(conn, id, &expected, changes)?;
-            if disabling && matches!(outcome, Updated::Updated(_)) {
-                sessions::revoke_user(conn, id)?;
-            }
-            Ok(outcome)
-        })
+        .db(move |conn| users::update(conn, id, &expected, changes))
         .await?;
     if let Updated::Updated(user) = &outcome {
         state.principals.forget(user.id);

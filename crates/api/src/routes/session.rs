@@ -1,23 +1,29 @@
 //! Login, token refresh, logout and the caller's own account.
 
-use actix_web::{get, post, web, HttpResponse};
-use chrono::Duration;
-use credo_core::directory::{normalize_username, User};
-use credo_store::sessions::{self, NewRefreshToken, Redemption};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use credo_core::directory::{check_password, normalize_username, User};
+use credo_core::{throttle, FieldError};
+use credo_store::sessions::{self, Attempt, LoginSource, NewRefreshToken, Redemption};
+use credo_store::versioned::Expected;
 use credo_store::{now, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{decoy_hash, new_refresh_token, refresh_token_hash, verify_password, Caller};
+use crate::auth::{
+    decoy_hash, hash_password, new_refresh_token, refresh_token_hash, username_hash,
+    verify_password, Caller,
+};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::Body;
 use crate::reply::Reply;
 use crate::state::AppState;
 
-/// Failed logins for one username allowed within the window before it is throttled.
-const MAX_FAILURES: i64 = 5;
-const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// The longest username there is; a longer one is refused before any database work.
+const USERNAME_MAX: usize = 64;
+/// The longest password there is (in bytes, before hashing).
+const PASSWORD_MAX: usize = 1024;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +53,14 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiResult<TokenPair> {
+/// A new token pair for a login that ends at `session_expires_at`, however often it is
+/// refreshed.
+async fn issue_tokens(
+    state: &AppState,
+    user_id: Uuid,
+    family_id: Uuid,
+    session_expires_at: DateTime<Utc>,
+) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
     let expires_at =
         now() + Duration::from_std(state.refresh_token_ttl).unwrap_or(Duration::days(30));
@@ -60,6 +73,7 @@ async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiRe
                     user_id,
                     token_hash: &hash,
                     expires_at,
+                    session_expires_at,
                 },
             )
         })
@@ -72,10 +86,83 @@ async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiRe
     })
 }
 
+/// A new login of `user_id`: a new token family, ending after the session lifetime.
+async fn new_session(state: &AppState, user_id: Uuid) -> ApiResult<TokenPair> {
+    let ends = now() + Duration::from_std(state.session_lifetime).unwrap_or(Duration::days(30));
+    issue_tokens(state, user_id, Uuid::now_v7(), ends).await
+}
+
+/// The address the request came from, as the throttle counts it.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+fn throttled(until: DateTime<Utc>) -> ApiError {
+    let wait = (until - now()).num_seconds().max(1) as u64;
+    ApiError::new(
+        ErrorCode::TooManyLoginAttempts,
+        "too many failed logins from this address",
+    )
+    .with_retry_after(wait)
+}
+
+/// The account named `username` if `password` is its password, checked under the login
+/// throttle of (username, client address): a wrong password stays counted as a failure, a
+/// right one clears the failures of its (username, address). `Ok(None)` for a wrong
+/// password or an unknown name, which look the same.
+async fn check_credentials(
+    state: &AppState,
+    client: String,
+    username: String,
+    password: String,
+) -> ApiResult<Option<User>> {
+    let source = LoginSource {
+        username_hash: username_hash(&username),
+        client,
+    };
+    let admitted = source.clone();
+    let (attempt, account) = state
+        .db(move |conn| {
+            let attempt = sessions::admit_login_attempt(conn, &admitted, |account, address| {
+                throttle::login_wait_until(account, address, now())
+            })?;
+            let account = match attempt {
+                Attempt::Allowed => users::find_by_username(conn, &username)?,
+                Attempt::WaitUntil(_) => None,
+            };
+            Ok((attempt, account))
+        })
+        .await?;
+    if let Attempt::WaitUntil(until) = attempt {
+        return Err(throttled(until));
+    }
+    let stored_hash = account
+        .as_ref()
+        .map(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_owned());
+    let password_ok = state
+        .hashing(move || verify_password(&password, &stored_hash))
+        .await?;
+    match account {
+        Some((user, _)) if password_ok => {
+            state
+                .db(move |conn| sessions::clear_login_failures(conn, &source))
+                .await?;
+            Ok(Some(user))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Log in
 ///
-/// After 5 failed attempts for one username within 15 minutes, further attempts are answered
-/// 429 with `Retry-After` until the oldest failure leaves the window.
+/// Failed logins are counted per username and client address, and per client address: after
+/// 5 failures of one username from one address (50 of any usernames from one address)
+/// within a day, each further try waits, 15 minutes at first, doubling with every 5 more
+/// failures (at most a day); a throttled try is answered 429 with `Retry-After`. A right
+/// password clears its username's failures from that address, and a throttled address
+/// never locks the account's owner out elsewhere.
 #[utoipa::path(
     tag = "auth",
     operation_id = "login",
@@ -90,53 +177,29 @@ async fn issue_tokens(state: &AppState, user_id: Uuid, family_id: Uuid) -> ApiRe
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.value;
+    if username.chars().count() > USERNAME_MAX {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "username",
+            "too_long",
+            format!("a username has at most {USERNAME_MAX} characters"),
+        )]));
+    }
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
-    // A name that cannot exist is still throttled under its raw form, so probing costs the same.
-    let username = normalize_username(&username).unwrap_or_else(|_| username.trim().to_lowercase());
-    if password.len() > 1024 {
+    if password.len() > PASSWORD_MAX {
         return Err(invalid());
     }
-    let since = now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let name = username.clone();
-    let (failures, oldest, account) = state
-        .db(move |conn| {
-            let (failures, oldest) = sessions::login_failures_since(conn, &name, since)?;
-            Ok((failures, oldest, users::find_by_username(conn, &name)?))
-        })
-        .await?;
-    if failures >= MAX_FAILURES {
-        let free_at = oldest.unwrap_or_else(now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
-        let wait = (free_at - now()).num_seconds().max(1) as u64;
-        return Err(ApiError::new(
-            ErrorCode::TooManyLoginAttempts,
-            "too many failed logins for this username",
-        )
-        .with_retry_after(wait));
-    }
-    let stored_hash = account
-        .as_ref()
-        .map(|(_, hash)| hash.clone())
-        .unwrap_or_else(|| decoy_hash().to_owned());
-    let password_ok = state
-        .hashing(move || verify_password(&password, &stored_hash))
-        .await?;
-    match account {
-        Some((user, _)) if password_ok && !user.disabled => {
-            state
-                .db(move |conn| sessions::clear_login_failures(conn, &username))
-                .await?;
-            let pair = issue_tokens(&state, user.id, Uuid::now_v7()).await?;
+    // A name that cannot exist is still throttled under its raw form, so probing costs the same.
+    let username = normalize_username(&username).unwrap_or_else(|_| username.trim().to_lowercase());
+    match check_credentials(&state, client_address(&req), username, password).await? {
+        Some(user) if !user.disabled => {
+            let pair = new_session(&state, user.id).await?;
             Ok(Reply::ok(&pair).into_response())
         }
-        _ => {
-            state
-                .db(move |conn| sessions::record_login_failure(conn, &username))
-                .await?;
-            Err(invalid())
-        }
+        _ => Err(invalid()),
     }
 }
 
@@ -164,7 +227,10 @@ pub async fn refresh(
         .db(move |conn| {
             let redemption = sessions::redeem(conn, &hash)?;
             // A disabled user's tokens are dead even if not yet revoked.
-            if let Redemption::Redeemed { user_id, family_id } = &redemption {
+            if let Redemption::Redeemed {
+                user_id, family_id, ..
+            } = &redemption
+            {
                 if users::get(conn, *user_id)?.is_none_or(|u| u.disabled) {
                     sessions::revoke_family(conn, *family_id)?;
                     return Ok(Redemption::Invalid);
@@ -174,8 +240,12 @@ pub async fn refresh(
         })
         .await?;
     match redemption {
-        Redemption::Redeemed { user_id, family_id } => {
-            let pair = issue_tokens(&state, user_id, family_id).await?;
+        Redemption::Redeemed {
+            user_id,
+            family_id,
+            session_expires_at,
+        } => {
+            let pair = issue_tokens(&state, user_id, family_id, session_expires_at).await?;
             Ok(Reply::ok(&pair).into_response())
         }
         Redemption::Reused => Err(ApiError::new(
@@ -237,4 +307,87 @@ pub async fn me(state: web::Data<AppState>, Caller(caller): Caller) -> ApiResult
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(&user).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    /// 12 to 256 characters, not a common or breached password, not containing the username.
+    #[schema(
+        example = "a long passphrase of mine",
+        min_length = 12,
+        max_length = 256
+    )]
+    pub new_password: String,
+}
+
+/// Change the caller's own password
+///
+/// Needs the current password (checked under the login throttle, like a login). Every
+/// session of the account ends (its refresh tokens are revoked); the answer is a new token
+/// pair, so the client that changed the password stays logged in. Access tokens already
+/// issued stay valid until they expire (minutes).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "changeMyPassword",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; a new login", body = TokenPair),
+        (status = 422, description = "Wrong current password (`current_password`) or a weak new one (`new_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/password")]
+pub async fn change_my_password(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<PasswordChange>,
+) -> ApiResult<HttpResponse> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.value;
+    let id = caller.user_id;
+    let account = state
+        .db(move |conn| users::get(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if let Err(error) = check_password(&new_password, &account.username) {
+        return Err(ApiError::validation(vec![error.nested("new_password")]));
+    }
+    let wrong = || {
+        ApiError::validation(vec![FieldError::new(
+            "current_password",
+            "wrong_password",
+            "this is not your current password",
+        )])
+    };
+    if current_password.len() > PASSWORD_MAX {
+        return Err(wrong());
+    }
+    let checked = check_credentials(
+        &state,
+        client_address(&req),
+        account.username.clone(),
+        current_password,
+    )
+    .await?;
+    if checked.is_none_or(|user| user.id != id) {
+        return Err(wrong());
+    }
+    let password_hash = state.hashing(move || hash_password(&new_password)).await?;
+    let changes = users::UserChanges {
+        password_hash: Some(password_hash),
+        ..Default::default()
+    };
+    state
+        .db(move |conn| users::update(conn, id, &Expected::Any, changes))
+        .await?;
+    state.principals.forget(id);
+    let pair = new_session(&state, id).await?;
+    Ok(Reply::ok(&pair).into_response())
 }

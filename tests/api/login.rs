@@ -1,0 +1,253 @@
+//! The login path under attack: the throttle is atomic and keyed by username and client
+//! address, guesses are not stored as typed, passwords follow NIST SP 800-63B, and a
+//! password change or the session lifetime ends a login.
+
+use std::net::IpAddr;
+
+use credo_store::schema::login_failures;
+use credo_store::{Db, PoolOptions, StoreError};
+use diesel::prelude::*;
+use futures_util::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// Logs in from `address` (a loopback address other than 127.0.0.1 is another client).
+async fn login_from(app: &TestApp, address: &str, username: &str, password: &str) -> StatusCode {
+    let client = reqwest::Client::builder()
+        .local_address(address.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let url = app
+        .request(Method::POST, "/api/v1/auth/login", None)
+        .build()
+        .unwrap()
+        .url()
+        .clone();
+    client
+        .post(url)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[actix_web::test]
+async fn a_burst_of_guesses_gets_five_password_checks() {
+    let app = TestApp::spawn().await;
+    // The right password is in the burst: it must not log in once the free tries are spent.
+    let guesses = (0..40).map(|i| {
+        let password = if i == 20 {
+            ADMIN_PASSWORD.to_owned()
+        } else {
+            format!("wrong guess {i:04}")
+        };
+        let app = &app;
+        async move { read(app.login("admin", &password).await).await.0 }
+    });
+    let statuses = join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} of 40 passwords were checked: {statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| matches!(
+        *s,
+        StatusCode::UNAUTHORIZED | StatusCode::OK | StatusCode::TOO_MANY_REQUESTS
+    )));
+}
+
+#[actix_web::test]
+async fn an_outsider_cannot_lock_the_owner_out() {
+    let app = TestApp::spawn().await;
+    for _ in 0..6 {
+        login_from(&app, "127.0.0.2", "admin", "a wrong guess 1234").await;
+    }
+    assert_eq!(
+        login_from(&app, "127.0.0.2", "admin", ADMIN_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing address is throttled, even with the right password"
+    );
+    assert_eq!(
+        login_from(&app, "127.0.0.1", "admin", ADMIN_PASSWORD).await,
+        StatusCode::OK,
+        "the owner, from elsewhere, logs in"
+    );
+    // One address spraying many usernames is throttled too.
+    for n in 0..50 {
+        login_from(&app, "127.0.0.3", &format!("user{n}"), "a wrong guess 1234").await;
+    }
+    assert_eq!(
+        login_from(&app, "127.0.0.3", "admin", ADMIN_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
+async fn long_names_are_refused_and_guesses_are_kept_only_as_hashes() {
+    let app = TestApp::spawn().await;
+    let (status, body) = read(app.login(&"x".repeat(65), "whatever password").await).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        error_fields(&body),
+        vec![("username".into(), "too_long".into())]
+    );
+    let (status, _) = read(app.login(&"x".repeat(64), "whatever password").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = read(app.login("Zhang.Wei", "whatever password").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let url = app.database_url().clone();
+    let stored = actix_web::web::block(move || {
+        let db = Db::connect(&url, &PoolOptions::default()).unwrap();
+        db.run(|conn| {
+            Ok::<_, StoreError>(
+                login_failures::table
+                    .select((login_failures::username_hash, login_failures::client))
+                    .load::<(String, String)>(conn)?,
+            )
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        stored.len(),
+        2,
+        "the refused name was not recorded: {stored:?}"
+    );
+    for (hash, client) in &stored {
+        assert!(
+            hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+            "{hash}"
+        );
+        assert!(!hash.contains("zhang"), "{hash}");
+        assert_eq!(client, "127.0.0.1");
+    }
+}
+
+#[actix_web::test]
+async fn common_repetitive_and_name_based_passwords_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for password in ["password1234", "aaaaaaaaaaaa", "wang.fang-2026!", "short"] {
+        let (status, body) = app
+            .post(
+                "/api/v1/users",
+                &admin,
+                json!({"username": "wang.fang", "display_name": "W", "role": "agent", "password": password}),
+            )
+            .await;
+        assert_problem(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(
+            error_fields(&body),
+            vec![("password".into(), "weak_password".into())],
+            "{password}"
+        );
+    }
+    let (status, _) = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "wang.fang", "display_name": "W", "role": "agent", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn change_my_password(
+    app: &TestApp,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> (StatusCode, Value) {
+    app.post(
+        "/api/v1/me/password",
+        token,
+        json!({"current_password": current, "new_password": new}),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn changing_a_password_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (id, token) = app.user(&admin, "li.lei", "agent", None).await;
+    let elsewhere = app.tokens("li.lei", PASSWORD).await;
+
+    let (status, body) =
+        change_my_password(&app, &token, "not my password", "a new passphrase here").await;
+    assert_eq!(
+        error_fields(&body),
+        vec![("current_password".into(), "wrong_password".into())],
+        "{status}"
+    );
+    let (status, body) = change_my_password(&app, &token, PASSWORD, "password1234").await;
+    assert_eq!(
+        error_fields(&body),
+        vec![("new_password".into(), "weak_password".into())],
+        "{status}"
+    );
+    let (status, fresh) = change_my_password(&app, &token, PASSWORD, "a new passphrase here").await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    assert_eq!(
+        app.refresh(&elsewhere["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.refresh(&fresh["refresh_token"]).await.0, StatusCode::OK);
+    assert_eq!(
+        read(app.login("li.lei", PASSWORD).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let mine = app.tokens("li.lei", "a new passphrase here").await;
+
+    // An administrator setting it ends the sessions too.
+    let response = app
+        .request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin))
+        .header("If-Match", "*")
+        .json(&json!({"password": "set by the administrator"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.refresh(&mine["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.tokens("li.lei", "set by the administrator").await;
+}
+
+#[actix_web::test]
+async fn a_login_ends_after_its_lifetime_however_often_it_is_refreshed() {
+    let app = TestApp::spawn_with(|s| s.session_lifetime = std::time::Duration::from_secs(2)).await;
+    let mut pair = app.tokens("admin", ADMIN_PASSWORD).await;
+    for _ in 0..2 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+        let (status, next) = app.refresh(&pair["refresh_token"]).await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        pair = next;
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (status, body) = app.refresh(&pair["refresh_token"]).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    );
+}

@@ -1,0 +1,124 @@
+//! The `credo` binary as an operator runs it: resetting a password, a configured admin
+//! password on a database that has users, bad configuration, the SQLite file's mode.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use reqwest::StatusCode;
+
+use crate::common::*;
+
+fn credo(app: &TestApp) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_credo"));
+    command
+        .env("CREDO_DATABASE_URL", app.database_url().url())
+        .env("CREDO_JWT_SECRET", JWT_SECRET)
+        .env("CREDO_LOG", "info")
+        .env_remove("CREDO_ADMIN_PASSWORD");
+    command
+}
+
+#[actix_web::test]
+async fn an_operator_resets_a_password_and_the_old_sessions_end() {
+    let app = TestApp::spawn().await;
+    let before = app.tokens("admin", ADMIN_PASSWORD).await;
+    let output = actix_web::web::block({
+        let mut command = credo(&app);
+        move || {
+            command
+                .args(["admin", "reset-password", "Admin"])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("new password of `admin`: "))
+        .unwrap_or_else(|| panic!("no password printed: {stdout}"))
+        .to_owned();
+    assert_eq!(
+        read(app.login("admin", ADMIN_PASSWORD).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.tokens("admin", &password).await;
+    assert_eq!(
+        app.refresh(&before["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let output = credo(&app)
+        .args(["admin", "reset-password", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no user \"nobody\""));
+}
+
+#[actix_web::test]
+async fn a_configured_admin_password_on_a_database_with_users_is_logged_as_ignored() {
+    let app = TestApp::spawn().await;
+    let mut server = credo(&app)
+        .arg("serve")
+        .env("CREDO_BIND", "127.0.0.1:0")
+        .env("CREDO_NO_JOBS", "1")
+        .env("CREDO_ADMIN_PASSWORD", "another strong passphrase")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut ignored = false;
+    for line in lines {
+        let line = line.unwrap();
+        ignored |= line.contains("CREDO_ADMIN_PASSWORD is ignored");
+        if line.contains("credo listening") {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(ignored, "no line says the password is ignored");
+    app.tokens("admin", ADMIN_PASSWORD).await;
+}
+
+#[test]
+fn zero_lifetimes_and_pools_are_refused_by_name() {
+    for (flag, value) in [
+        ("--access-token-ttl", "0"),
+        ("--refresh-token-ttl", "0"),
+        ("--session-lifetime", "0"),
+        ("--pool-size", "0"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_credo"))
+            .args(["serve", flag, value])
+            .env(
+                "CREDO_DATABASE_URL",
+                "sqlite:///nonexistent/never-opened.db",
+            )
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_sqlite_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = credo_store::DatabaseUrl::parse(&format!("sqlite://{}/new.db", dir.path().display()))
+        .unwrap();
+    let db = credo_store::Db::connect(&url, &credo_store::PoolOptions::default()).unwrap();
+    db.migrate().unwrap();
+    for file in ["new.db", "new.db-wal"] {
+        let mode = std::fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
+}
