@@ -453,3 +453,64 @@ async fn unstorable_values_are_refused_at_the_door() {
         assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
     }
 }
+
+#[actix_web::test]
+async fn every_answer_names_its_request_id_and_problems_repeat_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let id_of = |response: &reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Generated when the request has none: a UUID, different each time.
+    let first = app
+        .request(Method::GET, "/health", None)
+        .send()
+        .await
+        .unwrap();
+    let second = app
+        .request(Method::GET, "/health", None)
+        .send()
+        .await
+        .unwrap();
+    let (first, second) = (id_of(&first), id_of(&second));
+    assert!(uuid::Uuid::parse_str(&first).is_ok(), "{first}");
+    assert_ne!(first, second);
+    // Taken from a proxy's header, and quoted in the problem body, whichever layer refused:
+    // a handler (404), an extractor (bad JSON), the authenticator (401).
+    let refusals = [
+        app.request(
+            Method::GET,
+            &format!("/api/v1/customers/{}", uuid::Uuid::new_v4()),
+            Some(&admin),
+        ),
+        app.request(Method::POST, "/api/v1/customers", Some(&admin))
+            .header("content-type", "application/json")
+            .body("{not json"),
+        app.request(Method::GET, "/api/v1/me", Some("not-a-token")),
+    ];
+    for (n, request) in refusals.into_iter().enumerate() {
+        let chosen = format!("edge-proxy.7f3a-{n}");
+        let response = request
+            .header("X-Request-Id", &chosen)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(id_of(&response), chosen);
+        let (status, body) = read(response).await;
+        assert!(status.is_client_error(), "{status}");
+        assert_eq!(body["request_id"], chosen.as_str(), "{body}");
+    }
+    // An unusable one (too long, or with characters unsafe in logs) is replaced.
+    for unusable in ["x".repeat(129), "a b\"c".to_owned()] {
+        let response = app
+            .request(Method::GET, "/health", None)
+            .header("X-Request-Id", &unusable)
+            .send()
+            .await
+            .unwrap();
+        assert!(uuid::Uuid::parse_str(&id_of(&response)).is_ok());
+    }
+}

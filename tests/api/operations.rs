@@ -122,3 +122,63 @@ fn a_new_sqlite_file_is_readable_by_its_owner_only() {
         assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
     }
 }
+
+#[actix_web::test]
+async fn a_refused_write_is_logged_at_info_without_the_record() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app
+        .customer(
+            &admin,
+            serde_json::json!({"kind": "person", "legal_name": "Personal Name Zhou"}),
+        )
+        .await;
+    let mut server = credo(&app)
+        .arg("serve")
+        .env("CREDO_BIND", "127.0.0.1:0")
+        .env("CREDO_NO_JOBS", "true")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server logs").unwrap();
+        if line.contains("credo listening") {
+            let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+            break log["fields"]["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let response = reqwest::Client::new()
+        .patch(format!(
+            "http://{address}/api/v1/customers/{}",
+            customer["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&admin)
+        .header("If-Match", "\"99\"")
+        .header("X-Request-Id", "stale-patch-1")
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"region": "Shenzhen"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let logged = loop {
+        let line = lines.next().expect("the request is logged").unwrap();
+        if line.contains("stale-patch-1") {
+            break line;
+        }
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let log: serde_json::Value = serde_json::from_str(&logged).unwrap();
+    assert_eq!(log["level"], "INFO", "{logged}");
+    assert_eq!(log["span"]["status"], 412, "{logged}");
+    assert!(
+        log["span"]["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("version_mismatch"),
+        "{logged}"
+    );
+    assert!(!logged.contains("Personal Name Zhou"), "{logged}");
+}

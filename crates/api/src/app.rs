@@ -11,11 +11,11 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, query_error, BODY_LIMIT};
-use crate::openapi;
 use crate::routes::{
     company, contacts, customers, directory, events, interactions, jobs, leads, notes, orders,
     session, system, tasks, trials, visits,
 };
+use crate::{openapi, request_id};
 
 /// Registers every documented route; the same call feeds the router and the spec.
 fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
@@ -228,7 +228,8 @@ pub fn build(
         .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))
         .wrap(headers)
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
+        .wrap(actix_web::middleware::from_fn(request_id::assign))
         .app_data(state)
         .app_data(spec)
         .app_data(routes)

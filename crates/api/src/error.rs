@@ -97,6 +97,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub current: Option<Value>,
+    /// The request's id, as in its `X-Request-Id` answer header: quote it when reporting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0193a5c2-7d4e-7b1a-9c3f-2f6d8e1a4b5c")]
+    pub request_id: Option<String>,
 }
 
 /// An error on its way to becoming a problem response.
@@ -201,6 +205,7 @@ impl ApiError {
                 .as_ref()
                 .and_then(|e| e.current.as_ref())
                 .map(|(value, _)| value.clone()),
+            request_id: crate::request_id::current(),
         }
     }
 }

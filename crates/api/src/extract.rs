@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::EitherBody;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -169,19 +170,24 @@ fn screen(value: &Value, path: String) -> Option<FieldError> {
 }
 
 /// Refuses a query string with a value that cannot be taken (see `unstorable`) before any
-/// handler reads it.
+/// handler reads it. The refusal is an answer, not an error, so that the middleware around
+/// it (the request id) sees it like any other.
 pub async fn screen_query(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+) -> Result<
+    actix_web::dev::ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
     if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
         for (name, value) in pairs.iter() {
             if let Some((code, message)) = unstorable(value).or_else(|| unstorable(name)) {
-                return Err(invalid_query(name, FieldError::new("", code, message)).into());
+                let error = invalid_query(name, FieldError::new("", code, message));
+                return Ok(req.error_response(error).map_into_right_body());
             }
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// 400 `invalid_query` naming the query parameter `field` and what is wrong with it.

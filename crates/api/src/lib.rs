@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod openapi;
 mod pagination;
 mod reply;
+pub mod request_id;
 pub mod routes;
 pub mod startup;
 pub mod state;
