@@ -85,6 +85,9 @@ struct ServeArgs {
     #[arg(long, env = "CREDO_SESSION_LIFETIME", default_value_t = 30 * 24 * 3600,
           value_parser = clap::value_parser!(u64).range(1..))]
     session_lifetime: u64,
+    /// Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    #[arg(long, env = "CREDO_CORS_ORIGINS", default_value = "")]
+    cors_origins: String,
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "CREDO_WORKERS", default_value_t = 0)]
     workers: usize,
@@ -178,6 +181,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.access_token_ttl = Duration::from_secs(args.access_token_ttl);
     settings.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
     settings.session_lifetime = Duration::from_secs(args.session_lifetime);
+    settings.cors_origins = credo_api::startup::parse_origins(&args.cors_origins)
+        .map_err(|e| anyhow::anyhow!("CREDO_CORS_ORIGINS: {e}"))?;
     settings.workers = args.workers;
     // The port first: an instance that cannot listen creates no administrator.
     let listener = TcpListener::bind(&args.bind)

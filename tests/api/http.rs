@@ -344,6 +344,7 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         access_token_ttl: std::time::Duration::from_secs(60),
         refresh_token_ttl: std::time::Duration::from_secs(60),
         session_lifetime: std::time::Duration::from_secs(60),
+        cors_origins: Vec::new(),
         principals: Default::default(),
         company: Default::default(),
         hashing: Default::default(),
@@ -513,4 +514,70 @@ async fn every_answer_names_its_request_id_and_problems_repeat_it() {
             .unwrap();
         assert!(uuid::Uuid::parse_str(&id_of(&response)).is_ok());
     }
+}
+
+#[actix_web::test]
+async fn listed_browser_origins_may_call_the_api_and_others_may_not() {
+    const FRONTEND: &str = "https://crm.example.com";
+    let app = TestApp::spawn_with(|s| s.cors_origins = vec![FRONTEND.into()]).await;
+    let admin = app.admin_token().await;
+    let preflight = |origin: &str| {
+        app.request(Method::OPTIONS, "/api/v1/customers", None)
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type, idempotency-key",
+            )
+            .send()
+    };
+    let allowed = preflight(FRONTEND).await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let headers = allowed.headers();
+    assert_eq!(headers["access-control-allow-origin"], FRONTEND);
+    assert!(headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    let allowed_headers = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed_headers.contains("idempotency-key"),
+        "{allowed_headers}"
+    );
+
+    let response = app
+        .request(Method::GET, "/api/v1/me", Some(&admin))
+        .header("Origin", FRONTEND)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], FRONTEND);
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for header in ["etag", "location", "retry-after", "x-request-id"] {
+        assert!(exposed.contains(header), "{header} not in {exposed}");
+    }
+
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(!refused
+        .headers()
+        .contains_key("access-control-allow-origin"));
+
+    // Without configured origins no answer carries CORS headers.
+    let closed = TestApp::spawn().await;
+    let response = closed
+        .request(Method::GET, "/health", None)
+        .header("Origin", FRONTEND)
+        .send()
+        .await
+        .unwrap();
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
 }

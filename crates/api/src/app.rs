@@ -206,6 +206,32 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// CORS for the listed browser origins, answering their preflights; `None` without origins
+/// (then no `Access-Control-*` header is ever sent). Frontends send a bearer token, never
+/// cookies, so credentials are not allowed.
+fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers(["etag", "location", "retry-after", "x-request-id"])
+        .max_age(600);
+    Some(
+        origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin)),
+    )
+}
+
 /// The application with its shared state.
 pub fn build(
     state: web::Data<crate::state::AppState>,
@@ -224,10 +250,15 @@ pub fn build(
     let headers = actix_web::middleware::DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Cache-Control", "no-store"));
+    let cors = cors(&state.cors_origins);
     let app = App::new()
         .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))
         .wrap(headers)
+        .wrap(actix_web::middleware::Condition::new(
+            cors.is_some(),
+            cors.unwrap_or_default(),
+        ))
         .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
         .wrap(actix_web::middleware::from_fn(request_id::assign))
         .app_data(state)

@@ -34,6 +34,8 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// How long a login lasts, however often its tokens are refreshed.
     pub session_lifetime: Duration,
+    /// Browser origins allowed to call the API (CORS), as `scheme://host[:port]`.
+    pub cors_origins: Vec<String>,
     pub pool: PoolOptions,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
@@ -49,6 +51,7 @@ impl Settings {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            cors_origins: Vec::new(),
             pool: PoolOptions::default(),
             workers: 0,
         }
@@ -60,6 +63,34 @@ pub struct Prepared {
     pub state: AppState,
     /// The generated password of a freshly created `admin`, to print once.
     pub generated_admin_password: Option<String>,
+}
+
+/// Parses a comma-separated list of browser origins (`https://crm.example.com,
+/// http://localhost:5173`): each a scheme (http or https) and a host with an optional port,
+/// nothing else. `*` is refused: name the frontends that may call the API.
+pub fn parse_origins(text: &str) -> Result<Vec<String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let uri: actix_web::http::Uri = origin
+                .parse()
+                .map_err(|_| format!("{origin:?} is not an origin"))?;
+            let plain = matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.authority().is_some_and(|a| !a.as_str().contains('@'))
+                && uri
+                    .path_and_query()
+                    .is_none_or(|p| p.as_str().is_empty() || p == "/")
+                && !origin.ends_with('/');
+            if plain {
+                Ok(origin.to_owned())
+            } else {
+                Err(format!(
+                    "{origin:?} is not an origin: scheme://host[:port], no path, no trailing slash"
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Connects, migrates and bootstraps; blocking, so call it before the server starts.
@@ -82,6 +113,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
             session_lifetime: settings.session_lifetime,
+            cors_origins: settings.cors_origins.clone(),
             principals: PrincipalCache::default(),
             company: CompanyCache::default(),
             hashing: Hashing::default(),
@@ -179,4 +211,28 @@ pub fn serve(
         .shutdown_timeout(10)
         .listen(listener)?;
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origins;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert_eq!(
+            parse_origins(" https://crm.example.com, http://localhost:5173 ,").unwrap(),
+            vec!["https://crm.example.com", "http://localhost:5173"]
+        );
+        assert_eq!(parse_origins("").unwrap(), Vec::<String>::new());
+        for bad in [
+            "*",
+            "crm.example.com",
+            "https://crm.example.com/",
+            "https://crm.example.com/app",
+            "ftp://crm.example.com",
+            "https://user@crm.example.com",
+        ] {
+            assert!(parse_origins(bad).is_err(), "{bad}");
+        }
+    }
 }

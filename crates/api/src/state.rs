@@ -18,6 +18,8 @@ pub struct AppState {
     pub refresh_token_ttl: Duration,
     /// How long a login lasts, however often its tokens are refreshed.
     pub session_lifetime: Duration,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    pub cors_origins: Vec<String>,
     pub principals: PrincipalCache,
     pub company: CompanyCache,
     pub hashing: Hashing,
