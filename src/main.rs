@@ -115,6 +115,9 @@ struct DemoArgs {
     /// Seed of the generator: the same seed gives the same data.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Add demo data to a database that has customers already.
+    #[arg(long)]
+    force: bool,
 }
 
 /// A configured secret; an empty variable (as docker compose passes an unset one) counts as unset.
@@ -222,7 +225,7 @@ fn main() -> anyhow::Result<()> {
                 orders: args.orders.unwrap_or(args.customers * 20),
                 leads: args.leads.unwrap_or(args.customers / 5),
             };
-            demo::run(&prepared.state.db, &amounts, args.seed)
+            demo::run(&prepared.state.db, &amounts, args.seed, args.force)
         }
         Some(Command::Serve(args)) => {
             let _log = init_logging();

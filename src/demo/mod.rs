@@ -267,7 +267,23 @@ pub struct Amounts {
 
 /// Creates units and users if the database has none of them yet, then the customers with
 /// their history and the leads.
-pub fn run(db: &Db, amounts: &Amounts, seed: u64) -> anyhow::Result<()> {
+/// Fills `db` with demo data; a database that has customers already is refused unless
+/// `force` (demo data mixed into real data cannot be told apart later).
+pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result<()> {
+    let existing = db.run(|conn| {
+        use diesel::prelude::*;
+        Ok::<_, StoreError>(
+            credo_store::schema::customers::table
+                .count()
+                .get_result::<i64>(conn)?,
+        )
+    })?;
+    if existing > 0 && !force {
+        anyhow::bail!(
+            "the database has {existing} customers already; `credo demo --force` adds demo data \
+             to it anyway"
+        );
+    }
     let count = amounts.customers;
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);

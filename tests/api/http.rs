@@ -16,7 +16,7 @@ async fn unknown_routes_and_wrong_methods() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["allow"], "GET, POST");
+    assert_eq!(response.headers()["allow"], "GET, HEAD, POST");
     let (status, body) = read(response).await;
     assert_problem(
         status,
@@ -34,7 +34,7 @@ async fn unknown_routes_and_wrong_methods() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["allow"], "GET, PATCH, DELETE");
+    assert_eq!(response.headers()["allow"], "GET, HEAD, PATCH, DELETE");
     let (status, body) = app.get(&format!("/api/v1/customers/{id}"), &admin).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = app.get("/api/v1/customers/not-a-uuid", &admin).await;
@@ -45,7 +45,7 @@ async fn unknown_routes_and_wrong_methods() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     let (status, body) = read(response).await;
     assert_problem(
         status,
@@ -580,4 +580,54 @@ async fn listed_browser_origins_may_call_the_api_and_others_may_not() {
     assert!(!response
         .headers()
         .contains_key("access-control-allow-origin"));
+}
+
+#[actix_web::test]
+async fn head_answers_wherever_get_does_without_a_body() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Acme").await;
+    let path = format!("/api/v1/customers/{customer}");
+    let get = app
+        .request(Method::GET, &path, Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    let (etag, length) = (
+        get.headers()["etag"].clone(),
+        get.bytes().await.unwrap().len(),
+    );
+    let head = app
+        .request(Method::HEAD, &path, Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["etag"], etag);
+    assert_eq!(
+        head.headers()["content-length"],
+        length.to_string().as_str()
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
+    for path in ["/health", "/api/v1/customers?limit=5", "/api/v1/me"] {
+        let head = app
+            .request(Method::HEAD, path, Some(&admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "{path}");
+    }
+    let refused = app
+        .request(Method::HEAD, "/api/v1/customers/x", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let allow = app
+        .request(Method::PUT, &path, Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allow.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(allow.headers()["allow"].to_str().unwrap().contains("HEAD"));
 }

@@ -182,3 +182,28 @@ async fn a_refused_write_is_logged_at_info_without_the_record() {
     );
     assert!(!logged.contains("Personal Name Zhou"), "{logged}");
 }
+
+#[actix_web::test]
+async fn demo_data_goes_only_into_a_database_without_customers_unless_forced() {
+    let app = TestApp::spawn().await;
+    let demo = |extra: &[&str]| {
+        let mut command = credo(&app);
+        command
+            .args(["demo", "--customers", "3", "--orders", "6"])
+            .args(extra);
+        command.output().unwrap()
+    };
+    let first = demo(&[]);
+    assert!(first.status.success(), "{first:?}");
+    let again = demo(&[]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("has 3 customers already"),
+        "{again:?}"
+    );
+    let forced = demo(&["--force"]);
+    assert!(forced.status.success(), "{forced:?}");
+    let admin = app.admin_token().await;
+    let (_, page) = app.get("/api/v1/customers?limit=50", &admin).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 6, "{page}");
+}

@@ -179,7 +179,13 @@ impl RouteTable {
         if methods.contains(req.method()) {
             return None;
         }
-        let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        let allow: Vec<&str> = methods
+            .iter()
+            .flat_map(|m| match *m {
+                Method::GET => vec!["GET", "HEAD"],
+                ref other => vec![other.as_str()],
+            })
+            .collect();
         Some(
             ApiError::new(
                 ErrorCode::MethodNotAllowed,
@@ -253,6 +259,7 @@ pub fn build(
     let cors = cors(&state.cors_origins);
     let app = App::new()
         .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
+        .wrap(actix_web::middleware::from_fn(crate::head::as_get))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))
         .wrap(headers)
         .wrap(actix_web::middleware::Condition::new(

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 mod extract;
+mod head;
 pub mod jobs;
 pub mod openapi;
 mod pagination;
