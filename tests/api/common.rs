@@ -294,6 +294,21 @@ pub fn error_fields(body: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Checks a 422 `validation_failed` whose `errors` are exactly `fields` (field, code), in order.
+pub fn assert_invalid(status: StatusCode, body: &Value, fields: &[(&str, &str)]) {
+    assert_problem(
+        status,
+        body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let expected: Vec<(String, String)> = fields
+        .iter()
+        .map(|(f, c)| (f.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(error_fields(body), expected, "{body}");
+}
+
 /// The calendar day at a fixed offset from UTC now (the zones used here keep no DST).
 pub fn day_at(hours: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(hours))

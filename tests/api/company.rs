@@ -188,16 +188,7 @@ async fn exchange_rates_are_recorded_once_and_hold_until_the_next() {
             rate("CNY", "2026-06-01", "1.5"),
         )
         .await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        [("currency".to_owned(), "home_currency".to_owned())]
-    );
+    assert_invalid(status, &body, &[("currency", "home_currency")]);
     let (status, body) = app
         .post(
             "/api/v1/fx-rates",
@@ -205,16 +196,7 @@ async fn exchange_rates_are_recorded_once_and_hold_until_the_next() {
             rate("EUR", "2026-06-01", "1e3"),
         )
         .await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        [("rate".to_owned(), "invalid_rate".to_owned())]
-    );
+    assert_invalid(status, &body, &[("rate", "invalid_rate")]);
     let lookup = |on: &str| format!("/api/v1/fx-rates/lookup?currency=USD&on={on}");
     let (status, found) = app.get(&lookup("2026-06-15"), &agent).await;
     assert_eq!(status, StatusCode::OK, "{found}");

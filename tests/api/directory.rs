@@ -88,30 +88,12 @@ async fn user_input_is_validated_field_by_field() {
             json!({"username": "abc", "display_name": "x", "role": "root", "password": PASSWORD}),
         )
         .await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        [("role".to_owned(), "invalid_type".to_owned())]
-    );
+    assert_invalid(status, &body, &[("role", "invalid_type")]);
     let ghost = uuid::Uuid::new_v4();
     let (status, body) = app
         .post("/api/v1/users", &admin, json!({"username": "abc", "display_name": "x", "role": "agent", "sales_unit_id": ghost, "password": PASSWORD}))
         .await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        [("sales_unit_id".to_owned(), "unknown_sales_unit".to_owned())]
-    );
+    assert_invalid(status, &body, &[("sales_unit_id", "unknown_sales_unit")]);
 }
 
 #[actix_web::test]

@@ -47,16 +47,7 @@ async fn a_refused_order_writes_nothing_however_often_it_is_retried() {
     order["product_trial_id"] = json!(dropped);
     for _ in 0..3 {
         let (status, body) = app.post("/api/v1/orders", &admin, order.clone()).await;
-        assert_problem(
-            status,
-            &body,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        );
-        assert_eq!(
-            error_fields(&body),
-            [("product_trial_id".to_owned(), "trial_closed".to_owned())]
-        );
+        assert_invalid(status, &body, &[("product_trial_id", "trial_closed")]);
     }
     assert!(orders_of(&app, &admin, &customer).await.is_empty());
     let (_, trial_now) = app
@@ -376,16 +367,7 @@ async fn claims_never_exceed_their_order() {
             json!({"amount_minor": 2_000_000, "reason": "broken"}),
         )
         .await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        [("amount_minor".to_owned(), "exceeds_order".to_owned())]
-    );
+    assert_invalid(status, &body, &[("amount_minor", "exceeds_order")]);
     // Concurrent claims that each fit but together do not: at most the order's amount stands.
     let answers = join_all((0..6).map(|_| {
         app.post(

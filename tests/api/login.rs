@@ -92,16 +92,7 @@ async fn an_outsider_cannot_lock_the_owner_out() {
 async fn long_names_are_refused_and_guesses_are_kept_only_as_hashes() {
     let app = TestApp::spawn().await;
     let (status, body) = read(app.login(&"x".repeat(65), "whatever password").await).await;
-    assert_problem(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        error_fields(&body),
-        vec![("username".into(), "too_long".into())]
-    );
+    assert_invalid(status, &body, &[("username", "too_long")]);
     let (status, _) = read(app.login(&"x".repeat(64), "whatever password").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = read(app.login("Zhang.Wei", "whatever password").await).await;
@@ -147,17 +138,7 @@ async fn common_repetitive_and_name_based_passwords_are_refused() {
                 json!({"username": "wang.fang", "display_name": "W", "role": "agent", "password": password}),
             )
             .await;
-        assert_problem(
-            status,
-            &body,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        );
-        assert_eq!(
-            error_fields(&body),
-            vec![("password".into(), "weak_password".into())],
-            "{password}"
-        );
+        assert_invalid(status, &body, &[("password", "weak_password")]);
     }
     let (status, _) = app
         .post(
@@ -192,17 +173,9 @@ async fn changing_a_password_ends_every_session() {
 
     let (status, body) =
         change_my_password(&app, &token, "not my password", "a new passphrase here").await;
-    assert_eq!(
-        error_fields(&body),
-        vec![("current_password".into(), "wrong_password".into())],
-        "{status}"
-    );
+    assert_invalid(status, &body, &[("current_password", "wrong_password")]);
     let (status, body) = change_my_password(&app, &token, PASSWORD, "password1234").await;
-    assert_eq!(
-        error_fields(&body),
-        vec![("new_password".into(), "weak_password".into())],
-        "{status}"
-    );
+    assert_invalid(status, &body, &[("new_password", "weak_password")]);
     let (status, fresh) = change_my_password(&app, &token, PASSWORD, "a new passphrase here").await;
     assert_eq!(status, StatusCode::OK, "{fresh}");
     assert_eq!(
