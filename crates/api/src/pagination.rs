@@ -1,7 +1,13 @@
-//! Opaque keyset cursors: where the last page ended, in the order it was sorted by.
+//! Opaque keyset cursors: where the last page ended, in the order it was sorted by. A
+//! cursor is signed (HMAC-SHA256), so a crafted or altered one is 400 `invalid_cursor` before
+//! any value in it reaches a query.
+
+use std::sync::OnceLock;
 
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use serde::{de::DeserializeOwned, Serialize};
+use sha2::Sha256;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
@@ -35,10 +41,38 @@ pub fn page<T: ToSchema, C: Serialize>(
     Page { items, next_cursor }
 }
 
-/// Encodes a cursor state as URL-safe text.
+/// The key cursors are signed with: derived from the token signing secret, which every
+/// instance on one database shares, so a cursor one instance issued is taken by another.
+static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Bytes of the signature kept in a cursor: 128 bits.
+const TAG: usize = 16;
+
+/// Keys this process's cursors; the first call wins (one process serves one database).
+pub fn set_key(secret: &[u8]) {
+    let _ = KEY.set(
+        mac_with(secret)
+            .chain_update(b"credo cursors")
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+    );
+}
+
+fn mac_with(key: &[u8]) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+fn mac() -> Hmac<Sha256> {
+    mac_with(KEY.get_or_init(|| crate::auth::random_secret().into_bytes()))
+}
+
+/// Encodes a cursor state as URL-safe text: the state, a dot, its signature.
 fn encode<T: Serialize>(state: &T) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(state).expect("serialisable"))
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = serde_json::to_vec(state).expect("serialisable");
+    let tag = mac().chain_update(&payload).finalize().into_bytes();
+    format!("{}.{}", engine.encode(&payload), engine.encode(&tag[..TAG]))
 }
 
 /// Decodes a cursor made by `encode`; anything else is 400 `invalid_cursor`.
@@ -49,10 +83,18 @@ fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
             "the cursor is not one this list issued",
         )
     };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
+    let payload = engine.decode(payload).map_err(|_| invalid())?;
+    let tag = engine.decode(tag).map_err(|_| invalid())?;
+    if tag.len() != TAG {
+        return Err(invalid());
+    }
+    mac()
+        .chain_update(&payload)
+        .verify_truncated_left(&tag)
         .map_err(|_| invalid())?;
-    serde_json::from_slice(&bytes).map_err(|_| invalid())
+    serde_json::from_slice(&payload).map_err(|_| invalid())
 }
 
 /// Where the page starts: the decoded `cursor`, or the first page when it is absent or
@@ -99,6 +141,16 @@ mod tests {
             decode::<Probe>(&encode(&1)).unwrap_err().code,
             ErrorCode::InvalidCursor
         );
+        // The same state with another value, or unsigned, is refused.
+        let (_, tag) = cursor.split_once('.').unwrap();
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let forged = format!("{}.{tag}", engine.encode(br#"{"a":"x' OR 1=1"}"#));
+        for bad in [forged, engine.encode(br#"{"a":"x"}"#)] {
+            assert_eq!(
+                decode::<Probe>(&bad).unwrap_err().code,
+                ErrorCode::InvalidCursor
+            );
+        }
     }
 
     #[test]

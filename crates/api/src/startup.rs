@@ -106,6 +106,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             db.run(|conn| settings::get_or_insert(conn, JWT_SECRET_SETTING, &random_secret()))?
         }
     };
+    crate::pagination::set_key(secret.as_bytes());
     Ok(Prepared {
         state: AppState {
             db,
