@@ -117,6 +117,10 @@ async fn check_credentials(
     username: String,
     password: String,
 ) -> ApiResult<Option<User>> {
+    // No password is this long: refused before any database work or hashing.
+    if password.len() > PASSWORD_MAX {
+        return Ok(None);
+    }
     let source = LoginSource {
         username_hash: username_hash(&username),
         client,
@@ -189,9 +193,6 @@ pub async fn login(
         )]));
     }
     let invalid = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
-    if password.len() > PASSWORD_MAX {
-        return Err(invalid());
-    }
     // A name that cannot exist is still throttled under its raw form, so probing costs the same.
     let username = normalize_username(&username).unwrap_or_else(|_| username.trim().to_lowercase());
     match check_credentials(&state, client_address(&req), username, password).await? {
@@ -366,9 +367,6 @@ pub async fn change_my_password(
             "this is not your current password",
         )])
     };
-    if current_password.len() > PASSWORD_MAX {
-        return Err(wrong());
-    }
     let checked = check_credentials(
         &state,
         client_address(&req),
