@@ -315,10 +315,9 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
         for (code, name) in UNITS {
             let unit = match units::create(conn, Uuid::now_v7(), code, name)? {
                 units::CreateOutcome::Created(unit) => unit,
-                units::CreateOutcome::CodeTaken => units::list(conn)?
-                    .into_iter()
-                    .find(|u| u.code == *code)
-                    .ok_or(StoreError::NotFound)?,
+                units::CreateOutcome::CodeTaken => {
+                    units::find_by_code(conn, code)?.ok_or(StoreError::NotFound)?
+                }
             };
             let lower = code.to_lowercase();
             add_user(

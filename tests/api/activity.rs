@@ -120,7 +120,7 @@ async fn named_events_open_a_credit_review_and_other_does_not() {
         still["credit_review_due_since"], since,
         "the first open review is kept"
     );
-    let (_, events) = t.app.get(&t.path("/events"), &t.manager).await;
+    let events = t.app.walk(&t.path("/events"), &t.manager).await;
     let kinds: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -141,7 +141,7 @@ async fn named_events_open_a_credit_review_and_other_does_not() {
         .get("/api/v1/customers?credit_review_due=false", &t.manager)
         .await;
     assert!(ids(&not_due).is_empty());
-    let (_, history) = t.app.get(&t.path("/history"), &t.agent).await;
+    let history = t.app.walk(&t.path("/history"), &t.agent).await;
     assert!(history.as_array().unwrap().iter().any(|e| e["changes"]
         .as_array()
         .unwrap()
@@ -400,7 +400,7 @@ async fn a_visit_is_planned_checked_in_and_out() {
         StatusCode::CREATED,
         "a unit manager plans for the team: {assigned}"
     );
-    let (_, agenda) = t.app.get("/api/v1/me/visits", &t.agent).await;
+    let agenda = t.app.walk("/api/v1/me/visits", &t.agent).await;
     let agenda_ids: Vec<&str> = agenda
         .as_array()
         .unwrap()
@@ -421,8 +421,8 @@ async fn a_visit_is_planned_checked_in_and_out() {
     );
     let (status, later) = t.app.get(&window, &t.agent).await;
     assert_eq!(status, StatusCode::OK, "{later}");
-    assert_eq!(later.as_array().unwrap().len(), 1);
-    let (_, none) = t.app.get("/api/v1/me/visits", &t.other_agent).await;
+    assert_eq!(later["items"].as_array().unwrap().len(), 1);
+    let none = t.app.walk("/api/v1/me/visits", &t.other_agent).await;
     assert_eq!(none, json!([]));
     let (status, body) = t
         .app
@@ -692,4 +692,40 @@ async fn the_timeline_holds_every_source_newest_first() {
     assert_eq!(paged, ids(&whole));
     let (status, _) = t.app.get(&t.path("/timeline"), &t.other_agent).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn the_agenda_leaves_out_customers_handed_over() {
+    let t = Team::new().await;
+    let tomorrow = Utc::now() + Duration::days(1);
+    let (status, visit) = t
+        .app
+        .post(
+            "/api/v1/visits",
+            &t.agent,
+            json!({"customer_id": t.customer, "planned_at": tomorrow, "purpose": "回访"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{visit}");
+    let agenda = t.app.walk("/api/v1/me/visits", &t.agent).await;
+    assert_eq!(agenda.as_array().unwrap().len(), 1);
+    assert_eq!(agenda[0]["id"], visit["id"]);
+
+    let (status, body) = t
+        .app
+        .post(
+            &t.path("/transfer"),
+            &t.admin,
+            json!({"new_owner_id": t.other_agent_id, "reason": "调岗"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Neither the visit nor the customer shows to the former owner any more.
+    let agenda = t.app.walk("/api/v1/me/visits", &t.agent).await;
+    assert_eq!(agenda, json!([]), "the agenda follows the customer scope");
+    let visit_path = format!("/api/v1/visits/{}", visit["id"].as_str().unwrap());
+    assert_eq!(
+        t.app.get(&visit_path, &t.agent).await.0,
+        StatusCode::NOT_FOUND
+    );
 }

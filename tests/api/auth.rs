@@ -362,7 +362,7 @@ async fn instances_on_one_database_share_the_generated_signing_secret() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     // It also found the admin, instead of creating another.
-    let (_, users) = app.get("/api/v1/users", &token).await;
+    let users = app.walk("/api/v1/users", &token).await;
     assert_eq!(users.as_array().unwrap().len(), 1);
     // A token signed with another secret is refused by both.
     let foreign = app.another_instance(|_| {}).await;

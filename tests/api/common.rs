@@ -143,6 +143,25 @@ impl TestApp {
         self.send(Method::GET, path, token, None).await
     }
 
+    /// Every item of a list, page after page (following `next_cursor` to the end), as one
+    /// JSON array; each page must be 200.
+    pub async fn walk(&self, path: &str, token: &str) -> Value {
+        let mut items = Vec::new();
+        let mut page_path = path.to_owned();
+        loop {
+            let (status, page) = self.get(&page_path, token).await;
+            assert_eq!(status, StatusCode::OK, "{page_path}: {page}");
+            items.extend(page["items"].as_array().expect("a page").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => {
+                    let join = if path.contains('?') { '&' } else { '?' };
+                    page_path = format!("{path}{join}cursor={cursor}");
+                }
+                None => return Value::Array(items),
+            }
+        }
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.send(Method::POST, path, token, Some(body)).await
     }

@@ -341,8 +341,7 @@ async fn history_records_who_changed_what() {
             .status(),
         StatusCode::OK
     );
-    let (status, history) = app.get(&format!("{path}/history"), &admin).await;
-    assert_eq!(status, StatusCode::OK);
+    let history = app.walk(&format!("{path}/history"), &admin).await;
     let entries = history.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["action"], "created");
@@ -392,7 +391,7 @@ async fn archive_hides_and_restore_brings_back() {
     assert_eq!(status, StatusCode::OK);
     assert!(restored["archived_at"].is_null());
     assert_eq!(restored["version"], 3);
-    let (_, history) = app.get(&format!("{path}/history"), &admin).await;
+    let history = app.walk(&format!("{path}/history"), &admin).await;
     let actions: Vec<&str> = history
         .as_array()
         .unwrap()
@@ -465,7 +464,7 @@ async fn transfer_moves_owner_and_unit_and_keeps_the_history() {
     );
     assert_eq!(app.get(&path, &token_b).await.0, StatusCode::OK);
 
-    let (_, transfers) = app.get(&format!("{path}/transfers"), &admin).await;
+    let transfers = app.walk(&format!("{path}/transfers"), &admin).await;
     assert_eq!(transfers.as_array().unwrap().len(), 1);
     assert_eq!(transfers[0]["from_owner_id"], agent_a.as_str());
     assert_eq!(transfers[0]["to_owner_id"], agent_b.as_str());
@@ -492,7 +491,7 @@ async fn contacts_belong_to_their_customer_and_one_is_primary() {
     assert_eq!(first["phone"], "13800138000");
     let (status, second) = app.post(&base, &admin, json!({"name": "Li Lei", "email": "li@example.cn", "is_primary": true, "decision_authority": "decides"})).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, list) = app.get(&base, &admin).await;
+    let list = app.walk(&base, &admin).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(
@@ -599,11 +598,11 @@ async fn notes_and_assessments_keep_each_department_visible() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, notes) = app.get(&format!("{base}/notes"), &admin).await;
+    let notes = app.walk(&format!("{base}/notes"), &admin).await;
     assert_eq!(notes.as_array().unwrap().len(), 2);
     assert_eq!(notes[0]["department"], "credit", "newest first");
-    let (_, credit) = app
-        .get(&format!("{base}/notes?department=credit"), &admin)
+    let credit = app
+        .walk(&format!("{base}/notes?department=credit"), &admin)
         .await;
     assert_eq!(credit.as_array().unwrap().len(), 1);
     let (status, body) = app
@@ -635,6 +634,6 @@ async fn notes_and_assessments_keep_each_department_visible() {
         "validation_failed",
     );
     assert_eq!(error_fields(&body).len(), 2);
-    let (_, list) = app.get(&format!("{base}/assessments"), &admin).await;
+    let list = app.walk(&format!("{base}/assessments"), &admin).await;
     assert_eq!(list[0]["rating"], 4);
 }

@@ -50,8 +50,8 @@ async fn a_refused_order_writes_nothing_however_often_it_is_retried() {
         assert_invalid(status, &body, &[("product_trial_id", "trial_closed")]);
     }
     assert!(orders_of(&app, &admin, &customer).await.is_empty());
-    let (_, trial_now) = app
-        .get(
+    let trial_now = app
+        .walk(
             &format!("/api/v1/customers/{customer}/product-trials"),
             &admin,
         )
@@ -85,8 +85,8 @@ async fn two_orders_cannot_both_conclude_one_trial() {
     }
     let orders = orders_of(&app, &admin, &customer).await;
     assert_eq!(orders.len(), 1);
-    let (_, trials) = app
-        .get(
+    let trials = app
+        .walk(
             &format!("/api/v1/customers/{customer}/product-trials"),
             &admin,
         )
@@ -138,7 +138,7 @@ async fn concurrent_patches_of_different_fields_all_survive() {
     }
     assert_eq!(now["version"], 11);
     // Each change records its own field and nothing else: no reverts of fields it never named.
-    let (_, history) = app.get(&format!("{path}/history"), &admin).await;
+    let history = app.walk(&format!("{path}/history"), &admin).await;
     let updates: Vec<&Value> = history
         .as_array()
         .unwrap()
@@ -337,7 +337,7 @@ async fn a_change_that_changes_nothing_is_no_new_version() {
     let (status, again) = app.send(Method::DELETE, &path, &admin, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again, archived, "a second archive changes nothing");
-    let (_, history) = app.get(&format!("{path}/history"), &admin).await;
+    let history = app.walk(&format!("{path}/history"), &admin).await;
     let actions: Vec<&str> = history
         .as_array()
         .unwrap()
@@ -382,7 +382,7 @@ async fn claims_never_exceed_their_order() {
         .filter(|(s, _)| *s == StatusCode::CREATED)
         .count();
     assert_eq!(accepted, 3, "{answers:?}");
-    let (_, listed) = app.get(&claims, &agent).await;
+    let listed = app.walk(&claims, &agent).await;
     let standing: i64 = listed
         .as_array()
         .unwrap()
@@ -453,7 +453,7 @@ async fn money_is_recorded_and_claims_decided_by_someone_else() {
         .post(&decision, &manager, json!({"accepted": true}))
         .await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "same_person");
-    let (_, listed) = app.get(&claims, &manager).await;
+    let listed = app.walk(&claims, &manager).await;
     assert_eq!(listed[0]["status"], "open", "nothing was decided");
     let (status, body) = app.post(&decision, &admin, json!({"accepted": true})).await;
     assert_eq!(

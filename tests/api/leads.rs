@@ -193,7 +193,7 @@ async fn qualification_stages_and_conversion() {
         .as_str()
         .unwrap()
         .contains("need"));
-    let (_, history) = app.get(&format!("{path}/history"), &agent).await;
+    let history = app.walk(&format!("{path}/history"), &agent).await;
     assert!(
         history[1]["changes"]
             .as_array()
@@ -266,7 +266,7 @@ async fn qualification_stages_and_conversion() {
         (Some("Hue Textiles"), Some("trade_fair"), Some("customer"))
     );
     assert_eq!(customer["owner_id"], agent_id.as_str());
-    let (_, contacts) = app.get(&format!("{customer_path}/contacts"), &agent).await;
+    let contacts = app.walk(&format!("{customer_path}/contacts"), &agent).await;
     assert_eq!(
         (
             contacts[0]["name"].as_str(),

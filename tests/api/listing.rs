@@ -225,7 +225,7 @@ async fn a_crafted_or_altered_cursor_is_400_on_every_list() {
         let path = template.replace("{id}", &customer);
         for cursor in &crafted {
             let (status, body) = app.get(&format!("{path}?cursor={cursor}"), &admin).await;
-            if path.contains('{') {
+            if template.contains('{') {
                 // A nested list of another parent: never a 5xx, whatever is looked at first.
                 assert!(status.is_client_error(), "{path}: {status} {body}");
             } else {
@@ -233,5 +233,201 @@ async fn a_crafted_or_altered_cursor_is_400_on_every_list() {
             }
         }
     }
-    assert!(lists >= 8, "only {lists} lists take a cursor");
+    assert!(lists >= 20, "only {lists} lists take a cursor");
+}
+
+#[test]
+fn no_operation_answers_a_bare_array() {
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let ok = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+            assert_ne!(ok["type"], "array", "{method} {template} is not a page");
+        }
+    }
+}
+
+/// Walks `path` one item per page and checks it gives what one big page gives, in order.
+async fn one_by_one(app: &TestApp, token: &str, path: &str, at_least: usize) -> Vec<Value> {
+    let join = if path.contains('?') { '&' } else { '?' };
+    let (status, first) = app.get(&format!("{path}{join}limit=1"), token).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {first}");
+    assert_eq!(
+        first["items"].as_array().unwrap().len(),
+        1,
+        "{path}: {first}"
+    );
+    assert!(first["next_cursor"].is_string(), "{path}: {first}");
+    let singly = app.walk(&format!("{path}{join}limit=1"), token).await;
+    let (_, whole) = app.get(&format!("{path}{join}limit=200"), token).await;
+    assert!(whole["next_cursor"].is_null(), "{path}: {whole}");
+    let whole = whole["items"].as_array().unwrap().clone();
+    assert_eq!(ids(singly.as_array().unwrap()), ids(&whole), "{path}");
+    assert!(whole.len() >= at_least, "{path}: {} items", whole.len());
+    whole
+}
+
+#[actix_web::test]
+async fn every_sub_collection_is_paged_in_its_order() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    app.create_unit(&admin, "BJ").await;
+    let (agent, _) = app.user(&admin, "agent.one", "agent", Some(&unit)).await;
+    app.user(&admin, "agent.two", "agent", Some(&unit)).await;
+    let customer = app.organization(&admin, "Paged Co").await;
+    let base = format!("/api/v1/customers/{customer}");
+    for (n, name) in ["Zhao", "Qian", "Sun", "Li"].iter().enumerate() {
+        let contact = json!({"name": name, "is_primary": n == 2});
+        assert_eq!(
+            app.post(&format!("{base}/contacts"), &admin, contact)
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+        let note = json!({"department": "sales", "body": format!("note {n}")});
+        assert_eq!(
+            app.post(&format!("{base}/notes"), &admin, note).await.0,
+            StatusCode::CREATED
+        );
+        let assessment = json!({"department": "credit", "topic": "growth_potential", "rating": 3});
+        assert_eq!(
+            app.post(&format!("{base}/assessments"), &admin, assessment)
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+        let event =
+            json!({"kind": "other", "department": "sales", "description": format!("event {n}")});
+        assert_eq!(
+            app.post(&format!("{base}/events"), &admin, event).await.0,
+            StatusCode::CREATED
+        );
+        let trial = json!({"product_code": format!("P-{n}"), "product_name": "Valve", "inquired_on": format!("2026-01-0{}", 4 - n)});
+        assert_eq!(
+            app.post(&format!("{base}/product-trials"), &admin, trial)
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    for reason in ["first handover", "second handover"] {
+        let (_, current) = app.get(&base, &admin).await;
+        let new_owner = if current["owner_id"] == agent.as_str() {
+            current["created_by"].clone()
+        } else {
+            json!(agent)
+        };
+        let (status, body) = app
+            .post(
+                &format!("{base}/transfer"),
+                &admin,
+                json!({"new_owner_id": new_owner, "reason": reason}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let contacts = one_by_one(&app, &admin, &format!("{base}/contacts"), 4).await;
+    let names: Vec<&str> = contacts
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Sun", "Li", "Qian", "Zhao"],
+        "the primary first, then by name"
+    );
+    let notes = one_by_one(&app, &admin, &format!("{base}/notes"), 4).await;
+    assert_eq!(notes[0]["body"], "note 3", "newest first");
+    one_by_one(&app, &admin, &format!("{base}/notes?department=sales"), 4).await;
+    one_by_one(&app, &admin, &format!("{base}/assessments"), 4).await;
+    let events = one_by_one(&app, &admin, &format!("{base}/events"), 4).await;
+    assert_eq!(events[0]["description"], "event 3", "newest first");
+    let trials = one_by_one(&app, &admin, &format!("{base}/product-trials"), 4).await;
+    assert_eq!(
+        trials[0]["inquired_on"], "2026-01-04",
+        "newest inquiry first"
+    );
+    let transfers = one_by_one(&app, &admin, &format!("{base}/transfers"), 2).await;
+    assert_eq!(transfers[0]["reason"], "first handover", "oldest first");
+    let history = one_by_one(&app, &admin, &format!("{base}/history"), 3).await;
+    assert_eq!(history[0]["action"], "created", "oldest first");
+    let users = one_by_one(&app, &admin, "/api/v1/users", 3).await;
+    let usernames: Vec<&str> = users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    let mut sorted = usernames.clone();
+    sorted.sort();
+    assert_eq!(usernames, sorted, "by username");
+    let units = one_by_one(&app, &admin, "/api/v1/sales-units", 2).await;
+    assert_eq!(units[0]["code"], "BJ", "by code");
+}
+
+#[actix_web::test]
+async fn unknown_query_parameters_are_400_on_every_operation() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut operations = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path = template
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "01a23a00-0000-7000-8000-000000000000"
+                } else {
+                    s
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, operation) in item.as_object().unwrap() {
+            let takes_limit = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "limit"));
+            let query = if takes_limit {
+                "limit=5&shoe_size=9"
+            } else {
+                "shoe_size=9"
+            };
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .request(method.clone(), &format!("{path}?{query}"), Some(&admin))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+            assert_eq!(
+                error_fields(&body),
+                [("shoe_size".to_owned(), "unknown_parameter".to_owned())],
+                "{method} {path}?{query}"
+            );
+            operations += 1;
+        }
+    }
+    assert!(operations > 60, "{operations} operations");
+}
+
+#[actix_web::test]
+async fn a_bad_query_value_names_its_parameter() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for (path, field) in [
+        ("/api/v1/customers?limit=ten", "limit"),
+        ("/api/v1/customers?owner_id=nope", "owner_id"),
+        ("/api/v1/customers?country=XX", "country"),
+        ("/api/v1/orders?status=bogus", "status"),
+        ("/api/v1/tasks?due_before=tomorrow", "due_before"),
+        ("/api/v1/users?limit=0", "limit"),
+        ("/api/v1/me/visits?from=yesterday", "from"),
+    ] {
+        let (status, body) = app.get(path, &admin).await;
+        assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+        let fields: Vec<String> = error_fields(&body).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, [field], "{path}: {body}");
+    }
 }

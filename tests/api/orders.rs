@@ -231,8 +231,8 @@ async fn orders_move_through_the_status_machine_only() {
             .await;
         assert_eq!(status.as_u16() / 100, 4, "{step}: {body}");
     }
-    let (_, history) = app
-        .get(&format!("/api/v1/orders/{id}/history"), &admin)
+    let history = app
+        .walk(&format!("/api/v1/orders/{id}/history"), &admin)
         .await;
     let actions: Vec<&str> = history
         .as_array()
@@ -523,7 +523,7 @@ async fn claims_follow_delivery_and_are_decided_once_by_a_supervisor() {
         .post(&decision, &manager, json!({"accepted": false}))
         .await;
     assert_problem(status, &body, StatusCode::CONFLICT, "claim_already_decided");
-    let (_, listed) = app.get(&claims, &agent).await;
+    let listed = app.walk(&claims, &agent).await;
     assert_eq!(listed, json!([decided]));
     let elsewhere = app.order(&agent, order_body(&customer, "2026-01-10")).await;
     let wrong_order = format!(
@@ -591,7 +591,7 @@ async fn a_new_product_goes_from_inquiry_to_sample_to_order() {
     body["ordered_on"] = json!("2026-01-20");
     let order = app.order(&admin, body.clone()).await;
     assert_eq!(order["product_trial_id"], trial["id"]);
-    let (_, listed) = app.get(&trials, &admin).await;
+    let listed = app.walk(&trials, &admin).await;
     assert_eq!(listed[0]["stage"], "ordered");
     assert_eq!(listed[0]["order_id"], order["id"]);
     assert_eq!(listed[0]["ordered_on"], "2026-01-20");

@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{path_error, query_error, BODY_LIMIT};
+use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
     company, contacts, customers, directory, events, interactions, jobs, leads, notes, orders,
     session, system, tasks, trials, visits,
@@ -122,66 +122,109 @@ pub fn api_spec() -> OpenApi {
     api
 }
 
-/// The route table of the spec, for telling "no such resource" from "wrong method".
+/// The route table of the spec: each path template with its methods and the query
+/// parameters each method takes. It tells "no such resource" from "wrong method", and
+/// which query parameters are unknown, from the one document clients read.
 #[derive(Clone)]
-pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+pub struct RouteTable(Vec<Route>);
+
+#[derive(Clone)]
+struct Route {
+    segments: Vec<String>,
+    operations: Vec<(Method, Vec<String>)>,
+}
 
 impl RouteTable {
     pub fn from_spec(api: &OpenApi) -> Self {
+        let query_names = |operation: &utoipa::openapi::path::Operation| {
+            operation
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    utoipa::openapi::RefOr::T(p)
+                        if p.parameter_in == utoipa::openapi::path::ParameterIn::Query =>
+                    {
+                        Some(p.name.clone())
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
         let routes = api
             .paths
             .paths
             .iter()
-            .map(|(path, item)| {
-                let segments = path
+            .map(|(path, item)| Route {
+                segments: path
                     .trim_matches('/')
                     .split('/')
                     .map(str::to_owned)
-                    .collect();
-                let mut methods = Vec::new();
-                for (method, present) in [
-                    (Method::GET, item.get.is_some()),
-                    (Method::POST, item.post.is_some()),
-                    (Method::PUT, item.put.is_some()),
-                    (Method::PATCH, item.patch.is_some()),
-                    (Method::DELETE, item.delete.is_some()),
-                ] {
-                    if present {
-                        methods.push(method);
-                    }
-                }
-                (segments, methods)
+                    .collect(),
+                operations: [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ]
+                .into_iter()
+                .filter_map(|(method, operation)| {
+                    operation.as_ref().map(|o| (method, query_names(o)))
+                })
+                .collect(),
             })
             .collect();
         Self(routes)
     }
 
-    /// The methods allowed on a concrete path, if any route matches it; a route with more
-    /// literal segments wins (`/leads/funnel` over `/leads/{id}`).
-    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
+    /// The route a concrete path is an instance of, if any; a route with more literal
+    /// segments wins (`/leads/funnel` over `/leads/{id}`).
+    fn route(&self, path: &str) -> Option<&Route> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         self.0
             .iter()
-            .filter(|(template, _)| {
-                template.len() == segments.len()
-                    && template
+            .filter(|route| {
+                route.segments.len() == segments.len()
+                    && route
+                        .segments
                         .iter()
                         .zip(&segments)
                         .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
             })
-            .max_by_key(|(template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
-            .map(|(_, methods)| methods.as_slice())
+            .max_by_key(|route| {
+                route
+                    .segments
+                    .iter()
+                    .filter(|t| !t.starts_with('{'))
+                    .count()
+            })
+    }
+
+    /// The query parameters the operation a request names takes, when the spec has it
+    /// (`HEAD` is `GET`'s).
+    pub fn query_parameters(&self, path: &str, method: &Method) -> Option<&[String]> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.route(path)?
+            .operations
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, names)| names.as_slice())
     }
 
     /// 405 with `Allow` when the path is a route that does not take this method.
     pub fn method_not_allowed(&self, req: &HttpRequest) -> Option<ApiError> {
-        let methods = self.allowed(req.path())?;
-        if methods.contains(req.method()) {
+        let operations = &self.route(req.path())?.operations;
+        if operations.iter().any(|(m, _)| m == req.method()) {
             return None;
         }
-        let allow: Vec<&str> = methods
+        let allow: Vec<&str> = operations
             .iter()
-            .flat_map(|m| match *m {
+            .flat_map(|(m, _)| match *m {
                 Method::GET => vec!["GET", "HEAD"],
                 ref other => vec![other.as_str()],
             })
@@ -272,7 +315,6 @@ pub fn build(
         .app_data(spec)
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .route("/docs", web::get().to(docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))

@@ -169,9 +169,10 @@ fn screen(value: &Value, path: String) -> Option<FieldError> {
     }
 }
 
-/// Refuses a query string with a value that cannot be taken (see `unstorable`) before any
-/// handler reads it. The refusal is an answer, not an error, so that the middleware around
-/// it (the request id) sees it like any other.
+/// Refuses a query string with a parameter the operation does not take (by the spec, so
+/// every endpoint refuses alike) or a value that cannot be taken (see `unstorable`) before
+/// any handler reads it. The refusal is an answer, not an error, so that the middleware
+/// around it (the request id) sees it like any other.
 pub async fn screen_query(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
@@ -180,7 +181,21 @@ pub async fn screen_query(
     actix_web::Error,
 > {
     if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+        let known = req
+            .app_data::<web::Data<crate::app::RouteTable>>()
+            .and_then(|routes| routes.query_parameters(req.path(), req.method()));
         for (name, value) in pairs.iter() {
+            if known.is_some_and(|known| !known.contains(name)) {
+                let error = invalid_query(
+                    name,
+                    FieldError::new(
+                        "",
+                        "unknown_parameter",
+                        "this operation has no such parameter",
+                    ),
+                );
+                return Ok(req.error_response(error).map_into_right_body());
+            }
             if let Some((code, message)) = unstorable(value).or_else(|| unstorable(name)) {
                 let error = invalid_query(name, FieldError::new("", code, message));
                 return Ok(req.error_response(error).map_into_right_body());
@@ -199,23 +214,48 @@ pub fn invalid_query(field: &str, error: FieldError) -> ApiError {
     .with_errors(vec![error.nested(field)])
 }
 
-/// Answers query strings that do not parse (including unknown parameters) with 400.
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _: &HttpRequest,
-) -> actix_web::Error {
-    let message = error.to_string();
-    let field = message.split('`').nth(1).unwrap_or("").to_owned();
-    let code = if message.contains("unknown field") {
-        "unknown_parameter"
-    } else {
-        "invalid_value"
-    };
-    let detail = message.replace("Query deserialize error: ", "");
-    let errors = vec![credo_core::FieldError::new(field, code, detail.clone())];
-    ApiError::new(ErrorCode::InvalidQuery, detail)
-        .with_errors(errors)
-        .into()
+/// A query string read as `T`: 400 `invalid_query` naming the parameter whose value does
+/// not fit. (Unknown parameters were refused by `screen_query`.)
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|error| {
+        let name = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let (field, code) = match message.split('`').nth(1) {
+            // A missing or unknown parameter is named in the message; the path is the query.
+            Some(named) if message.starts_with("missing field") => (named.to_owned(), "required"),
+            Some(named) if message.starts_with("unknown field") => {
+                (named.to_owned(), "unknown_parameter")
+            }
+            _ => (name, "invalid_value"),
+        };
+        invalid_query(&field, FieldError::new("", code, message))
+    })
 }
 
 /// Answers path parameters that do not parse (an id that is not a UUID) with 400... unless

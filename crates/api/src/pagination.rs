@@ -4,24 +4,33 @@
 
 use std::sync::OnceLock;
 
+use actix_web::HttpResponse;
 use base64::Engine;
+use credo_store::keyset::Window;
+use credo_store::{DbConnection, StoreError};
 use hmac::{Hmac, Mac};
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::Sha256;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::reply::Reply;
+use crate::state::AppState;
 
 /// Largest page a client may ask for, and the page size when it does not ask.
 pub const MAX_LIMIT: i64 = 200;
 pub const DEFAULT_LIMIT: i64 = 50;
 
-/// One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is absent
+/// One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is `null`
 /// on the last page.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
-    #[schema(example = "eyJzIjoibmFtZSIsImsiOiJBQ01FIiwiaSI6IjAxOTMifQ")]
+    #[schema(
+        required = true,
+        example = "eyJzIjoibmFtZSIsImsiOiJBQ01FIiwiaSI6IjAxOTMifQ.c2lnbmF0dXJlMTIzNDU2"
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -39,6 +48,78 @@ pub fn page<T: ToSchema, C: Serialize>(
         _ => None,
     };
     Page { items, next_cursor }
+}
+
+/// The page a client asks for of a list in a fixed order.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before; absent for the first page.
+    pub cursor: Option<String>,
+}
+
+/// Where a keyset cursor continues: the sort key and id of the last item before it.
+#[derive(Serialize, Deserialize)]
+struct KeyCursor<K> {
+    k: K,
+    i: Uuid,
+}
+
+/// A page of a list ordered by a key `K` and the id, as asked for.
+struct Keyset<K> {
+    limit: i64,
+    after: Option<(K, Uuid)>,
+}
+
+impl PageParams {
+    /// The page asked for: 422 for a limit out of range, 400 for a cursor this list did
+    /// not issue.
+    fn keyset<K: DeserializeOwned>(&self) -> Result<Keyset<K>, ApiError> {
+        let limit = limit(self.limit)?;
+        let after = after::<KeyCursor<K>>(self.cursor.as_deref())?.map(|c| (c.k, c.i));
+        Ok(Keyset { limit, after })
+    }
+}
+
+impl<K: Serialize + Clone> Keyset<K> {
+    /// The rows to load: one more than the page holds tells whether another follows.
+    fn window(&self) -> Window<K> {
+        Window {
+            after: self.after.clone(),
+            limit: self.limit + 1,
+        }
+    }
+
+    /// The page of loaded `items`, whose cursor `key` makes from the last item.
+    fn page<T: ToSchema>(&self, items: Vec<T>, key: impl Fn(&T) -> (K, Uuid)) -> Page<T> {
+        page(items, self.limit, |last| {
+            let (k, i) = key(last);
+            KeyCursor { k, i }
+        })
+    }
+}
+
+impl PageParams {
+    /// Answers the page asked for of a list `load` reads in the order of key `K` (then id),
+    /// `key` being an item's place in that order.
+    pub async fn answer<T, K>(
+        &self,
+        state: &AppState,
+        load: impl FnOnce(&mut DbConnection, &Window<K>) -> Result<Vec<T>, StoreError> + Send + 'static,
+        key: impl Fn(&T) -> (K, Uuid),
+    ) -> ApiResult<HttpResponse>
+    where
+        T: ToSchema + Serialize + Send + 'static,
+        K: Serialize + DeserializeOwned + Clone + Send + 'static,
+    {
+        let keyset = self.keyset::<K>()?;
+        let window = keyset.window();
+        let items = state.db(move |conn| load(conn, &window)).await?;
+        Ok(Reply::ok(&keyset.page(items, key)).into_response())
+    }
 }
 
 /// The key cursors are signed with: derived from the token signing secret, which every

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
 use crate::customers::{self, Change, UpdateOutcome};
-use crate::db::{write_transaction, Outcome};
+use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, Window};
 use crate::schema::{
     assessments, customer_events, customer_notes, interactions, ownership_transfers,
 };
@@ -59,13 +60,24 @@ type TransferRow = (
     NaiveDateTime,
 );
 
-pub fn transfers(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<Transfer>, StoreError> {
-    ownership_transfers::table
+/// A page of a customer's handovers, oldest first.
+pub fn transfers(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Vec<Transfer>, StoreError> {
+    let mut query = ownership_transfers::table
         .filter(ownership_transfers::customer_id.eq(customer_id.to_string()))
-        .order((
-            ownership_transfers::transferred_at.asc(),
-            ownership_transfers::id.asc(),
-        ))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        ownership_transfers::transferred_at,
+        ownership_transfers::id,
+        window.after_db_time(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select((
             ownership_transfers::id,
             ownership_transfers::customer_id,
@@ -125,20 +137,28 @@ pub fn add_note(
     Ok(note)
 }
 
-/// Notes of a customer, newest first, optionally of one department.
+/// A page of a customer's notes, newest first, optionally of one department.
 pub fn notes(
     conn: &mut DbConnection,
     customer_id: Uuid,
     department: Option<Department>,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<Note>, StoreError> {
     let mut query = customer_notes::table
         .filter(customer_notes::customer_id.eq(customer_id.to_string()))
-        .into_boxed::<crate::db::MultiBackend>();
+        .into_boxed::<MultiBackend>();
     if let Some(department) = department {
         query = query.filter(customer_notes::department.eq(department.as_str()));
     }
+    keyset!(
+        query,
+        customer_notes::created_at,
+        customer_notes::id,
+        window.after_db_time(),
+        true
+    );
     query
-        .order((customer_notes::created_at.desc(), customer_notes::id.desc()))
+        .limit(window.limit)
         .select((
             customer_notes::id,
             customer_notes::department,
@@ -202,14 +222,24 @@ type AssessmentRow = (
     NaiveDateTime,
 );
 
-/// Assessments of a customer, newest first: every department's view side by side.
+/// A page of a customer's assessments, newest first: every department's view side by side.
 pub fn assessments(
     conn: &mut DbConnection,
     customer_id: Uuid,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<AssessmentRecord>, StoreError> {
-    assessments::table
+    let mut query = assessments::table
         .filter(assessments::customer_id.eq(customer_id.to_string()))
-        .order((assessments::created_at.desc(), assessments::id.desc()))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        assessments::created_at,
+        assessments::id,
+        window.after_db_time(),
+        true
+    );
+    query
+        .limit(window.limit)
         .select((
             assessments::id,
             assessments::department,
@@ -304,17 +334,24 @@ type EventRow = (
     NaiveDateTime,
 );
 
-/// Events of a customer, newest first.
+/// A page of a customer's events, newest first.
 pub fn events(
     conn: &mut DbConnection,
     customer_id: Uuid,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<CustomerEvent>, StoreError> {
-    customer_events::table
+    let mut query = customer_events::table
         .filter(customer_events::customer_id.eq(customer_id.to_string()))
-        .order((
-            customer_events::created_at.desc(),
-            customer_events::id.desc(),
-        ))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        customer_events::created_at,
+        customer_events::id,
+        window.after_db_time(),
+        true
+    );
+    query
+        .limit(window.limit)
         .select((
             customer_events::id,
             customer_events::kind,
@@ -396,24 +433,20 @@ type InteractionRow = (
 pub fn interactions(
     conn: &mut DbConnection,
     customer_id: Uuid,
-    after: Option<(NaiveDateTime, Uuid)>,
-    limit: i64,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<Interaction>, StoreError> {
     let mut query = interactions::table
         .filter(interactions::customer_id.eq(customer_id.to_string()))
-        .into_boxed::<crate::db::MultiBackend>();
-    if let Some((at, id)) = after {
-        query = query.filter(
-            interactions::occurred_at
-                .lt(at)
-                .or(interactions::occurred_at
-                    .eq(at)
-                    .and(interactions::id.lt(id.to_string()))),
-        );
-    }
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        interactions::occurred_at,
+        interactions::id,
+        window.after_db_time(),
+        true
+    );
     query
-        .order((interactions::occurred_at.desc(), interactions::id.desc()))
-        .limit(limit)
+        .limit(window.limit)
         .select((
             interactions::id,
             interactions::channel,

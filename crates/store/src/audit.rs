@@ -1,12 +1,15 @@
 //! Writes and reads the audit trail. Every repository change calls `record` inside its
 //! own transaction, so a change and its audit entry commit together or not at all.
 
+use chrono::{DateTime, Utc};
 use credo_core::audit::{AuditAction, AuditEntry};
 use credo_core::json::FieldChange;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, to_db_time};
+use crate::db::MultiBackend;
+use crate::keyset::{keyset, Window};
 use crate::schema::audit_log;
 use crate::{now, DbConnection, StoreError};
 
@@ -50,16 +53,26 @@ pub fn record(
     Ok(())
 }
 
-/// A record's history, oldest first.
+/// A page of a record's history, oldest first.
 pub fn history(
     conn: &mut DbConnection,
     entity_type: &str,
     entity_id: Uuid,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    audit_log::table
+    let mut query = audit_log::table
         .filter(audit_log::entity_type.eq(entity_type))
         .filter(audit_log::entity_id.eq(entity_id.to_string()))
-        .order((audit_log::at.asc(), audit_log::id.asc()))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        audit_log::at,
+        audit_log::id,
+        window.after_db_time(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select((
             audit_log::id,
             audit_log::action,

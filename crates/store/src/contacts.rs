@@ -11,7 +11,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{parse_id, parse_optional_name, parse_stored, stamps, to_db_time};
-use crate::db::{write_transaction, Outcome};
+use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::keyset::Window;
 use crate::schema::contacts;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
@@ -110,10 +111,34 @@ pub fn get(
         .transpose()
 }
 
-pub fn list(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
-    contacts::table
+/// A page of a customer's live contacts: the primary first, then by name. The page key is
+/// (primary, name).
+pub fn list(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    window: &Window<(bool, String)>,
+) -> Result<Vec<ContactRecord>, StoreError> {
+    let mut query = contacts::table
         .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::archived_at.is_null())
+        .into_boxed::<MultiBackend>();
+    if let Some(((primary, name), id)) = window.after.clone() {
+        let later_in_group = contacts::name
+            .gt(name.clone())
+            .or(contacts::name.eq(name).and(contacts::id.gt(id.to_string())));
+        // The primary comes first: after it, every other contact follows.
+        query = if primary {
+            query.filter(
+                contacts::is_primary
+                    .eq(false)
+                    .or(contacts::is_primary.eq(true).and(later_in_group)),
+            )
+        } else {
+            query.filter(contacts::is_primary.eq(false).and(later_in_group))
+        };
+    }
+    query
+        .limit(window.limit)
         .order((
             contacts::is_primary.desc(),
             contacts::name.asc(),

@@ -19,6 +19,7 @@ use crate::convert::{
 };
 use crate::db::MultiBackend;
 use crate::db::{write_transaction, Outcome};
+use crate::keyset::keyset;
 use crate::schema::{customer_tags, customers};
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
@@ -518,33 +519,6 @@ pub fn sort_key(customer: &Customer, sort: SortField) -> SortKey {
     }
 }
 
-/// Adds the keyset condition and order for one sort column.
-macro_rules! keyset {
-    ($query:ident, $column:expr, $after:expr, $desc:expr) => {{
-        if let Some((key, id)) = $after {
-            let id = id.to_string();
-            $query = if $desc {
-                $query.filter(
-                    $column
-                        .lt(key.clone())
-                        .or($column.eq(key).and(customers::id.lt(id))),
-                )
-            } else {
-                $query.filter(
-                    $column
-                        .gt(key.clone())
-                        .or($column.eq(key).and(customers::id.gt(id))),
-                )
-            };
-        }
-        $query = if $desc {
-            $query.order(($column.desc(), customers::id.desc()))
-        } else {
-            $query.order(($column.asc(), customers::id.asc()))
-        };
-    }};
-}
-
 type CustomerQuery<'a> = customers::BoxedQuery<
     'a,
     MultiBackend,
@@ -617,7 +591,13 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
                 )),
             });
             let after = after.transpose()?;
-            keyset!(query, customers::legal_name, after, q.descending);
+            keyset!(
+                query,
+                customers::legal_name,
+                customers::id,
+                after,
+                q.descending
+            );
         }
         SortField::CreatedAt | SortField::UpdatedAt => {
             let after = after
@@ -629,9 +609,21 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
                 })
                 .transpose()?;
             if q.sort == SortField::CreatedAt {
-                keyset!(query, customers::created_at, after, q.descending);
+                keyset!(
+                    query,
+                    customers::created_at,
+                    customers::id,
+                    after,
+                    q.descending
+                );
             } else {
-                keyset!(query, customers::updated_at, after, q.descending);
+                keyset!(
+                    query,
+                    customers::updated_at,
+                    customers::id,
+                    after,
+                    q.descending
+                );
             }
         }
     }
@@ -641,8 +633,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
 pub fn history(
     conn: &mut DbConnection,
     id: Uuid,
+    window: &crate::keyset::Window<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
-    audit::history(conn, ENTITY, id)
+    audit::history(conn, ENTITY, id, window)
 }
 
 /// Live customers whose credit data was last refreshed before `refreshed_before`, the
@@ -663,7 +656,13 @@ pub fn stale(
     query = query
         .filter(customers::archived_at.is_null())
         .filter(customers::credit_data_refreshed_at.lt(to_db_time(refreshed_before)));
-    keyset!(query, customers::credit_data_refreshed_at, after, false);
+    keyset!(
+        query,
+        customers::credit_data_refreshed_at,
+        customers::id,
+        after,
+        false
+    );
     rows_into_customers(query.limit(limit).load::<Row>(conn)?)
 }
 

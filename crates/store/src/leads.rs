@@ -18,6 +18,7 @@ use crate::convert::{
 };
 use crate::customers::{self, CreateOutcome, NewCustomer};
 use crate::db::{write_transaction, MultiBackend};
+use crate::keyset::keyset;
 use crate::schema::leads;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, contacts, now, DbConnection, StoreError};
@@ -399,8 +400,9 @@ fn convert(
 pub fn history(
     conn: &mut DbConnection,
     id: Uuid,
+    window: &crate::keyset::Window<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
-    audit::history(conn, ENTITY, id)
+    audit::history(conn, ENTITY, id, window)
 }
 
 /// Which leads a caller sees and asks for.
@@ -458,15 +460,8 @@ pub fn list(
     let Some(mut query) = filtered(filter) else {
         return Ok(Vec::new());
     };
-    if let Some((at, id)) = after {
-        query = query.filter(
-            leads::created_at
-                .lt(at)
-                .or(leads::created_at.eq(at).and(leads::id.lt(id.to_string()))),
-        );
-    }
+    keyset!(query, leads::created_at, leads::id, after, true);
     query
-        .order((leads::created_at.desc(), leads::id.desc()))
         .limit(limit)
         .select(Row::as_select())
         .load(conn)?

@@ -12,6 +12,7 @@ mod error;
 pub mod fx;
 pub mod idempotency;
 pub mod jobs;
+pub mod keyset;
 pub mod leads;
 pub mod orders;
 pub mod schema;

@@ -21,7 +21,8 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
-use crate::schema::{customers, order_claims, order_lines, orders, product_trials};
+use crate::keyset::{keyset, of_visible_customers, Window};
+use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{aggregate, audit, now, DbConnection, StoreError};
 
@@ -484,22 +485,7 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
     let mut query = orders::table
         .select(Row::as_select())
         .into_boxed::<MultiBackend>();
-    match &q.scope {
-        Scope::All => {}
-        Scope::Unit(None) => return Ok(Vec::new()),
-        Scope::Unit(Some(unit)) => {
-            let visible = customers::table
-                .filter(customers::sales_unit_id.eq(unit.to_string()))
-                .select(customers::id);
-            query = query.filter(orders::customer_id.eq_any(visible));
-        }
-        Scope::Owner(owner) => {
-            let visible = customers::table
-                .filter(customers::owner_id.eq(owner.to_string()))
-                .select(customers::id);
-            query = query.filter(orders::customer_id.eq_any(visible));
-        }
-    }
+    of_visible_customers!(query, orders::customer_id, &q.scope);
     if let Some(customer) = q.customer_id {
         query = query.filter(orders::customer_id.eq(customer.to_string()));
     }
@@ -518,26 +504,17 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
     if let Some(to) = q.ordered_to {
         query = query.filter(orders::ordered_on.le(to));
     }
-    if let Some((day, id)) = q.after {
-        let id = id.to_string();
-        query = query.filter(
-            orders::ordered_on
-                .lt(day)
-                .or(orders::ordered_on.eq(day).and(orders::id.lt(id))),
-        );
-    }
-    let rows = query
-        .order((orders::ordered_on.desc(), orders::id.desc()))
-        .limit(q.limit)
-        .load::<Row>(conn)?;
+    keyset!(query, orders::ordered_on, orders::id, q.after, true);
+    let rows = query.limit(q.limit).load::<Row>(conn)?;
     with_lines(conn, rows)
 }
 
 pub fn history(
     conn: &mut DbConnection,
     id: Uuid,
+    window: &crate::keyset::Window<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
-    audit::history(conn, ENTITY, id)
+    audit::history(conn, ENTITY, id, window)
 }
 
 type ClaimRow = (
@@ -637,7 +614,11 @@ pub fn add_claim(
     };
     write_transaction(conn, |conn| {
         lock_row(conn, "orders", order.id)?;
-        let standing = claims_of_order(conn, order.id)?;
+        let every = Window {
+            after: None,
+            limit: i64::MAX,
+        };
+        let standing = claims_of_order(conn, order.id, &every)?;
         if let Err(error) = fits_order(
             order.totals.amount.amount_minor,
             &standing,
@@ -682,10 +663,24 @@ pub fn claim(conn: &mut DbConnection, id: Uuid) -> Result<Option<Claim>, StoreEr
         .transpose()
 }
 
-pub fn claims_of_order(conn: &mut DbConnection, order_id: Uuid) -> Result<Vec<Claim>, StoreError> {
-    order_claims::table
+/// A page of an order's claims, oldest first.
+pub fn claims_of_order(
+    conn: &mut DbConnection,
+    order_id: Uuid,
+    window: &Window<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<Claim>, StoreError> {
+    let mut query = order_claims::table
         .filter(order_claims::order_id.eq(order_id.to_string()))
-        .order((order_claims::created_at.asc(), order_claims::id.asc()))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        order_claims::created_at,
+        order_claims::id,
+        window.after_db_time(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select(claim_columns!())
         .load::<ClaimRow>(conn)?
         .into_iter()
@@ -876,16 +871,24 @@ pub fn trial(conn: &mut DbConnection, id: Uuid) -> Result<Option<Trial>, StoreEr
         .transpose()
 }
 
+/// A page of a customer's trials, newest inquiry first.
 pub fn trials_of_customer(
     conn: &mut DbConnection,
     customer_id: Uuid,
+    window: &Window<NaiveDate>,
 ) -> Result<Vec<Trial>, StoreError> {
-    product_trials::table
+    let mut query = product_trials::table
         .filter(product_trials::customer_id.eq(customer_id.to_string()))
-        .order((
-            product_trials::inquired_on.desc(),
-            product_trials::id.desc(),
-        ))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        product_trials::inquired_on,
+        product_trials::id,
+        window.after,
+        true
+    );
+    query
+        .limit(window.limit)
         .select(TrialRow::as_select())
         .load(conn)?
         .into_iter()

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::keyset::keyset;
 use crate::schema::tasks;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
@@ -251,15 +252,8 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
     if let Some(before) = q.due_before {
         query = query.filter(tasks::due_on.lt(before));
     }
-    if let Some((day, id)) = q.after {
-        query = query.filter(
-            tasks::due_on
-                .gt(day)
-                .or(tasks::due_on.eq(day).and(tasks::id.gt(id.to_string()))),
-        );
-    }
+    keyset!(query, tasks::due_on, tasks::id, q.after, false);
     query
-        .order((tasks::due_on.asc(), tasks::id.asc()))
         .limit(q.limit)
         .load::<Row>(conn)?
         .into_iter()

@@ -1,7 +1,7 @@
 //! The customer timeline: the newest entries of each source after the cursor, merged. Each
 //! source reads at most one page through an index on (customer_id, time, id).
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::{Currency, Money};
 use credo_customers::timeline::{merge_newest, summary_line};
 use credo_customers::{TimelineEntry, TimelineKind};
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id};
 use crate::db::MultiBackend;
+use crate::keyset::{keyset, Window};
 use crate::schema::{
     assessments, customer_events, customer_notes, interactions, orders, ownership_transfers, visits,
 };
@@ -24,17 +25,8 @@ macro_rules! newest {
             .filter($table::customer_id.eq($customer))
             .select(($table::id, $table::$at, $table::$summary, $table::$actor))
             .into_boxed::<MultiBackend>();
-        if let Some((at, id)) = $before.clone() {
-            query = query.filter(
-                $table::$at
-                    .lt(at)
-                    .or($table::$at.eq(at).and($table::id.lt(id))),
-            );
-        }
-        query
-            .order(($table::$at.desc(), $table::id.desc()))
-            .limit($limit)
-            .load::<EntryRow>($conn)?
+        keyset!(query, $table::$at, $table::id, $before, true);
+        query.limit($limit).load::<EntryRow>($conn)?
     }};
 }
 
@@ -52,15 +44,14 @@ fn entries(kind: TimelineKind, rows: Vec<EntryRow>) -> Result<Vec<TimelineEntry>
         .collect()
 }
 
-/// The customer's newest `limit` entries before (time, id), newest first.
+/// A page of the customer's entries, newest first.
 pub fn timeline(
     conn: &mut DbConnection,
     customer_id: Uuid,
-    before: Option<(NaiveDateTime, Uuid)>,
-    limit: i64,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<TimelineEntry>, StoreError> {
     let customer = customer_id.to_string();
-    let before = before.map(|(at, id)| (at, id.to_string()));
+    let (before, limit) = (window.after_db_time(), window.limit);
     let mut feeds = vec![
         entries(
             TimelineKind::Interaction,
@@ -145,15 +136,8 @@ pub fn timeline(
             orders::reference,
         ))
         .into_boxed::<MultiBackend>();
-    if let Some((at, id)) = before {
-        query = query.filter(
-            orders::created_at
-                .lt(at)
-                .or(orders::created_at.eq(at).and(orders::id.lt(id))),
-        );
-    }
+    keyset!(query, orders::created_at, orders::id, before, true);
     let order_rows = query
-        .order((orders::created_at.desc(), orders::id.desc()))
         .limit(limit)
         .load::<(
             String,

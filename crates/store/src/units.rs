@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, to_db_time};
-use crate::db::{lock_row, write_transaction, Outcome};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, Window};
 use crate::schema::sales_units;
 use crate::{now, DbConnection, StoreError};
 
@@ -92,9 +93,31 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<SalesUnit>, Store
         .transpose()
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<SalesUnit>, StoreError> {
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<SalesUnit>, StoreError> {
     sales_units::table
-        .order(sales_units::code.asc())
+        .filter(sales_units::code.eq(code))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(SalesUnit::try_from)
+        .transpose()
+}
+
+/// A page of the sales units, by code.
+pub fn list(
+    conn: &mut DbConnection,
+    window: &Window<String>,
+) -> Result<Vec<SalesUnit>, StoreError> {
+    let mut query = sales_units::table.into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        sales_units::code,
+        sales_units::id,
+        window.after.clone(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select(Row::as_select())
         .load(conn)?
         .into_iter()

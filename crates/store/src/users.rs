@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
 use std::convert::Infallible;
 
-use crate::db::{lock_row, write_transaction, Outcome};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, Window};
 use crate::schema::users;
 use crate::versioned::{Expected, Updated};
 use crate::{now, sessions, DbConnection, StoreError};
@@ -127,9 +128,18 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StoreError> {
-    users::table
-        .order(users::username.asc())
+/// A page of the accounts, by username.
+pub fn list(conn: &mut DbConnection, window: &Window<String>) -> Result<Vec<User>, StoreError> {
+    let mut query = users::table.into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        users::username,
+        users::id,
+        window.after.clone(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select(Row::as_select())
         .load(conn)?
         .into_iter()

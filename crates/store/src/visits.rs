@@ -4,13 +4,15 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
+use credo_core::Scope;
 use credo_customers::visit::{GeoPoint, Presence, VisitPlan, VisitReport, VisitStepError};
 use credo_customers::{Stamps, Visit, VisitStatus};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
-use crate::db::{write_transaction, Outcome};
+use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::schema::visits;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
@@ -224,20 +226,36 @@ pub fn step(
     )
 }
 
-/// An agent's visits planned in [from, to), earliest first: the agenda.
+/// Whose agenda, over which days, seen by whom.
+pub struct AgendaQuery {
+    pub agent_id: Uuid,
+    /// The caller's scope: a visit of a customer they no longer see is not on their agenda.
+    pub scope: Scope,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// A page of an agent's visits planned in [from, to), earliest first: the agenda.
 pub fn agenda(
     conn: &mut DbConnection,
-    agent_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: i64,
+    q: &AgendaQuery,
+    window: &Window<DateTime<Utc>>,
 ) -> Result<Vec<Visit>, StoreError> {
-    visits::table
-        .filter(visits::agent_id.eq(agent_id.to_string()))
-        .filter(visits::planned_at.ge(to_db_time(from)))
-        .filter(visits::planned_at.lt(to_db_time(to)))
-        .order((visits::planned_at.asc(), visits::id.asc()))
-        .limit(limit)
+    let mut query = visits::table
+        .filter(visits::agent_id.eq(q.agent_id.to_string()))
+        .filter(visits::planned_at.ge(to_db_time(q.from)))
+        .filter(visits::planned_at.lt(to_db_time(q.to)))
+        .into_boxed::<MultiBackend>();
+    of_visible_customers!(query, visits::customer_id, &q.scope);
+    keyset!(
+        query,
+        visits::planned_at,
+        visits::id,
+        window.after_db_time(),
+        false
+    );
+    query
+        .limit(window.limit)
         .select(Row::as_select())
         .load(conn)?
         .into_iter()

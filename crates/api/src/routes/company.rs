@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, invalid_query, Body};
+use crate::extract::{self, invalid_query, Body, Query};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
@@ -210,7 +210,7 @@ fn query_currency(raw: &str, parameter: &str) -> ApiResult<Currency> {
 pub async fn list_fx_rates(
     state: web::Data<AppState>,
     _caller: Caller,
-    params: web::Query<FxRateListParams>,
+    params: Query<FxRateListParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
     let limit = pagination::limit(params.limit)?;
@@ -270,7 +270,7 @@ pub struct FxLookup {
 pub async fn lookup_fx_rate(
     state: web::Data<AppState>,
     _caller: Caller,
-    params: web::Query<FxLookupParams>,
+    params: Query<FxLookupParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
     let currency = query_currency(&params.currency, "currency")?;

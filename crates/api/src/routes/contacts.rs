@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
@@ -16,8 +17,8 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "contacts",
     operation_id = "listContacts",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Live contacts, primary first", body = Vec<ContactRecord>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Live contacts, the primary first, then by name", body = Page<ContactRecord>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/contacts")]
@@ -25,10 +26,18 @@ pub async fn list_contacts(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let contacts = state.db(move |conn| repo::list(conn, customer.id)).await?;
-    Ok(Reply::ok(&contacts).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::list(conn, customer.id, window),
+        |record| {
+            let contact = &record.contact;
+            ((contact.is_primary, contact.name.clone()), record.id)
+        },
+    )
+    .await
 }
 
 /// Add a contact to a customer

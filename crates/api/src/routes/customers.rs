@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
-use crate::pagination::{self, Page};
+use crate::extract::{self, Body, Query};
+use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::directory::active_user;
 use crate::state::AppState;
@@ -412,7 +412,7 @@ struct Cursor {
 pub async fn list_customers(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<CustomerListParams>,
+    params: Query<CustomerListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;
@@ -586,8 +586,8 @@ pub async fn transfer_customer(
 #[utoipa::path(
     tag = "customers",
     operation_id = "listCustomerTransfers",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Every handover, oldest first", body = Vec<Transfer>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Every handover, oldest first", body = Page<Transfer>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/transfers")]
@@ -595,12 +595,15 @@ pub async fn list_transfers(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let transfers = state
-        .db(move |conn| credo_store::activity::transfers(conn, customer.id))
-        .await?;
-    Ok(Reply::ok(&transfers).into_response())
+    page.answer(
+        &state,
+        move |conn, window| credo_store::activity::transfers(conn, customer.id, window),
+        |transfer| (transfer.transferred_at, transfer.id),
+    )
+    .await
 }
 
 /// Get a customer's change history
@@ -610,8 +613,8 @@ pub async fn list_transfers(
 #[utoipa::path(
     tag = "customers",
     operation_id = "getCustomerHistory",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Audit entries, oldest first", body = Vec<AuditEntry>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Audit entries, oldest first", body = Page<AuditEntry>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/history")]
@@ -619,10 +622,13 @@ pub async fn customer_history(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let history = state
-        .db(move |conn| repo::history(conn, customer.id))
-        .await?;
-    Ok(Reply::ok(&history).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::history(conn, customer.id, window),
+        |entry| (entry.at, entry.id),
+    )
+    .await
 }

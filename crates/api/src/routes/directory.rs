@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::auth::{hash_password, Caller};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
 
@@ -189,13 +190,18 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "directory",
     operation_id = "listUsers",
-    responses((status = 200, description = "All users, by username", body = Vec<User>)),
+    params(PageParams),
+    responses((status = 200, description = "Users, by username", body = Page<User>)),
     security(("bearer" = []))
 )]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, _caller: Caller) -> ApiResult<HttpResponse> {
-    let users = state.db(users::list).await?;
-    Ok(Reply::ok(&users).into_response())
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    page.answer(&state, users::list, |user| (user.username.clone(), user.id))
+        .await
 }
 
 /// Get a user
@@ -383,16 +389,18 @@ pub async fn create_sales_unit(
 #[utoipa::path(
     tag = "directory",
     operation_id = "listSalesUnits",
-    responses((status = 200, description = "All sales units, by code", body = Vec<SalesUnit>)),
+    params(PageParams),
+    responses((status = 200, description = "Sales units, by code", body = Page<SalesUnit>)),
     security(("bearer" = []))
 )]
 #[get("/sales-units")]
 pub async fn list_sales_units(
     state: web::Data<AppState>,
     _caller: Caller,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let units = state.db(units::list).await?;
-    Ok(Reply::ok(&units).into_response())
+    page.answer(&state, units::list, |unit| (unit.code.clone(), unit.id))
+        .await
 }
 
 /// Rename or (de)activate a sales unit

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{self, Body, OptionalBody};
-use crate::pagination::{self, Page};
+use crate::extract::{self, Body, OptionalBody, Query};
+use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, updated, visible_customer};
 use crate::state::AppState;
@@ -23,8 +23,8 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "customers",
     operation_id = "listCustomerEvents",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Events, newest first", body = Vec<CustomerEvent>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Events, newest recorded first", body = Page<CustomerEvent>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/events")]
@@ -32,12 +32,15 @@ pub async fn list_events(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let events = state
-        .db(move |conn| activity::events(conn, customer.id))
-        .await?;
-    Ok(Reply::ok(&events).into_response())
+    page.answer(
+        &state,
+        move |conn, window| activity::events(conn, customer.id, window),
+        |event| (event.created_at, event.id),
+    )
+    .await
 }
 
 /// Record a customer event
@@ -181,7 +184,7 @@ struct StaleCursor {
 pub async fn list_stale(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<StaleParams>,
+    params: Query<StaleParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;

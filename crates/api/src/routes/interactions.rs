@@ -1,48 +1,19 @@
 //! The interaction log of a customer and its timeline: every source in one feed.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use credo_core::FieldError;
 use credo_customers::interaction::Participants;
 use credo_customers::{Interaction, InteractionInput, TimelineEntry};
 use credo_store::{activity, contacts, timeline, users};
-use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
-use crate::pagination::{self, Page};
+use crate::extract::{Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct FeedParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Where a newest-first feed page ended: its last entry's time and id.
-#[derive(Serialize, Deserialize)]
-struct FeedCursor {
-    t: DateTime<Utc>,
-    i: Uuid,
-}
-
-/// The limit and the (time, id) to continue before, from feed parameters.
-fn feed_page(p: &FeedParams) -> ApiResult<(i64, Option<(chrono::NaiveDateTime, Uuid)>)> {
-    let limit = pagination::limit(p.limit)?;
-    let before =
-        pagination::after::<FeedCursor>(p.cursor.as_deref())?.map(|c| (c.t.naive_utc(), c.i));
-    Ok((limit, before))
-}
 
 /// 422 unless every participant is an active user or a live contact of the customer.
 async fn check_participants(
@@ -96,7 +67,7 @@ async fn check_participants(
 #[utoipa::path(
     tag = "activity",
     operation_id = "listInteractions",
-    params(("id" = Uuid, Path, description = "Customer id"), FeedParams),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "One page", body = Page<Interaction>)),
     security(("bearer" = []))
 )]
@@ -105,18 +76,15 @@ pub async fn list_interactions(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
-    params: web::Query<FeedParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let (limit, before) = feed_page(&params)?;
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let items = state
-        .db(move |conn| activity::interactions(conn, customer.id, before, limit + 1))
-        .await?;
-    let page = pagination::page(items, limit, |i| FeedCursor {
-        t: i.occurred_at,
-        i: i.id,
-    });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        &state,
+        move |conn, window| activity::interactions(conn, customer.id, window),
+        |interaction| (interaction.occurred_at, interaction.id),
+    )
+    .await
 }
 
 /// Log an interaction with a customer
@@ -175,7 +143,7 @@ pub async fn create_interaction(
 #[utoipa::path(
     tag = "activity",
     operation_id = "getCustomerTimeline",
-    params(("id" = Uuid, Path, description = "Customer id"), FeedParams),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
     responses((status = 200, description = "One page", body = Page<TimelineEntry>)),
     security(("bearer" = []))
 )]
@@ -184,13 +152,13 @@ pub async fn customer_timeline(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
-    params: web::Query<FeedParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let (limit, before) = feed_page(&params)?;
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let items = state
-        .db(move |conn| timeline::timeline(conn, customer.id, before, limit + 1))
-        .await?;
-    let page = pagination::page(items, limit, |e| FeedCursor { t: e.at, i: e.id });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        &state,
+        move |conn, window| timeline::timeline(conn, customer.id, window),
+        |entry| (entry.at, entry.id),
+    )
+    .await
 }

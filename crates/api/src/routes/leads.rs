@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body, OptionalBody};
-use crate::pagination::{self, Page};
+use crate::extract::{self, Body, OptionalBody, Query};
+use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
 use crate::routes::directory::assignable_user;
@@ -521,8 +521,8 @@ pub async fn convert_lead(
 #[utoipa::path(
     tag = "leads",
     operation_id = "getLeadHistory",
-    params(("id" = Uuid, Path, description = "Lead id")),
-    responses((status = 200, description = "Audit entries, oldest first", body = Vec<AuditEntry>)),
+    params(("id" = Uuid, Path, description = "Lead id"), PageParams),
+    responses((status = 200, description = "Audit entries, oldest first", body = Page<AuditEntry>)),
     security(("bearer" = []))
 )]
 #[get("/leads/{id}/history")]
@@ -530,10 +530,15 @@ pub async fn lead_history(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let lead = visible_lead(&state, &caller, id.into_inner()).await?;
-    let history = state.db(move |conn| repo::history(conn, lead.id)).await?;
-    Ok(Reply::ok(&history).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::history(conn, lead.id, window),
+        |entry| (entry.at, entry.id),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -578,7 +583,7 @@ struct Cursor {
 pub async fn list_leads(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<LeadListParams>,
+    params: Query<LeadListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;
@@ -653,7 +658,7 @@ pub struct FunnelReport {
 pub async fn lead_funnel(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<FunnelParams>,
+    params: Query<FunnelParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let group_by = p.group_by.unwrap_or_default();

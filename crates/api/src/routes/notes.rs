@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
+use crate::extract::{Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NoteListParams {
     /// Only notes of this department.
@@ -28,8 +28,8 @@ pub struct NoteListParams {
 #[utoipa::path(
     tag = "notes",
     operation_id = "listNotes",
-    params(("id" = Uuid, Path, description = "Customer id"), NoteListParams),
-    responses((status = 200, description = "Notes, newest first", body = Vec<Note>)),
+    params(("id" = Uuid, Path, description = "Customer id"), NoteListParams, PageParams),
+    responses((status = 200, description = "Notes, newest first", body = Page<Note>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/notes")]
@@ -37,14 +37,17 @@ pub async fn list_notes(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
-    params: web::Query<NoteListParams>,
+    params: Query<NoteListParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
     let department = params.department;
-    let notes = state
-        .db(move |conn| activity::notes(conn, customer.id, department))
-        .await?;
-    Ok(Reply::ok(&notes).into_response())
+    page.answer(
+        &state,
+        move |conn, window| activity::notes(conn, customer.id, department, window),
+        |note| (note.created_at, note.id),
+    )
+    .await
 }
 
 /// Add a note to a customer
@@ -87,8 +90,8 @@ pub async fn create_note(
 #[utoipa::path(
     tag = "notes",
     operation_id = "listAssessments",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Assessments, newest first", body = Vec<AssessmentRecord>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Assessments, newest first", body = Page<AssessmentRecord>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/assessments")]
@@ -96,12 +99,15 @@ pub async fn list_assessments(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let assessments = state
-        .db(move |conn| activity::assessments(conn, customer.id))
-        .await?;
-    Ok(Reply::ok(&assessments).into_response())
+    page.answer(
+        &state,
+        move |conn, window| activity::assessments(conn, customer.id, window),
+        |assessment| (assessment.created_at, assessment.id),
+    )
+    .await
 }
 
 /// Record a subjective assessment of a customer

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body, OptionalBody};
-use crate::pagination::{self, Page};
+use crate::extract::{self, Body, OptionalBody, Query};
+use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
@@ -414,7 +414,7 @@ struct Cursor {
 pub async fn list_orders(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<OrderListParams>,
+    params: Query<OrderListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let limit = pagination::limit(p.limit)?;
@@ -442,8 +442,8 @@ pub async fn list_orders(
 #[utoipa::path(
     tag = "orders",
     operation_id = "getOrderHistory",
-    params(("id" = Uuid, Path, description = "Order id")),
-    responses((status = 200, description = "Audit entries, oldest first", body = Vec<AuditEntry>)),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
+    responses((status = 200, description = "Audit entries, oldest first", body = Page<AuditEntry>)),
     security(("bearer" = []))
 )]
 #[get("/orders/{id}/history")]
@@ -451,18 +451,23 @@ pub async fn order_history(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let order = visible_order(&state, &caller, id.into_inner()).await?;
-    let history = state.db(move |conn| repo::history(conn, order.id)).await?;
-    Ok(Reply::ok(&history).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::history(conn, order.id, window),
+        |entry| (entry.at, entry.id),
+    )
+    .await
 }
 
 /// List an order's claims
 #[utoipa::path(
     tag = "orders",
     operation_id = "listOrderClaims",
-    params(("id" = Uuid, Path, description = "Order id")),
-    responses((status = 200, description = "Claims, oldest first", body = Vec<Claim>)),
+    params(("id" = Uuid, Path, description = "Order id"), PageParams),
+    responses((status = 200, description = "Claims, oldest first", body = Page<Claim>)),
     security(("bearer" = []))
 )]
 #[get("/orders/{id}/claims")]
@@ -470,12 +475,15 @@ pub async fn list_claims(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let order = visible_order(&state, &caller, id.into_inner()).await?;
-    let claims = state
-        .db(move |conn| repo::claims_of_order(conn, order.id))
-        .await?;
-    Ok(Reply::ok(&claims).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::claims_of_order(conn, order.id, window),
+        |claim| (claim.created_at, claim.id),
+    )
+    .await
 }
 
 /// Record a claim against an order

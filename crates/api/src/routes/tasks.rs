@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, Query};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
@@ -247,7 +247,7 @@ async fn task_page(
 pub async fn list_tasks(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<TaskListParams>,
+    params: Query<TaskListParams>,
 ) -> ApiResult<HttpResponse> {
     task_page(&state, caller.scope(), params.into_inner()).await
 }
@@ -266,7 +266,7 @@ pub async fn list_tasks(
 pub async fn my_tasks(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<TaskListParams>,
+    params: Query<TaskListParams>,
 ) -> ApiResult<HttpResponse> {
     task_page(
         &state,

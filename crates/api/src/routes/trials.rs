@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{Body, OptionalBody};
+use crate::extract::{Body, OptionalBody, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{visible_customer, visible_record};
 use crate::routes::orders::require_seller;
@@ -20,8 +21,8 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "orders",
     operation_id = "listProductTrials",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "Trials, newest inquiry first", body = Vec<Trial>)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "Trials, newest inquiry first", body = Page<Trial>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/product-trials")]
@@ -29,12 +30,15 @@ pub async fn list_trials(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let trials = state
-        .db(move |conn| repo::trials_of_customer(conn, customer.id))
-        .await?;
-    Ok(Reply::ok(&trials).into_response())
+    page.answer(
+        &state,
+        move |conn, window| repo::trials_of_customer(conn, customer.id, window),
+        |trial| (trial.inquired_on, trial.id),
+    )
+    .await
 }
 
 /// Record a new-product inquiry

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, Body};
+use crate::extract::{self, Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer, visible_record};
 use crate::routes::directory::assignable_user;
@@ -262,7 +263,6 @@ pub async fn cancel_visit(
 const MAX_AGENDA_DAYS: i64 = 92;
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AgendaParams {
     /// Start of the window (RFC 3339, inclusive); defaults to now.
@@ -273,19 +273,21 @@ pub struct AgendaParams {
 
 /// My visit agenda
 ///
-/// The caller's visits planned in the window, earliest first (at most 500).
+/// The caller's visits planned in the window, earliest first, of the customers the caller
+/// sees (a visit of a customer handed over to someone else leaves the agenda).
 #[utoipa::path(
     tag = "activity",
     operation_id = "listMyVisits",
-    params(AgendaParams),
-    responses((status = 200, description = "Visits, earliest first", body = Vec<Visit>)),
+    params(AgendaParams, PageParams),
+    responses((status = 200, description = "Visits, earliest first", body = Page<Visit>)),
     security(("bearer" = []))
 )]
 #[get("/me/visits")]
 pub async fn my_visits(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    params: web::Query<AgendaParams>,
+    params: Query<AgendaParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let from = params.from.unwrap_or_else(Utc::now);
     let to = params.to.unwrap_or(from + Duration::days(7));
@@ -299,9 +301,16 @@ pub async fn my_visits(
             ),
         ));
     }
-    let agent = caller.user_id;
-    let visits = state
-        .db(move |conn| repo::agenda(conn, agent, from, to, 500))
-        .await?;
-    Ok(Reply::ok(&visits).into_response())
+    let agenda = repo::AgendaQuery {
+        agent_id: caller.user_id,
+        scope: caller.scope(),
+        from,
+        to,
+    };
+    page.answer(
+        &state,
+        move |conn, window| repo::agenda(conn, &agenda, window),
+        |visit| (visit.planned_at, visit.id),
+    )
+    .await
 }
