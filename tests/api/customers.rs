@@ -170,6 +170,51 @@ async fn wrong_shapes_name_their_field() {
             "{body}"
         );
     }
+    // Several misfits are reported together, type errors and unknown members alike.
+    let several = json!({"kind": "alien", "legal_name": 5, "phones": "123", "credit_limit": 1});
+    let (status, problem) = app.post("/api/v1/customers", &admin, several).await;
+    assert_invalid(
+        status,
+        &problem,
+        &[
+            ("credit_limit", "unknown_field"),
+            ("kind", "invalid_type"),
+            ("legal_name", "invalid_type"),
+            ("phones", "invalid_type"),
+        ],
+    );
+    let (status, problem) = app
+        .post("/api/v1/customers", &admin, json!({"phones": "123"}))
+        .await;
+    assert_invalid(
+        status,
+        &problem,
+        &[("phones", "invalid_type"), ("kind", "required")],
+    );
+    let customer = app.organization(&admin, "Patched Co").await;
+    let path = format!("/api/v1/customers/{customer}");
+    let response = app
+        .patch(
+            &path,
+            &admin,
+            "\"1\"",
+            json!({"legal_name": 5, "founded_on": "yesterday", "colour": 1}),
+        )
+        .await;
+    let status = response.status();
+    let problem: Value = response.json().await.unwrap();
+    assert_invalid(
+        status,
+        &problem,
+        &[
+            ("colour", "unknown_field"),
+            ("founded_on", "invalid_type"),
+            ("legal_name", "invalid_type"),
+        ],
+    );
+    let (_, unchanged) = app.get(&path, &admin).await;
+    assert_eq!(unchanged["version"], 1, "{unchanged}");
+    assert_eq!(unchanged["legal_name"], "Patched Co");
 }
 
 #[actix_web::test]

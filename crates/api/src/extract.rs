@@ -47,7 +47,7 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses a JSON value into `T`, reporting where it does not fit.
 pub fn from_value<T: DeserializeOwned>(raw: Value) -> Result<T, ApiError> {
-    credo_core::json::parse(raw).map_err(|error| ApiError::validation(vec![error]))
+    credo_core::json::parse(raw).map_err(ApiError::validation)
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {

@@ -27,9 +27,43 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Reads a JSON value as `T`, or the one field error that says where it does not fit:
+/// Reads a JSON object as `T`, or every field error that says where it does not fit:
 /// `unknown_field`, `required` or `invalid_type`, at the member's path (`lines[2].quantity`).
-pub fn parse<T: DeserializeOwned>(raw: Value) -> Result<T, FieldError> {
+/// serde stops at the first misfit, so each misfit's top-level member is set aside and the
+/// rest read again, until the rest fits or only a missing member is left to report.
+pub fn parse<T: DeserializeOwned>(raw: Value) -> Result<T, Vec<FieldError>> {
+    let mut raw = raw;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut set_aside: Vec<String> = Vec::new();
+    loop {
+        let error = match first_misfit::<T>(&raw) {
+            Ok(value) if errors.is_empty() => return Ok(value),
+            Ok(_) => return Err(errors),
+            Err(error) => error,
+        };
+        let member = error
+            .field
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        // A misfit of a member set aside is the setting aside's doing, not the client's.
+        if set_aside.contains(&member) {
+            return Err(errors);
+        }
+        errors.push(error);
+        let removed = raw
+            .as_object_mut()
+            .and_then(|members| members.remove(&member));
+        if member.is_empty() || removed.is_none() {
+            return Err(errors);
+        }
+        set_aside.push(member);
+    }
+}
+
+/// The first place where `raw` does not fit `T`, as serde finds it.
+fn first_misfit<T: DeserializeOwned>(raw: &Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(raw).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { String::new() } else { path };
@@ -56,13 +90,13 @@ pub fn parse<T: DeserializeOwned>(raw: Value) -> Result<T, FieldError> {
 pub fn patched<T: DeserializeOwned>(
     current: &impl Serialize,
     patch: &Value,
-) -> Result<T, FieldError> {
+) -> Result<T, Vec<FieldError>> {
     let mut merged = serde_json::to_value(current).map_err(|e| {
-        FieldError::new(
+        vec![FieldError::new(
             "",
             "invalid_type",
             format!("the record cannot be patched: {e}"),
-        )
+        )]
     })?;
     merge_patch(&mut merged, patch);
     parse(merged)
@@ -176,21 +210,51 @@ mod tests {
                 count: None
             }
         );
-        let wrong = patched::<Input>(&current, &json!({"count": "x"})).unwrap_err();
+        let fields = |patch: Value| {
+            patched::<Input>(&current, &patch)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| (e.field, e.code))
+                .collect::<Vec<_>>()
+        };
+        let field = |name: &str, code: &str| (name.to_owned(), code.to_owned());
         assert_eq!(
-            (wrong.field.as_str(), wrong.code.as_str()),
-            ("count", "invalid_type")
+            fields(json!({"count": "x"})),
+            [field("count", "invalid_type")]
         );
-        let unknown = patched::<Input>(&current, &json!({"colour": 1})).unwrap_err();
         assert_eq!(
-            (unknown.field.as_str(), unknown.code.as_str()),
-            ("colour", "unknown_field")
+            fields(json!({"colour": 1})),
+            [field("colour", "unknown_field")]
         );
-        let cleared = patched::<Input>(&current, &json!({"name": null})).unwrap_err();
+        assert_eq!(fields(json!({"name": null})), [field("name", "required")]);
+    }
+
+    #[test]
+    fn every_misfit_is_reported_not_only_the_first() {
+        let fields = |raw: Value| {
+            parse::<Input>(raw)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| (e.field, e.code))
+                .collect::<Vec<_>>()
+        };
+        let field = |name: &str, code: &str| (name.to_owned(), code.to_owned());
         assert_eq!(
-            (cleared.field.as_str(), cleared.code.as_str()),
-            ("name", "required")
+            fields(json!({"name": 5, "note": [], "count": "x", "colour": 1})),
+            [
+                field("colour", "unknown_field"),
+                field("count", "invalid_type"),
+                field("name", "invalid_type"),
+                field("note", "invalid_type"),
+            ]
         );
+        // A missing member is reported beside the misfits; a member set aside is not
+        // reported again as missing.
+        assert_eq!(
+            fields(json!({"count": "x"})),
+            [field("count", "invalid_type"), field("name", "required")]
+        );
+        assert_eq!(fields(json!({"name": 5})), [field("name", "invalid_type")]);
     }
 
     #[test]

@@ -312,7 +312,6 @@ pub fn update(
             Ok(match change {
                 ContactChange::Patch(patch) => {
                     let contact = patched::<ContactInput>(&current.record.contact, &patch)
-                        .map_err(|error| vec![error])
                         .and_then(Contact::try_from);
                     contact.map(|contact| {
                         next.record.contact = contact;

@@ -421,7 +421,6 @@ pub fn update(
             let action = match change {
                 Change::Patch { patch, today } => {
                     let profile = patched::<CustomerInput>(&current.profile, &patch)
-                        .map_err(|error| vec![error])
                         .and_then(|input| input.validate(today));
                     let profile = match profile {
                         Ok(profile) => profile,

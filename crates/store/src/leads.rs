@@ -322,7 +322,7 @@ pub fn update(
                         .input(current.owner_id, current.qualification.man());
                     let input = match patched::<LeadInput>(&base, &patch) {
                         Ok(input) => input,
-                        Err(error) => return Ok(Err(LeadRefusal::Invalid(vec![error]))),
+                        Err(errors) => return Ok(Err(LeadRefusal::Invalid(errors))),
                     };
                     let fields = match input.validate() {
                         Ok(fields) => fields,

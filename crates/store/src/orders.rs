@@ -419,7 +419,6 @@ pub fn update(
                         return Ok(Err(OrderRefusal::NotEditable(current.status)));
                     }
                     let draft = patched::<OrderInput>(&current.draft.input(), &patch)
-                        .map_err(|error| vec![error])
                         .and_then(|input| input.validate(today));
                     match draft {
                         Ok(draft) => {

@@ -54,7 +54,6 @@ pub fn update_company(
         }
         let current = company(conn)?;
         let next = patched::<SettingsInput>(&current.settings.input(), patch)
-            .map_err(|error| vec![error])
             .and_then(|input| input.validate());
         let next = match next {
             Ok(next) => next,

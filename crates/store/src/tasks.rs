@@ -190,7 +190,6 @@ pub fn update(
         |conn| get(conn, id),
         |_, current| {
             let fields = patched::<TaskInput>(&current.fields.input(), &change.patch)
-                .map_err(|error| vec![error])
                 .and_then(|input| input.validate(change.caller));
             let fields = match fields {
                 Ok(fields) => fields,
