@@ -390,7 +390,7 @@ async fn a_visit_is_planned_checked_in_and_out() {
         .app
         .post("/api/v1/visits", &t.agent, json!({"customer_id": t.customer, "agent_id": t.other_agent_id, "planned_at": tomorrow, "purpose": "p"}))
         .await;
-    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_invalid(status, &body, &[("agent_id", "out_of_scope")]);
     let (status, assigned) = t
         .app
         .post("/api/v1/visits", &t.manager, json!({"customer_id": t.customer, "agent_id": t.agent_id, "planned_at": tomorrow + Duration::hours(2), "purpose": "p"}))
@@ -512,7 +512,7 @@ async fn tasks_are_assigned_within_scope_and_closed() {
         .app
         .post("/api/v1/tasks", &t.agent, json!({"kind": "call", "title": "t", "due_on": "2026-12-01", "assignee_id": t.other_agent_id}))
         .await;
-    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_invalid(status, &body, &[("assignee_id", "out_of_scope")]);
     let (status, body) = t
         .app
         .post("/api/v1/tasks", &t.other_agent, json!({"kind": "call", "title": "t", "due_on": "2026-12-01", "customer_id": t.customer}))
@@ -728,4 +728,54 @@ async fn the_agenda_leaves_out_customers_handed_over() {
         t.app.get(&visit_path, &t.agent).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+#[actix_web::test]
+async fn work_goes_only_to_someone_who_sees_the_customer() {
+    let t = Team::new().await;
+    let tomorrow = Utc::now() + Duration::days(1);
+    // The admin sees everyone, but the other agent does not see the agent's customer.
+    let (status, body) = t
+        .app
+        .post("/api/v1/visits", &t.admin, json!({"customer_id": t.customer, "agent_id": t.other_agent_id, "planned_at": tomorrow, "purpose": "p"}))
+        .await;
+    assert_invalid(status, &body, &[("agent_id", "cannot_see_customer")]);
+    let (status, body) = t
+        .app
+        .post("/api/v1/tasks", &t.admin, json!({"kind": "call", "title": "t", "due_on": "2026-12-01", "assignee_id": t.other_agent_id, "customer_id": t.customer}))
+        .await;
+    assert_invalid(status, &body, &[("assignee_id", "cannot_see_customer")]);
+    assert_eq!(
+        t.app.walk("/api/v1/me/visits", &t.other_agent).await,
+        json!([])
+    );
+    assert_eq!(
+        t.app.walk("/api/v1/me/tasks", &t.other_agent).await,
+        json!([])
+    );
+
+    let (status, task) = t
+        .app
+        .post("/api/v1/tasks", &t.admin, json!({"kind": "call", "title": "t", "due_on": "2026-12-01", "assignee_id": t.agent_id, "customer_id": t.customer}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+    let other_customer = t.app.organization(&t.other_agent, "Other Co").await;
+    for (patch, field) in [
+        (json!({"assignee_id": t.other_agent_id}), "assignee_id"),
+        (json!({"customer_id": other_customer}), "assignee_id"),
+    ] {
+        let response = t.app.patch(&path, &t.admin, "\"1\"", patch).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_invalid(status, &body, &[(field, "cannot_see_customer")]);
+    }
+    let (_, unchanged) = t.app.get(&path, &t.admin).await;
+    assert_eq!(unchanged["version"], 1);
+    assert_eq!(unchanged["assignee_id"], t.agent_id.as_str());
+    assert_eq!(unchanged["customer_id"], t.customer.as_str());
+    // Both at once, to someone who sees the new customer, is fine.
+    let both = json!({"assignee_id": t.other_agent_id, "customer_id": other_customer});
+    let response = t.app.patch(&path, &t.admin, "\"1\"", both).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -204,7 +204,7 @@ async fn agents_cannot_place_customers_outside_their_scope() {
             json!({"kind": "person", "legal_name": "x", "owner_id": w.other_agent.0}),
         )
         .await;
-    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_invalid(status, &body, &[("owner_id", "out_of_scope")]);
     // A unit manager may assign inside its unit, not outside.
     let (status, body) = w
         .app
@@ -215,7 +215,7 @@ async fn agents_cannot_place_customers_outside_their_scope() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, _) = w
+    let (status, refused) = w
         .app
         .post(
             "/api/v1/customers",
@@ -223,7 +223,7 @@ async fn agents_cannot_place_customers_outside_their_scope() {
             json!({"kind": "person", "legal_name": "y", "owner_id": w.other_agent.0}),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_invalid(status, &refused, &[("owner_id", "out_of_scope")]);
     // Transfers: only admin, credit manager and unit manager; a unit manager keeps within scope.
     let path = format!(
         "/api/v1/customers/{}/transfer",
@@ -240,7 +240,7 @@ async fn agents_cannot_place_customers_outside_their_scope() {
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role} transfers");
     }
-    let (status, _) = w
+    let (status, refused) = w
         .app
         .post(
             &path,
@@ -248,7 +248,7 @@ async fn agents_cannot_place_customers_outside_their_scope() {
             json!({"new_owner_id": w.other_agent.0, "reason": "r"}),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_invalid(status, &refused, &[("new_owner_id", "out_of_scope")]);
     let (status, _) = w
         .app
         .post(

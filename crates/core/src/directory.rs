@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::Role;
+use crate::{Principal, Role};
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -22,6 +22,17 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+impl User {
+    /// The user as a caller: what they would see and may do.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            user_id: self.id,
+            role: self.role,
+            sales_unit_id: self.sales_unit_id,
+        }
+    }
 }
 
 /// A sales unit (office, branch) that owns customers through its people.

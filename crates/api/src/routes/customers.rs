@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::directory::active_user;
+use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 
 /// Fields a PATCH may not touch: identity, ownership (use transfer) and bookkeeping.
@@ -158,12 +158,14 @@ pub async fn create_customer(
         let profile = input
             .validate(state.today().await?)
             .map_err(ApiError::validation)?;
-        let owner = active_user(&state, owner_id, "owner_id").await?;
-        if !caller.can_see(owner.id, owner.sales_unit_id) {
-            return Err(ApiError::forbidden(
-                "you may only create customers inside your own data scope",
-            ));
-        }
+        let owner = assignable_user(
+            &state,
+            &caller,
+            owner_id,
+            "owner_id",
+            "you may only create customers inside your own data scope",
+        )
+        .await?;
         let new = NewCustomer {
             id,
             profile,
@@ -560,12 +562,14 @@ pub async fn transfer_customer(
         let reason = credo_core::text::required_text(&request.reason, 1000)
             .map_err(|e| ApiError::validation(vec![e.nested("reason")]))?;
         let current = visible_customer(&state, &caller, id).await?;
-        let owner = active_user(&state, request.new_owner_id, "new_owner_id").await?;
-        if !caller.can_see(owner.id, owner.sales_unit_id) {
-            return Err(ApiError::forbidden(
-                "the new owner is outside your data scope",
-            ));
-        }
+        let owner = assignable_user(
+            &state,
+            &caller,
+            request.new_owner_id,
+            "new_owner_id",
+            "the new owner is outside your data scope",
+        )
+        .await?;
         let change = Change::Transfer {
             owner_id: owner.id,
             sales_unit_id: owner.sales_unit_id,

@@ -34,9 +34,9 @@ pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<U
         .ok_or_else(|| ApiError::field(field, "unknown_user", "no active user has this id"))
 }
 
-/// An active user `caller` may give work to (a lead, a task, a visit): themselves, or anyone
-/// in the caller's data scope. 422 on `field` for no such active user, 403 `forbidden` (with
-/// `refusal`) for one outside the scope.
+/// An active user `caller` may give work or customers to (a lead, a task, a visit, an
+/// owner): themselves, or anyone in the caller's data scope. 422 on `field` for no such
+/// active user, and `out_of_scope` (with `refusal`) for one outside the scope.
 pub async fn assignable_user(
     state: &AppState,
     caller: &Principal,
@@ -48,7 +48,28 @@ pub async fn assignable_user(
     if caller.user_id == user.id || caller.can_see(user.id, user.sales_unit_id) {
         Ok(user)
     } else {
-        Err(ApiError::forbidden(refusal))
+        Err(ApiError::field(field, "out_of_scope", refusal))
+    }
+}
+
+/// 422 `cannot_see_customer` on `field` unless `user` sees `customer`: work on a customer
+/// goes only to someone who can open it.
+pub fn sees_customer(
+    user: &User,
+    customer: &credo_customers::Customer,
+    field: &str,
+) -> ApiResult<()> {
+    if user
+        .principal()
+        .can_see(customer.owner_id, customer.sales_unit_id)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            field,
+            "cannot_see_customer",
+            "this user cannot see the customer: transfer it first, or give the work to its owner",
+        ))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::extract::{self, Body, Query};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
-use crate::routes::directory::assignable_user;
+use crate::routes::directory::{active_user, assignable_user, sees_customer};
 use crate::state::AppState;
 
 fn location(id: Uuid) -> String {
@@ -58,7 +58,8 @@ async fn check_fields(
     )
     .await?;
     if let Some(customer) = fields.customer_id {
-        referenced_customer(state, caller, customer, "customer_id").await?;
+        let customer = referenced_customer(state, caller, customer, "customer_id").await?;
+        sees_customer(&assignee, &customer, "assignee_id")?;
     }
     Ok(assignee.sales_unit_id)
 }
@@ -156,18 +157,32 @@ pub async fn patch_task(
     extract::merge_patch_body(&patch, &["id"])?;
     let current = visible_task(&state, &caller, id.into_inner()).await?;
     // What the patch names is checked here; what it leaves alone was checked when written.
-    let assignee = match patch_member::<Uuid>(&patch, "assignee_id") {
+    let named_assignee = patch_member::<Uuid>(&patch, "assignee_id");
+    let named_customer = patch_member::<Uuid>(&patch, "customer_id");
+    let assignee = match named_assignee {
         Some(named) => {
             let assignee = named.unwrap_or(caller.user_id);
-            let user =
-                assignable_user(&state, &caller, assignee, "assignee_id", ASSIGNEE_SCOPE).await?;
-            Some((user.id, user.sales_unit_id))
+            Some(assignable_user(&state, &caller, assignee, "assignee_id", ASSIGNEE_SCOPE).await?)
         }
         None => None,
     };
-    if let Some(Some(customer)) = patch_member::<Uuid>(&patch, "customer_id") {
+    if let Some(Some(customer)) = named_customer {
         referenced_customer(&state, &caller, customer, "customer_id").await?;
     }
+    // A new assignee or a new customer: the assignee after the patch must see the customer
+    // after it.
+    if assignee.is_some() || named_customer.is_some() {
+        let customer_id = named_customer.unwrap_or(current.fields.customer_id);
+        if let Some(customer_id) = customer_id {
+            let user = match &assignee {
+                Some(user) => user.clone(),
+                None => active_user(&state, current.fields.assignee_id, "assignee_id").await?,
+            };
+            let customer = referenced_customer(&state, &caller, customer_id, "customer_id").await?;
+            sees_customer(&user, &customer, "assignee_id")?;
+        }
+    }
+    let assignee = assignee.map(|user| (user.id, user.sales_unit_id));
     let change = TaskPatch {
         patch,
         caller: caller.user_id,

@@ -18,7 +18,7 @@ use crate::extract::{self, Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer, visible_record};
-use crate::routes::directory::assignable_user;
+use crate::routes::directory::{assignable_user, sees_customer};
 use crate::state::AppState;
 
 fn location(id: Uuid) -> String {
@@ -76,6 +76,7 @@ pub async fn create_visit(
             "you may plan visits for yourself and people in your data scope",
         )
         .await?;
+        sees_customer(&agent, &customer, "agent_id")?;
         if let Some(contact) = plan.contact_id {
             let known = state
                 .db(move |conn| contacts::live_ids(conn, customer.id, &[contact]))
