@@ -259,3 +259,59 @@ async fn agents_cannot_place_customers_outside_their_scope() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn duplicates_outside_the_scope_say_whom_to_ask_not_which_record() {
+    let w = World::new().await;
+    let uscc = "91350100M000100Y43";
+    let (status, mine) = w
+        .app
+        .post(
+            "/api/v1/customers",
+            w.token("agent"),
+            json!({"kind": "organization", "legal_name": "华强贸易", "uscc": uscc}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let other = w.other_agent.1.as_str();
+
+    let (status, body) = w
+        .app
+        .post(
+            "/api/v1/customers",
+            other,
+            json!({"kind": "organization", "legal_name": "Copy", "uscc": uscc}),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "duplicate_customer");
+    assert!(body.get("existing_id").is_none(), "{body}");
+    assert_eq!(body["owning_unit"], "SZ office");
+    assert!(!body.to_string().contains(mine["id"].as_str().unwrap()));
+    // Who sees the record learns its id.
+    let (status, body) = w
+        .app
+        .post(
+            "/api/v1/customers",
+            w.token("unit_manager"),
+            json!({"kind": "organization", "legal_name": "Copy", "uscc": uscc}),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "duplicate_customer");
+    assert_eq!(body["existing_id"], mine["id"]);
+    assert!(body.get("owning_unit").is_none(), "{body}");
+
+    let lead = json!({"company_name": "华强贸易", "contact_name": "Li", "channel": "trade_fair"});
+    let (status, body) = w.app.post("/api/v1/leads", other, lead.clone()).await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "duplicate_lead");
+    assert!(body.get("existing_id").is_none(), "{body}");
+    assert_eq!(body["owning_unit"], "SZ office");
+    let (status, body) = w
+        .app
+        .post("/api/v1/leads:batch", other, json!({"leads": [lead]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["rows"][0]["duplicate_of"],
+        json!({"kind": "customer", "owning_unit": "SZ office"})
+    );
+}

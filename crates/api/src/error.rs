@@ -4,7 +4,8 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use credo_core::FieldError;
+use credo_core::{FieldError, Principal};
+use credo_store::holder::Holder;
 use credo_store::StoreError;
 use serde::Serialize;
 use serde_json::Value;
@@ -90,9 +91,15 @@ pub struct Problem {
     /// The offending fields, on validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// On `duplicate_customer` and `id_conflict`: the id of the existing record.
+    /// On `duplicate_customer`, `duplicate_lead` and `id_conflict`: the id of the existing
+    /// record, when it is in your data scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<uuid::Uuid>,
+    /// On the same conflicts with a record outside your data scope: the name of the sales
+    /// unit that holds it, whom to ask.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "深圳办事处")]
+    pub owning_unit: Option<String>,
     /// On `version_mismatch`: the record as it is now, so a client can merge.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -101,6 +108,16 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "0193a5c2-7d4e-7b1a-9c3f-2f6d8e1a4b5c")]
     pub request_id: Option<String>,
+}
+
+/// What a caller may learn of an existing record: its id when the caller sees it; else only
+/// the name of the unit that holds it, whom to ask.
+pub fn disclose(caller: &Principal, holder: Holder) -> (Option<uuid::Uuid>, Option<String>) {
+    if caller.can_see(holder.owner_id, holder.sales_unit_id) {
+        (Some(holder.id), None)
+    } else {
+        (None, holder.unit_name)
+    }
 }
 
 /// An error on its way to becoming a problem response.
@@ -116,6 +133,7 @@ pub struct ApiError {
 #[derive(Debug, Default)]
 struct Extra {
     existing_id: Option<uuid::Uuid>,
+    owning_unit: Option<String>,
     /// The current record and its ETag, for `version_mismatch`.
     current: Option<(Value, String)>,
     retry_after_seconds: Option<u64>,
@@ -141,9 +159,19 @@ impl ApiError {
         self
     }
 
-    /// Names the existing record a conflict is about.
+    /// Names the existing record a conflict is about (the caller sees it).
     pub fn with_existing_id(mut self, id: uuid::Uuid) -> Self {
         self.extra().existing_id = Some(id);
+        self
+    }
+
+    /// Tells of the existing record a conflict is about: its id to a caller who sees it; to
+    /// one who does not, only that it exists and which unit holds it.
+    pub fn about(mut self, caller: &Principal, holder: Holder) -> Self {
+        let (existing_id, owning_unit) = disclose(caller, holder);
+        let extra = self.extra();
+        extra.existing_id = existing_id;
+        extra.owning_unit = owning_unit;
         self
     }
 
@@ -200,6 +228,7 @@ impl ApiError {
             code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
             existing_id: self.extra.as_ref().and_then(|e| e.existing_id),
+            owning_unit: self.extra.as_ref().and_then(|e| e.owning_unit.clone()),
             current: self
                 .extra
                 .as_ref()

@@ -19,6 +19,7 @@ use crate::convert::{
 };
 use crate::db::MultiBackend;
 use crate::db::{write_transaction, Outcome};
+use crate::holder::{self, Holder};
 use crate::keyset::keyset;
 use crate::schema::{customer_tags, customers};
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -252,16 +253,18 @@ fn uscc_holder(
     conn: &mut DbConnection,
     uscc: Option<&Uscc>,
     except: Uuid,
-) -> Result<Option<Uuid>, StoreError> {
+) -> Result<Option<Holder>, StoreError> {
     let Some(uscc) = uscc else { return Ok(None) };
-    customers::table
+    let found = customers::table
         .filter(customers::uscc.eq(uscc.as_str()))
         .filter(customers::id.ne(except.to_string()))
         .select(customers::id)
         .first::<String>(conn)
-        .optional()?
-        .map(|id| parse_id(&id))
-        .transpose()
+        .optional()?;
+    match found {
+        Some(id) => Ok(Some(holder::of_customer(conn, parse_id(&id)?)?)),
+        None => Ok(None),
+    }
 }
 
 /// The audit view of a customer: its profile and ownership as JSON.
@@ -278,7 +281,7 @@ fn audit_view(customer: &Customer) -> Result<serde_json::Value, StoreError> {
 pub enum CreateOutcome {
     Created(Customer),
     /// Another customer has this USCC.
-    DuplicateUscc(Uuid),
+    DuplicateUscc(Holder),
     /// The client-chosen id belongs to an existing customer.
     IdTaken(Customer),
 }
@@ -347,7 +350,7 @@ pub enum Refusal {
     /// The patched profile breaks these rules.
     Invalid(Vec<FieldError>),
     /// Another customer has this USCC.
-    DuplicateUscc(Uuid),
+    DuplicateUscc(Holder),
 }
 
 pub type UpdateOutcome = Updated<Customer, Refusal>;

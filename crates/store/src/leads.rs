@@ -18,6 +18,7 @@ use crate::convert::{
 };
 use crate::customers::{self, CreateOutcome, NewCustomer};
 use crate::db::{write_transaction, MultiBackend};
+use crate::holder::{self, Holder};
 use crate::keyset::keyset;
 use crate::schema::leads;
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -141,12 +142,12 @@ pub struct NewLead {
 }
 
 /// What a lead of a batch duplicates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Duplicate {
     /// A customer with the same legal name.
-    Customer(Uuid),
+    Customer(Holder),
     /// A lead for the same person at the same company (possibly earlier in the batch).
-    Lead(Uuid),
+    Lead(Holder),
 }
 
 /// What became of one new lead.
@@ -215,9 +216,11 @@ pub fn record(
         let mut recorded = Vec::with_capacity(batch.len());
         for (new, key) in batch.into_iter().zip(keys) {
             if let Some(customer) = customers.get(&key.0) {
-                recorded.push(Recorded::Duplicate(Duplicate::Customer(*customer)));
+                let holder = holder::of_customer(conn, *customer)?;
+                recorded.push(Recorded::Duplicate(Duplicate::Customer(holder)));
             } else if let Some(lead) = known.get(&key) {
-                recorded.push(Recorded::Duplicate(Duplicate::Lead(*lead)));
+                let holder = holder::of_lead(conn, *lead)?;
+                recorded.push(Recorded::Duplicate(Duplicate::Lead(holder)));
             } else {
                 let lead = insert(conn, new, actor, at)?;
                 known.insert(key, lead.id);
@@ -270,7 +273,7 @@ pub enum LeadRefusal {
     Stage(StageError),
     /// The new customer would duplicate an existing one's USCC (cannot happen from a lead,
     /// which carries none) or id.
-    CustomerConflict(Uuid),
+    CustomerConflict(Holder),
 }
 
 pub type UpdateLeadOutcome = Updated<Lead, LeadRefusal>;
@@ -385,7 +388,8 @@ fn convert(
                     return Ok(Err(LeadRefusal::CustomerConflict(other)))
                 }
                 CreateOutcome::IdTaken(other) => {
-                    return Ok(Err(LeadRefusal::CustomerConflict(other.id)))
+                    let holder = holder::of_customer(conn, other.id)?;
+                    return Ok(Err(LeadRefusal::CustomerConflict(holder)));
                 }
             }
             if let Some(contact) = contact {

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod db;
 mod error;
 pub mod fx;
+pub mod holder;
 pub mod idempotency;
 pub mod jobs;
 pub mod keyset;

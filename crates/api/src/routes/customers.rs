@@ -20,6 +20,7 @@ use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::directory::assignable_user;
 use crate::state::AppState;
+use credo_store::holder::Holder;
 
 /// Fields a PATCH may not touch: identity, ownership (use transfer) and bookkeeping.
 const READ_ONLY: &[&str] = &[
@@ -104,27 +105,24 @@ pub async fn referenced_customer(
     }
 }
 
-fn duplicate(existing: Uuid) -> ApiError {
-    ApiError::new(
-        ErrorCode::DuplicateCustomer,
-        format!("customer {existing} has this USCC"),
-    )
-    .with_existing_id(existing)
-    .with_errors(vec![credo_core::FieldError::new(
-        "uscc",
-        "duplicate",
-        "another customer has this USCC",
-    )])
+fn duplicate(caller: &Principal, holder: Holder) -> ApiError {
+    ApiError::new(ErrorCode::DuplicateCustomer, "a customer has this USCC")
+        .about(caller, holder)
+        .with_errors(vec![credo_core::FieldError::new(
+            "uscc",
+            "duplicate",
+            "another customer has this USCC",
+        )])
 }
 
-pub fn updated(outcome: UpdateOutcome) -> ApiResult<Reply> {
+pub fn updated(caller: &Principal, outcome: UpdateOutcome) -> ApiResult<Reply> {
     reply::updated(
         outcome,
         "customer",
         |c| c.stamps.version,
         |refusal| match refusal {
             Refusal::Invalid(errors) => ApiError::validation(errors),
-            Refusal::DuplicateUscc(existing) => duplicate(existing),
+            Refusal::DuplicateUscc(holder) => duplicate(caller, holder),
         },
     )
 }
@@ -180,7 +178,7 @@ pub async fn create_customer(
                     Ok(Reply::created(&customer, location(customer.id))
                         .with_version(customer.stamps.version))
                 }
-                CreateOutcome::DuplicateUscc(existing) => Err(duplicate(existing)),
+                CreateOutcome::DuplicateUscc(holder) => Err(duplicate(&caller, holder)),
                 CreateOutcome::IdTaken(existing) => {
                     let error =
                         ApiError::new(ErrorCode::IdConflict, "a customer with this id exists");
@@ -260,7 +258,7 @@ pub async fn patch_customer(
     let outcome = state
         .db(move |conn| repo::update(conn, id, &expected, change, actor))
         .await?;
-    Ok(updated(outcome)?.into_response())
+    Ok(updated(&caller, outcome)?.into_response())
 }
 
 /// Archive a customer
@@ -330,10 +328,12 @@ async fn change_archival(
     let expected = extract::optional_if_match(req)?;
     let current = visible_customer(state, caller, id).await?;
     let actor = caller.user_id;
+    let caller = caller.clone();
     reply::write(state, move |conn| {
-        Ok(updated(repo::update(
-            conn, current.id, &expected, change, actor,
-        )?))
+        Ok(updated(
+            &caller,
+            repo::update(conn, current.id, &expected, change, actor)?,
+        ))
     })
     .await
 }
@@ -576,10 +576,12 @@ pub async fn transfer_customer(
             reason,
         };
         let actor = caller.user_id;
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(updated(repo::update(
-                conn, current.id, &expected, change, actor,
-            )?))
+            Ok(updated(
+                &caller,
+                repo::update(conn, current.id, &expected, change, actor)?,
+            ))
         })
         .await
     })

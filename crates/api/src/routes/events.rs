@@ -136,10 +136,12 @@ pub async fn refresh_credit_data(
         let current = visible_customer(&state, &caller, id).await?;
         let actor = caller.user_id;
         let change = Change::CreditDataRefreshed(checked_at);
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(updated(repo::update(
-                conn, current.id, &expected, change, actor,
-            )?))
+            Ok(updated(
+                &caller,
+                repo::update(conn, current.id, &expected, change, actor)?,
+            ))
         })
         .await
     })

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{disclose, ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody, Query};
 use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -60,12 +60,12 @@ async fn lead_owner(
     Ok((owner.id, owner.sales_unit_id))
 }
 
-fn duplicate_error(duplicate: Duplicate) -> ApiError {
-    let (detail, id) = match duplicate {
-        Duplicate::Customer(id) => (format!("customer {id} has this company name"), id),
-        Duplicate::Lead(id) => (format!("lead {id} is this person at this company"), id),
+fn duplicate_error(caller: &Principal, duplicate: Duplicate) -> ApiError {
+    let (detail, holder) = match duplicate {
+        Duplicate::Customer(holder) => ("a customer has this company name", holder),
+        Duplicate::Lead(holder) => ("a lead is this person at this company", holder),
     };
-    ApiError::new(ErrorCode::DuplicateLead, detail).with_existing_id(id)
+    ApiError::new(ErrorCode::DuplicateLead, detail).about(caller, holder)
 }
 
 /// Record a lead
@@ -102,12 +102,13 @@ pub async fn create_lead(
             sales_unit_id,
         };
         let actor = caller.user_id;
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
             Ok(match repo::record(conn, vec![new], actor)?.pop() {
                 Some(Recorded::Created(lead)) => {
                     Ok(Reply::created(&lead, location(lead.id)).with_version(lead.stamps.version))
                 }
-                Some(Recorded::Duplicate(duplicate)) => Err(duplicate_error(duplicate)),
+                Some(Recorded::Duplicate(duplicate)) => Err(duplicate_error(&caller, duplicate)),
                 None => Err(ApiError::new(ErrorCode::Internal, "no lead was recorded")),
             })
         })
@@ -140,11 +141,15 @@ pub enum DuplicateKind {
     Lead,
 }
 
-/// The record a row repeats.
+/// The record a row repeats: its id when it is in your data scope, else the unit that
+/// holds it (whom to ask).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateOf {
     pub kind: DuplicateKind,
-    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owning_unit: Option<String>,
 }
 
 /// What became of one row.
@@ -270,6 +275,7 @@ pub async fn import_leads(
             }
         }
         let actor = caller.user_id;
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
             let recorded = repo::record(conn, new, actor)?;
             for (index, outcome) in batch_rows.into_iter().zip(recorded) {
@@ -279,12 +285,17 @@ pub async fn import_leads(
                         ..row(index, RowOutcome::Created)
                     },
                     Recorded::Duplicate(duplicate) => {
-                        let (kind, id) = match duplicate {
-                            Duplicate::Customer(id) => (DuplicateKind::Customer, id),
-                            Duplicate::Lead(id) => (DuplicateKind::Lead, id),
+                        let (kind, holder) = match duplicate {
+                            Duplicate::Customer(holder) => (DuplicateKind::Customer, holder),
+                            Duplicate::Lead(holder) => (DuplicateKind::Lead, holder),
                         };
+                        let (id, owning_unit) = disclose(&caller, holder);
                         BatchRow {
-                            duplicate_of: Some(DuplicateOf { kind, id }),
+                            duplicate_of: Some(DuplicateOf {
+                                kind,
+                                id,
+                                owning_unit,
+                            }),
                             ..row(index, RowOutcome::Duplicate)
                         }
                     }
@@ -327,7 +338,7 @@ pub async fn get_lead(
         .into_response())
 }
 
-fn updated(outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
+fn updated(caller: &Principal, outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
     reply::updated(
         outcome,
         "lead",
@@ -340,9 +351,9 @@ fn updated(outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
                 ErrorCode::InvalidTransition,
                 format!("a {} lead cannot become {}", from.as_str(), to.as_str()),
             ),
-            LeadRefusal::CustomerConflict(existing) => {
+            LeadRefusal::CustomerConflict(holder) => {
                 ApiError::new(ErrorCode::IdConflict, "a customer with this id exists")
-                    .with_existing_id(existing)
+                    .about(caller, holder)
             }
         },
     )
@@ -394,7 +405,7 @@ pub async fn patch_lead(
     let outcome = state
         .db(move |conn| repo::update(conn, id, &expected, change, actor))
         .await?;
-    Ok(updated(outcome)?.into_response())
+    Ok(updated(&caller, outcome)?.into_response())
 }
 
 /// Move a lead to another funnel stage
@@ -431,14 +442,12 @@ pub async fn move_stage(
     idempotent(&state, &caller, &req, &raw, || async {
         let lead = visible_lead(&state, &caller, id).await?;
         let actor = caller.user_id;
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(updated(repo::update(
-                conn,
-                lead.id,
-                &expected,
-                LeadChange::Stage(input),
-                actor,
-            )?))
+            Ok(updated(
+                &caller,
+                repo::update(conn, lead.id, &expected, LeadChange::Stage(input), actor)?,
+            ))
         })
         .await
     })
@@ -506,11 +515,13 @@ pub async fn convert_lead(
             }
         };
         let actor = caller.user_id;
+        let caller = caller.clone();
         reply::write(&state, move |conn| {
             let change = LeadChange::Convert(conversion);
-            Ok(updated(repo::update(
-                conn, lead.id, &expected, change, actor,
-            )?))
+            Ok(updated(
+                &caller,
+                repo::update(conn, lead.id, &expected, change, actor)?,
+            ))
         })
         .await
     })
