@@ -646,3 +646,43 @@ async fn a_client_holding_the_current_version_gets_304() {
     let (_, body) = read(response).await;
     assert_eq!(body["region"], "x");
 }
+
+#[actix_web::test]
+async fn racing_writers_keep_one_primary_contact_and_one_lead_per_person() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Race Co").await;
+    let contacts = format!("/api/v1/customers/{customer}/contacts");
+    let answers = join_all((0..10).map(|n| {
+        app.post(
+            &contacts,
+            &admin,
+            json!({"name": format!("Contact {n}"), "is_primary": true}),
+        )
+    }))
+    .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+    }
+    let listed = app.walk(&contacts, &admin).await;
+    let primaries = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["is_primary"] == true)
+        .count();
+    assert_eq!(primaries, 1, "{listed}");
+
+    let lead = json!({"company_name": "Saigon Pumps", "contact_name": "Tran Binh", "channel": "trade_fair"});
+    let answers = join_all((0..10).map(|_| app.post("/api/v1/leads", &admin, lead.clone()))).await;
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_problem(*status, body, StatusCode::CONFLICT, "duplicate_lead");
+    }
+    let (_, leads) = app.get("/api/v1/leads", &admin).await;
+    assert_eq!(leads["items"].as_array().unwrap().len(), 1, "{leads}");
+}

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{parse_id, parse_optional_name, parse_stored, stamps, to_db_time};
-use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::Window;
 use crate::schema::contacts;
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -151,7 +151,9 @@ pub fn list(
         .collect()
 }
 
-/// Only one primary contact per customer: making one primary demotes the others.
+/// Only one primary contact per customer: making one primary demotes the others. Writers of
+/// a customer's contacts hold the customer's row lock (`lock_contacts`), so concurrent
+/// promotions take turns, each demoting what the one before committed.
 fn demote_other_primaries(
     conn: &mut DbConnection,
     record: &ContactRecord,
@@ -183,6 +185,12 @@ impl Outcome for CreateOutcome {
     }
 }
 
+/// Takes the customer's row lock before any contact row, in every writer of contacts (one
+/// order: no deadlock).
+fn lock_contacts(conn: &mut DbConnection, customer_id: Uuid) -> Result<(), StoreError> {
+    lock_row(conn, "customers", customer_id)
+}
+
 pub fn create(
     conn: &mut DbConnection,
     id: Uuid,
@@ -191,6 +199,7 @@ pub fn create(
     actor: Uuid,
 ) -> Result<CreateOutcome, StoreError> {
     write_transaction(conn, |conn| {
+        lock_contacts(conn, customer_id)?;
         let taken = contacts::table
             .find(id.to_string())
             .count()
@@ -296,35 +305,38 @@ pub fn update(
     change: ContactChange,
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
-    let outcome = versioned::update(
-        conn,
-        id,
-        expected,
-        actor,
-        |conn| {
-            Ok(get(conn, customer_id, id)?.map(|record| Stored {
-                record,
-                archived_at: None,
-            }))
-        },
-        |_, current| {
-            let mut next = current.clone();
-            Ok(match change {
-                ContactChange::Patch(patch) => {
-                    let contact = patched::<ContactInput>(&current.record.contact, &patch)
-                        .and_then(Contact::try_from);
-                    contact.map(|contact| {
-                        next.record.contact = contact;
-                        (next, AuditAction::Updated)
-                    })
-                }
-                ContactChange::Archive => {
-                    next.archived_at = Some(now());
-                    Ok((next, AuditAction::Archived))
-                }
-            })
-        },
-    )?;
+    let outcome = write_transaction(conn, |conn| {
+        lock_contacts(conn, customer_id)?;
+        versioned::update(
+            conn,
+            id,
+            expected,
+            actor,
+            |conn| {
+                Ok(get(conn, customer_id, id)?.map(|record| Stored {
+                    record,
+                    archived_at: None,
+                }))
+            },
+            |_, current| {
+                let mut next = current.clone();
+                Ok(match change {
+                    ContactChange::Patch(patch) => {
+                        let contact = patched::<ContactInput>(&current.record.contact, &patch)
+                            .and_then(Contact::try_from);
+                        contact.map(|contact| {
+                            next.record.contact = contact;
+                            (next, AuditAction::Updated)
+                        })
+                    }
+                    ContactChange::Archive => {
+                        next.archived_at = Some(now());
+                        Ok((next, AuditAction::Archived))
+                    }
+                })
+            },
+        )
+    })?;
     Ok(outcome.map(|stored| stored.record))
 }
 

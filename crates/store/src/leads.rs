@@ -17,7 +17,7 @@ use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_stored, stamps, to_db_time,
 };
 use crate::customers::{self, CreateOutcome, NewCustomer};
-use crate::db::{write_transaction, MultiBackend};
+use crate::db::{lock_key, write_transaction, MultiBackend};
 use crate::holder::{self, Holder};
 use crate::keyset::keyset;
 use crate::schema::leads;
@@ -202,6 +202,11 @@ pub fn record(
         let mut companies: Vec<String> = keys.iter().map(|(company, _)| company.clone()).collect();
         companies.sort();
         companies.dedup();
+        // Concurrent batches naming one company take turns (in one order: no deadlock), so
+        // each sees the leads the one before stored.
+        for company in &companies {
+            lock_key(conn, &format!("lead company {company}"))?;
+        }
         let customers: HashMap<String, Uuid> = customers::with_name_keys(conn, &companies)?
             .into_iter()
             .collect();
