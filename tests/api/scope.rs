@@ -315,3 +315,67 @@ async fn duplicates_outside_the_scope_say_whom_to_ask_not_which_record() {
         json!({"kind": "customer", "owning_unit": "SZ office"})
     );
 }
+
+#[actix_web::test]
+async fn moving_a_user_to_another_unit_moves_what_they_hold() {
+    let w = World::new().await;
+    let agent = w.token("agent");
+    let customer = w.app.organization(agent, "Moving Co").await;
+    let (status, lead) = w
+        .app
+        .post(
+            "/api/v1/leads",
+            agent,
+            json!({"company_name": "Lead Co", "contact_name": "Wu", "channel": "trade_fair"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{lead}");
+    let (status, task) = w
+        .app
+        .post("/api/v1/tasks", agent, json!({"kind": "call", "title": "回访", "due_on": "2026-12-31", "customer_id": customer}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let (_, other) = w
+        .app
+        .get(&format!("/api/v1/users/{}", w.other_agent.0), &w.admin)
+        .await;
+    let sy = other["sales_unit_id"].as_str().unwrap().to_owned();
+
+    let user_path = format!("/api/v1/users/{}", w.id("agent"));
+    let (_, user) = w.app.get(&user_path, &w.admin).await;
+    let etag = format!("\"{}\"", user["version"]);
+    let response = w
+        .app
+        .patch(&user_path, &w.admin, &etag, json!({"sales_unit_id": sy}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let customer_path = format!("/api/v1/customers/{customer}");
+    let (_, moved) = w.app.get(&customer_path, &w.admin).await;
+    assert_eq!(moved["sales_unit_id"], sy.as_str());
+    assert_eq!(moved["version"], 2);
+    let history = w
+        .app
+        .walk(&format!("{customer_path}/history"), &w.admin)
+        .await;
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "transferred", "{history}");
+    assert_eq!(last["changes"][0]["field"], "sales_unit_id");
+    assert_eq!(last["changes"][0]["new"], sy.as_str());
+    let lead_path = format!("/api/v1/leads/{}", lead["id"].as_str().unwrap());
+    let task_path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+    for path in [&lead_path, &task_path] {
+        let (_, record) = w.app.get(path, &w.admin).await;
+        assert_eq!(record["sales_unit_id"], sy.as_str(), "{path}: {record}");
+    }
+    // The old unit's manager no longer sees them; the agent still does.
+    let manager = w.token("unit_manager");
+    for path in [&customer_path, &lead_path, &task_path] {
+        assert_eq!(
+            w.app.get(path, manager).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(w.app.get(path, agent).await.0, StatusCode::OK, "{path}");
+    }
+}

@@ -181,7 +181,7 @@ pub fn reset_password(
         let Some((user, _)) = users::find_by_username(conn, &username)? else {
             return Ok(None);
         };
-        users::update(conn, user.id, &Expected::Any, changes)?;
+        users::update(conn, user.id, &Expected::Any, changes, user.id)?;
         Ok(Some((user.username, password)))
     })
 }

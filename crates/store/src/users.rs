@@ -1,6 +1,8 @@
 //! User accounts.
 
+use credo_core::audit::AuditAction;
 use credo_core::directory::User;
+use credo_core::json::FieldChange;
 use credo_core::Role;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -10,9 +12,9 @@ use std::convert::Infallible;
 
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, Window};
-use crate::schema::users;
+use crate::schema::{customers, leads, tasks, users};
 use crate::versioned::{Expected, Updated};
-use crate::{now, sessions, DbConnection, StoreError};
+use crate::{audit, now, sessions, DbConnection, StoreError};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -158,14 +160,16 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
-/// Applies `changes` to the account as read under its row lock, if it is still at
-/// `expected_version` (when given): a concurrent change is never undone by this one. A new
-/// password or disabling the account ends all its sessions (revokes its refresh tokens).
+/// Applies `changes` (by `actor`) to the account as read under its row lock, if it is still
+/// at `expected_version` (when given): a concurrent change is never undone by this one. A new
+/// password or disabling the account ends all its sessions (revokes its refresh tokens); a
+/// new unit takes the user's customers, leads and tasks along.
 pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
     expected: &Expected,
     changes: UserChanges,
+    actor: Uuid,
 ) -> Result<Updated<User, Infallible>, StoreError> {
     write_transaction(conn, |conn| {
         lock_row(conn, "users", id)?;
@@ -206,10 +210,55 @@ pub fn update(
         if ends_sessions {
             sessions::revoke_user(conn, id)?;
         }
+        if unit != current.sales_unit_id {
+            move_held_records(conn, id, unit, actor)?;
+        }
         Ok(Updated::Updated(
             get(conn, id)?.ok_or(StoreError::NotFound)?,
         ))
     })
+}
+
+/// Moves the records a user holds into the user's new unit (`to`): the customers and leads
+/// they own and the tasks assigned to them, each as a new version with its history entry,
+/// so that unit scope keeps following people.
+fn move_held_records(
+    conn: &mut DbConnection,
+    user: Uuid,
+    to: Option<Uuid>,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let (user, to) = (user.to_string(), to.map(|u| u.to_string()));
+    let at = to_db_time(now());
+    macro_rules! move_rows {
+        ($table:ident, $holder:ident, $entity:expr) => {{
+            let held: Vec<(String, Option<String>)> = $table::table
+                .filter($table::$holder.eq(&user))
+                .select(($table::id, $table::sales_unit_id))
+                .load(conn)?;
+            for (id, from) in held.into_iter().filter(|(_, from)| *from != to) {
+                diesel::update($table::table.find(&id))
+                    .set((
+                        $table::sales_unit_id.eq(&to),
+                        $table::version.eq($table::version + 1),
+                        $table::updated_at.eq(at),
+                        $table::updated_by.eq(actor.to_string()),
+                    ))
+                    .execute(conn)?;
+                let change = FieldChange {
+                    field: "sales_unit_id".into(),
+                    old: from.map(serde_json::Value::String),
+                    new: to.clone().map(serde_json::Value::String),
+                };
+                let action = AuditAction::Transferred;
+                audit::record(conn, $entity, parse_id(&id)?, action, actor, &[change])?;
+            }
+        }};
+    }
+    move_rows!(customers, owner_id, crate::customers::ENTITY);
+    move_rows!(leads, owner_id, crate::leads::ENTITY);
+    move_rows!(tasks, assignee_id, crate::tasks::ENTITY);
+    Ok(())
 }
 
 /// Which of `ids` are users that are not disabled.

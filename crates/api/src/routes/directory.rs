@@ -329,8 +329,9 @@ pub async fn update_user(
         disabled: input.disabled,
         password_hash,
     };
+    let actor = caller.user_id;
     let outcome = state
-        .db(move |conn| users::update(conn, id, &expected, changes))
+        .db(move |conn| users::update(conn, id, &expected, changes, actor))
         .await?;
     if let Updated::Updated(user) = &outcome {
         state.principals.forget(user.id);

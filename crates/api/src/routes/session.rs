@@ -383,7 +383,7 @@ pub async fn change_my_password(
         ..Default::default()
     };
     state
-        .db(move |conn| users::update(conn, id, &Expected::Any, changes))
+        .db(move |conn| users::update(conn, id, &Expected::Any, changes, id))
         .await?;
     state.principals.forget(id);
     let pair = new_session(&state, id).await?;
