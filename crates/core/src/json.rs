@@ -194,6 +194,16 @@ mod tests {
         count: Option<u8>,
     }
 
+    /// The (field, code) pairs of a refused parse.
+    fn misfits(parsed: Result<Input, Vec<FieldError>>) -> Vec<(String, String)> {
+        let errors = parsed.unwrap_err();
+        errors.into_iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    fn field(name: &str, code: &str) -> (String, String) {
+        (name.to_owned(), code.to_owned())
+    }
+
     #[test]
     fn a_patch_changes_what_it_names_and_nothing_else() {
         let current = Input {
@@ -210,14 +220,7 @@ mod tests {
                 count: None
             }
         );
-        let fields = |patch: Value| {
-            patched::<Input>(&current, &patch)
-                .unwrap_err()
-                .into_iter()
-                .map(|e| (e.field, e.code))
-                .collect::<Vec<_>>()
-        };
-        let field = |name: &str, code: &str| (name.to_owned(), code.to_owned());
+        let fields = |patch: Value| misfits(patched::<Input>(&current, &patch));
         assert_eq!(
             fields(json!({"count": "x"})),
             [field("count", "invalid_type")]
@@ -231,14 +234,7 @@ mod tests {
 
     #[test]
     fn every_misfit_is_reported_not_only_the_first() {
-        let fields = |raw: Value| {
-            parse::<Input>(raw)
-                .unwrap_err()
-                .into_iter()
-                .map(|e| (e.field, e.code))
-                .collect::<Vec<_>>()
-        };
-        let field = |name: &str, code: &str| (name.to_owned(), code.to_owned());
+        let fields = |raw: Value| misfits(parse::<Input>(raw));
         assert_eq!(
             fields(json!({"name": 5, "note": [], "count": "x", "colour": 1})),
             [
