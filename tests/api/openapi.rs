@@ -56,3 +56,68 @@ fn every_operation_is_documented_with_id_tag_summary_security_and_errors() {
         }
     }
 }
+
+/// What a typed client needs of every write: a closed body schema (a merge patch for the
+/// resources' PATCHes), and on every 412 the record as it is now, typed as the operation's
+/// 200 answer, beside the ETag it carries.
+#[test]
+fn patch_bodies_are_closed_and_every_412_types_its_current_record() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let schema_of = |reference: &Value| -> Value {
+        let name = reference["$ref"].as_str().unwrap();
+        schemas[name.trim_start_matches("#/components/schemas/")].clone()
+    };
+    let mut merge_patches = Vec::new();
+    let mut typed_412s = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            if method == "patch" {
+                let content = op["requestBody"]["content"].as_object().unwrap();
+                let (media_type, body) = content.iter().next().unwrap();
+                let schema = schema_of(&body["schema"]);
+                assert_eq!(schema["additionalProperties"], Value::Bool(false), "{name}");
+                if media_type == "application/merge-patch+json" {
+                    assert!(schema.get("required").is_none(), "{name}: {schema}");
+                    let reference = body["schema"]["$ref"].as_str().unwrap();
+                    merge_patches.push(reference.rsplit('/').next().unwrap().to_owned());
+                }
+            }
+            let Some(stale) = op["responses"].get("412") else {
+                continue;
+            };
+            assert_eq!(
+                stale["headers"]["ETag"]["required"],
+                Value::Bool(true),
+                "{name}"
+            );
+            let Some(record) = op["responses"]["200"]["content"]["application/json"].get("schema")
+            else {
+                continue;
+            };
+            let problem = &stale["content"]["application/problem+json"]["schema"]["allOf"];
+            assert_eq!(problem[0]["$ref"], "#/components/schemas/Problem", "{name}");
+            assert_eq!(
+                problem[1]["required"],
+                serde_json::json!(["current"]),
+                "{name}"
+            );
+            assert_eq!(&problem[1]["properties"]["current"], record, "{name}");
+            typed_412s += 1;
+        }
+    }
+    merge_patches.sort();
+    assert_eq!(
+        merge_patches,
+        [
+            "ContactPatch",
+            "CustomerPatch",
+            "LeadPatch",
+            "OrderPatch",
+            "SettingsPatch",
+            "TaskPatch"
+        ]
+    );
+    assert!(typed_412s > 20, "{typed_412s}");
+}

@@ -165,6 +165,22 @@ async fn orders_move_through_the_status_machine_only() {
     );
     let (status, body) = app.step(&admin, &order, "cancel").await;
     assert_invalid(status, &body, &[("reason", "required")]);
+    // Each step takes its own members and no other step's.
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{id}/confirm"),
+            &admin,
+            json!({"reason": "x", "completed_on": "2026-01-12"}),
+        )
+        .await;
+    assert_invalid(
+        status,
+        &body,
+        &[
+            ("completed_on", "unknown_field"),
+            ("reason", "unknown_field"),
+        ],
+    );
     let (status, confirmed) = app
         .post(
             &format!("/api/v1/orders/{id}/confirm"),

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | API1 Broken object level authorization | `api1_other_peoples_records_do_not_exist`, `scope::each_role_sees_its_scope_and_nothing_else_exists` |
 //! | API2 Broken authentication | `auth::every_token_defect_is_401_problem_json`, `auth::refresh_tokens_rotate_and_a_reused_one_revokes_its_family`, `auth::disabling_a_user_kills_its_tokens_and_its_login`, `auth::expired_access_tokens_are_refused` |
-//! | API3 Broken object property level authorization | `api3_read_only_and_secret_properties` |
+//! | API3 Broken object property level authorization | `api3_read_only_and_secret_properties`, `api3_every_patch_refuses_its_read_only_members` |
 //! | API4 Unrestricted resource consumption | `api4_every_size_is_bounded` |
 //! | API5 Broken function level authorization | `api5_functions_above_the_role_are_forbidden`, `matrix::every_operation_answers_every_role_as_the_rules_say` |
 //! | API6 Unrestricted access to sensitive business flows | `auth::five_failures_throttle_the_username_even_for_the_right_password`, `http::parallel_retries_with_one_key_make_one_record`, `api6_a_claim_is_decided_once` |
@@ -164,6 +164,72 @@ async fn api1_other_peoples_records_do_not_exist() {
     );
     let (_, listed) = t.app.get("/api/v1/orders", &t.other_agent).await;
     assert_eq!(listed["items"], json!([]));
+}
+
+/// Each merge patch refuses the members it may not touch, every one of them named, and the
+/// record keeps its version.
+#[actix_web::test]
+async fn api3_every_patch_refuses_its_read_only_members() {
+    let t = Two::new().await;
+    let customer = format!("/api/v1/customers/{}", t.mine);
+    let (_, contact) = t
+        .app
+        .post(
+            &format!("{customer}/contacts"),
+            &t.agent,
+            json!({"name": "王经理"}),
+        )
+        .await;
+    let (_, task) = t
+        .app
+        .post(
+            "/api/v1/tasks",
+            &t.agent,
+            json!({"kind": "call", "title": "回访", "due_on": "2026-12-01", "customer_id": t.mine}),
+        )
+        .await;
+    let (_, lead) = t
+        .app
+        .post(
+            "/api/v1/leads",
+            &t.agent,
+            json!({"company_name": "Saigon Pumps", "contact_name": "Tran Binh", "channel": "trade_fair"}),
+        )
+        .await;
+    let cases = [
+        (
+            format!("{customer}/contacts/{}", id(&contact)),
+            &t.agent,
+            json!({"id": contact["id"], "name": "李经理"}),
+            vec!["id"],
+        ),
+        (
+            format!("/api/v1/tasks/{}", id(&task)),
+            &t.agent,
+            json!({"id": task["id"], "title": "新标题"}),
+            vec!["id"],
+        ),
+        (
+            format!("/api/v1/leads/{}", id(&lead)),
+            &t.agent,
+            json!({"stage": "qualified", "customer_id": t.mine, "contact_name": "X"}),
+            vec!["stage", "customer_id"],
+        ),
+        (
+            "/api/v1/settings".to_owned(),
+            &t.admin,
+            json!({"today": "2030-01-01", "version": 9, "time_zone": "UTC"}),
+            vec!["today", "version"],
+        ),
+    ];
+    for (path, token, body, fields) in cases {
+        let (_, before) = t.app.get(&path, token).await;
+        let (status, answer) = read(t.app.patch(&path, token, "*", body).await).await;
+        let expected: Vec<_> = fields.iter().map(|f| (*f, "read_only")).collect();
+        assert_invalid(status, &answer, &expected);
+        let (_, after) = t.app.get(&path, token).await;
+        assert_eq!(after, before, "{path}: nothing written");
+    }
 }
 
 #[actix_web::test]

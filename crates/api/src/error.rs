@@ -100,9 +100,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "深圳办事处")]
     pub owning_unit: Option<String>,
-    /// On `version_mismatch`: the record as it is now, so a client can merge.
+    /// On `version_mismatch`: the record as it is now, so a client can merge. Declared on each
+    /// 412 answer with the record's own schema instead of here, so typed clients read it typed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(ignore)]
     pub current: Option<Value>,
     /// The request's id, as in its `X-Request-Id` answer header: quote it when reporting.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -320,27 +320,6 @@ pub fn optional_if_match(req: &HttpRequest) -> Result<Expected, ApiError> {
     }
 }
 
-/// A merge-patch body: a JSON object that touches none of the `read_only` members.
-pub fn merge_patch_body(patch: &Value, read_only: &[&str]) -> Result<(), ApiError> {
-    let Some(members) = patch.as_object() else {
-        return Err(ApiError::field(
-            "",
-            "invalid_type",
-            "the body must be a JSON object",
-        ));
-    };
-    let touched: Vec<_> = read_only
-        .iter()
-        .filter(|f| members.contains_key(**f))
-        .map(|f| credo_core::FieldError::new(*f, "read_only", "this field cannot be changed here"))
-        .collect();
-    if touched.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(touched))
-    }
-}
-
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {

@@ -7,6 +7,7 @@ pub mod error;
 mod extract;
 mod head;
 pub mod jobs;
+mod merge_patch;
 pub mod openapi;
 mod pagination;
 mod reply;

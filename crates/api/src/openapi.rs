@@ -2,10 +2,11 @@
 //! `service(...)` registrations that route requests, and the error responses every operation
 //! shares added in one place from what the operation takes (auth, path ids, query, body).
 
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi as _, ToSchema};
@@ -87,21 +88,27 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
     ("ServiceUnavailable", &[ErrorCode::DatabaseUnavailable]),
 ];
 
-fn problem_response(codes: &[ErrorCode]) -> utoipa::openapi::Response {
+fn problem_response(codes: &[ErrorCode]) -> Response {
     let list = codes
         .iter()
         .map(|c| format!("`{}`", c.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    ResponseBuilder::new()
+    let mut response = ResponseBuilder::new()
         .description(format!("{} ({list})", codes[0].title()))
         .content(
             PROBLEM_JSON,
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name(Problem::name())))
                 .build(),
-        )
-        .build()
+        );
+    if codes.contains(&ErrorCode::Unauthenticated) {
+        response = response.header(
+            "WWW-Authenticate",
+            header(Type::String, "`Bearer`: send a valid access token"),
+        );
+    }
+    response.build()
 }
 
 fn add_shared(operation: &mut Operation, status: &str, name: &str) {
@@ -147,8 +154,71 @@ fn sends_etag(operation: &Operation) -> bool {
     )
 }
 
+/// Marks every header of a response `required`: a header is declared where the server always
+/// sends it. utoipa's `Header` has no `required` member, so it goes in through the flattened
+/// extensions.
+fn require_headers(response: &mut Response) {
+    for header in response.headers.values_mut() {
+        let RefOr::T(header) = header else { continue };
+        header
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("required".to_owned(), true.into());
+    }
+}
+
+fn header(schema_type: Type, description: &str) -> Header {
+    let mut header = HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(schema_type)))
+        .description(Some(description))
+        .build();
+    header.extensions = Some([("required", true)].into_iter().collect());
+    header
+}
+
+/// A 412 answer carries the record as it is now in `current` and its ETag: typed as the
+/// operation's 200 record, so a client can merge without a cast.
+fn type_precondition_failed(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    let record = match responses.get("200") {
+        Some(RefOr::T(ok)) => {
+            ok.content
+                .get("application/json")
+                .and_then(|content| match content {
+                    RefOr::T(content) => content.schema.clone(),
+                    RefOr::Ref(_) => None,
+                })
+        }
+        _ => None,
+    };
+    let Some(RefOr::T(failed)) = responses.get_mut("412") else {
+        return;
+    };
+    failed.headers.insert(
+        "ETag".to_owned(),
+        RefOr::T(header(Type::String, "The ETag of `current`")),
+    );
+    let Some(record) = record else { return };
+    let current = ObjectBuilder::new()
+        .property("current", record)
+        .required("current");
+    let schema = AllOfBuilder::new()
+        .item(Ref::from_schema_name(Problem::name()))
+        .item(current);
+    failed.content.insert(
+        PROBLEM_JSON.to_owned(),
+        RefOr::T(ContentBuilder::new().schema(Some(schema)).build()),
+    );
+}
+
 /// Adds to one operation the error responses that follow from its shape.
 fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
+    type_precondition_failed(operation);
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            require_headers(response);
+        }
+    }
     let secured = operation
         .security
         .as_ref()
@@ -261,14 +331,7 @@ pub fn complete(api: &mut OpenApi) {
         RefOr::T(
             ResponseBuilder::new()
                 .description("Not Modified: `If-None-Match` names the current ETag")
-                .header(
-                    "ETag",
-                    utoipa::openapi::HeaderBuilder::new()
-                        .schema(Some(
-                            utoipa::openapi::ObjectBuilder::new().schema_type(Type::String),
-                        ))
-                        .build(),
-                )
+                .header("ETag", header(Type::String, "The current ETag"))
                 .build(),
         ),
     );

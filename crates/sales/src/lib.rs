@@ -12,7 +12,7 @@ pub use lead::{
     FunnelGroup, FunnelStage, Lead, LeadChannel, LeadInput, Man, Qualification, StageInput,
 };
 pub use order::{
-    Order, OrderDates, OrderDraft, OrderInput, OrderLine, OrderLineInput, OrderStatus, OrderTotals,
-    PaymentTerms, TransitionInput,
+    CancelInput, Order, OrderDates, OrderDraft, OrderInput, OrderLine, OrderLineInput, OrderStatus,
+    OrderTotals, PaymentTerms, ShipInput, StepInput, TransitionInput,
 };
 pub use trial::{Trial, TrialInput, TrialStage, TrialStepInput};

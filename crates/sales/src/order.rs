@@ -435,17 +435,77 @@ pub struct Order {
     pub stamps: Stamps,
 }
 
-/// What a status change carries besides the target status.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// What a status change carries besides the target status: the union of the step inputs.
+#[derive(Debug, Clone, Default)]
 pub struct TransitionInput {
     /// The day it happened; defaults to today.
     pub on: Option<NaiveDate>,
     /// On shipping: the day production finished (ready to ship).
     pub completed_on: Option<NaiveDate>,
     /// On cancelling (required): why.
-    #[schema(example = "客户取消采购计划", max_length = 1000)]
     pub reason: Option<String>,
+}
+
+/// The body of a step that records only when it happened.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepInput {
+    /// The day it happened; defaults to today. Not in the future, not before the order's
+    /// last step.
+    pub on: Option<NaiveDate>,
+}
+
+/// The body of shipping an order.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipInput {
+    /// The day it shipped; defaults to today. Not in the future, not before the order's last
+    /// step.
+    pub on: Option<NaiveDate>,
+    /// The day production finished (ready to ship): not after `on`, not before the order's
+    /// last step.
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// The body of cancelling an order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// The day it was cancelled; defaults to today. Not in the future, not before the order's
+    /// last step.
+    pub on: Option<NaiveDate>,
+    /// Why.
+    #[schema(example = "客户取消采购计划", min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+impl From<StepInput> for TransitionInput {
+    fn from(input: StepInput) -> Self {
+        TransitionInput {
+            on: input.on,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<ShipInput> for TransitionInput {
+    fn from(input: ShipInput) -> Self {
+        TransitionInput {
+            on: input.on,
+            completed_on: input.completed_on,
+            reason: None,
+        }
+    }
+}
+
+impl From<CancelInput> for TransitionInput {
+    fn from(input: CancelInput) -> Self {
+        TransitionInput {
+            on: input.on,
+            completed_on: None,
+            reason: Some(input.reason),
+        }
+    }
 }
 
 /// Why a status change was refused.

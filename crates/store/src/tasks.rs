@@ -142,7 +142,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError
 }
 
 /// A JSON merge patch of a task's fields (the `TaskInput` form).
-pub struct TaskPatch {
+pub struct TaskChange {
     pub patch: serde_json::Value,
     /// Who patches: the assignee when the patch clears it.
     pub caller: Uuid,
@@ -179,7 +179,7 @@ pub fn update(
     conn: &mut DbConnection,
     id: Uuid,
     expected: &Expected,
-    change: TaskPatch,
+    change: TaskChange,
     actor: Uuid,
 ) -> Result<UpdateTaskOutcome, StoreError> {
     versioned::update(

@@ -2,7 +2,7 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use credo_core::company::{CompanySettings, FxRate, FxRateInput};
+use credo_core::company::{CompanySettings, FxRate, FxRateInput, SettingsInput};
 use credo_core::{Currency, Principal};
 use credo_store::fx::{self, Recorded};
 use credo_store::settings::{self, StoredCompany};
@@ -13,9 +13,17 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, invalid_query, Body, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
+
+merge_patch!(
+    /// Changes to the company settings, as a JSON merge patch: members sent change, `null`
+    /// clears, absent members stay.
+    SettingsPatch of SettingsInput,
+    read_only: ["today", "version", "updated_at", "updated_by"]
+);
 
 /// The company's settings as the API shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,7 +76,7 @@ pub async fn get_settings(state: web::Data<AppState>, _caller: Caller) -> ApiRes
     tag = "company",
     operation_id = "patchSettings",
     params(("If-Match" = String, Header, description = "ETag of the version you changed")),
-    request_body(content = Object, description = "JSON merge patch of SettingsInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = SettingsPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = CompanySettingsRecord, headers(("ETag" = String))),
         (status = 412, description = "Stale If-Match; `current` holds the settings", body = Problem, content_type = "application/problem+json"),
@@ -81,7 +89,7 @@ pub async fn patch_settings(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     req: HttpRequest,
-    body: Body<serde_json::Value>,
+    patch: Patch<SettingsPatch>,
 ) -> ApiResult<HttpResponse> {
     if !caller.is_admin() {
         return Err(ApiError::forbidden(
@@ -89,8 +97,7 @@ pub async fn patch_settings(
         ));
     }
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, &["today", "version", "updated_at", "updated_by"])?;
+    let patch = patch.body;
     let actor = caller.user_id;
     let outcome = state
         .db(move |conn| settings::update_company(conn, &expected, &patch, actor))

@@ -8,10 +8,18 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
+
+merge_patch!(
+    /// Changes to a contact, as a JSON merge patch: members sent change, `null` clears, absent
+    /// members stay.
+    ContactPatch of ContactInput,
+    read_only: ["id"]
+);
 
 /// List a customer's contacts
 #[utoipa::path(
@@ -125,7 +133,7 @@ pub async fn get_contact(
         ("contact_id" = Uuid, Path, description = "Contact id"),
         ("If-Match" = String, Header, description = "ETag of the version you changed"),
     ),
-    request_body(content = Object, description = "JSON merge patch of ContactInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = ContactPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = ContactRecord, headers(("ETag" = String))),
         (status = 412, description = "Stale If-Match; `current` holds the contact", body = Problem, content_type = "application/problem+json"),
@@ -139,12 +147,11 @@ pub async fn patch_contact(
     Caller(caller): Caller,
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
-    body: Body<serde_json::Value>,
+    patch: Patch<ContactPatch>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, &["id"])?;
+    let patch = patch.body;
     let (customer_id, contact_id) = path.into_inner();
     visible_customer(&state, &caller, customer_id).await?;
     let actor = caller.user_id;

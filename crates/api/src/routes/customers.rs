@@ -16,26 +16,32 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::directory::assignable_user;
 use crate::state::AppState;
 use credo_store::holder::Holder;
 
-/// Fields a PATCH may not touch: identity, ownership (use transfer) and bookkeeping.
-const READ_ONLY: &[&str] = &[
-    "id",
-    "owner_id",
-    "sales_unit_id",
-    "archived_at",
-    "credit_review_due_since",
-    "credit_data_refreshed_at",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "version",
-];
+merge_patch!(
+    /// Changes to a customer's profile, as a JSON merge patch: members sent change, `null`
+    /// clears, absent members stay. Ownership moves by `transfer`; identity and bookkeeping
+    /// are read-only.
+    CustomerPatch of CustomerInput,
+    read_only: [
+        "id",
+        "owner_id",
+        "sales_unit_id",
+        "archived_at",
+        "credit_review_due_since",
+        "credit_data_refreshed_at",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "version",
+    ]
+);
 
 pub fn location(id: Uuid) -> String {
     format!("/api/v1/customers/{id}")
@@ -228,7 +234,7 @@ pub async fn get_customer(
         ("id" = Uuid, Path, description = "Customer id"),
         ("If-Match" = String, Header, description = "ETag of the version you changed"),
     ),
-    request_body(content = Object, description = "JSON merge patch of CustomerInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = CustomerPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = Customer, headers(("ETag" = String))),
         (status = 409, description = "Another customer has this USCC", body = Problem, content_type = "application/problem+json"),
@@ -243,12 +249,11 @@ pub async fn patch_customer(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<serde_json::Value>,
+    patch: Patch<CustomerPatch>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, READ_ONLY)?;
+    let patch = patch.body;
     let current = visible_customer(&state, &caller, id.into_inner()).await?;
     let (id, actor) = (current.id, caller.user_id);
     let change = Change::Patch {

@@ -21,11 +21,19 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{disclose, ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
 use crate::routes::directory::assignable_user;
 use crate::state::AppState;
+
+merge_patch!(
+    /// Changes to a lead, as a JSON merge patch: members sent change, `null` clears, absent
+    /// members stay. The stage moves by `stage`, the customer is set by conversion.
+    LeadPatch of LeadInput,
+    read_only: ["id", "stage", "customer_id"]
+);
 
 fn location(id: Uuid) -> String {
     format!("/api/v1/leads/{id}")
@@ -370,7 +378,7 @@ fn updated(caller: &Principal, outcome: UpdateLeadOutcome) -> ApiResult<Reply> {
         ("id" = Uuid, Path, description = "Lead id"),
         ("If-Match" = String, Header, description = "ETag of the version you changed"),
     ),
-    request_body(content = Object, description = "JSON merge patch of LeadInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = LeadPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = Lead, headers(("ETag" = String))),
         (status = 412, description = "Stale If-Match; `current` holds the lead", body = Problem, content_type = "application/problem+json"),
@@ -384,12 +392,11 @@ pub async fn patch_lead(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<serde_json::Value>,
+    patch: Patch<LeadPatch>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, &["id", "stage", "customer_id"])?;
+    let patch = patch.body;
     let current = visible_lead(&state, &caller, id.into_inner()).await?;
     // What the patch names is checked here; what it leaves alone was checked when written.
     let owner = match patch_member::<Uuid>(&patch, "owner_id") {

@@ -9,7 +9,10 @@ use credo_core::Principal;
 use credo_customers::Customer;
 use credo_sales::claim::ClaimDecisionInput;
 use credo_sales::order::TransitionError;
-use credo_sales::{Claim, ClaimInput, Order, OrderInput, OrderStatus, TransitionInput};
+use credo_sales::{
+    CancelInput, Claim, ClaimInput, Order, OrderInput, OrderStatus, ShipInput, StepInput,
+    TransitionInput,
+};
 use credo_store::orders::{
     self as repo, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange, OrderListQuery,
     OrderRefusal, UpdateOrderOutcome,
@@ -21,14 +24,19 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
 
-/// Members of an order a PATCH may not touch: identity, the customer, the trial link and
-/// the status (which moves through the step endpoints).
-const READ_ONLY: &[&str] = &["id", "customer_id", "product_trial_id", "status"];
+merge_patch!(
+    /// Changes to a draft order, as a JSON merge patch: members sent change, `null` clears,
+    /// absent members stay. The customer, the trial and the status are read-only; the status
+    /// moves by the step operations.
+    OrderPatch of OrderInput,
+    read_only: ["id", "customer_id", "product_trial_id", "status"]
+);
 
 fn location(id: Uuid) -> String {
     format!("/api/v1/orders/{id}")
@@ -212,7 +220,7 @@ pub async fn get_order(
         ("id" = Uuid, Path, description = "Order id"),
         ("If-Match" = String, Header, description = "ETag of the version you changed"),
     ),
-    request_body(content = Object, description = "JSON merge patch of OrderInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = OrderPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = Order, headers(("ETag" = String))),
         (status = 409, description = "The order is past quotation (`order_not_editable`)", body = Problem, content_type = "application/problem+json"),
@@ -227,12 +235,11 @@ pub async fn patch_order(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<serde_json::Value>,
+    patch: Patch<OrderPatch>,
 ) -> ApiResult<HttpResponse> {
     require_seller(&caller)?;
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, READ_ONLY)?;
+    let patch = patch.body;
     let current = visible_order(&state, &caller, id.into_inner()).await?;
     let (id, actor) = (current.id, caller.user_id);
     let change = OrderChange::Patch {
@@ -251,7 +258,7 @@ async fn step(
     caller: Principal,
     req: HttpRequest,
     id: Uuid,
-    body: Body<TransitionInput>,
+    body: Body<impl Into<TransitionInput>>,
     to: OrderStatus,
 ) -> ApiResult<HttpResponse> {
     require_seller(&caller)?;
@@ -262,6 +269,7 @@ async fn step(
     }
     let expected = extract::optional_if_match(&req)?;
     let Body { value: input, raw } = body;
+    let input: TransitionInput = input.into();
     idempotent(&state, &caller, &req, &raw, || async {
         let order = visible_order(&state, &caller, id).await?;
         let (actor, today) = (caller.user_id, state.today().await?);
@@ -276,15 +284,16 @@ async fn step(
     .await
 }
 
-/// Declares one step endpoint: its path, operation id, target status and description.
+/// Declares one step endpoint: its path, operation id, target status, body (and how the spec
+/// shows it: `Option<_>` when it may be left out) and description.
 macro_rules! order_step {
-    ($name:ident, $path:literal, $operation:literal, $status:expr, $summary:literal, $doc:literal) => {
+    ($name:ident, $path:literal, $operation:literal, $status:expr, $input:ty, $content:ty, $summary:literal, $doc:literal) => {
         #[doc = $summary]
         #[doc = ""]
         #[doc = $doc]
         #[doc = " `on` (default today) may not lie in the future or before the order's last step. \
                   `If-Match` is checked when sent. A step the status machine does not allow is \
-                  409 `invalid_transition`. The body may be omitted."]
+                  409 `invalid_transition`."]
         #[utoipa::path(
             tag = "orders",
             operation_id = $operation,
@@ -292,7 +301,7 @@ macro_rules! order_step {
                 ("id" = Uuid, Path, description = "Order id"),
                 ("If-Match" = Option<String>, Header, description = "ETag of the version you move"),
             ),
-            request_body(content = Option<TransitionInput>, description = "When it happened (and, for cancelling, why)"),
+            request_body(content = $content, description = "When it happened"),
             responses(
                 (status = 200, description = "Moved", body = Order, headers(("ETag" = String))),
                 (status = 409, description = "Not allowed from the current status (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -306,7 +315,7 @@ macro_rules! order_step {
             Caller(caller): Caller,
             req: HttpRequest,
             id: web::Path<Uuid>,
-            OptionalBody(body): OptionalBody<TransitionInput>,
+            OptionalBody(body): OptionalBody<$input>,
         ) -> ApiResult<HttpResponse> {
             step(state, caller, req, id.into_inner(), body, $status).await
         }
@@ -318,6 +327,7 @@ order_step!(
     "/orders/{id}/confirm",
     "confirmOrder",
     OrderStatus::Confirmed,
+    StepInput, Option<StepInput>,
     "Confirm an order",
     "The customer accepted the quotation: `quoted -> confirmed`; lines and terms are fixed from here."
 );
@@ -326,6 +336,8 @@ order_step!(
     "/orders/{id}/start-production",
     "startOrderProduction",
     OrderStatus::InProduction,
+    StepInput,
+    Option<StepInput>,
     "Start production of an order",
     "`confirmed -> in_production`."
 );
@@ -334,6 +346,7 @@ order_step!(
     "/orders/{id}/ship",
     "shipOrder",
     OrderStatus::Shipped,
+    ShipInput, Option<ShipInput>,
     "Ship an order",
     "`confirmed | in_production -> shipped`. `completed_on` records when the goods were ready (shipping efficiency)."
 );
@@ -342,6 +355,7 @@ order_step!(
     "/orders/{id}/invoice",
     "invoiceOrder",
     OrderStatus::Invoiced,
+    StepInput, Option<StepInput>,
     "Invoice an order",
     "`shipped -> invoiced`: invoice and shipping documents sent (`documents_sent_on`); the credit days run from here."
 );
@@ -350,6 +364,8 @@ order_step!(
     "/orders/{id}/pay",
     "payOrder",
     OrderStatus::Paid,
+    StepInput,
+    Option<StepInput>,
     "Record an order as paid",
     "`invoiced -> paid` (`paid_on`). Finance and admins only: who sells does not record the money."
 );
@@ -358,6 +374,8 @@ order_step!(
     "/orders/{id}/close",
     "closeOrder",
     OrderStatus::Closed,
+    StepInput,
+    Option<StepInput>,
     "Close an order",
     "`paid -> closed`."
 );
@@ -366,6 +384,7 @@ order_step!(
     "/orders/{id}/cancel",
     "cancelOrder",
     OrderStatus::Cancelled,
+    CancelInput, CancelInput,
     "Cancel an order",
     "`quoted | confirmed | in_production -> cancelled`, with a required `reason`; shipped goods are not cancelled."
 );

@@ -7,7 +7,7 @@ use credo_core::json::patch_member;
 use credo_core::Principal;
 use credo_customers::task::TaskFields;
 use credo_customers::{Task, TaskInput, TaskKind, TaskStatus};
-use credo_store::tasks::{self as repo, NewTask, TaskListQuery, TaskPatch};
+use credo_store::tasks::{self as repo, NewTask, TaskChange, TaskListQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -15,11 +15,19 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, Query};
+use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{self, Page};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
 use crate::routes::directory::{active_user, assignable_user, sees_customer};
 use crate::state::AppState;
+
+merge_patch!(
+    /// Changes to a task, as a JSON merge patch: members sent change, `null` clears, absent
+    /// members stay. `status` closes (`done`, `cancelled`) or reopens (`open`) it.
+    TaskPatch of TaskInput,
+    read_only: ["id"]
+);
 
 fn location(id: Uuid) -> String {
     format!("/api/v1/tasks/{id}")
@@ -135,7 +143,7 @@ pub async fn get_task(
         ("id" = Uuid, Path, description = "Task id"),
         ("If-Match" = String, Header, description = "ETag of the version you changed"),
     ),
-    request_body(content = Object, description = "JSON merge patch of TaskInput fields", content_type = "application/merge-patch+json"),
+    request_body(content = TaskPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = Task, headers(("ETag" = String))),
         (status = 412, description = "Stale If-Match; `current` holds the task", body = Problem, content_type = "application/problem+json"),
@@ -149,12 +157,11 @@ pub async fn patch_task(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<serde_json::Value>,
+    patch: Patch<TaskPatch>,
 ) -> ApiResult<HttpResponse> {
     require_writer(&caller)?;
     let expected = extract::if_match(&req)?;
-    let patch = body.raw;
-    extract::merge_patch_body(&patch, &["id"])?;
+    let patch = patch.body;
     let current = visible_task(&state, &caller, id.into_inner()).await?;
     // What the patch names is checked here; what it leaves alone was checked when written.
     let named_assignee = patch_member::<Uuid>(&patch, "assignee_id");
@@ -183,7 +190,7 @@ pub async fn patch_task(
         }
     }
     let assignee = assignee.map(|user| (user.id, user.sales_unit_id));
-    let change = TaskPatch {
+    let change = TaskChange {
         patch,
         caller: caller.user_id,
         assignee,
