@@ -18,12 +18,12 @@ from credo_api_client.models import (
     Customer,
     CustomerInput,
     CustomerKind,
+    CustomerPatch,
     LoginRequest,
     Order,
     OrderInput,
     OrderLineInput,
     OrderStatus,
-    PatchCustomerBody,
     TokenPair,
 )
 
@@ -53,7 +53,7 @@ assert isinstance(fetched, Customer) and fetched.legal_name == name, fetched
 page = list_customers.sync(client=api, q=name, limit=10)
 assert [c.id for c in page.items] == [customer.id], page
 
-body = PatchCustomerBody.from_dict({"region": "广东省深圳市", "tags": ["vip"]})
+body = CustomerPatch(region="广东省深圳市", tags=["vip"])
 changed = patch_customer.sync_detailed(
     client=api, id=customer.id, body=body, if_match=created.headers["etag"]
 )
@@ -63,6 +63,10 @@ stale = patch_customer.sync_detailed(
     client=api, id=customer.id, body=body, if_match=created.headers["etag"]
 )
 assert stale.status_code == 412 and stale.parsed.code == "version_mismatch", stale
+# The 412 carries the record as it is now, typed as a Customer, and its ETag.
+assert isinstance(stale.parsed.current, Customer), stale.parsed
+assert stale.parsed.current.version == 2 and stale.parsed.current.tags == ["vip"]
+assert stale.headers["etag"] == changed.headers["etag"]
 
 order = create_order.sync(
     client=api,
