@@ -421,6 +421,9 @@ async fn a_bad_query_value_names_its_parameter() {
         ("/api/v1/customers?owner_id=nope", "owner_id"),
         ("/api/v1/customers?country=XX", "country"),
         ("/api/v1/orders?status=bogus", "status"),
+        ("/api/v1/orders?status=confirmed,bogus", "status"),
+        ("/api/v1/leads?stage=new,", "stage"),
+        ("/api/v1/customers?uscc=123", "uscc"),
         ("/api/v1/tasks?due_before=tomorrow", "due_before"),
         ("/api/v1/users?limit=0", "limit"),
         ("/api/v1/me/visits?from=yesterday", "from"),
@@ -430,4 +433,189 @@ async fn a_bad_query_value_names_its_parameter() {
         let fields: Vec<String> = error_fields(&body).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, [field], "{path}: {body}");
     }
+}
+
+/// Ids of every item of a list, walked to its end.
+async fn listed(app: &TestApp, token: &str, path: &str) -> HashSet<String> {
+    ids(app.walk(path, token).await.as_array().unwrap())
+        .into_iter()
+        .collect()
+}
+
+fn id_set(records: &[&Value]) -> HashSet<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A sync asks what changed since it last looked: of two records, the one patched after the
+/// other was written is all `updated_since` gives, on each list that takes it.
+#[actix_web::test]
+async fn updated_since_gives_what_changed_on_orders_leads_tasks_and_contacts() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Acme").await;
+    let contacts = format!("/api/v1/customers/{customer}/contacts");
+    let order = |n: i64| {
+        json!({"customer_id": customer, "currency": "CNY", "lines": [
+            {"product_code": "P", "product_name": "P", "quantity": n, "unit_price_minor": 100, "unit_cost_minor": 0}]})
+    };
+    let lead = |n: i64| json!({"company_name": format!("Lead {n}"), "contact_name": format!("Person {n}"), "channel": "referral"});
+    let task = |n: i64| json!({"kind": "call", "title": format!("Call {n}"), "due_on": "2026-12-01", "customer_id": customer});
+    let contact = |n: i64| json!({"name": format!("联系人 {n}")});
+    let cases = [
+        (
+            "/api/v1/orders",
+            [order(1), order(2)],
+            json!({"credit_days": 30}),
+        ),
+        (
+            "/api/v1/leads",
+            [lead(1), lead(2)],
+            json!({"contact_name": "Changed"}),
+        ),
+        (
+            "/api/v1/tasks",
+            [task(1), task(2)],
+            json!({"title": "Changed"}),
+        ),
+        (
+            &contacts,
+            [contact(1), contact(2)],
+            json!({"title": "采购经理"}),
+        ),
+    ];
+    for (list, [one, two], change) in cases {
+        let (status, first) = app.post(list, &admin, one).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        let (status, second) = app.post(list, &admin, two).await;
+        assert_eq!(status, StatusCode::CREATED, "{second}");
+        let path = format!("{list}/{}", first["id"].as_str().unwrap());
+        let (status, changed) = read(app.patch(&path, &admin, "*", change).await).await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        let since = changed["updated_at"].as_str().unwrap().replace('+', "%2B");
+        assert_eq!(
+            listed(&app, &admin, &format!("{list}?updated_since={since}")).await,
+            id_set(&[&first]),
+            "{list}"
+        );
+        assert_eq!(
+            listed(
+                &app,
+                &admin,
+                &format!("{list}?updated_since=2000-01-01T00:00:00Z")
+            )
+            .await,
+            id_set(&[&first, &second]),
+            "{list}"
+        );
+    }
+}
+
+/// `status=a,b` keeps the records in any of the statuses named, on every list that filters
+/// by a status, stage, kind or channel.
+#[actix_web::test]
+async fn a_filter_takes_several_values() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "Acme").await;
+    let body = || {
+        json!({"customer_id": customer, "currency": "CNY", "lines": [
+            {"product_code": "P", "product_name": "P", "quantity": 1, "unit_price_minor": 100, "unit_cost_minor": 0}]})
+    };
+    let quoted = app.order(&admin, body()).await;
+    let confirmed = app.order(&admin, body()).await;
+    let cancelled = app.order(&admin, body()).await;
+    assert_eq!(
+        app.step(&admin, &confirmed, "confirm").await.0,
+        StatusCode::OK
+    );
+    let (status, _) = app
+        .post(
+            &format!(
+                "/api/v1/orders/{}/cancel",
+                cancelled["id"].as_str().unwrap()
+            ),
+            &admin,
+            json!({"reason": "客户取消"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for (query, expected) in [
+        ("status=confirmed,cancelled", vec![&confirmed, &cancelled]),
+        ("status=quoted", vec![&quoted]),
+        ("status=quoted,quoted", vec![&quoted]),
+        ("status=paid,closed", vec![]),
+    ] {
+        assert_eq!(
+            listed(&app, &admin, &format!("/api/v1/orders?{query}")).await,
+            id_set(&expected),
+            "{query}"
+        );
+    }
+    let mut tasks = Vec::new();
+    for kind in ["call", "visit", "review"] {
+        let (status, task) = app
+            .post(
+                "/api/v1/tasks",
+                &admin,
+                json!({"kind": kind, "title": kind, "due_on": "2026-12-01", "customer_id": customer}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        tasks.push(task);
+    }
+    assert_eq!(
+        listed(&app, &admin, "/api/v1/tasks?kind=call,review&status=open").await,
+        id_set(&[&tasks[0], &tasks[2]])
+    );
+    let other = app.organization(&admin, "Beta").await;
+    let response = app
+        .patch(
+            &format!("/api/v1/customers/{other}"),
+            &admin,
+            "*",
+            json!({"lifecycle_stage": "active"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        listed(
+            &app,
+            &admin,
+            "/api/v1/customers?lifecycle_stage=active,at_risk"
+        )
+        .await,
+        HashSet::from([other.clone()])
+    );
+}
+
+/// Before creating a company, an integrator looks it up by its unified social credit code:
+/// found when in scope, an empty page otherwise, 400 naming `uscc` for a malformed code.
+#[actix_web::test]
+async fn customers_are_found_by_their_uscc() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, agent) = app.user(&admin, "agent.sz", "agent", None).await;
+    let known = app
+        .customer(
+            &admin,
+            json!({"kind": "organization", "legal_name": "福建某某有限公司", "uscc": "91350100M000100Y43"}),
+        )
+        .await;
+    app.organization(&admin, "Acme").await;
+    assert_eq!(
+        listed(&app, &admin, "/api/v1/customers?uscc=91350100m000100y43").await,
+        id_set(&[&known])
+    );
+    assert_eq!(
+        listed(&app, &agent, "/api/v1/customers?uscc=91350100M000100Y43").await,
+        HashSet::new()
+    );
+    let (status, body) = app
+        .get("/api/v1/customers?uscc=91350100M000100Y44", &admin)
+        .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(error_fields(&body)[0].0, "uscc", "{body}");
 }

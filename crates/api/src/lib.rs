@@ -1,6 +1,7 @@
 //! The HTTP API of Credo: actix-web handlers, authentication, the error contract and the
 //! OpenAPI document. Business rules live in the domain crates, SQL in `credo-store`.
 
+mod any_of;
 pub mod app;
 pub mod auth;
 pub mod error;

@@ -111,17 +111,21 @@ pub fn get(
         .transpose()
 }
 
-/// A page of a customer's live contacts: the primary first, then by name. The page key is
-/// (primary, name).
+/// A page of a customer's live contacts (only those changed at or after `updated_since` when
+/// given): the primary first, then by name. The page key is (primary, name).
 pub fn list(
     conn: &mut DbConnection,
     customer_id: Uuid,
+    updated_since: Option<DateTime<Utc>>,
     window: &Window<(bool, String)>,
 ) -> Result<Vec<ContactRecord>, StoreError> {
     let mut query = contacts::table
         .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::archived_at.is_null())
         .into_boxed::<MultiBackend>();
+    if let Some(since) = updated_since {
+        query = query.filter(contacts::updated_at.ge(to_db_time(since)));
+    }
     if let Some(((primary, name), id)) = window.after.clone() {
         let later_in_group = contacts::name
             .gt(name.clone())

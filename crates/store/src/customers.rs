@@ -498,10 +498,12 @@ pub struct ListQuery {
     pub q: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Any of these; all when empty.
+    pub lifecycle_stages: Vec<LifecycleStage>,
     pub country: Option<CountryCode>,
     pub industry: Option<String>,
     pub tag: Option<Tag>,
+    pub uscc: Option<Uscc>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only customers with (true) or without (false) an open credit review.
     pub credit_review_due: Option<bool>,
@@ -560,8 +562,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
     if let Some(unit) = q.sales_unit_id {
         query = query.filter(customers::sales_unit_id.eq(unit.to_string()));
     }
-    if let Some(stage) = q.lifecycle_stage {
-        query = query.filter(customers::lifecycle_stage.eq(stage.as_str()));
+    if !q.lifecycle_stages.is_empty() {
+        let stages = q.lifecycle_stages.iter().map(|s| s.as_str());
+        query = query.filter(customers::lifecycle_stage.eq_any(stages));
     }
     if let Some(country) = q.country {
         query = query.filter(customers::country.eq(country.as_str().to_owned()));
@@ -574,6 +577,9 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
             .filter(customer_tags::tag.eq(tag.as_str().to_owned()))
             .select(customer_tags::customer_id);
         query = query.filter(customers::id.eq_any(tagged));
+    }
+    if let Some(uscc) = &q.uscc {
+        query = query.filter(customers::uscc.eq(uscc.as_str().to_owned()));
     }
     if let Some(since) = q.updated_since {
         query = query.filter(customers::updated_at.ge(to_db_time(since)));

@@ -421,10 +421,14 @@ pub struct LeadFilter {
     pub scope: Scope,
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    pub channel: Option<LeadChannel>,
-    pub stage: Option<FunnelStage>,
+    /// Any of these; all when empty.
+    pub channels: Vec<LeadChannel>,
+    /// Any of these; all when empty.
+    pub stages: Vec<FunnelStage>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Only leads changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 type LeadQuery<'a> = leads::BoxedQuery<'a, MultiBackend>;
@@ -444,11 +448,14 @@ fn filtered<'a>(f: &LeadFilter) -> Option<LeadQuery<'a>> {
     if let Some(unit) = f.sales_unit_id {
         query = query.filter(leads::sales_unit_id.eq(unit.to_string()));
     }
-    if let Some(channel) = f.channel {
-        query = query.filter(leads::channel.eq(channel.as_str()));
+    if !f.channels.is_empty() {
+        query = query.filter(leads::channel.eq_any(f.channels.iter().map(|c| c.as_str())));
     }
-    if let Some(stage) = f.stage {
-        query = query.filter(leads::stage.eq(stage.as_str()));
+    if !f.stages.is_empty() {
+        query = query.filter(leads::stage.eq_any(f.stages.iter().map(|s| s.as_str())));
+    }
+    if let Some(since) = f.updated_since {
+        query = query.filter(leads::updated_at.ge(to_db_time(since)));
     }
     if let Some(from) = f.created_from {
         query = query.filter(leads::created_at.ge(to_db_time(from)));

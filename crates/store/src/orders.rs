@@ -470,9 +470,12 @@ pub struct OrderListQuery {
     pub customer_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    pub status: Option<OrderStatus>,
+    /// Any of these; all when empty.
+    pub statuses: Vec<OrderStatus>,
     pub ordered_from: Option<NaiveDate>,
     pub ordered_to: Option<NaiveDate>,
+    /// Only records changed at or after this time.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Newest first: the page after this (ordered_on, id).
     pub after: Option<(NaiveDate, Uuid)>,
     pub limit: i64,
@@ -494,14 +497,17 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
     if let Some(unit) = q.sales_unit_id {
         query = query.filter(orders::sales_unit_id.eq(unit.to_string()));
     }
-    if let Some(status) = q.status {
-        query = query.filter(orders::status.eq(status.as_str()));
+    if !q.statuses.is_empty() {
+        query = query.filter(orders::status.eq_any(q.statuses.iter().map(|s| s.as_str())));
     }
     if let Some(from) = q.ordered_from {
         query = query.filter(orders::ordered_on.ge(from));
     }
     if let Some(to) = q.ordered_to {
         query = query.filter(orders::ordered_on.le(to));
+    }
+    if let Some(since) = q.updated_since {
+        query = query.filter(orders::updated_at.ge(to_db_time(since)));
     }
     keyset!(query, orders::ordered_on, orders::id, q.after, true);
     let rows = query.limit(q.limit).load::<Row>(conn)?;

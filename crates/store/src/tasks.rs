@@ -218,9 +218,13 @@ pub struct TaskListQuery {
     pub scope: Scope,
     pub assignee_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
-    pub status: Option<TaskStatus>,
-    pub kind: Option<TaskKind>,
+    /// Any of these; all when empty.
+    pub statuses: Vec<TaskStatus>,
+    /// Any of these; all when empty.
+    pub kinds: Vec<TaskKind>,
     pub due_before: Option<NaiveDate>,
+    /// Only records changed at or after this time.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Earliest due first: the page after this (due_on, id).
     pub after: Option<(NaiveDate, Uuid)>,
     pub limit: i64,
@@ -242,14 +246,17 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
     if let Some(customer) = q.customer_id {
         query = query.filter(tasks::customer_id.eq(customer.to_string()));
     }
-    if let Some(status) = q.status {
-        query = query.filter(tasks::status.eq(status.as_str()));
+    if !q.statuses.is_empty() {
+        query = query.filter(tasks::status.eq_any(q.statuses.iter().map(|s| s.as_str())));
     }
-    if let Some(kind) = q.kind {
-        query = query.filter(tasks::kind.eq(kind.as_str()));
+    if !q.kinds.is_empty() {
+        query = query.filter(tasks::kind.eq_any(q.kinds.iter().map(|k| k.as_str())));
     }
     if let Some(before) = q.due_before {
         query = query.filter(tasks::due_on.lt(before));
+    }
+    if let Some(since) = q.updated_since {
+        query = query.filter(tasks::updated_at.ge(to_db_time(since)));
     }
     keyset!(query, tasks::due_on, tasks::id, q.after, false);
     query

@@ -1,8 +1,11 @@
 //! Contacts of a customer: several per customer, one of them primary.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use credo_customers::{Contact, ContactInput, ContactRecord};
 use credo_store::contacts::{self as repo, ContactChange, CreateOutcome};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -21,11 +24,24 @@ merge_patch!(
     read_only: ["id"]
 );
 
+/// The page and filter of a customer's contacts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactListParams {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before; absent for the first page.
+    pub cursor: Option<String>,
+    /// Only contacts changed at or after this time (RFC 3339): what a sync has not seen.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
 /// List a customer's contacts
 #[utoipa::path(
     tag = "contacts",
     operation_id = "listContacts",
-    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    params(("id" = Uuid, Path, description = "Customer id"), ContactListParams),
     responses((status = 200, description = "Live contacts, the primary first, then by name", body = Page<ContactRecord>)),
     security(("bearer" = []))
 )]
@@ -34,18 +50,24 @@ pub async fn list_contacts(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
-    page: Query<PageParams>,
+    params: Query<ContactListParams>,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    page.answer(
-        &state,
-        move |conn, window| repo::list(conn, customer.id, window),
-        |record| {
-            let contact = &record.contact;
-            ((contact.is_primary, contact.name.clone()), record.id)
-        },
-    )
-    .await
+    let ContactListParams {
+        limit,
+        cursor,
+        updated_since,
+    } = params.into_inner();
+    PageParams { limit, cursor }
+        .answer(
+            &state,
+            move |conn, window| repo::list(conn, customer.id, updated_since, window),
+            |record| {
+                let contact = &record.contact;
+                ((contact.is_primary, contact.name.clone()), record.id)
+            },
+        )
+        .await
 }
 
 /// Add a contact to a customer

@@ -1,5 +1,6 @@
 //! The customer file: create, read, change, archive and restore, list, transfer, history.
 
+use crate::any_of::{self, AnyOf};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::audit::AuditEntry;
 use credo_core::{CountryCode, Principal, Tag};
@@ -376,12 +377,17 @@ pub struct CustomerListParams {
     pub q: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    #[param(inline)]
-    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Any of these stages, comma-separated (`active,at_risk`).
+    #[param(inline, value_type = Option<Vec<LifecycleStage>>, style = Form, explode = false)]
+    pub lifecycle_stage: Option<AnyOf<LifecycleStage>>,
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
     pub industry: Option<String>,
     pub tag: Option<String>,
+    /// The customer with this unified social credit code (GB 32100-2015), if it is in your
+    /// scope: the lookup before creating a company.
+    #[param(example = "91350100M000100Y43")]
+    pub uscc: Option<String>,
     /// Only customers changed at or after this time (RFC 3339).
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only customers with (`true`) or without (`false`) an open credit review.
@@ -471,6 +477,12 @@ pub async fn list_customers(
         .map(Tag::parse)
         .transpose()
         .map_err(|e| extract::invalid_query("tag", e))?;
+    let uscc = p
+        .uscc
+        .as_deref()
+        .map(credo_core::Uscc::parse)
+        .transpose()
+        .map_err(|e| extract::invalid_query("uscc", e))?;
     let store_sort = match sort {
         CustomerSort::Name => SortField::Name,
         CustomerSort::CreatedAt => SortField::CreatedAt,
@@ -481,7 +493,8 @@ pub async fn list_customers(
         q,
         owner_id: p.owner_id,
         sales_unit_id: p.sales_unit_id,
-        lifecycle_stage: p.lifecycle_stage,
+        lifecycle_stages: any_of::values(p.lifecycle_stage),
+        uscc,
         country,
         industry: p.industry.map(|i| i.trim().to_owned()),
         tag,

@@ -1,6 +1,7 @@
 //! Leads: one at a time or a trade fair's worth at once, MAN qualification, the funnel
 //! stages, conversion into a customer, and the funnel report.
 
+use crate::any_of::{self, AnyOf};
 use std::collections::HashMap;
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
@@ -570,14 +571,18 @@ pub struct LeadListParams {
     pub cursor: Option<String>,
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    #[param(inline)]
-    pub channel: Option<LeadChannel>,
-    #[param(inline)]
-    pub stage: Option<FunnelStage>,
+    /// Any of these channels, comma-separated.
+    #[param(inline, value_type = Option<Vec<LeadChannel>>, style = Form, explode = false)]
+    pub channel: Option<AnyOf<LeadChannel>>,
+    /// Any of these stages, comma-separated (`new,contacted`).
+    #[param(inline, value_type = Option<Vec<FunnelStage>>, style = Form, explode = false)]
+    pub stage: Option<AnyOf<FunnelStage>>,
     /// Recorded at or after this time (RFC 3339).
     pub created_from: Option<DateTime<Utc>>,
     /// Recorded before this time.
     pub created_to: Option<DateTime<Utc>>,
+    /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -610,8 +615,9 @@ pub async fn list_leads(
         scope: caller.scope(),
         owner_id: p.owner_id,
         sales_unit_id: p.sales_unit_id,
-        channel: p.channel,
-        stage: p.stage,
+        channels: any_of::values(p.channel),
+        stages: any_of::values(p.stage),
+        updated_since: p.updated_since,
         created_from: p.created_from,
         created_to: p.created_to,
     };
@@ -645,8 +651,9 @@ pub struct FunnelParams {
     /// How to group (default `agent`).
     #[param(inline)]
     pub group_by: Option<FunnelGroupBy>,
-    #[param(inline)]
-    pub channel: Option<LeadChannel>,
+    /// Any of these channels, comma-separated.
+    #[param(inline, value_type = Option<Vec<LeadChannel>>, style = Form, explode = false)]
+    pub channel: Option<AnyOf<LeadChannel>>,
     pub sales_unit_id: Option<Uuid>,
 }
 
@@ -689,8 +696,9 @@ pub async fn lead_funnel(
         scope: caller.scope(),
         owner_id: None,
         sales_unit_id: p.sales_unit_id,
-        channel: p.channel,
-        stage: None,
+        channels: any_of::values(p.channel),
+        stages: Vec::new(),
+        updated_since: None,
         created_from: p.from,
         created_to: p.to,
     };

@@ -2,8 +2,9 @@
 //! explicit endpoint per step (confirm and ship are where the credit check will run),
 //! listed by customer, unit, owner, status and dates, with their claims.
 
+use crate::any_of::{self, AnyOf};
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::audit::AuditEntry;
 use credo_core::Principal;
 use credo_customers::Customer;
@@ -403,12 +404,15 @@ pub struct OrderListParams {
     /// The account manager credited with the order.
     pub owner_id: Option<Uuid>,
     pub sales_unit_id: Option<Uuid>,
-    #[param(inline)]
-    pub status: Option<OrderStatus>,
+    /// Any of these statuses, comma-separated (`confirmed,in_production`).
+    #[param(inline, value_type = Option<Vec<OrderStatus>>, style = Form, explode = false)]
+    pub status: Option<AnyOf<OrderStatus>>,
     /// Ordered on or after this day.
     pub ordered_from: Option<NaiveDate>,
     /// Ordered on or before this day.
     pub ordered_to: Option<NaiveDate>,
+    /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// Where an order list page ended.
@@ -443,9 +447,10 @@ pub async fn list_orders(
         customer_id: p.customer_id,
         owner_id: p.owner_id,
         sales_unit_id: p.sales_unit_id,
-        status: p.status,
+        statuses: any_of::values(p.status),
         ordered_from: p.ordered_from,
         ordered_to: p.ordered_to,
+        updated_since: p.updated_since,
         after,
         limit: limit + 1,
     };

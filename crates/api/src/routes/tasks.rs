@@ -1,8 +1,9 @@
 //! Tasks and reminders: made by people here, by rules of other modules through
 //! `credo_store::tasks::create`; each person's open work at `/me/tasks`.
 
+use crate::any_of::{self, AnyOf};
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::json::patch_member;
 use credo_core::Principal;
 use credo_customers::task::TaskFields;
@@ -216,12 +217,16 @@ pub struct TaskListParams {
     pub cursor: Option<String>,
     pub assignee_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
-    #[param(inline)]
-    pub status: Option<TaskStatus>,
-    #[param(inline)]
-    pub kind: Option<TaskKind>,
+    /// Any of these statuses, comma-separated.
+    #[param(inline, value_type = Option<Vec<TaskStatus>>, style = Form, explode = false)]
+    pub status: Option<AnyOf<TaskStatus>>,
+    /// Any of these kinds, comma-separated.
+    #[param(inline, value_type = Option<Vec<TaskKind>>, style = Form, explode = false)]
+    pub kind: Option<AnyOf<TaskKind>>,
     /// Only tasks due before this day (e.g. tomorrow: what is due by today).
     pub due_before: Option<NaiveDate>,
+    /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -241,8 +246,9 @@ async fn task_page(
         scope,
         assignee_id: p.assignee_id,
         customer_id: p.customer_id,
-        status: p.status,
-        kind: p.kind,
+        statuses: any_of::values(p.status),
+        kinds: any_of::values(p.kind),
+        updated_since: p.updated_since,
         due_before: p.due_before,
         after,
         limit: limit + 1,
