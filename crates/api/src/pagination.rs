@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use base64::Engine;
-use credo_store::keyset::Window;
+use credo_store::keyset::{SortKey, Sorting, Window};
 use credo_store::{DbConnection, StoreError};
 use hmac::{Hmac, Mac};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -119,6 +119,119 @@ impl PageParams {
         let window = keyset.window();
         let items = state.db(move |conn| load(conn, &window)).await?;
         Ok(Reply::ok(&keyset.page(items, key)).into_response())
+    }
+}
+
+/// Which way a sorted list runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+/// Declares a list's `sort` parameter: the columns it offers, the first one the default, and
+/// their mapping onto the store's sort column type.
+macro_rules! list_sort {
+    ($(#[$meta:meta])* $name:ident => $field:ty { $default:ident $(, $other:ident)* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, Default, PartialEq, Eq,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            #[default]
+            $default,
+            $($other),*
+        }
+
+        impl From<$name> for $field {
+            fn from(sort: $name) -> $field {
+                match sort {
+                    $name::$default => <$field>::$default,
+                    $($name::$other => <$field>::$other),*
+                }
+            }
+        }
+    };
+}
+pub(crate) use list_sort;
+
+/// Where a page of a list the client sorts ended; the sort and its direction are kept, so a
+/// cursor is refused with another.
+#[derive(Serialize, Deserialize)]
+struct SortedCursor<S> {
+    s: S,
+    d: SortDirection,
+    k: SortKey,
+    i: Uuid,
+}
+
+/// The page asked for of a list the client sorts by `S` (a list's `sort` parameter).
+pub struct SortedPage<S> {
+    sort: S,
+    direction: SortDirection,
+    limit: i64,
+    after: Option<(SortKey, Uuid)>,
+}
+
+impl<S: Serialize + DeserializeOwned + PartialEq + Copy> SortedPage<S> {
+    /// 400 for a limit out of range, or a cursor this list did not issue for this sort.
+    pub fn read(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        sort: S,
+        direction: SortDirection,
+    ) -> Result<Self, ApiError> {
+        let limit = self::limit(limit)?;
+        let after = match after::<SortedCursor<S>>(cursor)? {
+            None => None,
+            Some(c) if c.s == sort && c.d == direction => Some((c.k, c.i)),
+            Some(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCursor,
+                    "the cursor belongs to another sort order",
+                ))
+            }
+        };
+        Ok(SortedPage {
+            sort,
+            direction,
+            limit,
+            after,
+        })
+    }
+
+    /// The sort as the store applies it, to the column `F` that `S` names.
+    pub fn sorting<F: From<S>>(&self) -> Sorting<F> {
+        Sorting {
+            field: self.sort.into(),
+            descending: self.direction == SortDirection::Desc,
+            after: self.after.clone(),
+        }
+    }
+
+    /// Rows to load: one more than the page holds tells whether another follows.
+    pub fn rows(&self) -> i64 {
+        self.limit + 1
+    }
+
+    /// The page of loaded `items`; `key` gives an item's sort key and id for the cursor.
+    pub fn page<T: ToSchema>(
+        &self,
+        items: Vec<T>,
+        key: impl Fn(&T, S) -> (SortKey, Uuid),
+    ) -> Page<T> {
+        page(items, self.limit, |last| {
+            let (k, i) = key(last, self.sort);
+            SortedCursor {
+                s: self.sort,
+                d: self.direction,
+                k,
+                i,
+            }
+        })
     }
 }
 

@@ -20,7 +20,7 @@ use crate::convert::{
 use crate::db::MultiBackend;
 use crate::db::{write_transaction, Outcome};
 use crate::holder::{self, Holder};
-use crate::keyset::keyset;
+use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::{customer_tags, customers};
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
@@ -484,13 +484,6 @@ pub enum SortField {
     UpdatedAt,
 }
 
-/// Where the previous page ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SortKey {
-    Name(String),
-    Time(NaiveDateTime),
-}
-
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub scope: Scope,
@@ -508,18 +501,16 @@ pub struct ListQuery {
     /// Only customers with (true) or without (false) an open credit review.
     pub credit_review_due: Option<bool>,
     pub archived: bool,
-    pub sort: SortField,
-    pub descending: bool,
-    pub after: Option<(SortKey, Uuid)>,
+    pub sorting: Sorting<SortField>,
     pub limit: i64,
 }
 
 /// The sort key of a customer in the given order, for the next page's cursor.
 pub fn sort_key(customer: &Customer, sort: SortField) -> SortKey {
     match sort {
-        SortField::Name => SortKey::Name(customer.profile.legal_name.clone()),
-        SortField::CreatedAt => SortKey::Time(to_db_time(customer.stamps.created_at)),
-        SortField::UpdatedAt => SortKey::Time(to_db_time(customer.stamps.updated_at)),
+        SortField::Name => SortKey::Text(customer.profile.legal_name.clone()),
+        SortField::CreatedAt => SortKey::at(customer.stamps.created_at),
+        SortField::UpdatedAt => SortKey::at(customer.stamps.updated_at),
     }
 }
 
@@ -589,50 +580,38 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
         Some(false) => query = query.filter(customers::credit_review_due_since.is_null()),
         None => {}
     }
-    let after = q.after.clone();
-    match q.sort {
+    let sorting = &q.sorting;
+    let descending = sorting.descending;
+    match sorting.field {
         SortField::Name => {
-            let after = after.map(|(key, id)| match key {
-                SortKey::Name(name) => Ok((name, id)),
-                SortKey::Time(_) => Err(StoreError::Internal(
-                    "cursor key does not fit the sort".into(),
-                )),
-            });
-            let after = after.transpose()?;
+            let after = sorting.after(SortKey::text)?;
             keyset!(
                 query,
                 customers::legal_name,
                 customers::id,
                 after,
-                q.descending
+                descending
             );
         }
-        SortField::CreatedAt | SortField::UpdatedAt => {
-            let after = after
-                .map(|(key, id)| match key {
-                    SortKey::Time(time) => Ok((time, id)),
-                    SortKey::Name(_) => Err(StoreError::Internal(
-                        "cursor key does not fit the sort".into(),
-                    )),
-                })
-                .transpose()?;
-            if q.sort == SortField::CreatedAt {
-                keyset!(
-                    query,
-                    customers::created_at,
-                    customers::id,
-                    after,
-                    q.descending
-                );
-            } else {
-                keyset!(
-                    query,
-                    customers::updated_at,
-                    customers::id,
-                    after,
-                    q.descending
-                );
-            }
+        SortField::CreatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(
+                query,
+                customers::created_at,
+                customers::id,
+                after,
+                descending
+            );
+        }
+        SortField::UpdatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(
+                query,
+                customers::updated_at,
+                customers::id,
+                after,
+                descending
+            );
         }
     }
     rows_into_customers(query.limit(q.limit).load::<Row>(conn)?)

@@ -2,10 +2,12 @@
 //! of the last row of the page before, so rows inserted meanwhile cause no gaps or repeats
 //! and a deep page costs what the first does (never OFFSET).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::convert::to_db_time;
+use crate::StoreError;
 
 /// Which rows of a list to load: those after `after` in the list's order, at most `limit`.
 #[derive(Debug, Clone)]
@@ -18,6 +20,71 @@ impl Window<DateTime<Utc>> {
     /// The start as the database stores times.
     pub fn after_db_time(&self) -> Option<(NaiveDateTime, Uuid)> {
         self.after.map(|(at, id)| (to_db_time(at), id))
+    }
+}
+
+/// The sort column's value at the row a page ended on, for lists a client sorts by columns
+/// of different types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    Text(String),
+    Day(NaiveDate),
+    Time(NaiveDateTime),
+}
+
+impl SortKey {
+    pub fn text(self) -> Option<String> {
+        match self {
+            SortKey::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn day(self) -> Option<NaiveDate> {
+        match self {
+            SortKey::Day(day) => Some(day),
+            _ => None,
+        }
+    }
+
+    pub fn time(self) -> Option<NaiveDateTime> {
+        match self {
+            SortKey::Time(time) => Some(time),
+            _ => None,
+        }
+    }
+
+    /// A record's time as the database stores it, to continue after it.
+    pub fn at(time: DateTime<Utc>) -> SortKey {
+        SortKey::Time(to_db_time(time))
+    }
+}
+
+/// How a client sorts a list: by the column `field` names, which way, and where the page
+/// before ended.
+#[derive(Debug, Clone)]
+pub struct Sorting<F> {
+    pub field: F,
+    pub descending: bool,
+    pub after: Option<(SortKey, Uuid)>,
+}
+
+impl<F> Sorting<F> {
+    /// Where the page before ended, keyed as the sort column reads it (`SortKey::day` ...).
+    /// A key of another type cannot come from a signed cursor bound to this sort.
+    pub fn after<K>(
+        &self,
+        read: impl Fn(SortKey) -> Option<K>,
+    ) -> Result<Option<(K, Uuid)>, StoreError> {
+        self.after
+            .clone()
+            .map(|(key, id)| {
+                read(key).map(|key| (key, id)).ok_or_else(|| {
+                    StoreError::Internal("the cursor key does not fit the sort".into())
+                })
+            })
+            .transpose()
     }
 }
 

@@ -19,7 +19,7 @@ use crate::convert::{
 use crate::customers::{self, CreateOutcome, NewCustomer};
 use crate::db::{lock_key, write_transaction, MultiBackend};
 use crate::holder::{self, Holder};
-use crate::keyset::keyset;
+use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::leads;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, contacts, now, DbConnection, StoreError};
@@ -466,17 +466,37 @@ fn filtered<'a>(f: &LeadFilter) -> Option<LeadQuery<'a>> {
     Some(query)
 }
 
-/// Leads newest first, after the (created_at, id) of the last page.
+/// The columns the lead list sorts by.
+#[derive(Debug, Clone, Copy)]
+pub enum SortField {
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// A lead's value in the sort column, to continue after it.
+pub fn sort_key(lead: &Lead, sort: SortField) -> SortKey {
+    match sort {
+        SortField::CreatedAt => SortKey::at(lead.stamps.created_at),
+        SortField::UpdatedAt => SortKey::at(lead.stamps.updated_at),
+    }
+}
+
+/// Leads in the asked sort, `limit` of them.
 pub fn list(
     conn: &mut DbConnection,
     filter: &LeadFilter,
-    after: Option<(NaiveDateTime, Uuid)>,
+    sorting: &Sorting<SortField>,
     limit: i64,
 ) -> Result<Vec<Lead>, StoreError> {
     let Some(mut query) = filtered(filter) else {
         return Ok(Vec::new());
     };
-    keyset!(query, leads::created_at, leads::id, after, true);
+    let after = sorting.after(SortKey::time)?;
+    let descending = sorting.descending;
+    match sorting.field {
+        SortField::CreatedAt => keyset!(query, leads::created_at, leads::id, after, descending),
+        SortField::UpdatedAt => keyset!(query, leads::updated_at, leads::id, after, descending),
+    }
     query
         .limit(limit)
         .select(Row::as_select())

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
-use crate::keyset::{keyset, of_visible_customers, Window};
+use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{aggregate, audit, now, DbConnection, StoreError};
@@ -476,12 +476,28 @@ pub struct OrderListQuery {
     pub ordered_to: Option<NaiveDate>,
     /// Only records changed at or after this time.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Newest first: the page after this (ordered_on, id).
-    pub after: Option<(NaiveDate, Uuid)>,
+    pub sorting: Sorting<SortField>,
     pub limit: i64,
 }
 
-/// Orders newest first. The caller's scope follows the customer's current owner, so an
+/// The columns the order list sorts by.
+#[derive(Debug, Clone, Copy)]
+pub enum SortField {
+    OrderedOn,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// An order's value in the sort column, to continue after it.
+pub fn sort_key(order: &Order, sort: SortField) -> SortKey {
+    match sort {
+        SortField::OrderedOn => SortKey::Day(order.draft.ordered_on),
+        SortField::CreatedAt => SortKey::at(order.stamps.created_at),
+        SortField::UpdatedAt => SortKey::at(order.stamps.updated_at),
+    }
+}
+
+/// Orders in the asked sort. The caller's scope follows the customer's current owner, so an
 /// account manager who takes over a customer sees its order history.
 pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, StoreError> {
     let mut query = orders::table
@@ -509,7 +525,22 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
     if let Some(since) = q.updated_since {
         query = query.filter(orders::updated_at.ge(to_db_time(since)));
     }
-    keyset!(query, orders::ordered_on, orders::id, q.after, true);
+    let sorting = &q.sorting;
+    let descending = sorting.descending;
+    match sorting.field {
+        SortField::OrderedOn => {
+            let after = sorting.after(SortKey::day)?;
+            keyset!(query, orders::ordered_on, orders::id, after, descending);
+        }
+        SortField::CreatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(query, orders::created_at, orders::id, after, descending);
+        }
+        SortField::UpdatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(query, orders::updated_at, orders::id, after, descending);
+        }
+    }
     let rows = query.limit(q.limit).load::<Row>(conn)?;
     with_lines(conn, rows)
 }

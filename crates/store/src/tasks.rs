@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
-use crate::keyset::keyset;
+use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::tasks;
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
@@ -225,9 +225,25 @@ pub struct TaskListQuery {
     pub due_before: Option<NaiveDate>,
     /// Only records changed at or after this time.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Earliest due first: the page after this (due_on, id).
-    pub after: Option<(NaiveDate, Uuid)>,
+    pub sorting: Sorting<SortField>,
     pub limit: i64,
+}
+
+/// The columns the task list sorts by.
+#[derive(Debug, Clone, Copy)]
+pub enum SortField {
+    DueOn,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// A task's value in the sort column, to continue after it.
+pub fn sort_key(task: &Task, sort: SortField) -> SortKey {
+    match sort {
+        SortField::DueOn => SortKey::Day(task.fields.due_on),
+        SortField::CreatedAt => SortKey::at(task.stamps.created_at),
+        SortField::UpdatedAt => SortKey::at(task.stamps.updated_at),
+    }
 }
 
 pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, StoreError> {
@@ -258,7 +274,22 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
     if let Some(since) = q.updated_since {
         query = query.filter(tasks::updated_at.ge(to_db_time(since)));
     }
-    keyset!(query, tasks::due_on, tasks::id, q.after, false);
+    let sorting = &q.sorting;
+    let descending = sorting.descending;
+    match sorting.field {
+        SortField::DueOn => {
+            let after = sorting.after(SortKey::day)?;
+            keyset!(query, tasks::due_on, tasks::id, after, descending);
+        }
+        SortField::CreatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(query, tasks::created_at, tasks::id, after, descending);
+        }
+        SortField::UpdatedAt => {
+            let after = sorting.after(SortKey::time)?;
+            keyset!(query, tasks::updated_at, tasks::id, after, descending);
+        }
+    }
     query
         .limit(q.limit)
         .load::<Row>(conn)?

@@ -6,11 +6,10 @@ use credo_core::audit::AuditEntry;
 use credo_core::{CountryCode, Principal, Tag};
 use credo_customers::{Customer, CustomerInput, LifecycleStage, Transfer};
 use credo_store::customers::{
-    self as repo, Change, CreateOutcome, ListQuery, NewCustomer, Refusal, SortField, SortKey,
-    UpdateOutcome,
+    self as repo, Change, CreateOutcome, ListQuery, NewCustomer, Refusal, SortField, UpdateOutcome,
 };
 use credo_store::{DbConnection, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -18,7 +17,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
 use crate::merge_patch::{merge_patch, Patch};
-use crate::pagination::{self, Page, PageParams};
+use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::directory::assignable_user;
 use crate::state::AppState;
@@ -344,23 +343,10 @@ async fn change_archival(
     .await
 }
 
-/// Sort orders of the customer list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomerSort {
-    #[default]
-    Name,
-    CreatedAt,
-    UpdatedAt,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SortDirection {
-    #[default]
-    Asc,
-    Desc,
-}
+list_sort!(
+    /// Columns the customer list sorts by.
+    CustomerSort => SortField { Name, CreatedAt, UpdatedAt }
+);
 
 /// Filters, order and page of the customer list. Unknown parameters are rejected.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -394,20 +380,12 @@ pub struct CustomerListParams {
     pub credit_review_due: Option<bool>,
     /// List archived customers instead of live ones.
     pub archived: Option<bool>,
+    /// The column to sort by (default `name`).
     #[param(inline)]
     pub sort: Option<CustomerSort>,
+    /// Which way (default `asc`).
     #[param(inline)]
     pub order: Option<SortDirection>,
-}
-
-/// Where a customer list page ended; the sort is kept so a cursor cannot be used with another.
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    s: CustomerSort,
-    d: SortDirection,
-    n: Option<String>,
-    t: Option<chrono::NaiveDateTime>,
-    i: Uuid,
 }
 
 /// List customers
@@ -428,33 +406,12 @@ pub async fn list_customers(
     params: Query<CustomerListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
-    let limit = pagination::limit(p.limit)?;
-    let sort = p.sort.unwrap_or_default();
-    let direction = p.order.unwrap_or_default();
-    let after = match pagination::after::<Cursor>(p.cursor.as_deref())? {
-        None => None,
-        Some(c) => {
-            let key = match (c.s, c.n, c.t) {
-                (CustomerSort::Name, Some(name), _) => SortKey::Name(name),
-                (CustomerSort::CreatedAt | CustomerSort::UpdatedAt, _, Some(time)) => {
-                    SortKey::Time(time)
-                }
-                _ => {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidCursor,
-                        "the cursor is not one this list issued",
-                    ))
-                }
-            };
-            if c.s != sort || c.d != direction {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCursor,
-                    "the cursor belongs to another sort order",
-                ));
-            }
-            Some((key, c.i))
-        }
-    };
+    let page = SortedPage::read(
+        p.limit,
+        p.cursor.as_deref(),
+        p.sort.unwrap_or_default(),
+        p.order.unwrap_or(SortDirection::Asc),
+    )?;
     let q =
         p.q.as_deref()
             .map(credo_core::text::search_key)
@@ -483,11 +440,6 @@ pub async fn list_customers(
         .map(credo_core::Uscc::parse)
         .transpose()
         .map_err(|e| extract::invalid_query("uscc", e))?;
-    let store_sort = match sort {
-        CustomerSort::Name => SortField::Name,
-        CustomerSort::CreatedAt => SortField::CreatedAt,
-        CustomerSort::UpdatedAt => SortField::UpdatedAt,
-    };
     let query = ListQuery {
         scope: caller.scope(),
         q,
@@ -501,25 +453,12 @@ pub async fn list_customers(
         updated_since: p.updated_since,
         credit_review_due: p.credit_review_due,
         archived: p.archived.unwrap_or(false),
-        sort: store_sort,
-        descending: direction == SortDirection::Desc,
-        after,
-        // One more than asked tells whether another page follows.
-        limit: limit + 1,
+        sorting: page.sorting(),
+        limit: page.rows(),
     };
     let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = pagination::page(items, limit, |last| {
-        let (n, t) = match repo::sort_key(last, store_sort) {
-            SortKey::Name(name) => (Some(name), None),
-            SortKey::Time(time) => (None, Some(time)),
-        };
-        Cursor {
-            s: sort,
-            d: direction,
-            n,
-            t,
-            i: last.id,
-        }
+    let page = page.page(items, |last, sort| {
+        (repo::sort_key(last, sort.into()), last.id)
     });
     Ok(Reply::ok(&page).into_response())
 }

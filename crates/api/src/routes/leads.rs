@@ -5,7 +5,7 @@ use crate::any_of::{self, AnyOf};
 use std::collections::HashMap;
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use credo_core::audit::AuditEntry;
 use credo_core::json::patch_member;
 use credo_core::{FieldError, Principal};
@@ -23,7 +23,7 @@ use crate::auth::Caller;
 use crate::error::{disclose, ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
-use crate::pagination::{self, Page, PageParams};
+use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
 use crate::routes::directory::assignable_user;
@@ -583,17 +583,22 @@ pub struct LeadListParams {
     pub created_to: Option<DateTime<Utc>>,
     /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
     pub updated_since: Option<DateTime<Utc>>,
+    /// The column to sort by (default `created_at`).
+    #[param(inline)]
+    pub sort: Option<LeadSort>,
+    /// Which way (default `desc`: newest first).
+    #[param(inline)]
+    pub order: Option<SortDirection>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    t: NaiveDateTime,
-    i: Uuid,
-}
+list_sort!(
+    /// Columns the lead list sorts by.
+    LeadSort => repo::SortField { CreatedAt, UpdatedAt }
+);
 
 /// List leads
 ///
-/// Newest first, keyset-paginated. Agents see the leads they own, unit managers their
+/// Newest first unless sorted otherwise, keyset-paginated. Agents see the leads they own, unit managers their
 /// unit's.
 #[utoipa::path(
     tag = "leads",
@@ -609,8 +614,12 @@ pub async fn list_leads(
     params: Query<LeadListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
-    let limit = pagination::limit(p.limit)?;
-    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));
+    let page = SortedPage::read(
+        p.limit,
+        p.cursor.as_deref(),
+        p.sort.unwrap_or_default(),
+        p.order.unwrap_or(SortDirection::Desc),
+    )?;
     let filter = LeadFilter {
         scope: caller.scope(),
         owner_id: p.owner_id,
@@ -621,12 +630,12 @@ pub async fn list_leads(
         created_from: p.created_from,
         created_to: p.created_to,
     };
+    let (sorting, rows) = (page.sorting(), page.rows());
     let items = state
-        .db(move |conn| repo::list(conn, &filter, after, limit + 1))
+        .db(move |conn| repo::list(conn, &filter, &sorting, rows))
         .await?;
-    let page = pagination::page(items, limit, |item| Cursor {
-        t: item.stamps.created_at.naive_utc(),
-        i: item.id,
+    let page = page.page(items, |item, sort| {
+        (repo::sort_key(item, sort.into()), item.id)
     });
     Ok(Reply::ok(&page).into_response())
 }

@@ -18,7 +18,7 @@ use credo_store::orders::{
     self as repo, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange, OrderListQuery,
     OrderRefusal, UpdateOrderOutcome,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
-use crate::pagination::{self, Page, PageParams};
+use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
@@ -413,18 +413,22 @@ pub struct OrderListParams {
     pub ordered_to: Option<NaiveDate>,
     /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
     pub updated_since: Option<DateTime<Utc>>,
+    /// The column to sort by (default `ordered_on`).
+    #[param(inline)]
+    pub sort: Option<OrderSort>,
+    /// Which way (default `desc`: newest first).
+    #[param(inline)]
+    pub order: Option<SortDirection>,
 }
 
-/// Where an order list page ended.
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    d: NaiveDate,
-    i: Uuid,
-}
+list_sort!(
+    /// Columns the order list sorts by.
+    OrderSort => repo::SortField { OrderedOn, CreatedAt, UpdatedAt }
+);
 
 /// List orders
 ///
-/// Newest first (by order date), keyset-paginated. Agents see the orders of their customers,
+/// Newest first by order date unless sorted otherwise, keyset-paginated. Agents see the orders of their customers,
 /// unit managers those of their unit's customers.
 #[utoipa::path(
     tag = "orders",
@@ -440,8 +444,12 @@ pub async fn list_orders(
     params: Query<OrderListParams>,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
-    let limit = pagination::limit(p.limit)?;
-    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.d, c.i));
+    let page = SortedPage::read(
+        p.limit,
+        p.cursor.as_deref(),
+        p.sort.unwrap_or_default(),
+        p.order.unwrap_or(SortDirection::Desc),
+    )?;
     let query = OrderListQuery {
         scope: caller.scope(),
         customer_id: p.customer_id,
@@ -451,13 +459,12 @@ pub async fn list_orders(
         ordered_from: p.ordered_from,
         ordered_to: p.ordered_to,
         updated_since: p.updated_since,
-        after,
-        limit: limit + 1,
+        sorting: page.sorting(),
+        limit: page.rows(),
     };
     let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = pagination::page(items, limit, |item| Cursor {
-        d: item.draft.ordered_on,
-        i: item.id,
+    let page = page.page(items, |item, sort| {
+        (repo::sort_key(item, sort.into()), item.id)
     });
     Ok(Reply::ok(&page).into_response())
 }

@@ -9,7 +9,7 @@ use credo_core::Principal;
 use credo_customers::task::TaskFields;
 use credo_customers::{Task, TaskInput, TaskKind, TaskStatus};
 use credo_store::tasks::{self as repo, NewTask, TaskChange, TaskListQuery};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, Query};
 use crate::merge_patch::{merge_patch, Patch};
-use crate::pagination::{self, Page};
+use crate::pagination::{list_sort, Page, SortDirection, SortedPage};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, require_writer};
 use crate::routes::directory::{active_user, assignable_user, sees_customer};
@@ -227,21 +227,30 @@ pub struct TaskListParams {
     pub due_before: Option<NaiveDate>,
     /// Only records changed at or after this time (RFC 3339): what a sync has not seen.
     pub updated_since: Option<DateTime<Utc>>,
+    /// The column to sort by (default `due_on`).
+    #[param(inline)]
+    pub sort: Option<TaskSort>,
+    /// Which way (default `asc`: earliest due first).
+    #[param(inline)]
+    pub order: Option<SortDirection>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    d: NaiveDate,
-    i: Uuid,
-}
+list_sort!(
+    /// Columns the task list sorts by.
+    TaskSort => repo::SortField { DueOn, CreatedAt, UpdatedAt }
+);
 
 async fn task_page(
     state: &AppState,
     scope: credo_core::Scope,
     p: TaskListParams,
 ) -> ApiResult<HttpResponse> {
-    let limit = pagination::limit(p.limit)?;
-    let after = pagination::after::<Cursor>(p.cursor.as_deref())?.map(|c| (c.d, c.i));
+    let page = SortedPage::read(
+        p.limit,
+        p.cursor.as_deref(),
+        p.sort.unwrap_or_default(),
+        p.order.unwrap_or(SortDirection::Asc),
+    )?;
     let query = TaskListQuery {
         scope,
         assignee_id: p.assignee_id,
@@ -250,13 +259,12 @@ async fn task_page(
         kinds: any_of::values(p.kind),
         updated_since: p.updated_since,
         due_before: p.due_before,
-        after,
-        limit: limit + 1,
+        sorting: page.sorting(),
+        limit: page.rows(),
     };
     let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = pagination::page(items, limit, |item| Cursor {
-        d: item.fields.due_on,
-        i: item.id,
+    let page = page.page(items, |item, sort| {
+        (repo::sort_key(item, sort.into()), item.id)
     });
     Ok(Reply::ok(&page).into_response())
 }
