@@ -446,6 +446,112 @@ async fn archive_hides_and_restore_brings_back() {
     assert_eq!(actions, ["created", "archived", "restored"]);
 }
 
+/// Archiving a customer archives its live contacts with it and makes its file read-only:
+/// every change to it is `409 customer_archived` and writes nothing. Restoring brings back
+/// the contacts archived with it, not one deleted on its own before, and the file is writable
+/// again.
+#[actix_web::test]
+async fn archiving_takes_the_contacts_along_and_freezes_the_file_until_restored() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let id = app.organization(&admin, "Acme").await;
+    let base = format!("/api/v1/customers/{id}");
+    let mut contact_ids = Vec::new();
+    for (name, primary) in [("王伟", true), ("李娜", false), ("张敏", false)] {
+        let (status, contact) = app
+            .post(
+                &format!("{base}/contacts"),
+                &admin,
+                json!({"name": name, "is_primary": primary}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{contact}");
+        contact_ids.push(contact["id"].as_str().unwrap().to_owned());
+    }
+    let deleted_before = format!("{base}/contacts/{}", contact_ids[2]);
+    let (status, _) = app
+        .send(Method::DELETE, &deleted_before, &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, archived) = app.send(Method::DELETE, &base, &admin, None).await;
+    assert_eq!(status, StatusCode::OK, "{archived}");
+
+    let (_, contacts) = app.get(&format!("{base}/contacts"), &admin).await;
+    assert_eq!(contacts["items"], json!([]), "the contacts went with it");
+    let (status, _) = app
+        .get(&format!("{base}/contacts/{}", contact_ids[0]), &admin)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let writes = [
+        (format!("{base}/contacts"), json!({"name": "赵强"})),
+        (
+            format!("{base}/notes"),
+            json!({"department": "credit", "body": "too late"}),
+        ),
+        (
+            format!("{base}/assessments"),
+            json!({"department": "sales", "topic": "reputation", "rating": 4, "assessed_on": "2026-11-01"}),
+        ),
+        (
+            format!("{base}/events"),
+            json!({"kind": "litigation", "department": "credit", "description": "sued", "occurred_on": "2026-11-01"}),
+        ),
+        (
+            format!("{base}/interactions"),
+            json!({"channel": "call", "direction": "outbound", "summary": "x"}),
+        ),
+        (
+            format!("{base}/credit-data-refresh"),
+            json!({"checked_on": "2026-11-01"}),
+        ),
+    ];
+    for (path, body) in &writes {
+        let (status, problem) = app.post(path, &admin, body.clone()).await;
+        assert_problem(status, &problem, StatusCode::CONFLICT, "customer_archived");
+    }
+    let (status, problem) = read(
+        app.patch(&base, &admin, "*", json!({"short_name": "Frozen"}))
+            .await,
+    )
+    .await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "customer_archived");
+    let (_, unchanged) = app.get(&base, &admin).await;
+    assert_eq!(unchanged, archived, "nothing was written to the file");
+    for list in ["notes", "assessments", "events", "interactions"] {
+        let (_, page) = app.get(&format!("{base}/{list}"), &admin).await;
+        assert_eq!(page["items"], json!([]), "{list}");
+    }
+
+    let (status, restored) = app
+        .post(&format!("{base}/restore"), &admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    let (_, contacts) = app.get(&format!("{base}/contacts"), &admin).await;
+    let names: Vec<(&str, bool)> = contacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["is_primary"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("王伟", true), ("李娜", false)]);
+    let (status, _) = app.get(&deleted_before, &admin).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "deleted on its own, it stays deleted"
+    );
+    for (path, body) in &writes {
+        let (status, answer) = app.post(path, &admin, body.clone()).await;
+        assert!(status.is_success(), "{path}: {status} {answer}");
+    }
+}
+
 #[actix_web::test]
 async fn transfer_moves_owner_and_unit_and_keeps_the_history() {
     let app = TestApp::spawn().await;

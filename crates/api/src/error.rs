@@ -54,6 +54,7 @@ error_codes! {
     IdConflict = (CONFLICT, "id_conflict", "A record with this id exists"),
     UsernameTaken = (CONFLICT, "username_taken", "The username is taken"),
     UnitCodeTaken = (CONFLICT, "unit_code_taken", "The sales unit code is taken"),
+    CustomerArchived = (CONFLICT, "customer_archived", "The customer is archived; its file is read-only until restored"),
     ConcurrentUpdate = (CONFLICT, "concurrent_update", "The record changed while this request ran; retry"),
     InvalidTransition = (CONFLICT, "invalid_transition", "The record's status does not allow this step"),
     OrderNotEditable = (CONFLICT, "order_not_editable", "Only quoted orders change their lines and terms"),
@@ -280,6 +281,10 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::not_found(),
+            StoreError::CustomerArchived => ApiError::new(
+                ErrorCode::CustomerArchived,
+                "the customer is archived; restore it before changing its file",
+            ),
             StoreError::Conflict(what) => {
                 tracing::info!(constraint = %what, "write lost a race");
                 ApiError::new(

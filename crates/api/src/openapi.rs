@@ -79,6 +79,14 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
             ErrorCode::IdempotencyInProgress,
         ],
     ),
+    (
+        "CustomerFileConflict",
+        &[
+            ErrorCode::CustomerArchived,
+            ErrorCode::ConcurrentUpdate,
+            ErrorCode::IdempotencyInProgress,
+        ],
+    ),
     ("PayloadTooLarge", &[ErrorCode::PayloadTooLarge]),
     ("UnsupportedMediaType", &[ErrorCode::UnsupportedMediaType]),
     (
@@ -110,6 +118,21 @@ fn problem_response(codes: &[ErrorCode]) -> Response {
     }
     response.build()
 }
+
+/// The operations that change a customer's file, which an archived customer refuses
+/// (`customer_archived`) until restored.
+const CUSTOMER_FILE_WRITES: &[&str] = &[
+    "patchCustomer",
+    "transferCustomer",
+    "refreshCustomerCreditData",
+    "createCustomerEvent",
+    "createContact",
+    "patchContact",
+    "deleteContact",
+    "createNote",
+    "createAssessment",
+    "createInteraction",
+];
 
 fn add_shared(operation: &mut Operation, status: &str, name: &str) {
     operation
@@ -253,6 +276,10 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         HttpMethod::Patch | HttpMethod::Post | HttpMethod::Delete
     ) && secured
     {
+        let id = operation.operation_id.as_deref().unwrap_or_default();
+        if CUSTOMER_FILE_WRITES.contains(&id) {
+            add_shared(operation, "409", "CustomerFileConflict");
+        }
         add_shared(operation, "409", "Conflict");
     }
     add_shared(operation, "503", "ServiceUnavailable");

@@ -38,6 +38,14 @@ pub struct Customer {
     pub stamps: Stamps,
 }
 
+impl Customer {
+    /// An archived file is read-only until restored: its profile, ownership, contacts,
+    /// notes, assessments, events and interactions take no change (history stays readable).
+    pub fn is_read_only(&self) -> bool {
+        self.archived_at.is_some()
+    }
+}
+
 /// A contact as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ContactRecord {

@@ -109,6 +109,24 @@ pub fn transfers(
         .collect()
 }
 
+impl Outcome for Note {}
+impl Outcome for AssessmentRecord {}
+impl Outcome for CustomerEvent {}
+impl Outcome for Interaction {}
+
+/// Adds a record to a customer's file under the customer's row lock; refused while the file
+/// is archived.
+fn add_to_file<T: Outcome>(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    add: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    write_transaction(conn, |conn| {
+        customers::lock_writable_file(conn, customer_id)?;
+        add(conn)
+    })
+}
+
 pub fn add_note(
     conn: &mut DbConnection,
     customer_id: Uuid,
@@ -124,17 +142,19 @@ pub fn add_note(
         author_id: author,
         created_at: now(),
     };
-    diesel::insert_into(customer_notes::table)
-        .values((
-            customer_notes::id.eq(note.id.to_string()),
-            customer_notes::customer_id.eq(customer_id.to_string()),
-            customer_notes::department.eq(department.as_str()),
-            customer_notes::body.eq(body),
-            customer_notes::author_id.eq(author.to_string()),
-            customer_notes::created_at.eq(to_db_time(note.created_at)),
-        ))
-        .execute(conn)?;
-    Ok(note)
+    add_to_file(conn, customer_id, |conn| {
+        diesel::insert_into(customer_notes::table)
+            .values((
+                customer_notes::id.eq(note.id.to_string()),
+                customer_notes::customer_id.eq(customer_id.to_string()),
+                customer_notes::department.eq(department.as_str()),
+                customer_notes::body.eq(body),
+                customer_notes::author_id.eq(author.to_string()),
+                customer_notes::created_at.eq(to_db_time(note.created_at)),
+            ))
+            .execute(conn)?;
+        Ok(note)
+    })
 }
 
 /// A page of a customer's notes, newest first, optionally of one department.
@@ -194,21 +214,23 @@ pub fn add_assessment(
         author_id: author,
         created_at: now(),
     };
-    let a = &record.assessment;
-    diesel::insert_into(assessments::table)
-        .values((
-            assessments::id.eq(record.id.to_string()),
-            assessments::customer_id.eq(customer_id.to_string()),
-            assessments::department.eq(a.department.as_str()),
-            assessments::topic.eq(a.topic.as_str()),
-            assessments::rating.eq(a.rating),
-            assessments::comment.eq(&a.comment),
-            assessments::assessed_on.eq(a.assessed_on),
-            assessments::author_id.eq(author.to_string()),
-            assessments::created_at.eq(to_db_time(record.created_at)),
-        ))
-        .execute(conn)?;
-    Ok(record)
+    add_to_file(conn, customer_id, |conn| {
+        let a = &record.assessment;
+        diesel::insert_into(assessments::table)
+            .values((
+                assessments::id.eq(record.id.to_string()),
+                assessments::customer_id.eq(customer_id.to_string()),
+                assessments::department.eq(a.department.as_str()),
+                assessments::topic.eq(a.topic.as_str()),
+                assessments::rating.eq(a.rating),
+                assessments::comment.eq(&a.comment),
+                assessments::assessed_on.eq(a.assessed_on),
+                assessments::author_id.eq(author.to_string()),
+                assessments::created_at.eq(to_db_time(record.created_at)),
+            ))
+            .execute(conn)?;
+        Ok(record)
+    })
 }
 
 type AssessmentRow = (
@@ -274,8 +296,6 @@ pub fn assessments(
 
 /// Records an event; one of the kinds that open a credit review marks the customer in the
 /// same transaction.
-impl Outcome for CustomerEvent {}
-
 pub fn add_event(
     conn: &mut DbConnection,
     customer_id: Uuid,
@@ -293,7 +313,7 @@ pub fn add_event(
         created_by: actor,
         created_at: now(),
     };
-    write_transaction(conn, |conn| {
+    add_to_file(conn, customer_id, |conn| {
         diesel::insert_into(customer_events::table)
             .values((
                 customer_events::id.eq(record.id.to_string()),
@@ -400,21 +420,23 @@ pub fn add_interaction(
         created_by: actor,
         created_at: now(),
     };
-    diesel::insert_into(interactions::table)
-        .values((
-            interactions::id.eq(record.id.to_string()),
-            interactions::customer_id.eq(customer_id.to_string()),
-            interactions::channel.eq(record.channel.as_str()),
-            interactions::direction.eq(record.direction.as_str()),
-            interactions::occurred_at.eq(to_db_time(record.occurred_at)),
-            interactions::participants.eq(serde_json::to_string(&record.participants)?),
-            interactions::summary.eq(&record.summary),
-            interactions::outcome.eq(&record.outcome),
-            interactions::created_by.eq(actor.to_string()),
-            interactions::created_at.eq(to_db_time(record.created_at)),
-        ))
-        .execute(conn)?;
-    Ok(record)
+    add_to_file(conn, customer_id, |conn| {
+        diesel::insert_into(interactions::table)
+            .values((
+                interactions::id.eq(record.id.to_string()),
+                interactions::customer_id.eq(customer_id.to_string()),
+                interactions::channel.eq(record.channel.as_str()),
+                interactions::direction.eq(record.direction.as_str()),
+                interactions::occurred_at.eq(to_db_time(record.occurred_at)),
+                interactions::participants.eq(serde_json::to_string(&record.participants)?),
+                interactions::summary.eq(&record.summary),
+                interactions::outcome.eq(&record.outcome),
+                interactions::created_by.eq(actor.to_string()),
+                interactions::created_at.eq(to_db_time(record.created_at)),
+            ))
+            .execute(conn)?;
+        Ok(record)
+    })
 }
 
 type InteractionRow = (

@@ -1,5 +1,7 @@
 //! Contacts of a customer. Archived contacts stay for history but leave lists and search.
 
+use std::convert::Infallible;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
@@ -10,8 +12,11 @@ use credo_customers::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::convert::{parse_id, parse_optional_name, parse_stored, stamps, to_db_time};
-use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::convert::{
+    from_db_time, parse_id, parse_optional_name, parse_stored, stamps, to_db_time,
+};
+use crate::customers;
+use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::Window;
 use crate::schema::contacts;
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -156,7 +161,7 @@ pub fn list(
 }
 
 /// Only one primary contact per customer: making one primary demotes the others. Writers of
-/// a customer's contacts hold the customer's row lock (`lock_contacts`), so concurrent
+/// a customer's contacts hold the customer's row lock (`lock_writable_file`), so concurrent
 /// promotions take turns, each demoting what the one before committed.
 fn demote_other_primaries(
     conn: &mut DbConnection,
@@ -189,10 +194,63 @@ impl Outcome for CreateOutcome {
     }
 }
 
-/// Takes the customer's row lock before any contact row, in every writer of contacts (one
-/// order: no deadlock).
-fn lock_contacts(conn: &mut DbConnection, customer_id: Uuid) -> Result<(), StoreError> {
-    lock_row(conn, "customers", customer_id)
+/// The contacts' side of archiving or restoring their customer.
+pub(crate) enum Archival {
+    /// The customer is archived at this moment: its live contacts are archived with it, at
+    /// the same moment.
+    Archive(DateTime<Utc>),
+    /// The customer archived at this moment is restored: the contacts archived with it come
+    /// back; those deleted on their own before stay archived.
+    Restore(DateTime<Utc>),
+}
+
+/// Archives or restores a customer's contacts with it, in its transaction (under its row
+/// lock), each as a change of its own: a new version and a history entry.
+pub(crate) fn follow_archival(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    archival: Archival,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let query = contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .select(Row::as_select())
+        .into_boxed::<MultiBackend>();
+    let (query, archived_at, action) = match archival {
+        Archival::Archive(at) => (
+            query.filter(contacts::archived_at.is_null()),
+            Some(at),
+            AuditAction::Archived,
+        ),
+        Archival::Restore(at) => (
+            query.filter(contacts::archived_at.eq(to_db_time(at))),
+            None,
+            AuditAction::Restored,
+        ),
+    };
+    for row in query.load::<Row>(conn)? {
+        let stored = Stored {
+            archived_at: row.archived_at.map(from_db_time),
+            record: row.into_record()?,
+        };
+        let id = stored.record.id;
+        let outcome = versioned::update(
+            conn,
+            id,
+            &Expected::Any,
+            actor,
+            |_| Ok(Some(stored)),
+            |_, current| {
+                let mut next = current.clone();
+                next.archived_at = archived_at;
+                Ok(Ok::<_, Infallible>((next, action)))
+            },
+        )?;
+        if !matches!(outcome, Updated::Updated(_)) {
+            return Err(StoreError::Conflict(format!("contact {id}")));
+        }
+    }
+    Ok(())
 }
 
 pub fn create(
@@ -203,7 +261,7 @@ pub fn create(
     actor: Uuid,
 ) -> Result<CreateOutcome, StoreError> {
     write_transaction(conn, |conn| {
-        lock_contacts(conn, customer_id)?;
+        customers::lock_writable_file(conn, customer_id)?;
         let taken = contacts::table
             .find(id.to_string())
             .count()
@@ -292,7 +350,8 @@ impl Versioned for Stored {
             return Ok(written);
         }
         demote_other_primaries(conn, &next.record)?;
-        if next.record.contact.name != current.record.contact.name {
+        let restored = current.archived_at.is_some();
+        if restored || next.record.contact.name != current.record.contact.name {
             let key = credo_core::text::search_key(&next.record.contact.name);
             search::index(conn, id, customer_id, Some(&key))?;
         }
@@ -310,7 +369,7 @@ pub fn update(
     actor: Uuid,
 ) -> Result<UpdateOutcome, StoreError> {
     let outcome = write_transaction(conn, |conn| {
-        lock_contacts(conn, customer_id)?;
+        customers::lock_writable_file(conn, customer_id)?;
         versioned::update(
             conn,
             id,

@@ -13,12 +13,13 @@ use credo_customers::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::contacts::{self, Archival};
 use crate::convert::{
     from_db_time, parse_id, parse_name, parse_optional_id, parse_optional_name, parse_stored,
     stamps, to_db_time,
 };
 use crate::db::MultiBackend;
-use crate::db::{write_transaction, Outcome};
+use crate::db::{lock_row, write_transaction, Outcome};
 use crate::holder::{self, Holder};
 use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::{customer_tags, customers};
@@ -234,6 +235,18 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreE
         .transpose()
 }
 
+/// Locks the customer's row for a change to its file and refuses the change while the file is
+/// archived. Every writer of a customer's contacts, notes, assessments, events and
+/// interactions takes it first (one lock order: no deadlock).
+pub(crate) fn lock_writable_file(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+    lock_row(conn, "customers", id)?;
+    match get(conn, id)? {
+        None => Err(StoreError::NotFound),
+        Some(customer) if customer.is_read_only() => Err(StoreError::CustomerArchived),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Who owns a customer and in which sales unit: what row scope needs, without the rest.
 pub fn ownership(
     conn: &mut DbConnection,
@@ -421,6 +434,10 @@ pub fn update(
         |conn, current| {
             let at = now();
             let mut next = current.clone();
+            let archival = matches!(change, Change::Archive | Change::Restore);
+            if current.is_read_only() && !archival {
+                return Err(StoreError::CustomerArchived);
+            }
             let action = match change {
                 Change::Patch { patch, today } => {
                     let profile = patched::<CustomerInput>(&current.profile, &patch)
@@ -436,10 +453,17 @@ pub fn update(
                     AuditAction::Updated
                 }
                 Change::Archive => {
+                    if current.archived_at.is_none() {
+                        contacts::follow_archival(conn, id, Archival::Archive(at), actor)?;
+                    }
                     next.archived_at = Some(current.archived_at.unwrap_or(at));
                     AuditAction::Archived
                 }
                 Change::Restore => {
+                    if let Some(archived_at) = current.archived_at {
+                        let restore = Archival::Restore(archived_at);
+                        contacts::follow_archival(conn, id, restore, actor)?;
+                    }
                     next.archived_at = None;
                     AuditAction::Restored
                 }

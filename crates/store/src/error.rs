@@ -6,6 +6,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 pub enum StoreError {
     #[error("record not found")]
     NotFound,
+    /// The change touches an archived customer's file, which is read-only until restored.
+    #[error("the customer is archived")]
+    CustomerArchived,
     /// A uniqueness rule caught a concurrent write; the text names the constraint.
     #[error("conflicting write: {0}")]
     Conflict(String),

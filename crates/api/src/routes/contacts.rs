@@ -78,7 +78,7 @@ pub async fn list_contacts(
     request_body = ContactInput,
     responses(
         (status = 201, description = "Created", body = ContactRecord, headers(("ETag" = String), ("Location" = String))),
-        (status = 409, description = "A contact with this id exists", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A contact with this id exists (`id_conflict`), the customer is archived (`customer_archived`), or a concurrent write (`concurrent_update`, `idempotency_in_progress`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -237,7 +237,7 @@ pub async fn get_customer(
     request_body(content = CustomerPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = Customer, headers(("ETag" = String))),
-        (status = 409, description = "Another customer has this USCC", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another customer has this USCC (`duplicate_customer`), the customer is archived (`customer_archived`), or a concurrent write (`concurrent_update`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the record", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
