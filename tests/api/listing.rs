@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use base64::Engine;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -618,6 +618,77 @@ async fn customers_are_found_by_their_uscc() {
         .await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
     assert_eq!(error_fields(&body)[0].0, "uscc", "{body}");
+}
+
+/// Who is calling? A customer is found by a live contact's phone number (separators
+/// ignored) or e-mail address (case-insensitive), within the caller's scope; an archived
+/// contact no longer answers for it; a malformed value is 400 naming the parameter.
+#[actix_web::test]
+async fn customers_are_found_by_a_contacts_phone_or_email() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, agent) = app.user(&admin, "agent.sz", "agent", None).await;
+    let acme = app.organization(&admin, "Acme").await;
+    let other = app.organization(&admin, "Other").await;
+    let contacts = [
+        (&acme, "王伟", "+86 138-0013-8000", "Wang.Wei@Example.com"),
+        (&other, "李娜", "+86 139 0000 0000", "li.na@example.com"),
+        (&other, "张敏", "+86 137 0000 0000", "zhang@example.com"),
+    ];
+    let mut contact_paths = Vec::new();
+    for (customer, name, phone, email) in contacts {
+        let path = format!("/api/v1/customers/{customer}/contacts");
+        let (status, contact) = app
+            .post(
+                &path,
+                &admin,
+                json!({"name": name, "phone": phone, "email": email}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{contact}");
+        contact_paths.push(format!("{path}/{}", contact["id"].as_str().unwrap()));
+    }
+    let found = |query: &str| format!("/api/v1/customers?{query}");
+    let only = |id: &String| HashSet::from([id.clone()]);
+    for query in [
+        "phone=%2B8613800138000",
+        "phone=%2B86%20138%200013%208000",
+        "email=wang.wei%40example.com",
+        "email=WANG.WEI%40EXAMPLE.COM",
+    ] {
+        assert_eq!(
+            listed(&app, &admin, &found(query)).await,
+            only(&acme),
+            "{query}"
+        );
+        assert_eq!(
+            listed(&app, &agent, &found(query)).await,
+            HashSet::new(),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        listed(&app, &admin, &found("phone=%2B8613900000000")).await,
+        only(&other)
+    );
+    let (status, _) = app
+        .send(Method::DELETE, &contact_paths[1], &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        listed(&app, &admin, &found("phone=%2B8613900000000")).await,
+        HashSet::new(),
+        "an archived contact no longer answers for its customer"
+    );
+    assert_eq!(
+        listed(&app, &admin, &found("email=zhang%40example.com")).await,
+        only(&other)
+    );
+    for (query, field) in [("phone=12", "phone"), ("email=nobody", "email")] {
+        let (status, body) = app.get(&found(query), &admin).await;
+        assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(error_fields(&body)[0].0, field, "{body}");
+    }
 }
 
 /// The value an item sorts by: a day compares as written, a time by the instant it names.

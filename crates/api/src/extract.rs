@@ -214,6 +214,19 @@ pub fn invalid_query(field: &str, error: FieldError) -> ApiError {
     .with_errors(vec![error.nested(field)])
 }
 
+/// An optional query parameter checked by `parse`: 400 `invalid_query` naming it when its
+/// value does not parse.
+pub fn parsed_query<T>(
+    name: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(parse)
+        .transpose()
+        .map_err(|error| invalid_query(name, error))
+}
+
 /// A query string read as `T`: 400 `invalid_query` naming the parameter whose value does
 /// not fit. (Unknown parameters were refused by `screen_query`.)
 pub struct Query<T>(pub T);

@@ -22,7 +22,12 @@ use crate::db::MultiBackend;
 use crate::db::{lock_row, write_transaction, Outcome};
 use crate::holder::{self, Holder};
 use crate::keyset::{keyset, SortKey, Sorting};
-use crate::schema::{customer_tags, customers};
+use crate::schema::{contacts as contact_rows, customer_tags, customers};
+
+diesel::define_sql_function! {
+    /// SQL `lower`, as the e-mail indexes are built (ASCII alike on both databases).
+    fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
@@ -521,6 +526,10 @@ pub struct ListQuery {
     pub industry: Option<String>,
     pub tag: Option<Tag>,
     pub uscc: Option<Uscc>,
+    /// Customers with a live contact of this phone number.
+    pub phone: Option<Phone>,
+    /// Customers with a live contact of this e-mail address (case-insensitive).
+    pub email: Option<Email>,
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only customers with (true) or without (false) an open credit review.
     pub credit_review_due: Option<bool>,
@@ -595,6 +604,20 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
     }
     if let Some(uscc) = &q.uscc {
         query = query.filter(customers::uscc.eq(uscc.as_str().to_owned()));
+    }
+    if let Some(phone) = &q.phone {
+        let holders = contact_rows::table
+            .filter(contact_rows::phone.eq(phone.as_str().to_owned()))
+            .filter(contact_rows::archived_at.is_null())
+            .select(contact_rows::customer_id);
+        query = query.filter(customers::id.eq_any(holders));
+    }
+    if let Some(email) = &q.email {
+        let holders = contact_rows::table
+            .filter(lower(contact_rows::email).eq(email.as_str().to_lowercase()))
+            .filter(contact_rows::archived_at.is_null())
+            .select(contact_rows::customer_id);
+        query = query.filter(customers::id.eq_any(holders));
     }
     if let Some(since) = q.updated_since {
         query = query.filter(customers::updated_at.ge(to_db_time(since)));

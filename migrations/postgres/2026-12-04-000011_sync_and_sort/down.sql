@@ -1,3 +1,5 @@
+DROP INDEX contacts_email_idx;
+DROP INDEX contacts_phone_idx;
 DROP INDEX contacts_updated_idx;
 DROP INDEX tasks_due_idx;
 DROP INDEX tasks_created_idx;

@@ -374,6 +374,13 @@ pub struct CustomerListParams {
     /// scope: the lookup before creating a company.
     #[param(example = "91350100M000100Y43")]
     pub uscc: Option<String>,
+    /// Customers with a live contact of this phone number (separators ignored: `+86 138-0013-8000`
+    /// finds `+8613800138000`), in your scope: who is calling?
+    #[param(example = "+8613800138000")]
+    pub phone: Option<String>,
+    /// Customers with a live contact of this e-mail address (case-insensitive), in your scope.
+    #[param(example = "wang.wei@example.com")]
+    pub email: Option<String>,
     /// Only customers changed at or after this time (RFC 3339).
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Only customers with (`true`) or without (`false`) an open credit review.
@@ -422,24 +429,11 @@ pub async fn list_customers(
             credo_core::FieldError::new("", "too_long", "at most 200 characters"),
         ));
     }
-    let country = p
-        .country
-        .as_deref()
-        .map(CountryCode::parse)
-        .transpose()
-        .map_err(|e| extract::invalid_query("country", e))?;
-    let tag = p
-        .tag
-        .as_deref()
-        .map(Tag::parse)
-        .transpose()
-        .map_err(|e| extract::invalid_query("tag", e))?;
-    let uscc = p
-        .uscc
-        .as_deref()
-        .map(credo_core::Uscc::parse)
-        .transpose()
-        .map_err(|e| extract::invalid_query("uscc", e))?;
+    let country = extract::parsed_query("country", p.country.as_deref(), CountryCode::parse)?;
+    let tag = extract::parsed_query("tag", p.tag.as_deref(), Tag::parse)?;
+    let uscc = extract::parsed_query("uscc", p.uscc.as_deref(), credo_core::Uscc::parse)?;
+    let phone = extract::parsed_query("phone", p.phone.as_deref(), credo_core::Phone::parse)?;
+    let email = extract::parsed_query("email", p.email.as_deref(), credo_core::Email::parse)?;
     let query = ListQuery {
         scope: caller.scope(),
         q,
@@ -447,6 +441,8 @@ pub async fn list_customers(
         sales_unit_id: p.sales_unit_id,
         lifecycle_stages: any_of::values(p.lifecycle_stage),
         uscc,
+        phone,
+        email,
         country,
         industry: p.industry.map(|i| i.trim().to_owned()),
         tag,
