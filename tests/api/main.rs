@@ -16,6 +16,7 @@ mod leads;
 mod listing;
 mod login;
 mod matrix;
+mod names;
 mod openapi;
 mod operations;
 mod orders;

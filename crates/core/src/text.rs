@@ -1,6 +1,8 @@
 //! Small text values: e-mail addresses, phone numbers, tags, and the search key of a name.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 use validator::ValidateEmail;
 
 use crate::FieldError;
@@ -114,6 +116,7 @@ impl Tag {
                 "a tag has 1 to 40 characters and no control characters",
             ));
         }
+        refuse_bidi_controls(&tag)?;
         Ok(Self(tag))
     }
 }
@@ -143,6 +146,7 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
             "control characters are not allowed",
         ));
     }
+    refuse_bidi_controls(text)?;
     Ok(Some(text.to_owned()))
 }
 
@@ -152,17 +156,22 @@ pub fn required_text(raw: &str, max_chars: usize) -> Result<String, FieldError> 
         .ok_or_else(|| FieldError::new("", "required", "a value is required"))
 }
 
-/// The key names are searched and compared by: full-width forms folded to ASCII (common in
-/// Chinese input), lower case, runs of blanks collapsed to one space.
+/// The key names are searched and compared by: Unicode compatibility forms folded (NFKC:
+/// full-width letters and digits, as Chinese input produces, become ASCII; the ideographic
+/// space a space), invisible format characters dropped (zero-width space and joiners, soft
+/// hyphen, byte-order mark), lower case, runs of blanks collapsed to one space. Two names
+/// that look the same get the same key, so duplicates are found.
 pub fn search_key(name: &str) -> String {
     let mut key = String::with_capacity(name.len());
     let mut pending_space = false;
-    for c in name.chars() {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
+    let lowered: String = name
+        .nfkc()
+        .filter(|c| c.general_category() != GeneralCategory::Format)
+        .flat_map(char::to_lowercase)
+        .collect();
+    // Lower-casing can leave a sequence that composes further; fold once more so that a key
+    // is its own key.
+    for c in lowered.nfkc() {
         if c.is_whitespace() {
             pending_space = !key.is_empty();
             continue;
@@ -171,9 +180,25 @@ pub fn search_key(name: &str) -> String {
             key.push(' ');
             pending_space = false;
         }
-        key.extend(c.to_lowercase());
+        key.push(c);
     }
     key
+}
+
+/// Refuses the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): stored
+/// text shows to other users as it was written, not reordered to disguise it.
+fn refuse_bidi_controls(text: &str) -> Result<(), FieldError> {
+    if text
+        .chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(FieldError::new(
+            "",
+            "bidi_control",
+            "bidirectional override and isolate characters are not allowed",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -218,10 +243,33 @@ mod tests {
     #[test]
     fn search_key_folds_full_width_and_case() {
         assert_eq!(search_key("  ＡＢＣ　Trading   Co. "), "abc trading co.");
+        assert_eq!(search_key("Ｈａｎｏｉ Ｓｔｅｅｌ ①"), "hanoi steel 1");
         assert_eq!(
             search_key("深圳市华为技术有限公司"),
             "深圳市华为技术有限公司"
         );
+    }
+
+    #[test]
+    fn search_key_drops_invisible_format_characters() {
+        let plain = search_key("华强贸易 Trading");
+        for disguised in [
+            "华\u{200B}强贸易 Trading",
+            "\u{FEFF}华强贸易 Tra\u{00AD}ding",
+            "华强\u{200D}贸易 Trading\u{2060}",
+        ] {
+            assert_eq!(search_key(disguised), plain, "{disguised:?}");
+        }
+    }
+
+    #[test]
+    fn bidi_overrides_are_refused_in_stored_text() {
+        for text in ["abc\u{202E}cba", "\u{2066}x\u{2069}"] {
+            assert_eq!(clean_text(text, 40).unwrap_err().code, "bidi_control");
+            assert_eq!(Tag::parse(text).unwrap_err().code, "bidi_control");
+        }
+        // Right-to-left script itself is fine.
+        assert_eq!(clean_text("شركة", 40).unwrap(), Some("شركة".to_owned()));
     }
 
     proptest! {

@@ -194,6 +194,27 @@ impl Outcome for CreateOutcome {
     }
 }
 
+/// Recomputes the search key of every contact (and the search entry of a live one) where the
+/// stored one differs from what the current rule gives: see `name_keys`.
+pub(crate) fn refold_keys(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for row in contacts::table.select(Row::as_select()).load::<Row>(conn)? {
+        let key = credo_core::text::search_key(&row.name);
+        if key == row.search_key {
+            continue;
+        }
+        diesel::update(contacts::table.find(&row.id))
+            .set(contacts::search_key.eq(&key))
+            .execute(conn)?;
+        if row.archived_at.is_none() {
+            let (id, customer_id) = (parse_id(&row.id)?, parse_id(&row.customer_id)?);
+            search::index(conn, id, customer_id, Some(&key))?;
+        }
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// The contacts' side of archiving or restoring their customer.
 pub(crate) enum Archival {
     /// The customer is archived at this moment: its live contacts are archived with it, at

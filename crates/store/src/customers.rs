@@ -240,6 +240,32 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Customer>, StoreE
         .transpose()
 }
 
+/// Recomputes the name keys of every customer (and its search entry) where the stored ones
+/// differ from what the current rule gives: see `name_keys`.
+pub(crate) fn refold_keys(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for row in customers::table
+        .select(Row::as_select())
+        .load::<Row>(conn)?
+    {
+        let stored = (row.search_key.clone(), row.name_key.clone());
+        let fresh = Row::from_customer(&row.into_customer()?)?;
+        if (fresh.search_key.clone(), fresh.name_key.clone()) == stored {
+            continue;
+        }
+        diesel::update(customers::table.find(&fresh.id))
+            .set((
+                customers::search_key.eq(&fresh.search_key),
+                customers::name_key.eq(&fresh.name_key),
+            ))
+            .execute(conn)?;
+        let id = parse_id(&fresh.id)?;
+        search::index(conn, id, id, Some(&fresh.search_key))?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// Locks the customer's row for a change to its file and refuses the change while the file is
 /// archived. Every writer of a customer's contacts, notes, assessments, events and
 /// interactions takes it first (one lock order: no deadlock).

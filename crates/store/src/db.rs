@@ -42,6 +42,7 @@ pub trait Outcome {
 }
 
 impl Outcome for () {}
+impl Outcome for usize {}
 impl<T> Outcome for Vec<T> {}
 
 /// `Err` is a refusal the caller reports (field errors, a rule broken); so is an `Ok` whose
@@ -379,8 +380,21 @@ impl Db {
     }
 
     /// Applies pending migrations; with Postgres under an advisory lock so that several
-    /// instances starting together migrate once.
+    /// instances starting together migrate once. Then stored name keys follow the current
+    /// rule (`name_keys`).
     pub fn migrate(&self) -> Result<(), StoreError> {
+        self.apply_migrations()?;
+        let refolded = self.run(crate::name_keys::refold_if_stale)?;
+        if refolded > 0 {
+            tracing::info!(
+                rows = refolded,
+                "recomputed name keys under the current rule"
+            );
+        }
+        Ok(())
+    }
+
+    fn apply_migrations(&self) -> Result<(), StoreError> {
         self.run(|conn| {
             let result = match conn {
                 DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),

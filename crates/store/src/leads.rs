@@ -414,6 +414,30 @@ pub fn history(
     audit::history(conn, ENTITY, id, window)
 }
 
+/// Recomputes the duplicate keys of every lead where the stored ones differ from what the
+/// current rule gives: see `name_keys`.
+pub(crate) fn refold_keys(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for row in leads::table.select(Row::as_select()).load::<Row>(conn)? {
+        let (id, stored) = (
+            row.id.clone(),
+            (row.company_key.clone(), row.contact_key.clone()),
+        );
+        let (company_key, contact_key) = row.into_lead()?.fields.duplicate_key();
+        if (company_key.clone(), contact_key.clone()) == stored {
+            continue;
+        }
+        diesel::update(leads::table.find(id))
+            .set((
+                leads::company_key.eq(company_key),
+                leads::contact_key.eq(contact_key),
+            ))
+            .execute(conn)?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// Which leads a caller sees and asks for.
 #[derive(Debug, Clone)]
 pub struct LeadFilter {

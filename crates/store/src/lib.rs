@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod keyset;
 pub mod leads;
+mod name_keys;
 pub mod orders;
 pub mod schema;
 mod search;

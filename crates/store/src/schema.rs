@@ -349,6 +349,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    name_key_rule (id) {
+        id -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     leads (id) {
         id -> Text,
         company_name -> Text,
