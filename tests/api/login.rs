@@ -62,6 +62,72 @@ async fn a_burst_of_guesses_gets_five_password_checks() {
     )));
 }
 
+/// Every password check costs a hash, whoever it is for: one client address gets a burst of
+/// 20 checks, then 5 a second, and is told when to come back (here with 40 names at once,
+/// each under the failure throttle's limits); another address is not held up by it.
+#[actix_web::test]
+async fn one_address_gets_a_bounded_share_of_password_checks() {
+    let app = TestApp::spawn().await;
+    let names: Vec<String> = (0..40).map(|i| format!("guess{i:02}")).collect();
+    let guesses = names
+        .iter()
+        .map(|name| login_from(&app, "127.0.0.3", name, "wrong password 1234"));
+    let statuses = join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + limited, 40, "{statuses:?}");
+    assert!(
+        (20..=30).contains(&checked),
+        "{checked} of 40 passwords were checked at once: {statuses:?}"
+    );
+    let (status, body) = read(
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"username": "guess99", "password": "wrong password 1234"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another address is checked: {body}"
+    );
+    assert_eq!(
+        login_from(&app, "127.0.0.4", "admin", ADMIN_PASSWORD).await,
+        StatusCode::OK
+    );
+    let limited = reqwest::Client::builder()
+        .local_address("127.0.0.3".parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let mut told_to_wait = None;
+    for _ in 0..30 {
+        let response = limited
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"username": "guess00", "password": "wrong password 1234"}))
+            .send()
+            .await
+            .unwrap();
+        let retry_after = response.headers().get("retry-after").cloned();
+        let (status, body) = read(response).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(retry_after.is_some(), "{body}");
+            told_to_wait = Some(body);
+            break;
+        }
+    }
+    let body = told_to_wait.expect("the busy address was never told to wait");
+    assert_eq!(body["code"], "too_many_password_checks", "{body}");
+}
+
 #[actix_web::test]
 async fn an_outsider_cannot_lock_the_owner_out() {
     let app = TestApp::spawn().await;

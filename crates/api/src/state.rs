@@ -1,5 +1,6 @@
 //! What every request shares: the database handle, the token keys and the settings.
 
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,8 @@ use actix_web::web;
 use chrono::NaiveDate;
 use credo_store::settings::{self, StoredCompany};
 use credo_store::{Db, DbConnection, StoreError};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::{PrincipalCache, TokenKeys};
 use crate::error::ApiResult;
@@ -27,14 +30,42 @@ pub struct AppState {
 
 /// The password hashing that may run at once. Each argon2 hash holds a blocking thread and
 /// 19 MiB for tens of milliseconds: bounded, a flood of logins waits its turn instead of
-/// taking every blocking thread from database work and memory from the process.
-pub struct Hashing(tokio::sync::Semaphore);
+/// taking every blocking thread from database work and memory from the process. Each client
+/// address may also start only so many password checks (a burst, then a steady rate), so
+/// one client cannot keep the others waiting.
+pub struct Hashing {
+    permits: tokio::sync::Semaphore,
+    per_client: DefaultKeyedRateLimiter<String>,
+}
+
+/// Password checks a client address may start at once, and per second after that: an
+/// office behind one address logging in at the start of the day is not held up.
+const CLIENT_BURST: NonZeroU32 = NonZeroU32::new(20).unwrap();
+const CLIENT_PER_SECOND: NonZeroU32 = NonZeroU32::new(5).unwrap();
+/// Client addresses remembered before the idle ones are forgotten.
+const CLIENTS_KEPT: usize = 10_000;
 
 impl Default for Hashing {
     /// Half the cores, at least one.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self(tokio::sync::Semaphore::new((cores / 2).max(1)))
+        let quota = Quota::per_second(CLIENT_PER_SECOND).allow_burst(CLIENT_BURST);
+        Self {
+            permits: tokio::sync::Semaphore::new((cores / 2).max(1)),
+            per_client: RateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl Hashing {
+    /// Whether `client` may have a password checked now; if not, how long until it may.
+    pub fn admit(&self, client: &str) -> Result<(), Duration> {
+        if self.per_client.len() > CLIENTS_KEPT {
+            self.per_client.retain_recent();
+        }
+        self.per_client
+            .check_key(&client.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 
@@ -76,7 +107,7 @@ impl AppState {
     ) -> ApiResult<T> {
         let _permit = self
             .hashing
-            .0
+            .permits
             .acquire()
             .await
             .expect("the semaphore is never closed");

@@ -121,6 +121,13 @@ async fn check_credentials(
     if password.len() > PASSWORD_MAX {
         return Ok(None);
     }
+    if let Err(wait) = state.hashing.admit(&client) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyPasswordChecks,
+            "too many password checks from this address",
+        )
+        .with_retry_after(wait.as_secs().max(1)));
+    }
     let source = LoginSource {
         username_hash: username_hash(&username),
         client,
@@ -174,7 +181,7 @@ async fn check_credentials(
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
         (status = 401, description = "Wrong username or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
+        (status = 429, description = "Too many failed attempts (`too_many_login_attempts`), or too many password checks from this address at once (`too_many_password_checks`: 20, then 5 a second)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
     ),
     security(())
 )]
@@ -337,7 +344,7 @@ pub struct PasswordChange {
     responses(
         (status = 200, description = "Changed; a new login", body = TokenPair),
         (status = 422, description = "Wrong current password (`current_password`) or a weak new one (`new_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
+        (status = 429, description = "Too many failed attempts (`too_many_login_attempts`), or too many password checks from this address at once (`too_many_password_checks`: 20, then 5 a second)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
     ),
     security(("bearer" = []))
 )]
