@@ -91,6 +91,10 @@ struct ServeArgs {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "CREDO_WORKERS", default_value_t = 0)]
     workers: usize,
+    /// How long a request body may take to arrive, in seconds (slower is 408).
+    #[arg(long, env = "CREDO_BODY_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
     /// How often the job runner looks for due jobs when idle, in milliseconds.
     #[arg(long, env = "CREDO_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
@@ -187,6 +191,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.cors_origins = credo_api::startup::parse_origins(&args.cors_origins)
         .map_err(|e| anyhow::anyhow!("CREDO_CORS_ORIGINS: {e}"))?;
     settings.workers = args.workers;
+    settings.body_timeout = Duration::from_secs(args.body_timeout);
     // The port first: an instance that cannot listen creates no administrator.
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| format!("could not listen on {}", args.bind))?;

@@ -1,4 +1,5 @@
-//! HTTP conventions: problem+json for every failure, 404/405/413/415, idempotency keys.
+//! HTTP conventions: problem+json for every failure, 404/405/408/413/414/415/431,
+//! idempotency keys.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -179,6 +180,58 @@ async fn bodies_must_be_json_of_at_most_one_mebibyte() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
+/// A body that trickles in is cut off with 408 once the body timeout passes (its connection
+/// freed, nothing written); an over-long URI is 414 and an over-long header section 431, all
+/// problem+json.
+#[actix_web::test]
+async fn trickling_bodies_and_over_long_heads_are_refused() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn_with(|s| s.body_timeout = std::time::Duration::from_secs(1)).await;
+    let admin = app.admin_token().await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /api/v1/customers HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+    );
+    let answer = actix_web::web::block(move || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(br#"{"kind":"person","#).unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        (answer, started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (answer, waited) = answer;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"body_timeout\""), "{answer}");
+    assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+    let (_, listed) = app.get("/api/v1/customers", &admin).await;
+    assert_eq!(listed["items"], json!([]), "nothing was written");
+
+    let long_query = format!("/api/v1/customers?q={}", "a".repeat(9000));
+    let (status, body) = app.get(&long_query, &admin).await;
+    assert_problem(status, &body, StatusCode::URI_TOO_LONG, "uri_too_long");
+    let response = app
+        .request(Method::GET, "/api/v1/customers", Some(&admin))
+        .header("x-padding", "p".repeat(17 * 1024))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    );
+}
+
 #[actix_web::test]
 async fn an_idempotency_key_replays_the_first_answer() {
     let app = TestApp::spawn().await;
@@ -344,6 +397,7 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         access_token_ttl: std::time::Duration::from_secs(60),
         refresh_token_ttl: std::time::Duration::from_secs(60),
         session_lifetime: std::time::Duration::from_secs(60),
+        body_timeout: std::time::Duration::from_secs(30),
         cors_origins: Vec::new(),
         principals: Default::default(),
         company: Default::default(),

@@ -304,6 +304,7 @@ pub fn build(
         .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
         .wrap(actix_web::middleware::from_fn(crate::head::as_get))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))
+        .wrap(actix_web::middleware::from_fn(crate::extract::screen_head))
         .wrap(headers)
         .wrap(actix_web::middleware::Condition::new(
             cors.is_some(),

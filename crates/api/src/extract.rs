@@ -15,6 +15,7 @@ use credo_core::FieldError;
 use credo_store::versioned::Expected;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
 
 /// Largest accepted body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -80,9 +81,19 @@ fn read_body<T: DeserializeOwned + 'static>(
 ) -> Pin<Box<dyn Future<Output = Result<Body<T>, ApiError>>>> {
     {
         let json = is_json(req);
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.body_timeout)
+            .expect("the app is built with its state");
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|error| {
+            let Ok(bytes) = actix_web::rt::time::timeout(limit, bytes).await else {
+                return Err(ApiError::new(
+                    ErrorCode::BodyTimeout,
+                    format!("the body did not arrive within {} seconds", limit.as_secs()),
+                ));
+            };
+            let bytes = bytes.map_err(|error| {
                 if error.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
                 {
@@ -166,6 +177,44 @@ fn screen(value: &Value, path: String) -> Option<FieldError> {
             }
         }),
         _ => None,
+    }
+}
+
+/// The longest request URI (path and query) taken, and the most header bytes (names and
+/// values): no client of this API needs more, and every byte is parsed and logged.
+const URI_MAX: usize = 8 * 1024;
+const HEADERS_MAX: usize = 16 * 1024;
+
+/// Refuses an over-long URI (414) or header section (431) before anything reads them.
+pub async fn screen_head(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<
+    actix_web::dev::ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    let refusal = if uri > URI_MAX {
+        Some(ApiError::new(
+            ErrorCode::UriTooLong,
+            format!("the URI has {uri} bytes; at most {URI_MAX} are taken"),
+        ))
+    } else if headers > HEADERS_MAX {
+        Some(ApiError::new(
+            ErrorCode::HeadersTooLarge,
+            format!("the headers have {headers} bytes; at most {HEADERS_MAX} are taken"),
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some(error) => Ok(req.error_response(error).map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }
 

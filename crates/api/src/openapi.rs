@@ -87,6 +87,9 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
             ErrorCode::IdempotencyInProgress,
         ],
     ),
+    ("RequestTimeout", &[ErrorCode::BodyTimeout]),
+    ("UriTooLong", &[ErrorCode::UriTooLong]),
+    ("HeadersTooLarge", &[ErrorCode::HeadersTooLarge]),
     ("PayloadTooLarge", &[ErrorCode::PayloadTooLarge]),
     ("UnsupportedMediaType", &[ErrorCode::UnsupportedMediaType]),
     (
@@ -267,6 +270,7 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         add_shared(operation, "404", "NotFound");
     }
     if has_body {
+        add_shared(operation, "408", "RequestTimeout");
         add_shared(operation, "413", "PayloadTooLarge");
         add_shared(operation, "415", "UnsupportedMediaType");
         add_shared(operation, "422", "UnprocessableEntity");
@@ -282,6 +286,8 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         }
         add_shared(operation, "409", "Conflict");
     }
+    add_shared(operation, "414", "UriTooLong");
+    add_shared(operation, "431", "HeadersTooLarge");
     add_shared(operation, "503", "ServiceUnavailable");
     if *method == HttpMethod::Get && sends_etag(operation) {
         add_shared(operation, "304", "NotModified");

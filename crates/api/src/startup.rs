@@ -39,6 +39,9 @@ pub struct Settings {
     pub pool: PoolOptions,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// How long a request body may take to arrive once its head has: a body that trickles in
+    /// slower is answered 408 and its connection freed.
+    pub body_timeout: Duration,
 }
 
 impl Settings {
@@ -54,6 +57,7 @@ impl Settings {
             cors_origins: Vec::new(),
             pool: PoolOptions::default(),
             workers: 0,
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -114,6 +118,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
             session_lifetime: settings.session_lifetime,
+            body_timeout: settings.body_timeout,
             cors_origins: settings.cors_origins.clone(),
             principals: PrincipalCache::default(),
             company: CompanyCache::default(),

@@ -21,6 +21,8 @@ pub struct AppState {
     pub refresh_token_ttl: Duration,
     /// How long a login lasts, however often its tokens are refreshed.
     pub session_lifetime: Duration,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
     /// Browser origins allowed to call the API (CORS); none by default.
     pub cors_origins: Vec<String>,
     pub principals: PrincipalCache,
