@@ -114,7 +114,12 @@ async fn bad_orders_are_refused_with_every_field() {
         [("lines[0]".into(), "too_large".into())],
         "{status}"
     );
-    let half = line("A", 1_000_000_000, 5_000_000_000, 0);
+    // Beyond 2^53 - 1 minor units, which JavaScript clients could not hold exactly.
+    let beyond = json!({"customer_id": customer, "currency": "CNY",
+                        "lines": [line("A", 1_000_000, 9_007_199_255, 0)]});
+    let (status, body) = app.post("/api/v1/orders", &admin, beyond).await;
+    assert_invalid(status, &body, &[("lines[0]", "too_large")]);
+    let half = line("A", 1_000_000, 5_000_000_000, 0);
     let summed = json!({"customer_id": customer, "currency": "CNY", "lines": [half, half]});
     let (status, body) = app.post("/api/v1/orders", &admin, summed).await;
     assert_eq!(

@@ -210,11 +210,21 @@ impl From<Currency> for String {
     }
 }
 
+/// The largest amount Credo takes or computes, either sign: 2^53 - 1 minor units, so that
+/// every amount is exact as a JavaScript number and browser clients never round silently.
+pub const MAX_MINOR: i64 = (1 << 53) - 1;
+
+/// `amount` when it is within ±`MAX_MINOR`; `None` beyond it (and for an overflow, `None`).
+pub fn within_cap(amount: Option<i64>) -> Option<i64> {
+    amount.filter(|a| a.unsigned_abs() <= MAX_MINOR.unsigned_abs())
+}
+
 /// An exact amount: integer minor units (fen, cents) of one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub struct Money {
-    /// Amount in minor units of the currency (e.g. 123456 = 1,234.56 CNY).
-    #[schema(example = 12345600)]
+    /// Amount in minor units of the currency (e.g. 123456 = 1,234.56 CNY); within
+    /// ±(2^53 - 1), exact as a JavaScript number.
+    #[schema(example = 12345600, minimum = -9_007_199_254_740_991_i64, maximum = 9_007_199_254_740_991_i64)]
     pub amount_minor: i64,
     pub currency: Currency,
 }
@@ -227,13 +237,13 @@ impl Money {
         }
     }
 
-    /// The sum, or `None` on a currency mismatch or an overflow.
+    /// The sum, or `None` on a currency mismatch or beyond `MAX_MINOR`.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         if self.currency != other.currency {
             return None;
         }
         Some(Money::new(
-            self.amount_minor.checked_add(other.amount_minor)?,
+            within_cap(self.amount_minor.checked_add(other.amount_minor))?,
             self.currency,
         ))
     }
@@ -294,7 +304,7 @@ mod tests {
         fn addition_is_exact_or_refused(a in any::<i64>(), b in any::<i64>()) {
             let cny = Currency::parse("CNY").unwrap();
             let sum = Money::new(a, cny).checked_add(Money::new(b, cny));
-            prop_assert_eq!(sum.map(|m| m.amount_minor), a.checked_add(b));
+            prop_assert_eq!(sum.map(|m| m.amount_minor), within_cap(a.checked_add(b)));
             let usd = Currency::parse("USD").unwrap();
             prop_assert!(Money::new(a, cny).checked_add(Money::new(b, usd)).is_none());
         }

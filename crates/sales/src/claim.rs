@@ -24,7 +24,7 @@ string_enum! {
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
     /// Claimed amount in minor units of the order's currency, more than zero.
-    #[schema(example = 1_200_000, minimum = 1)]
+    #[schema(example = 1_200_000, minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub amount_minor: i64,
     #[schema(
         example = "两台设备运输途中外壳受损",

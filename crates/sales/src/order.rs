@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use credo_core::date::{not_before, not_in_future};
+use credo_core::money::within_cap;
 use credo_core::text::{clean_text, required_text};
 use credo_core::{string_enum, Currency, FieldError, FieldErrors, Money};
 use credo_customers::Stamps;
@@ -111,12 +112,9 @@ impl OrderLine {
     ) -> Result<Self, FieldError> {
         let too_large = || FieldError::new("", "too_large", "the line amount is too large");
         Ok(Self {
-            amount_minor: quantity
-                .checked_mul(unit_price_minor)
+            amount_minor: within_cap(quantity.checked_mul(unit_price_minor))
                 .ok_or_else(too_large)?,
-            cost_minor: quantity
-                .checked_mul(unit_cost_minor)
-                .ok_or_else(too_large)?,
+            cost_minor: within_cap(quantity.checked_mul(unit_cost_minor)).ok_or_else(too_large)?,
             product_code,
             product_name,
             quantity,
@@ -352,12 +350,10 @@ impl OrderTotals {
         let mut amount: i64 = 0;
         let mut cost: i64 = 0;
         for line in lines {
-            amount = amount
-                .checked_add(line.amount_minor)
-                .ok_or_else(too_large)?;
-            cost = cost.checked_add(line.cost_minor).ok_or_else(too_large)?;
+            amount = within_cap(amount.checked_add(line.amount_minor)).ok_or_else(too_large)?;
+            cost = within_cap(cost.checked_add(line.cost_minor)).ok_or_else(too_large)?;
         }
-        let profit = amount.checked_sub(cost).ok_or_else(too_large)?;
+        let profit = within_cap(amount.checked_sub(cost)).ok_or_else(too_large)?;
         Ok(Self {
             amount: Money::new(amount, currency),
             cost: Money::new(cost, currency),
@@ -687,6 +683,23 @@ mod tests {
     fn overflowing_totals_are_refused() {
         let huge = line(MAX_QUANTITY, MAX_UNIT_AMOUNT, 0);
         let errors = input(vec![huge]).validate(day("2026-02-01")).unwrap_err();
+        assert_eq!(errors[0].code, "too_large");
+    }
+
+    #[test]
+    fn amounts_stay_exact_as_javascript_numbers() {
+        // 1,000,000 × 9,007,199,254 = 9,007,199,254,000,000: just within 2^53 - 1.
+        let within = line(1_000_000, 9_007_199_254, 0);
+        assert!(input(vec![within.clone()])
+            .validate(day("2026-02-01"))
+            .is_ok());
+        let beyond = line(1_000_000, 9_007_199_255, 0);
+        let errors = input(vec![beyond]).validate(day("2026-02-01")).unwrap_err();
+        assert_eq!(errors[0].code, "too_large");
+        // Each line fits; their sum does not.
+        let errors = input(vec![within.clone(), within])
+            .validate(day("2026-02-01"))
+            .unwrap_err();
         assert_eq!(errors[0].code, "too_large");
     }
 
