@@ -32,22 +32,30 @@ async fn admins_manage_units_and_users() {
         .await;
     assert_problem(status, &body, StatusCode::CONFLICT, "username_taken");
 
-    let response = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/users/{user_id}"),
-            Some(&admin),
-        )
-        .header("If-Match", "\"1\"")
-        .json(&json!({"role": "credit_manager", "clear_sales_unit": true}))
-        .send()
-        .await
-        .unwrap();
-    let (status, user) = read(response).await;
+    // A merge patch: a value sets, `null` clears, absent stays.
+    let path = format!("/api/v1/users/{user_id}");
+    let patch = |body: serde_json::Value| {
+        let (app, path, admin) = (&app, &path, &admin);
+        async move { read(app.patch(path, admin, "*", body).await).await }
+    };
+    let (status, user) = patch(json!({"email": "zhang.wei@example.cn"})).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["email"], "zhang.wei@example.cn");
+    let (status, user) =
+        patch(json!({"role": "credit_manager", "sales_unit_id": null, "email": null})).await;
     assert_eq!(status, StatusCode::OK, "{user}");
     assert_eq!(user["role"], "credit_manager");
-    assert!(user["sales_unit_id"].is_null());
-    assert_eq!(user["version"], 2);
+    assert!(user["sales_unit_id"].is_null(), "{user}");
+    assert!(user["email"].is_null(), "{user}");
+    assert_eq!(user["display_name"], "Zhang.Wei", "absent members stay");
+    assert_eq!(user["version"], 3);
+    let (_, user) = patch(json!({"sales_unit_id": unit})).await;
+    assert_eq!(user["sales_unit_id"], unit.as_str());
+    let (_, user) = patch(json!({"clear_sales_unit": true})).await;
+    assert!(
+        user["sales_unit_id"].is_null(),
+        "the deprecated form still clears"
+    );
 }
 
 #[actix_web::test]

@@ -112,6 +112,16 @@ pub fn patch_member<T: DeserializeOwned>(patch: &Value, name: &str) -> Option<Op
     }
 }
 
+/// Reads a member of a merge patch that may be cleared; with `#[serde(default)]`, an absent
+/// member is `None` (left alone), `null` is `Some(None)` (cleared), a value `Some(Some(_))`.
+pub fn clearable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// One field that changed, as recorded in the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct FieldChange {

@@ -107,17 +107,25 @@ pub struct CreateUser {
     pub password: String,
 }
 
-/// Changes to a user account; absent fields stay as they are.
+/// Changes to a user account, as a merge patch: absent fields stay as they are, `null`
+/// clears `email` and `sales_unit_id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
-    pub email: Option<String>,
+    /// `null` removes the address.
+    #[serde(default, deserialize_with = "credo_core::json::clearable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub email: Option<Option<String>>,
     pub role: Option<Role>,
-    /// A unit id; send `clear_sales_unit` to remove the unit.
-    pub sales_unit_id: Option<Uuid>,
+    /// A unit id; `null` takes the user out of any unit.
+    #[serde(default, deserialize_with = "credo_core::json::clearable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub sales_unit_id: Option<Option<Uuid>>,
+    /// Deprecated: the same as `"sales_unit_id": null`.
     #[serde(default)]
+    #[schema(deprecated)]
     pub clear_sales_unit: bool,
     /// Disabling ends every session of the user at once.
     pub disabled: Option<bool>,
@@ -282,8 +290,8 @@ pub async fn update_user(
         .and_then(|n| errors.check("display_name", required_text(n, 200)));
     let email = input
         .email
-        .as_deref()
-        .map(|e| parse_email(&mut errors, Some(e)));
+        .as_ref()
+        .map(|e| parse_email(&mut errors, e.as_deref()));
     if let Some(password) = &input.password {
         let account = state
             .db(move |conn| users::get(conn, id))
@@ -291,7 +299,7 @@ pub async fn update_user(
             .ok_or_else(ApiError::not_found)?;
         errors.check("password", check_password(password, &account.username));
     }
-    if input.clear_sales_unit && input.sales_unit_id.is_some() {
+    if input.clear_sales_unit && input.sales_unit_id.flatten().is_some() {
         errors.push(credo_core::FieldError::new(
             "clear_sales_unit",
             "conflicting",
@@ -310,7 +318,7 @@ pub async fn update_user(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors.into_vec()));
     }
-    if let Some(unit) = input.sales_unit_id {
+    if let Some(Some(unit)) = input.sales_unit_id {
         active_unit(&state, unit).await?;
     }
     let password_hash = match input.password {
@@ -324,7 +332,7 @@ pub async fn update_user(
         sales_unit_id: if input.clear_sales_unit {
             Some(None)
         } else {
-            input.sales_unit_id.map(Some)
+            input.sales_unit_id
         },
         disabled: input.disabled,
         password_hash,
