@@ -6,9 +6,9 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{AllOfBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required};
+use utoipa::openapi::{Components, ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi as _, ToSchema};
 
 use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
@@ -351,9 +351,37 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
     }
 }
 
+/// utoipa inlines a generic's argument, so each `Page_<Record>` would carry its own copy of
+/// the record: each page's items `$ref` the record's component instead (added from the
+/// inlined copy where no operation named it), so typed clients get one type per record.
+fn refer_page_items(components: &mut Components) {
+    let pages: Vec<String> = components
+        .schemas
+        .keys()
+        .filter(|name| name.starts_with("Page_"))
+        .cloned()
+        .collect();
+    for page in pages {
+        let record = page.trim_start_matches("Page_").to_owned();
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&page) else {
+            continue;
+        };
+        let Some(RefOr::T(Schema::Array(items))) = object.properties.get_mut("items") else {
+            continue;
+        };
+        let reference = ArrayItems::RefOrSchema(Box::new(Ref::from_schema_name(&record).into()));
+        let ArrayItems::RefOrSchema(inlined) = std::mem::replace(&mut items.items, reference)
+        else {
+            continue;
+        };
+        components.schemas.entry(record).or_insert(*inlined);
+    }
+}
+
 /// Finishes a generated document: shared problem responses and their use by every operation.
 pub fn complete(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
+    refer_page_items(components);
     for (name, codes) in SHARED {
         components
             .responses
