@@ -105,14 +105,16 @@ fn problem_response(codes: &[ErrorCode]) -> Response {
         .map(|c| format!("`{}`", c.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
+    // The codes this response stands for are its `code`'s values: a client can switch on them.
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|c| c.as_str())));
+    let schema = AllOfBuilder::new()
+        .item(Ref::from_schema_name(Problem::name()))
+        .item(ObjectBuilder::new().property("code", code).required("code"));
     let mut response = ResponseBuilder::new()
         .description(format!("{} ({list})", codes[0].title()))
-        .content(
-            PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(Problem::name())))
-                .build(),
-        );
+        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(schema)).build());
     if codes.contains(&ErrorCode::Unauthenticated) {
         response = response.header(
             "WWW-Authenticate",

@@ -585,6 +585,7 @@ pub async fn create_claim(
     request_body = ClaimDecisionInput,
     responses(
         (status = 200, description = "Decided", body = Claim),
+        (status = 403, description = "Your role may not decide claims (`forbidden`), or you raised or sold it (`same_person`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Decided before (`claim_already_decided`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
