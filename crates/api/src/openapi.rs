@@ -114,7 +114,10 @@ fn problem_response(codes: &[ErrorCode]) -> Response {
         .item(ObjectBuilder::new().property("code", code).required("code"));
     let mut response = ResponseBuilder::new()
         .description(format!("{} ({list})", codes[0].title()))
-        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(schema)).build());
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new().schema(Some(schema)).build(),
+        );
     if codes.contains(&ErrorCode::Unauthenticated) {
         response = response.header(
             "WWW-Authenticate",
