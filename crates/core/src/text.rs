@@ -48,7 +48,7 @@ string_value!(Email);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = raw.trim();
-        if email.len() > 254 || !email.validate_email() {
+        if raw.chars().count() > 254 || !email.validate_email() {
             return Err(FieldError::new(
                 "",
                 "invalid_email",
@@ -60,7 +60,7 @@ impl Email {
 }
 
 /// A phone number: an optional leading `+`, then 5 to 20 digits; spaces, dashes, dots and
-/// parentheses are accepted on input and dropped.
+/// parentheses are accepted on input and dropped (at most 40 characters as sent).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
@@ -68,6 +68,13 @@ string_value!(Phone);
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.chars().count() > 40 {
+            return Err(FieldError::new(
+                "",
+                "invalid_phone",
+                "a phone number has at most 40 characters",
+            ));
+        }
         let raw = raw.trim();
         let (plus, rest) = match raw.strip_prefix('+') {
             Some(rest) => ("+", rest),
@@ -214,6 +221,12 @@ mod tests {
         );
         assert_eq!(Phone::parse("12ab34").unwrap_err().code, "invalid_phone");
         assert_eq!(Phone::parse("123").unwrap_err().code, "invalid_phone");
+        // At most 40 characters as sent, as the schema's maxLength says.
+        assert!(Phone::parse(&"1 ".repeat(20)).is_ok());
+        assert_eq!(
+            Phone::parse(&"1 ".repeat(21)).unwrap_err().code,
+            "invalid_phone"
+        );
     }
 
     #[test]

@@ -19,9 +19,9 @@ pub struct ContactInput {
     pub role: Option<ContactRole>,
     #[schema(example = "财务总监", max_length = 200)]
     pub title: Option<String>,
-    #[schema(example = "+86 138 0013 8000")]
+    #[schema(example = "+86 138 0013 8000", max_length = 40)]
     pub phone: Option<String>,
-    #[schema(example = "wang.fang@huaqiang.example.cn")]
+    #[schema(example = "wang.fang@huaqiang.example.cn", max_length = 254)]
     pub email: Option<String>,
     pub decision_authority: Option<DecisionAuthority>,
     /// The customer's main contact.

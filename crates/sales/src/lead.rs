@@ -194,12 +194,12 @@ pub struct LeadInput {
     pub contact_name: Option<String>,
     #[schema(example = "Purchasing Manager", max_length = 100)]
     pub contact_title: Option<String>,
-    #[schema(example = "+84 24 3825 1234")]
+    #[schema(example = "+84 24 3825 1234", max_length = 40)]
     pub phone: Option<String>,
-    #[schema(example = "an.nguyen@hanoisteel.vn")]
+    #[schema(example = "an.nguyen@hanoisteel.vn", max_length = 254)]
     pub email: Option<String>,
     /// ISO 3166-1 alpha-2.
-    #[schema(example = "VN")]
+    #[schema(example = "VN", pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     pub channel: LeadChannel,
     /// Which fair, site or referrer.

@@ -211,17 +211,19 @@ pub struct OrderInput {
     /// Contract or purchase-order number.
     #[schema(example = "SZ-2026-0117", max_length = 100)]
     pub reference: Option<String>,
-    #[schema(value_type = String, example = "CNY")]
+    /// An active ISO 4217 code (case-insensitive).
+    #[schema(value_type = String, example = "CNY", pattern = "^[A-Za-z]{3}$")]
     pub currency: String,
     /// Defaults to today.
     pub ordered_on: Option<NaiveDate>,
     /// Share paid in advance, in basis points (0 to 10000, default 0).
-    #[schema(example = 3000)]
+    #[schema(example = 3000, minimum = 0, maximum = 10_000)]
     pub prepayment_bp: Option<i64>,
     /// Credit term in days (0 to 3650, default 0).
-    #[schema(example = 60)]
+    #[schema(example = 60, minimum = 0, maximum = 3650)]
     pub credit_days: Option<i64>,
     /// 1 to 500 lines.
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<OrderLineInput>,
     /// The new-product trial this order concludes (inquiry -> sample -> order).
     pub product_trial_id: Option<Uuid>,

@@ -98,7 +98,7 @@ pub struct CreateUser {
     pub username: String,
     #[schema(example = "张伟", min_length = 1, max_length = 200)]
     pub display_name: String,
-    #[schema(example = "zhang.wei@example.cn")]
+    #[schema(example = "zhang.wei@example.cn", max_length = 254)]
     pub email: Option<String>,
     pub role: Role,
     pub sales_unit_id: Option<Uuid>,
@@ -116,7 +116,7 @@ pub struct UpdateUser {
     pub display_name: Option<String>,
     /// `null` removes the address.
     #[serde(default, deserialize_with = "credo_core::json::clearable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 254)]
     pub email: Option<Option<String>>,
     pub role: Option<Role>,
     /// A unit id; `null` takes the user out of any unit.
