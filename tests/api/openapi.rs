@@ -157,3 +157,54 @@ fn page_items_refer_to_their_record_and_every_reference_resolves() {
         assert!(spec.pointer(pointer).is_some(), "dangling $ref {target}");
     }
 }
+
+/// Each create links to the operations on what it made, every link names an operation that
+/// exists and fills each of its path parameters (the new id from the answer's body).
+#[test]
+fn creates_link_to_the_operations_on_what_they_made() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut operations = std::collections::HashMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                operations.insert(id.to_owned(), path.clone());
+            }
+        }
+    }
+    let links_of = |path: &str| spec["paths"][path]["post"]["responses"]["201"]["links"].clone();
+    let order_links = links_of("/api/v1/orders");
+    for step in [
+        "getOrder",
+        "confirmOrder",
+        "shipOrder",
+        "cancelOrder",
+        "createOrderClaim",
+    ] {
+        assert_eq!(
+            order_links[step]["parameters"]["id"], "$response.body#/id",
+            "{step}"
+        );
+    }
+    let contact_links = links_of("/api/v1/customers/{id}/contacts");
+    assert_eq!(
+        contact_links["patchContact"]["parameters"],
+        serde_json::json!({"id": "$request.path.id", "contact_id": "$response.body#/id"})
+    );
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(links) = item["post"]["responses"]["201"]["links"].as_object() else {
+            continue;
+        };
+        for (name, link) in links {
+            let target = &operations[link["operationId"].as_str().unwrap()];
+            let parameters = link["parameters"].as_object().unwrap();
+            let needed = target.matches('{').count();
+            assert_eq!(parameters.len(), needed, "{path} -> {name}");
+            for parameter in parameters.keys() {
+                assert!(
+                    target.contains(&format!("{{{parameter}}}")),
+                    "{path} -> {name}"
+                );
+            }
+        }
+    }
+}

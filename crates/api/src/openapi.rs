@@ -3,6 +3,7 @@
 //! shares added in one place from what the operation takes (auth, path ids, query, body).
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -383,8 +384,70 @@ fn refer_page_items(components: &mut Components) {
     }
 }
 
+/// The path parameters of a path template, in order.
+fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+/// OpenAPI links from each create (a `POST` answered 201) to the operations under the created
+/// record's path: the new record's `id` fills their last path parameter, the create's own
+/// path parameters the others. Clients and stateful fuzzers follow them from a create to
+/// reading, changing and stepping what it made.
+fn link_creates(api: &mut OpenApi) {
+    let mut operations = Vec::new();
+    for (path, item) in &api.paths.paths {
+        let methods = [&item.get, &item.put, &item.post, &item.patch, &item.delete];
+        for operation in methods.into_iter().flatten() {
+            if let Some(id) = &operation.operation_id {
+                operations.push((path.clone(), id.clone()));
+            }
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let Some(create) = item.post.as_mut() else {
+            continue;
+        };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let own = path_parameters(path);
+        let below = format!("{path}/{{");
+        for (target_path, target_id) in &operations {
+            let Some(rest) = target_path.strip_prefix(&below) else {
+                continue;
+            };
+            let Some((new_id, _)) = rest.split_once('}') else {
+                continue;
+            };
+            // A target deeper down needs ids this create does not give: no link to it.
+            let filled: Option<Vec<(&str, String)>> = path_parameters(target_path)
+                .into_iter()
+                .map(|parameter| {
+                    if parameter == new_id {
+                        Some((parameter, "$response.body#/id".to_owned()))
+                    } else {
+                        own.contains(&parameter)
+                            .then(|| (parameter, format!("$request.path.{parameter}")))
+                    }
+                })
+                .collect();
+            let Some(filled) = filled else { continue };
+            let link = filled.into_iter().fold(
+                LinkBuilder::new().operation_id(target_id.clone()),
+                |link, (parameter, value)| link.parameter(parameter, value),
+            );
+            created
+                .links
+                .insert(target_id.clone(), RefOr::T(link.build()));
+        }
+    }
+}
+
 /// Finishes a generated document: shared problem responses and their use by every operation.
 pub fn complete(api: &mut OpenApi) {
+    link_creates(api);
     let components = api.components.get_or_insert_with(Default::default);
     refer_page_items(components);
     for (name, codes) in SHARED {
