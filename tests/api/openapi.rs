@@ -14,7 +14,7 @@ fn committed_spec_matches_the_generated_one() {
 }
 
 #[test]
-fn every_operation_is_documented_with_id_tag_summary_security_and_errors() {
+fn every_operation_is_documented_with_id_tag_summary_description_security_and_errors() {
     let spec: Value = serde_json::from_str(COMMITTED).unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     let mut ids = std::collections::HashSet::new();
@@ -36,6 +36,10 @@ fn every_operation_is_documented_with_id_tag_summary_security_and_errors() {
             assert!(
                 op["summary"].as_str().is_some_and(|s| !s.is_empty()),
                 "{name}: summary"
+            );
+            assert!(
+                op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                "{name}: description"
             );
             assert!(op["security"].is_array(), "{name}: security");
             let responses = op["responses"].as_object().unwrap();

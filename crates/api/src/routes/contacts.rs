@@ -38,6 +38,9 @@ pub struct ContactListParams {
 }
 
 /// List a customer's contacts
+///
+/// The customer's live contacts, the primary contact first, then by name; `updated_since`
+/// gives those changed since a sync.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "listContacts",
@@ -71,6 +74,9 @@ pub async fn list_contacts(
 }
 
 /// Add a contact to a customer
+///
+/// A contact person of the customer. Making one primary demotes the previous primary in the
+/// same transaction. While the customer is archived, 409 `customer_archived`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "createContact",
@@ -120,6 +126,8 @@ pub async fn create_contact(
 }
 
 /// Get a contact
+///
+/// A live contact of the customer; an archived (deleted) contact is 404.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "getContact",

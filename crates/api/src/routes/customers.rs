@@ -203,6 +203,10 @@ pub async fn create_customer(
 }
 
 /// Get a customer
+///
+/// The customer's file as it is now, with its `ETag`: send it back in `If-Match` to change
+/// the file, or in `If-None-Match` to be answered 304 while it is current. An archived customer
+/// is read like any other; one outside your scope is 404.
 #[utoipa::path(
     tag = "customers",
     operation_id = "getCustomer",
@@ -295,6 +299,9 @@ pub async fn archive_customer(
 }
 
 /// Restore an archived customer
+///
+/// Brings the customer back into lists and search with the contacts archived with it (not
+/// those deleted before); its file is writable again.
 #[utoipa::path(
     tag = "customers",
     operation_id = "restoreCustomer",
@@ -542,6 +549,9 @@ pub async fn transfer_customer(
 }
 
 /// List a customer's ownership transfers
+///
+/// Every handover of the customer between owners and sales units, oldest first: from whom,
+/// to whom, by whom and why.
 #[utoipa::path(
     tag = "customers",
     operation_id = "listCustomerTransfers",

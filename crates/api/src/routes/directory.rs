@@ -139,6 +139,10 @@ fn parse_email(errors: &mut FieldErrors, raw: Option<&str>) -> Option<String> {
 }
 
 /// Create a user
+///
+/// A user account with a role and, for agents and unit managers, a sales unit. The password
+/// follows the rules of docs/API.md (12 to 256 characters, not a common or breached one, not
+/// the username). Administrators only.
 #[utoipa::path(
     tag = "directory",
     operation_id = "createUser",
@@ -216,6 +220,8 @@ pub async fn create_user(
 }
 
 /// List users
+///
+/// User accounts with their roles and sales units; never a password hash.
 #[utoipa::path(
     tag = "directory",
     operation_id = "listUsers",
@@ -234,6 +240,8 @@ pub async fn list_users(
 }
 
 /// Get a user
+///
+/// A user account with its role, sales unit and `ETag`; never a password hash.
 #[utoipa::path(
     tag = "directory",
     operation_id = "getUser",
@@ -256,6 +264,10 @@ pub async fn get_user(
 }
 
 /// Change a user's name, e-mail, role, unit, password, or disable it
+///
+/// A merge patch with `If-Match`: `null` clears `email` and `sales_unit_id`. A new password
+/// or disabling the account ends the user's sessions; a new unit takes the user's customers,
+/// leads and tasks along. Administrators only; nobody disables or demotes themselves.
 #[utoipa::path(
     tag = "directory",
     operation_id = "updateUser",
@@ -371,6 +383,9 @@ pub struct UpdateSalesUnit {
 }
 
 /// Create a sales unit
+///
+/// An office or branch that owns customers through its people; `code` is unique and
+/// upper-cased. Administrators only.
 #[utoipa::path(
     tag = "directory",
     operation_id = "createSalesUnit",
@@ -416,6 +431,8 @@ pub async fn create_sales_unit(
 }
 
 /// List sales units
+///
+/// The company's sales units (offices, branches), by code.
 #[utoipa::path(
     tag = "directory",
     operation_id = "listSalesUnits",
@@ -434,6 +451,8 @@ pub async fn list_sales_units(
 }
 
 /// Rename or (de)activate a sales unit
+///
+/// Administrators only.
 #[utoipa::path(
     tag = "directory",
     operation_id = "updateSalesUnit",

@@ -20,6 +20,9 @@ use crate::routes::customers::{require_writer, updated, visible_customer};
 use crate::state::AppState;
 
 /// List a customer's events
+///
+/// Recorded customer events (litigation, management change and the like), newest first;
+/// the kinds that open a credit review say so in `opens_credit_review`.
 #[utoipa::path(
     tag = "customers",
     operation_id = "listCustomerEvents",

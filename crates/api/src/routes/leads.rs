@@ -328,6 +328,8 @@ pub async fn import_leads(
 }
 
 /// Get a lead
+///
+/// A lead with its MAN qualification and funnel stage, and its `ETag`.
 #[utoipa::path(
     tag = "leads",
     operation_id = "getLead",
@@ -537,6 +539,8 @@ pub async fn convert_lead(
 }
 
 /// Get a lead's change history
+///
+/// Every change to the lead, oldest first: who, when, and each field old and new.
 #[utoipa::path(
     tag = "leads",
     operation_id = "getLeadHistory",

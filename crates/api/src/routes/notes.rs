@@ -25,6 +25,9 @@ pub struct NoteListParams {
 }
 
 /// List a customer's notes
+///
+/// Notes tagged with the department that wrote them, newest first; `department` gives one
+/// department's notes.
 #[utoipa::path(
     tag = "notes",
     operation_id = "listNotes",
@@ -51,6 +54,9 @@ pub async fn list_notes(
 }
 
 /// Add a note to a customer
+///
+/// A free-text note tagged with the writing department. While the customer is archived,
+/// 409 `customer_archived`.
 #[utoipa::path(
     tag = "notes",
     operation_id = "createNote",
@@ -87,6 +93,9 @@ pub async fn create_note(
 }
 
 /// List a customer's assessments
+///
+/// Subjective assessments by department and topic (strategy, management, growth,
+/// cooperation, reputation, payment willingness), newest first.
 #[utoipa::path(
     tag = "notes",
     operation_id = "listAssessments",

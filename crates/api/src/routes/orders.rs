@@ -190,6 +190,9 @@ pub async fn create_order(
 }
 
 /// Get an order
+///
+/// An order with its lines, exact totals (amount, cost, profit, profit rate), status and
+/// dates, and its `ETag`.
 #[utoipa::path(
     tag = "orders",
     operation_id = "getOrder",
@@ -470,6 +473,9 @@ pub async fn list_orders(
 }
 
 /// Get an order's change history
+///
+/// Every change to the order, oldest first, its status steps included: who, when, and
+/// each field old and new.
 #[utoipa::path(
     tag = "orders",
     operation_id = "getOrderHistory",
@@ -494,6 +500,8 @@ pub async fn order_history(
 }
 
 /// List an order's claims
+///
+/// The claims raised against the order, with their decisions.
 #[utoipa::path(
     tag = "orders",
     operation_id = "listOrderClaims",

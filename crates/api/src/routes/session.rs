@@ -301,6 +301,9 @@ pub async fn logout(
 }
 
 /// Get the caller's own account
+///
+/// The account the bearer token belongs to: id, username, display name, role and sales
+/// unit.
 #[utoipa::path(
     tag = "auth",
     operation_id = "getMe",

@@ -18,6 +18,8 @@ pub struct Health {
 pub struct SpecJson(pub String);
 
 /// Is the process up
+///
+/// 200 while the process runs, whatever the database does: a liveness probe.
 #[utoipa::path(
     tag = "system",
     operation_id = "health",
@@ -33,6 +35,8 @@ pub async fn health() -> HttpResponse {
 }
 
 /// Can the server reach its database
+///
+/// 200 when the database answers, 503 when it does not: a readiness probe.
 #[utoipa::path(
     tag = "system",
     operation_id = "ready",
@@ -59,6 +63,9 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 /// This OpenAPI document
+///
+/// The OpenAPI 3.1 document this server implements, equal to `openapi/openapi.json` in the
+/// repository; browsable at `/docs`.
 #[utoipa::path(
     tag = "system",
     operation_id = "getOpenApi",

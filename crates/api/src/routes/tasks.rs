@@ -114,6 +114,8 @@ pub async fn create_task(
 }
 
 /// Get a task
+///
+/// A task with its kind, assignee, customer, due day and status, and its `ETag`.
 #[utoipa::path(
     tag = "activity",
     operation_id = "getTask",

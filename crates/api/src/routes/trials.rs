@@ -18,6 +18,8 @@ use crate::routes::orders::require_seller;
 use crate::state::AppState;
 
 /// List a customer's new-product trials
+///
+/// The customer's new-product trials: inquiry, sample, concluded by an order, or dropped.
 #[utoipa::path(
     tag = "orders",
     operation_id = "listProductTrials",
@@ -42,6 +44,9 @@ pub async fn list_trials(
 }
 
 /// Record a new-product inquiry
+///
+/// Opens a trial at the inquiry; `POST /product-trials/{id}/sample` and `/drop` move it on,
+/// and an order naming it (`product_trial_id`) concludes it.
 #[utoipa::path(
     tag = "orders",
     operation_id = "createProductTrial",

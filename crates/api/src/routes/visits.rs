@@ -114,6 +114,9 @@ pub async fn create_visit(
 }
 
 /// Get a visit
+///
+/// A field visit with its plan, check-in and check-out positions and report, and its
+/// `ETag`; visible with the visit's customer.
 #[utoipa::path(
     tag = "activity",
     operation_id = "getVisit",
@@ -235,6 +238,9 @@ pub async fn check_out(
 }
 
 /// Cancel a planned visit
+///
+/// Only a planned visit is cancelled; a started or finished one is 409
+/// `invalid_transition`.
 #[utoipa::path(
     tag = "activity",
     operation_id = "cancelVisit",
