@@ -374,8 +374,11 @@ pub struct CustomerListParams {
     #[param(inline, value_type = Option<Vec<LifecycleStage>>, style = Form, explode = false)]
     pub lifecycle_stage: Option<AnyOf<LifecycleStage>>,
     /// ISO 3166-1 alpha-2.
+    #[param(pattern = "^[A-Za-z]{2}$", example = "CN")]
     pub country: Option<String>,
     pub industry: Option<String>,
+    /// Customers with this tag (case-insensitive).
+    #[param(min_length = 1, max_length = 40, example = "vip")]
     pub tag: Option<String>,
     /// The customer with this unified social credit code (GB 32100-2015), if it is in your
     /// scope: the lookup before creating a company.
