@@ -76,15 +76,15 @@ async fn a_batch_answers_every_row_and_writes_only_good_new_leads() {
     let rows = result["rows"].as_array().unwrap();
     assert_eq!(
         rows[1]["duplicate_of"],
-        json!({"kind": "customer", "id": customer["id"]})
+        json!({"kind": "customer", "id": customer["id"], "owning_unit": null})
     );
     assert_eq!(
         rows[2]["duplicate_of"],
-        json!({"kind": "lead", "id": known["id"]})
+        json!({"kind": "lead", "id": known["id"], "owning_unit": null})
     );
     assert_eq!(
         rows[4]["duplicate_of"],
-        json!({"kind": "lead", "id": rows[0]["lead_id"]}),
+        json!({"kind": "lead", "id": rows[0]["lead_id"], "owning_unit": null}),
         "a repeat inside the batch"
     );
     assert_eq!(

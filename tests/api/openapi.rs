@@ -212,3 +212,39 @@ fn creates_link_to_the_operations_on_what_they_made() {
         }
     }
 }
+
+/// What the server always sends is `required` in the answer schemas (nullable where it may be
+/// empty), so typed clients need no checks for absence; request schemas keep optional
+/// members optional, and `Problem` its extension members.
+#[test]
+fn answered_properties_are_required_and_inputs_stay_optional() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let required = |name: &str| -> Vec<String> {
+        let schema = &schemas[name];
+        let parts = schema["allOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or(vec![schema.clone()]);
+        parts
+            .iter()
+            .flat_map(|p| p["required"].as_array().cloned().unwrap_or_default())
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (schema, member) in [
+        ("Customer", "archived_at"),
+        ("Customer", "sales_unit_id"),
+        ("CustomerProfile", "uscc"),
+        ("OrderDates", "shipped_on"),
+        ("User", "email"),
+        ("BatchRow", "errors"),
+    ] {
+        assert!(
+            required(schema).contains(&member.to_owned()),
+            "{schema}.{member}"
+        );
+    }
+    assert!(!required("CustomerInput").contains(&"uscc".to_owned()));
+    assert!(!required("Problem").contains(&"errors".to_owned()));
+}

@@ -312,7 +312,7 @@ async fn duplicates_outside_the_scope_say_whom_to_ask_not_which_record() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["rows"][0]["duplicate_of"],
-        json!({"kind": "customer", "owning_unit": "SZ office"})
+        json!({"kind": "customer", "id": null, "owning_unit": "SZ office"})
     );
 }
 

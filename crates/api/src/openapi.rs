@@ -2,6 +2,8 @@
 //! `service(...)` registrations that route requests, and the error responses every operation
 //! shares added in one place from what the operation takes (auth, path ids, query, body).
 
+use std::collections::BTreeSet;
+
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
@@ -445,11 +447,82 @@ fn link_creates(api: &mut OpenApi) {
     }
 }
 
+/// The component schemas `value` refers to, directly or through others.
+fn referenced_schemas(
+    value: &serde_json::Value,
+    schemas: &serde_json::Value,
+    found: &mut BTreeSet<String>,
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                if found.insert(name.to_owned()) {
+                    referenced_schemas(&schemas[name], schemas, found);
+                }
+            }
+            map.values()
+                .for_each(|v| referenced_schemas(v, schemas, found));
+        }
+        serde_json::Value::Array(list) => list
+            .iter()
+            .for_each(|v| referenced_schemas(v, schemas, found)),
+        _ => {}
+    }
+}
+
+/// Every property of a schema that only answers (no request takes it) is always sent, `null`
+/// when empty, so it is `required` there: typed clients then need no checks for absence.
+/// `Problem` keeps its extension members optional, as RFC 9457 has them.
+fn require_answered_properties(api: &mut OpenApi) {
+    let document = serde_json::to_value(&*api).expect("a document serializes");
+    let schemas = &document["components"]["schemas"];
+    let mut taken = BTreeSet::new();
+    for item in document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            referenced_schemas(&operation["requestBody"], schemas, &mut taken);
+            referenced_schemas(&operation["parameters"], schemas, &mut taken);
+        }
+    }
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if taken.contains(name) || name == Problem::name().as_ref() {
+            continue;
+        }
+        let objects: Vec<&mut utoipa::openapi::schema::Object> = match schema {
+            RefOr::T(Schema::Object(object)) => vec![object],
+            RefOr::T(Schema::AllOf(all_of)) => all_of
+                .items
+                .iter_mut()
+                .filter_map(|item| match item {
+                    RefOr::T(Schema::Object(object)) => Some(object),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for object in objects {
+            object.required = object.properties.keys().cloned().collect();
+        }
+    }
+}
+
 /// Finishes a generated document: shared problem responses and their use by every operation.
 pub fn complete(api: &mut OpenApi) {
     link_creates(api);
     let components = api.components.get_or_insert_with(Default::default);
     refer_page_items(components);
+    require_answered_properties(api);
+    let components = api.components.get_or_insert_with(Default::default);
     for (name, codes) in SHARED {
         components
             .responses

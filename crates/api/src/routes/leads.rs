@@ -155,9 +155,7 @@ pub enum DuplicateKind {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateOf {
     pub kind: DuplicateKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owning_unit: Option<String>,
 }
 
@@ -167,12 +165,9 @@ pub struct BatchRow {
     /// Position in `leads`, from 0.
     pub index: usize,
     pub outcome: RowOutcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<DuplicateOf>,
-    /// On invalid rows: every offending field of the row.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// On invalid rows: every offending field of the row; empty on the others.
     pub errors: Vec<FieldError>,
 }
 
