@@ -56,6 +56,28 @@ async fn admins_manage_units_and_users() {
         user["sales_unit_id"].is_null(),
         "the deprecated form still clears"
     );
+    // What cannot be empty cannot be cleared: `null` is refused, not read as "leave alone".
+    for member in ["display_name", "role", "disabled", "password"] {
+        let (status, body) = patch(json!({ member: null })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{member}: {body}");
+        assert_eq!(error_fields(&body)[0].0, member, "{body}");
+    }
+    let unit_path = format!("/api/v1/sales-units/{unit}");
+    let (status, body) = read(
+        app.request(Method::PATCH, &unit_path, Some(&admin))
+            .json(&json!({"name": null}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_fields(&body)[0].0, "name", "{body}");
+    let (_, unchanged) = app.get(&path, &admin).await;
+    assert_eq!(
+        unchanged["display_name"], "Zhang.Wei",
+        "nothing was written"
+    );
 }
 
 #[actix_web::test]

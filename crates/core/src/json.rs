@@ -122,6 +122,17 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
+/// Reads a member of a merge patch that cannot be cleared; with `#[serde(default)]`, an
+/// absent member is `None` (left alone) and `null` is refused like any value of the wrong
+/// type, rather than read as "leave alone".
+pub fn unclearable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// One field that changed, as recorded in the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct FieldChange {

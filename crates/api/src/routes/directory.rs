@@ -108,16 +108,19 @@ pub struct CreateUser {
 }
 
 /// Changes to a user account, as a merge patch: absent fields stay as they are, `null`
-/// clears `email` and `sales_unit_id`.
+/// clears `email` and `sales_unit_id` (and is refused on the others, which cannot be empty).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(min_length = 1, max_length = 200, nullable = false)]
     pub display_name: Option<String>,
     /// `null` removes the address.
     #[serde(default, deserialize_with = "credo_core::json::clearable")]
     #[schema(value_type = Option<String>, nullable, max_length = 254)]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
     /// A unit id; `null` takes the user out of any unit.
     #[serde(default, deserialize_with = "credo_core::json::clearable")]
@@ -128,8 +131,11 @@ pub struct UpdateUser {
     #[schema(deprecated)]
     pub clear_sales_unit: bool,
     /// Disabling ends every session of the user at once.
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
-    #[schema(min_length = 12, max_length = 256)]
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(min_length = 12, max_length = 256, nullable = false)]
     pub password: Option<String>,
 }
 
@@ -377,8 +383,11 @@ pub struct CreateSalesUnit {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSalesUnit {
-    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(min_length = 1, max_length = 200, nullable = false)]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "credo_core::json::unclearable")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 
