@@ -13,30 +13,33 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// Logs in from `address` (a loopback address other than 127.0.0.1 is another client).
+/// Sends a login from `address` (a loopback address other than 127.0.0.1 is another client).
+async fn send_login_from(
+    app: &TestApp,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .local_address(address.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Logs in from `address` and reads the answer.
 async fn login_from(
     app: &TestApp,
     address: &str,
     username: &str,
     password: &str,
 ) -> (StatusCode, Value) {
-    let client = reqwest::Client::builder()
-        .local_address(address.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap();
-    let url = app
-        .request(Method::POST, "/api/v1/auth/login", None)
-        .build()
-        .unwrap()
-        .url()
-        .clone();
-    let response = client
-        .post(url)
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    read(response).await
+    read(send_login_from(app, address, username, password).await).await
 }
 
 #[actix_web::test]
@@ -91,15 +94,7 @@ async fn one_address_gets_a_bounded_share_of_password_checks() {
         (20..=30).contains(&checked),
         "{checked} of 40 passwords were checked at once: {statuses:?}"
     );
-    let (status, body) = read(
-        app.client
-            .post(format!("{}/api/v1/auth/login", app.base))
-            .json(&json!({"username": "guess99", "password": "wrong password 1234"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = login_from(&app, "127.0.0.1", "guess99", "wrong password 1234").await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -111,18 +106,9 @@ async fn one_address_gets_a_bounded_share_of_password_checks() {
             .0,
         StatusCode::OK
     );
-    let limited = reqwest::Client::builder()
-        .local_address("127.0.0.3".parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap();
     let mut told_to_wait = None;
     for _ in 0..30 {
-        let response = limited
-            .post(format!("{}/api/v1/auth/login", app.base))
-            .json(&json!({"username": "guess00", "password": "wrong password 1234"}))
-            .send()
-            .await
-            .unwrap();
+        let response = send_login_from(&app, "127.0.0.3", "guess00", "wrong password 1234").await;
         let retry_after = response.headers().get("retry-after").cloned();
         let (status, body) = read(response).await;
         if status == StatusCode::TOO_MANY_REQUESTS {

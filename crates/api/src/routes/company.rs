@@ -221,11 +221,7 @@ pub async fn list_fx_rates(
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
     let limit = pagination::limit(params.limit)?;
-    let currency = params
-        .currency
-        .as_deref()
-        .map(|c| query_currency(c, "currency"))
-        .transpose()?;
+    let currency = extract::parsed_query("currency", params.currency.as_deref(), Currency::parse)?;
     let after = pagination::after::<Cursor>(params.cursor.as_deref())?
         .map(|cursor| Ok::<_, ApiError>((query_currency(&cursor.c, "cursor")?, cursor.d)))
         .transpose()?;
