@@ -221,7 +221,7 @@ impl ApiError {
         Self::new(ErrorCode::ValidationFailed, detail).with_errors(errors)
     }
 
-    pub fn field(field: &str, code: &str, message: &str) -> Self {
+    pub fn field(field: &str, code: credo_core::FieldCode, message: &str) -> Self {
         Self::validation(vec![FieldError::new(field, code, message)])
     }
 

@@ -2,6 +2,7 @@
 //! query strings that reject unknown parameters, path ids, and the conditional and
 //! idempotency headers.
 
+use credo_core::FieldCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -123,7 +124,7 @@ fn read_body<T: DeserializeOwned + 'static>(
             if !raw.is_object() {
                 return Err(ApiError::field(
                     "",
-                    "invalid_type",
+                    FieldCode::InvalidType,
                     "the body must be a JSON object",
                 ));
             }
@@ -139,9 +140,12 @@ fn read_body<T: DeserializeOwned + 'static>(
 /// Why a text value cannot be taken whatever field it is for, or `None`: a NUL character
 /// (no database stores one in text), or a date beyond RFC 3339's years 0000 to 9999, which
 /// chrono reads (`-5000-01-01`, `+10000-01-01`) but PostgreSQL cannot always store.
-fn unstorable(text: &str) -> Option<(&'static str, &'static str)> {
+fn unstorable(text: &str) -> Option<(FieldCode, &'static str)> {
     if text.contains('\0') {
-        return Some(("control_character", "text may not hold NUL characters"));
+        return Some((
+            FieldCode::ControlCharacter,
+            "text may not hold NUL characters",
+        ));
     }
     // chrono reads a sign before the year (and then more than four digits); RFC 3339 has
     // neither.
@@ -150,15 +154,16 @@ fn unstorable(text: &str) -> Option<(&'static str, &'static str)> {
     let date = text.parse::<chrono::NaiveDate>().is_ok()
         || text.parse::<chrono::DateTime<chrono::Utc>>().is_ok();
     (signed && date).then_some((
-        "out_of_range",
+        FieldCode::OutOfRange,
         "dates are RFC 3339, with years 0000 to 9999",
     ))
 }
 
 /// The first value of a body (or member name) that cannot be taken, with its path.
 fn screen(value: &Value, path: String) -> Option<FieldError> {
-    let refuse =
-        |path: String, (code, message): (&str, &str)| Some(FieldError::new(path, code, message));
+    let refuse = |path: String, (code, message): (FieldCode, &str)| {
+        Some(FieldError::new(path, code, message))
+    };
     match value {
         Value::String(text) => unstorable(text).and_then(|why| refuse(path, why)),
         Value::Array(items) => items
@@ -239,7 +244,7 @@ pub async fn screen_query(
                     name,
                     FieldError::new(
                         "",
-                        "unknown_parameter",
+                        FieldCode::UnknownParameter,
                         "this operation has no such parameter",
                     ),
                 );
@@ -310,11 +315,13 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = error.into_inner().to_string();
         let (field, code) = match message.split('`').nth(1) {
             // A missing or unknown parameter is named in the message; the path is the query.
-            Some(named) if message.starts_with("missing field") => (named.to_owned(), "required"),
-            Some(named) if message.starts_with("unknown field") => {
-                (named.to_owned(), "unknown_parameter")
+            Some(named) if message.starts_with("missing field") => {
+                (named.to_owned(), FieldCode::Required)
             }
-            _ => (name, "invalid_value"),
+            Some(named) if message.starts_with("unknown field") => {
+                (named.to_owned(), FieldCode::UnknownParameter)
+            }
+            _ => (name, FieldCode::InvalidValue),
         };
         invalid_query(&field, FieldError::new("", code, message))
     })
@@ -440,13 +447,13 @@ mod tests {
         let body = serde_json::json!({"a": [{"b": "ok"}, {"c": "x\u{0}y"}]});
         assert_eq!(
             field(body),
-            Some(("a[1].c".into(), "control_character".into()))
+            Some(("a[1].c".into(), FieldCode::ControlCharacter))
         );
         let key = serde_json::json!({"k\u{0}": 1});
         assert_eq!(field(key).unwrap().0, "k\u{0}");
         for far in ["-5000-01-01", "+10000-01-01", "-0001-01-01T00:00:00Z"] {
             let found = field(serde_json::json!({ "on": far }));
-            assert_eq!(found, Some(("on".into(), "out_of_range".into())), "{far}");
+            assert_eq!(found, Some(("on".into(), FieldCode::OutOfRange)), "{far}");
         }
         for fine in [
             "2026-01-01",

@@ -2,6 +2,7 @@
 //! both the rule the server applies (which members a PATCH may not touch) and the schema typed
 //! clients are generated from, so the two cannot drift apart.
 
+use credo_core::FieldCode;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -117,7 +118,7 @@ impl<P: MergePatch> Patch<P> {
         let Some(members) = body.as_object() else {
             return Err(ApiError::field(
                 "",
-                "invalid_type",
+                FieldCode::InvalidType,
                 "the body must be a JSON object",
             ));
         };
@@ -125,7 +126,11 @@ impl<P: MergePatch> Patch<P> {
             .iter()
             .filter(|f| members.contains_key(**f))
             .map(|f| {
-                credo_core::FieldError::new(*f, "read_only", "this field cannot be changed here")
+                credo_core::FieldError::new(
+                    *f,
+                    FieldCode::ReadOnly,
+                    "this field cannot be changed here",
+                )
             })
             .collect();
         if touched.is_empty() {

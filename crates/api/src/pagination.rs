@@ -2,6 +2,7 @@
 //! cursor is signed (HMAC-SHA256), so a crafted or altered one is 400 `invalid_cursor` before
 //! any value in it reaches a query.
 
+use credo_core::FieldCode;
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
@@ -306,7 +307,7 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
             let message = format!("limit is 1 to {MAX_LIMIT}");
             let errors = vec![credo_core::FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 message.clone(),
             )];
             Err(ApiError::new(ErrorCode::InvalidQuery, message).with_errors(errors))

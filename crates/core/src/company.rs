@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{Currency, FieldError, FieldErrors};
+use crate::{Currency, FieldCode, FieldError, FieldErrors};
 
 /// An IANA time zone such as `Asia/Shanghai`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +19,7 @@ impl TimeZone {
         name.parse::<chrono_tz::Tz>().map(TimeZone).map_err(|_| {
             FieldError::new(
                 "",
-                "invalid_time_zone",
+                FieldCode::InvalidTimeZone,
                 "expected an IANA time zone such as Asia/Shanghai",
             )
         })
@@ -124,7 +124,7 @@ impl SettingsInput {
         if month.is_none() {
             errors.push(FieldError::new(
                 "fiscal_year_start_month",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "a month is 1 to 12",
             ));
         }
@@ -169,7 +169,7 @@ pub fn parse_rate(text: &str) -> Result<Decimal, FieldError> {
     let invalid = || {
         FieldError::new(
             "",
-            "invalid_rate",
+            FieldCode::InvalidRate,
             format!(
                 "a rate is a decimal string above zero with at most {RATE_INTEGER_DIGITS} \
                  digits before and {RATE_FRACTION_DIGITS} after the point, e.g. 7.1234"
@@ -204,7 +204,7 @@ impl FxRateInput {
                 if !foreign {
                     errors.push(FieldError::new(
                         "currency",
-                        "home_currency",
+                        FieldCode::HomeCurrency,
                         "the company currency converts at 1 by definition",
                     ));
                 }
@@ -303,7 +303,11 @@ mod tests {
             "1234567890123",
             "NaN",
         ] {
-            assert_eq!(parse_rate(bad).unwrap_err().code, "invalid_rate", "{bad}");
+            assert_eq!(
+                parse_rate(bad).unwrap_err().code,
+                FieldCode::InvalidRate,
+                "{bad}"
+            );
         }
         let cny = Currency::parse("CNY").unwrap();
         let input = |currency: &str| FxRateInput {
@@ -314,7 +318,7 @@ mod tests {
         assert!(input("USD").validate(cny).is_ok());
         assert_eq!(
             input("CNY").validate(cny).unwrap_err()[0].code,
-            "home_currency"
+            FieldCode::HomeCurrency
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// Officially assigned ISO 3166-1 alpha-2 codes, sorted so lookups can binary-search.
 const CODES: &[&str] = &[
@@ -35,7 +35,7 @@ impl CountryCode {
         if CODES.binary_search(&code.as_str()).is_err() {
             return Err(FieldError::new(
                 "",
-                "invalid_country",
+                FieldCode::InvalidCountry,
                 "expected an ISO 3166-1 alpha-2 country code such as CN or DE",
             ));
         }
@@ -76,11 +76,11 @@ mod tests {
         assert_eq!(CountryCode::parse("cn").unwrap().as_str(), "CN");
         assert_eq!(
             CountryCode::parse("XX").unwrap_err().code,
-            "invalid_country"
+            FieldCode::InvalidCountry
         );
         assert_eq!(
             CountryCode::parse("CHN").unwrap_err().code,
-            "invalid_country"
+            FieldCode::InvalidCountry
         );
     }
 }

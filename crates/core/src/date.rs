@@ -2,14 +2,14 @@
 
 use chrono::NaiveDate;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// A day on which something already happened: today or earlier.
 pub fn not_in_future(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, FieldError> {
     if date > today {
         Err(FieldError::new(
             "",
-            "in_future",
+            FieldCode::InFuture,
             "the date lies in the future",
         ))
     } else {
@@ -26,7 +26,7 @@ pub fn not_before(
     if date < earliest {
         Err(FieldError::new(
             "",
-            "before_earlier_date",
+            FieldCode::BeforeEarlierDate,
             format!("the date lies before {what} ({earliest})"),
         ))
     } else {

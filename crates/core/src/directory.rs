@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{Principal, Role};
+use crate::{FieldCode, Principal, Role};
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -59,7 +59,7 @@ pub fn normalize_username(raw: &str) -> Result<String, crate::FieldError> {
     if !(3..=64).contains(&name.len()) || !valid_chars {
         return Err(crate::FieldError::new(
             "",
-            "invalid_username",
+            FieldCode::InvalidUsername,
             "3 to 64 characters: letters, digits, '.', '_' or '-'",
         ));
     }
@@ -82,7 +82,7 @@ fn is_common(password: &str) -> bool {
 /// breach and common lists, repetitive ones and ones derived from the account name; length
 /// (12 to 256 characters) is the rule that matters, and no composition rules are imposed.
 pub fn check_password(password: &str, username: &str) -> Result<(), crate::FieldError> {
-    let weak = |message: &str| Err(crate::FieldError::new("", "weak_password", message));
+    let weak = |message: &str| Err(crate::FieldError::new("", FieldCode::WeakPassword, message));
     let length = password.chars().count();
     if !(12..=256).contains(&length) {
         return weak("a password has 12 to 256 characters");
@@ -126,7 +126,7 @@ mod tests {
             "my zhang.wei pass",
         ] {
             let error = check_password(weak, "Zhang.Wei").unwrap_err();
-            assert_eq!(error.code, "weak_password", "{weak}");
+            assert_eq!(error.code, FieldCode::WeakPassword, "{weak}");
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// Applies an RFC 7396 JSON merge patch: members set to `null` are removed, objects merge
 /// recursively, anything else replaces.
@@ -69,16 +69,16 @@ fn first_misfit<T: DeserializeOwned>(raw: &Value) -> Result<T, FieldError> {
         let field = if path == "." { String::new() } else { path };
         let inner = error.into_inner().to_string();
         let code = if inner.starts_with("unknown field") {
-            "unknown_field"
+            FieldCode::UnknownField
         } else if inner.starts_with("missing field") {
-            "required"
+            FieldCode::Required
         } else {
-            "invalid_type"
+            FieldCode::InvalidType
         };
         // serde's path ends at the unknown member itself, but at the parent of a missing one.
         let field = match (code, inner.split('`').nth(1)) {
-            ("required", Some(name)) if field.is_empty() => name.to_owned(),
-            ("required", Some(name)) => format!("{field}.{name}"),
+            (FieldCode::Required, Some(name)) if field.is_empty() => name.to_owned(),
+            (FieldCode::Required, Some(name)) => format!("{field}.{name}"),
             _ => field,
         };
         FieldError::new(field, code, inner)
@@ -94,7 +94,7 @@ pub fn patched<T: DeserializeOwned>(
     let mut merged = serde_json::to_value(current).map_err(|e| {
         vec![FieldError::new(
             "",
-            "invalid_type",
+            FieldCode::InvalidType,
             format!("the record cannot be patched: {e}"),
         )]
     })?;
@@ -218,7 +218,10 @@ mod tests {
     /// The (field, code) pairs of a refused parse.
     fn misfits(parsed: Result<Input, Vec<FieldError>>) -> Vec<(String, String)> {
         let errors = parsed.unwrap_err();
-        errors.into_iter().map(|e| (e.field, e.code)).collect()
+        errors
+            .into_iter()
+            .map(|e| (e.field, e.code.as_str().to_owned()))
+            .collect()
     }
 
     fn field(name: &str, code: &str) -> (String, String) {

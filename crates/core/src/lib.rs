@@ -20,7 +20,7 @@ pub mod uscc;
 
 pub use access::{Principal, Role, Scope};
 pub use country::CountryCode;
-pub use error::{FieldError, FieldErrors};
+pub use error::{FieldCode, FieldError, FieldErrors};
 pub use money::{Currency, Money};
 pub use text::{Email, Phone, Tag};
 pub use uscc::Uscc;

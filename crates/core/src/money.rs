@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// Active ISO 4217 codes with their number of minor-unit digits, sorted by code.
 const CURRENCIES: &[(&str, u8)] = &[
@@ -178,7 +178,7 @@ impl Currency {
             }
             Err(_) => Err(FieldError::new(
                 "",
-                "invalid_currency",
+                FieldCode::InvalidCurrency,
                 "expected an active ISO 4217 currency code such as CNY or USD",
             )),
         }
@@ -296,7 +296,10 @@ mod tests {
         assert_eq!(Currency::parse("cny").unwrap().minor_digits(), 2);
         assert_eq!(Currency::parse("JPY").unwrap().minor_digits(), 0);
         assert_eq!(Currency::parse("KWD").unwrap().minor_digits(), 3);
-        assert_eq!(Currency::parse("XYZ").unwrap_err().code, "invalid_currency");
+        assert_eq!(
+            Currency::parse("XYZ").unwrap_err().code,
+            FieldCode::InvalidCurrency
+        );
     }
 
     proptest! {

@@ -5,7 +5,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 use validator::ValidateEmail;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 macro_rules! string_value {
     ($name:ident) => {
@@ -51,7 +51,7 @@ impl Email {
         if raw.chars().count() > 254 || !email.validate_email() {
             return Err(FieldError::new(
                 "",
-                "invalid_email",
+                FieldCode::InvalidEmail,
                 "not a valid e-mail address",
             ));
         }
@@ -71,7 +71,7 @@ impl Phone {
         if raw.chars().count() > 40 {
             return Err(FieldError::new(
                 "",
-                "invalid_phone",
+                FieldCode::InvalidPhone,
                 "a phone number has at most 40 characters",
             ));
         }
@@ -88,7 +88,7 @@ impl Phone {
                 _ => {
                     return Err(FieldError::new(
                         "",
-                        "invalid_phone",
+                        FieldCode::InvalidPhone,
                         "a phone number holds digits, an optional leading +, and separators",
                     ))
                 }
@@ -97,7 +97,7 @@ impl Phone {
         if !(5..=20).contains(&digits.len()) {
             return Err(FieldError::new(
                 "",
-                "invalid_phone",
+                FieldCode::InvalidPhone,
                 "a phone number has 5 to 20 digits",
             ));
         }
@@ -119,7 +119,7 @@ impl Tag {
         if length == 0 || length > 40 || tag.chars().any(char::is_control) {
             return Err(FieldError::new(
                 "",
-                "invalid_tag",
+                FieldCode::InvalidTag,
                 "a tag has 1 to 40 characters and no control characters",
             ));
         }
@@ -135,7 +135,7 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
     if raw.chars().count() > max_chars {
         return Err(FieldError::new(
             "",
-            "too_long",
+            FieldCode::TooLong,
             format!("at most {max_chars} characters"),
         ));
     }
@@ -149,7 +149,7 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
     {
         return Err(FieldError::new(
             "",
-            "control_character",
+            FieldCode::ControlCharacter,
             "control characters are not allowed",
         ));
     }
@@ -160,7 +160,7 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
 /// A text that must be present: as [`clean_text`], and empty is an error.
 pub fn required_text(raw: &str, max_chars: usize) -> Result<String, FieldError> {
     clean_text(raw, max_chars)?
-        .ok_or_else(|| FieldError::new("", "required", "a value is required"))
+        .ok_or_else(|| FieldError::new("", FieldCode::Required, "a value is required"))
 }
 
 /// The key names are searched and compared by: Unicode compatibility forms folded (NFKC:
@@ -201,7 +201,7 @@ fn refuse_bidi_controls(text: &str) -> Result<(), FieldError> {
     {
         return Err(FieldError::new(
             "",
-            "bidi_control",
+            FieldCode::BidiControl,
             "bidirectional override and isolate characters are not allowed",
         ));
     }
@@ -219,13 +219,19 @@ mod tests {
             Phone::parse(" +86 (755) 8888-1234 ").unwrap().as_str(),
             "+8675588881234"
         );
-        assert_eq!(Phone::parse("12ab34").unwrap_err().code, "invalid_phone");
-        assert_eq!(Phone::parse("123").unwrap_err().code, "invalid_phone");
+        assert_eq!(
+            Phone::parse("12ab34").unwrap_err().code,
+            FieldCode::InvalidPhone
+        );
+        assert_eq!(
+            Phone::parse("123").unwrap_err().code,
+            FieldCode::InvalidPhone
+        );
         // At most 40 characters as sent, as the schema's maxLength says.
         assert!(Phone::parse(&"1 ".repeat(20)).is_ok());
         assert_eq!(
             Phone::parse(&"1 ".repeat(21)).unwrap_err().code,
-            "invalid_phone"
+            FieldCode::InvalidPhone
         );
     }
 
@@ -234,22 +240,28 @@ mod tests {
         assert!(Email::parse("li.lei@example.cn").is_ok());
         assert_eq!(
             Email::parse("not-an-email").unwrap_err().code,
-            "invalid_email"
+            FieldCode::InvalidEmail
         );
         assert_eq!(Tag::parse(" VIP ").unwrap().as_str(), "vip");
-        assert_eq!(Tag::parse("").unwrap_err().code, "invalid_tag");
+        assert_eq!(Tag::parse("").unwrap_err().code, FieldCode::InvalidTag);
     }
 
     #[test]
     fn clean_text_trims_bounds_and_drops_empty() {
         assert_eq!(clean_text("  x ", 5).unwrap(), Some("x".to_owned()));
         assert_eq!(clean_text("   ", 5).unwrap(), None);
-        assert_eq!(clean_text("abcdef", 5).unwrap_err().code, "too_long");
+        assert_eq!(
+            clean_text("abcdef", 5).unwrap_err().code,
+            FieldCode::TooLong
+        );
         // The bound is on what was sent, as the schema's maxLength is.
-        assert_eq!(clean_text(" abcde", 5).unwrap_err().code, "too_long");
+        assert_eq!(
+            clean_text(" abcde", 5).unwrap_err().code,
+            FieldCode::TooLong
+        );
         assert_eq!(
             clean_text("a\u{7}", 5).unwrap_err().code,
-            "control_character"
+            FieldCode::ControlCharacter
         );
     }
 
@@ -278,8 +290,11 @@ mod tests {
     #[test]
     fn bidi_overrides_are_refused_in_stored_text() {
         for text in ["abc\u{202E}cba", "\u{2066}x\u{2069}"] {
-            assert_eq!(clean_text(text, 40).unwrap_err().code, "bidi_control");
-            assert_eq!(Tag::parse(text).unwrap_err().code, "bidi_control");
+            assert_eq!(
+                clean_text(text, 40).unwrap_err().code,
+                FieldCode::BidiControl
+            );
+            assert_eq!(Tag::parse(text).unwrap_err().code, FieldCode::BidiControl);
         }
         // Right-to-left script itself is fine.
         assert_eq!(clean_text("شركة", 40).unwrap(), Some("شركة".to_owned()));

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// The 31 characters the standard allows (no I, O, S, V, Z), in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -46,7 +46,7 @@ impl Uscc {
         if code.chars().count() != LENGTH {
             return Err(FieldError::new(
                 "",
-                "invalid_length",
+                FieldCode::InvalidLength,
                 format!("a unified social credit code has {LENGTH} characters"),
             ));
         }
@@ -54,7 +54,7 @@ impl Uscc {
         if let Some(bad) = bytes.iter().find(|&&c| value_of(c).is_none()) {
             return Err(FieldError::new(
                 "",
-                "invalid_character",
+                FieldCode::InvalidCharacter,
                 format!(
                     "'{}' is not allowed in a unified social credit code",
                     *bad as char
@@ -64,7 +64,7 @@ impl Uscc {
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
             return Err(FieldError::new(
                 "",
-                "invalid_region_code",
+                FieldCode::InvalidRegionCode,
                 "characters 3 to 8 are the administrative division code and must be digits",
             ));
         }
@@ -72,7 +72,7 @@ impl Uscc {
         if bytes[17] as char != expected {
             return Err(FieldError::new(
                 "",
-                "checksum_mismatch",
+                FieldCode::ChecksumMismatch,
                 "the check character does not match GB 32100-2015",
             ));
         }
@@ -131,10 +131,10 @@ mod tests {
     #[test]
     fn rejects_each_defect_with_its_own_code() {
         let code = |raw: &str| Uscc::parse(raw).unwrap_err().code;
-        assert_eq!(code("91350100M000100Y4"), "invalid_length");
-        assert_eq!(code("91350100M000100I43"), "invalid_character");
-        assert_eq!(code("9135A100M000100Y43"), "invalid_region_code");
-        assert_eq!(code("91350100M000100Y44"), "checksum_mismatch");
+        assert_eq!(code("91350100M000100Y4"), FieldCode::InvalidLength);
+        assert_eq!(code("91350100M000100I43"), FieldCode::InvalidCharacter);
+        assert_eq!(code("9135A100M000100Y43"), FieldCode::InvalidRegionCode);
+        assert_eq!(code("91350100M000100Y44"), FieldCode::ChecksumMismatch);
     }
 
     fn body() -> impl Strategy<Value = Vec<u8>> {

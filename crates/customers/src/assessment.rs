@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use credo_core::date::not_in_future;
 use credo_core::text::{clean_text, required_text};
-use credo_core::{FieldError, FieldErrors};
+use credo_core::{FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -60,7 +60,7 @@ impl AssessmentInput {
         if !(1..=5).contains(&self.rating) {
             errors.push(FieldError::new(
                 "rating",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "a rating is 1 to 5",
             ));
         }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use credo_core::text::{clean_text, required_text};
-use credo_core::{string_enum, FieldError, FieldErrors};
+use credo_core::{string_enum, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -39,7 +39,7 @@ pub fn happened(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, 
     if at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
         Err(FieldError::new(
             "",
-            "in_future",
+            FieldCode::InFuture,
             "the time lies in the future",
         ))
     } else {
@@ -69,7 +69,7 @@ impl Participants {
             if ids.len() > MAX_PARTICIPANTS {
                 errors.push(FieldError::new(
                     field,
-                    "too_many",
+                    FieldCode::TooMany,
                     format!("at most {MAX_PARTICIPANTS}"),
                 ));
             }
@@ -180,6 +180,6 @@ mod tests {
             occurred_at: Some(now + Duration::hours(1)),
             ..input
         };
-        assert_eq!(late.validate(now).unwrap_err()[0].code, "in_future");
+        assert_eq!(late.validate(now).unwrap_err()[0].code, FieldCode::InFuture);
     }
 }

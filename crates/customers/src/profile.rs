@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use credo_core::text::{clean_text, required_text};
-use credo_core::{CountryCode, Email, FieldError, FieldErrors, Phone, Tag, Uscc};
+use credo_core::{CountryCode, Email, FieldCode, FieldError, FieldErrors, Phone, Tag, Uscc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -138,7 +138,7 @@ fn list<T: Ord>(
     if raw.len() > LIST_MAX {
         errors.push(FieldError::new(
             field,
-            "too_many",
+            FieldCode::TooMany,
             format!("at most {LIST_MAX} entries"),
         ));
         return Vec::new();
@@ -249,7 +249,7 @@ impl CustomerInput {
                 if present {
                     errors.push(FieldError::new(
                         field,
-                        "person_only",
+                        FieldCode::PersonOnly,
                         "only a person customer has this field",
                     ));
                 }
@@ -262,7 +262,7 @@ impl CustomerInput {
             if date.is_some_and(|d| d > today) {
                 errors.push(FieldError::new(
                     field,
-                    "in_future",
+                    FieldCode::InFuture,
                     "the date lies in the future",
                 ));
             }

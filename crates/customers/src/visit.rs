@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use credo_core::text::{clean_text, required_text};
-use credo_core::{string_enum, FieldError, FieldErrors};
+use credo_core::{string_enum, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -53,7 +53,7 @@ impl GeoPoint {
         if !(self.latitude.is_finite() && (-90.0..=90.0).contains(&self.latitude)) {
             errors.push(FieldError::new(
                 under(field, "latitude"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "latitude is -90 to 90",
             ));
             ok = false;
@@ -61,7 +61,7 @@ impl GeoPoint {
         if !(self.longitude.is_finite() && (-180.0..=180.0).contains(&self.longitude)) {
             errors.push(FieldError::new(
                 under(field, "longitude"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "longitude is -180 to 180",
             ));
             ok = false;
@@ -199,7 +199,7 @@ fn check_out_after(
     if check_out.at < check_in.at {
         errors.push(FieldError::new(
             under(field, "at"),
-            "before_check_in",
+            FieldCode::BeforeCheckIn,
             "the check-out lies before the check-in",
         ));
     }
@@ -217,7 +217,7 @@ impl VisitInput {
             (None, Some(_)) => {
                 errors.push(FieldError::new(
                     "check_out",
-                    "requires_check_in",
+                    FieldCode::RequiresCheckIn,
                     "a check-out needs the check-in before it",
                 ));
                 None
@@ -408,7 +408,7 @@ mod tests {
             next_step: None,
         });
         let errors = whole.validate(now).unwrap_err();
-        assert_eq!(errors[0].code, "before_check_in");
+        assert_eq!(errors[0].code, FieldCode::BeforeCheckIn);
         whole.check_out.as_mut().unwrap().at = Some(now - Duration::hours(1));
         let plan = whole.validate(now).unwrap();
         assert_eq!(Visit::initial_status(&plan), VisitStatus::Completed);
@@ -416,7 +416,7 @@ mod tests {
         orphan.check_out = whole.check_out.clone();
         assert_eq!(
             orphan.validate(now).unwrap_err()[0].code,
-            "requires_check_in"
+            FieldCode::RequiresCheckIn
         );
     }
 

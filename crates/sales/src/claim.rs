@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::date::{not_before, not_in_future};
 use credo_core::text::{clean_text, required_text};
-use credo_core::{string_enum, FieldError, FieldErrors, Money};
+use credo_core::{string_enum, FieldCode, FieldError, FieldErrors, Money};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -55,7 +55,7 @@ impl ClaimInput {
         if !(1..=MAX_UNIT_AMOUNT).contains(&self.amount_minor) {
             errors.push(FieldError::new(
                 "amount_minor",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("a claim is 1 to {MAX_UNIT_AMOUNT} minor units"),
             ));
         }
@@ -106,7 +106,7 @@ impl ClaimDecisionInput {
             (true, Some(_)) => {
                 errors.push(FieldError::new(
                     "settled_amount_minor",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                     format!("the settlement is 0 to the claimed {claimed_minor}"),
                 ));
                 None
@@ -114,7 +114,7 @@ impl ClaimDecisionInput {
             (false, Some(_)) => {
                 errors.push(FieldError::new(
                     "settled_amount_minor",
-                    "not_applicable",
+                    FieldCode::NotApplicable,
                     "a rejected claim settles nothing",
                 ));
                 None
@@ -178,7 +178,7 @@ pub fn fits_order(order_minor: i64, claims: &[Claim], amount_minor: i64) -> Resu
     } else {
         Err(FieldError::new(
             "amount_minor",
-            "exceeds_order",
+            FieldCode::ExceedsOrder,
             format!(
                 "the order's open and accepted claims may add up to its amount; {} minor units remain",
                 headroom.max(0)
@@ -210,7 +210,7 @@ mod tests {
         let errors = input
             .validate(day("2026-01-10"), day("2026-02-01"))
             .unwrap_err();
-        assert_eq!(errors[0].code, "before_earlier_date");
+        assert_eq!(errors[0].code, FieldCode::BeforeEarlierDate);
         let ok = input
             .validate(day("2026-01-01"), day("2026-02-01"))
             .unwrap();
@@ -250,7 +250,10 @@ mod tests {
     #[test]
     fn claims_never_add_up_to_more_than_the_order() {
         assert!(fits_order(100, &[], 100).is_ok());
-        assert_eq!(fits_order(100, &[], 101).unwrap_err().code, "exceeds_order");
+        assert_eq!(
+            fits_order(100, &[], 101).unwrap_err().code,
+            FieldCode::ExceedsOrder
+        );
         let claims = [
             standing(ClaimStatus::Open, 30, None),
             standing(ClaimStatus::Accepted, 50, Some(20)),

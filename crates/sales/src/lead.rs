@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::text::{clean_text, required_text, search_key};
-use credo_core::{string_enum, CountryCode, Email, FieldError, FieldErrors, Phone};
+use credo_core::{string_enum, CountryCode, Email, FieldCode, FieldError, FieldErrors, Phone};
 use credo_customers::{
     Contact, ContactInput, CustomerInput, CustomerKind, CustomerProfile, LifecycleStage,
     SourceChannel, Stamps,
@@ -354,14 +354,14 @@ impl Lead {
             (FunnelStage::Lost, None) => {
                 return Err(StageError::Invalid(vec![FieldError::new(
                     "reason",
-                    "required",
+                    FieldCode::Required,
                     "say why the lead was lost",
                 )]))
             }
             (_, Some(_)) => {
                 return Err(StageError::Invalid(vec![FieldError::new(
                     "reason",
-                    "not_applicable",
+                    FieldCode::NotApplicable,
                     "only a lost lead takes a reason",
                 )]))
             }

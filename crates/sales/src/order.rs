@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use credo_core::date::{not_before, not_in_future};
 use credo_core::money::within_cap;
 use credo_core::text::{clean_text, required_text};
-use credo_core::{string_enum, Currency, FieldError, FieldErrors, Money};
+use credo_core::{string_enum, Currency, FieldCode, FieldError, FieldErrors, Money};
 use credo_customers::Stamps;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -110,7 +110,7 @@ impl OrderLine {
         unit_price_minor: i64,
         unit_cost_minor: i64,
     ) -> Result<Self, FieldError> {
-        let too_large = || FieldError::new("", "too_large", "the line amount is too large");
+        let too_large = || FieldError::new("", FieldCode::TooLarge, "the line amount is too large");
         Ok(Self {
             amount_minor: within_cap(quantity.checked_mul(unit_price_minor))
                 .ok_or_else(too_large)?,
@@ -143,7 +143,7 @@ fn in_range(
     if !range.contains(&value) {
         errors.push(FieldError::new(
             field,
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("must be {} to {}", range.start(), range.end()),
         ));
     }
@@ -277,7 +277,7 @@ impl OrderInput {
         if self.lines.is_empty() || self.lines.len() > MAX_LINES {
             errors.push(FieldError::new(
                 "lines",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("an order has 1 to {MAX_LINES} lines"),
             ));
         }
@@ -348,7 +348,7 @@ pub struct OrderTotals {
 impl OrderTotals {
     /// Sums the lines; an error when a sum does not fit.
     pub fn of(lines: &[OrderLine], currency: Currency) -> Result<Self, FieldError> {
-        let too_large = || FieldError::new("", "too_large", "the order total is too large");
+        let too_large = || FieldError::new("", FieldCode::TooLarge, "the order total is too large");
         let mut amount: i64 = 0;
         let mut cost: i64 = 0;
         for line in lines {
@@ -538,7 +538,7 @@ pub fn transition(
     if input.completed_on.is_some() && to != OrderStatus::Shipped {
         errors.push(FieldError::new(
             "completed_on",
-            "not_applicable",
+            FieldCode::NotApplicable,
             "only shipping records when production finished",
         ));
     }
@@ -551,7 +551,7 @@ pub fn transition(
             Some(on) if completed > on => {
                 errors.push(FieldError::new(
                     "completed_on",
-                    "after_shipping",
+                    FieldCode::AfterShipping,
                     "production cannot finish after shipping",
                 ));
                 None
@@ -566,7 +566,7 @@ pub fn transition(
         (None, OrderStatus::Cancelled) => {
             errors.push(FieldError::new(
                 "reason",
-                "required",
+                FieldCode::Required,
                 "say why the order is cancelled",
             ));
             None
@@ -574,7 +574,7 @@ pub fn transition(
         (Some(_), _) => {
             errors.push(FieldError::new(
                 "reason",
-                "not_applicable",
+                FieldCode::NotApplicable,
                 "only cancelling takes a reason",
             ));
             None
@@ -685,7 +685,7 @@ mod tests {
     fn overflowing_totals_are_refused() {
         let huge = line(MAX_QUANTITY, MAX_UNIT_AMOUNT, 0);
         let errors = input(vec![huge]).validate(day("2026-02-01")).unwrap_err();
-        assert_eq!(errors[0].code, "too_large");
+        assert_eq!(errors[0].code, FieldCode::TooLarge);
     }
 
     #[test]
@@ -697,12 +697,12 @@ mod tests {
             .is_ok());
         let beyond = line(1_000_000, 9_007_199_255, 0);
         let errors = input(vec![beyond]).validate(day("2026-02-01")).unwrap_err();
-        assert_eq!(errors[0].code, "too_large");
+        assert_eq!(errors[0].code, FieldCode::TooLarge);
         // Each line fits; their sum does not.
         let errors = input(vec![within.clone(), within])
             .validate(day("2026-02-01"))
             .unwrap_err();
-        assert_eq!(errors[0].code, "too_large");
+        assert_eq!(errors[0].code, FieldCode::TooLarge);
     }
 
     #[test]
@@ -760,7 +760,7 @@ mod tests {
             today,
         );
         assert!(
-            matches!(before, Err(TransitionError::Invalid(e)) if e[0].code == "before_earlier_date")
+            matches!(before, Err(TransitionError::Invalid(e)) if e[0].code == FieldCode::BeforeEarlierDate)
         );
         let ship = TransitionInput {
             on: Some(day("2026-01-20")),
@@ -801,7 +801,9 @@ mod tests {
             &at("2026-03-01"),
             today,
         );
-        assert!(matches!(future, Err(TransitionError::Invalid(e)) if e[0].code == "in_future"));
+        assert!(
+            matches!(future, Err(TransitionError::Invalid(e)) if e[0].code == FieldCode::InFuture)
+        );
     }
 
     proptest! {

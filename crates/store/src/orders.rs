@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
-use credo_core::{Currency, FieldError, Money, Scope};
+use credo_core::{Currency, FieldCode, FieldError, Money, Scope};
 use credo_customers::Stamps;
 use credo_sales::claim::{fits_order, Decision, NewClaim};
 use credo_sales::guard::{judge_step, CheckDecision, CustomerFacts, StepCheck};
@@ -285,7 +285,7 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
                 },
                 new.actor,
             )?;
-            let refused = |code: &str, message: &str| {
+            let refused = |code: FieldCode, message: &str| {
                 Ok(CreateOrderOutcome::TrialRefused(FieldError::new(
                     "product_trial_id",
                     code,
@@ -295,15 +295,15 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             match concluded {
                 Updated::Updated(_) => {}
                 Updated::NotFound | Updated::Stale(_) => {
-                    return refused("not_found", "no such trial of this customer")
+                    return refused(FieldCode::NotFound, "no such trial of this customer")
                 }
                 Updated::Refused(TrialStepError::NotAllowed(stage)) => {
                     let message = format!("the trial is {} already", stage.as_str());
-                    return refused("trial_closed", &message);
+                    return refused(FieldCode::TrialClosed, &message);
                 }
                 Updated::Refused(TrialStepError::Invalid(_)) => {
                     return refused(
-                        "before_earlier_date",
+                        FieldCode::BeforeEarlierDate,
                         "the order date lies before the trial's last step",
                     )
                 }

@@ -3,6 +3,7 @@
 use crate::any_of::{self, AnyOf};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::audit::AuditEntry;
+use credo_core::FieldCode;
 use credo_core::{CountryCode, Principal, Tag};
 use credo_customers::{Customer, CustomerInput, LifecycleStage, Transfer};
 use credo_store::customers::{
@@ -104,7 +105,7 @@ pub async fn referenced_customer(
     match visible_customer(state, caller, id).await {
         Err(error) if error.code == ErrorCode::NotFound => Err(ApiError::field(
             field,
-            "not_found",
+            FieldCode::NotFound,
             "no customer with this id in your data scope",
         )),
         other => other,
@@ -116,7 +117,7 @@ fn duplicate(caller: &Principal, holder: Holder) -> ApiError {
         .about(caller, holder)
         .with_errors(vec![credo_core::FieldError::new(
             "uscc",
-            "duplicate",
+            FieldCode::Duplicate,
             "another customer has this USCC",
         )])
 }
@@ -436,7 +437,7 @@ pub async fn list_customers(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(extract::invalid_query(
             "q",
-            credo_core::FieldError::new("", "too_long", "at most 200 characters"),
+            credo_core::FieldError::new("", FieldCode::TooLong, "at most 200 characters"),
         ));
     }
     let country = extract::parsed_query("country", p.country.as_deref(), CountryCode::parse)?;

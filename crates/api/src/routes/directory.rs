@@ -3,6 +3,7 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use credo_core::directory::{check_password, normalize_username, SalesUnit, User};
 use credo_core::text::required_text;
+use credo_core::FieldCode;
 use credo_core::{Email, FieldErrors, Principal, Role};
 use credo_store::versioned::Updated;
 use credo_store::{units, users};
@@ -31,7 +32,7 @@ fn require_admin(caller: &Principal) -> ApiResult<()> {
 pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<User> {
     let user = state.db(move |conn| users::get(conn, id)).await?;
     user.filter(|u| !u.disabled)
-        .ok_or_else(|| ApiError::field(field, "unknown_user", "no active user has this id"))
+        .ok_or_else(|| ApiError::field(field, FieldCode::UnknownUser, "no active user has this id"))
 }
 
 /// An active user `caller` may give work or customers to (a lead, a task, a visit, an
@@ -48,7 +49,7 @@ pub async fn assignable_user(
     if caller.user_id == user.id || caller.can_see(user.id, user.sales_unit_id) {
         Ok(user)
     } else {
-        Err(ApiError::field(field, "out_of_scope", refusal))
+        Err(ApiError::field(field, FieldCode::OutOfScope, refusal))
     }
 }
 
@@ -67,7 +68,7 @@ pub fn sees_customer(
     } else {
         Err(ApiError::field(
             field,
-            "cannot_see_customer",
+            FieldCode::CannotSeeCustomer,
             "this user cannot see the customer: transfer it first, or give the work to its owner",
         ))
     }
@@ -79,7 +80,7 @@ async fn active_unit(state: &AppState, id: Uuid) -> ApiResult<SalesUnit> {
     unit.filter(|u| u.active).ok_or_else(|| {
         ApiError::field(
             "sales_unit_id",
-            "unknown_sales_unit",
+            FieldCode::UnknownSalesUnit,
             "no active sales unit has this id",
         )
     })
@@ -183,7 +184,7 @@ pub async fn create_user(
         if input.role == Role::UnitManager && input.sales_unit_id.is_none() {
             errors.push(credo_core::FieldError::new(
                 "sales_unit_id",
-                "required",
+                FieldCode::Required,
                 "a unit manager needs a sales unit",
             ));
         }
@@ -320,7 +321,7 @@ pub async fn update_user(
     if input.clear_sales_unit && input.sales_unit_id.flatten().is_some() {
         errors.push(credo_core::FieldError::new(
             "clear_sales_unit",
-            "conflicting",
+            FieldCode::Conflicting,
             "send either sales_unit_id or clear_sales_unit",
         ));
     }
@@ -329,7 +330,7 @@ pub async fn update_user(
     {
         errors.push(credo_core::FieldError::new(
             "role",
-            "self_lockout",
+            FieldCode::SelfLockout,
             "you cannot disable or demote yourself",
         ));
     }

@@ -4,6 +4,7 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use credo_core::date::not_in_future;
+use credo_core::FieldCode;
 use credo_customers::{Customer, CustomerEvent, EventInput};
 use credo_store::activity;
 use credo_store::customers::{self as repo, Change};
@@ -197,7 +198,7 @@ pub async fn list_stale(
     if !(1..=3650).contains(&days) {
         return Err(extract::invalid_query(
             "older_than_days",
-            credo_core::FieldError::new("", "out_of_range", "1 to 3650"),
+            credo_core::FieldError::new("", FieldCode::OutOfRange, "1 to 3650"),
         ));
     }
     let after = pagination::after::<StaleCursor>(p.cursor.as_deref())?.map(|c| (c.t, c.i));

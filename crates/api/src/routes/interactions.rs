@@ -1,6 +1,7 @@
 //! The interaction log of a customer and its timeline: every source in one feed.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_core::FieldCode;
 use credo_core::FieldError;
 use credo_customers::interaction::Participants;
 use credo_customers::{Interaction, InteractionInput, TimelineEntry};
@@ -39,7 +40,7 @@ async fn check_participants(
         if !known_users.contains(id) {
             errors.push(FieldError::new(
                 format!("{prefix}user_ids[{at}]"),
-                "unknown_user",
+                FieldCode::UnknownUser,
                 "no active user has this id",
             ));
         }
@@ -48,7 +49,7 @@ async fn check_participants(
         if !known_contacts.contains(id) {
             errors.push(FieldError::new(
                 format!("{prefix}contact_ids[{at}]"),
-                "unknown_contact",
+                FieldCode::UnknownContact,
                 "no live contact of this customer has this id",
             ));
         }

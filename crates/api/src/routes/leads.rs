@@ -2,6 +2,7 @@
 //! stages, conversion into a customer, and the funnel report.
 
 use crate::any_of::{self, AnyOf};
+use credo_core::FieldCode;
 use std::collections::HashMap;
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
@@ -215,7 +216,7 @@ pub async fn import_leads(
     if batch.leads.is_empty() || batch.leads.len() > MAX_BATCH {
         return Err(ApiError::field(
             "leads",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "a batch holds 1 to 1000 leads",
         ));
     }
@@ -252,7 +253,11 @@ pub async fn import_leads(
                     Err(error) if error.code == ErrorCode::DatabaseUnavailable => {
                         return Err(error)
                     }
-                    Err(error) => Err(FieldError::new("owner_id", "not_assignable", error.detail)),
+                    Err(error) => Err(FieldError::new(
+                        "owner_id",
+                        FieldCode::NotAssignable,
+                        error.detail,
+                    )),
                 };
                 owners.insert(*owner, checked);
             }

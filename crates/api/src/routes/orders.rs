@@ -6,6 +6,7 @@ use crate::any_of::{self, AnyOf};
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::audit::AuditEntry;
+use credo_core::FieldCode;
 use credo_core::Principal;
 use credo_customers::Customer;
 use credo_sales::claim::ClaimDecisionInput;
@@ -70,7 +71,7 @@ async fn order_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiRe
     if customer.archived_at.is_some() {
         return Err(ApiError::field(
             "customer_id",
-            "archived",
+            FieldCode::Archived,
             "the customer is archived; restore it first",
         ));
     }

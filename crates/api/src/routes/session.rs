@@ -3,6 +3,7 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use credo_core::directory::{check_password, normalize_username, User};
+use credo_core::FieldCode;
 use credo_core::{throttle, FieldError};
 use credo_store::sessions::{self, Attempt, LoginSource, NewRefreshToken, Redemption};
 use credo_store::versioned::Expected;
@@ -195,7 +196,7 @@ pub async fn login(
     if username.chars().count() > USERNAME_MAX {
         return Err(ApiError::validation(vec![FieldError::new(
             "username",
-            "too_long",
+            FieldCode::TooLong,
             format!("a username has at most {USERNAME_MAX} characters"),
         )]));
     }
@@ -373,7 +374,7 @@ pub async fn change_my_password(
     let wrong = || {
         ApiError::validation(vec![FieldError::new(
             "current_password",
-            "wrong_password",
+            FieldCode::WrongPassword,
             "this is not your current password",
         )])
     };

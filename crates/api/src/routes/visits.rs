@@ -3,6 +3,7 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
+use credo_core::FieldCode;
 use credo_core::Principal;
 use credo_customers::visit::{CheckInput, CheckOutInput, VisitStepError};
 use credo_customers::{Visit, VisitInput};
@@ -84,7 +85,7 @@ pub async fn create_visit(
             if known.is_empty() {
                 return Err(ApiError::field(
                     "contact_id",
-                    "unknown_contact",
+                    FieldCode::UnknownContact,
                     "no live contact of this customer has this id",
                 ));
             }
@@ -303,7 +304,7 @@ pub async fn my_visits(
             "to",
             credo_core::FieldError::new(
                 "",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("after from, within {MAX_AGENDA_DAYS} days"),
             ),
         ));
