@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+use utoipa::ToSchema;
 use validator::ValidateEmail;
 
 use crate::{FieldCode, FieldError};
@@ -40,8 +41,9 @@ macro_rules! string_value {
 }
 
 /// An e-mail address (RFC 5322 as checked by `validator`), trimmed, at most 254 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, max_length = 254, example = "finance@huaqiang.example.cn")]
 pub struct Email(String);
 string_value!(Email);
 
@@ -61,8 +63,9 @@ impl Email {
 
 /// A phone number: an optional leading `+`, then 5 to 20 digits; spaces, dashes, dots and
 /// parentheses are accepted on input and dropped (at most 40 characters as sent).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, max_length = 40, example = "+86 755 8888 1234")]
 pub struct Phone(String);
 string_value!(Phone);
 
@@ -107,8 +110,9 @@ impl Phone {
 
 /// A label on a record: 1 to 40 characters, no control characters, compared case-insensitively
 /// (stored lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, min_length = 1, max_length = 40, example = "vip")]
 pub struct Tag(String);
 string_value!(Tag);
 

@@ -46,10 +46,10 @@ pub struct CustomerInput {
     #[schema(max_length = 200)]
     pub business_manager: Option<String>,
     #[serde(default)]
-    #[schema(example = json!(["+86 755 8888 1234"]), max_items = 20)]
+    #[schema(value_type = Vec<Phone>, max_items = 20)]
     pub phones: Vec<String>,
     #[serde(default)]
-    #[schema(example = json!(["finance@huaqiang.example.cn"]), max_items = 20)]
+    #[schema(value_type = Vec<Email>, max_items = 20)]
     pub emails: Vec<String>,
     /// Unified social credit code (GB 32100-2015), check character verified.
     #[schema(example = "91350100M000100Y43", min_length = 18, max_length = 18)]
@@ -74,7 +74,8 @@ pub struct CustomerInput {
     #[schema(max_length = 200)]
     pub needs_category: Option<String>,
     #[serde(default)]
-    #[schema(example = json!(["vip", "export"]), max_items = 20)]
+    /// Compared case-insensitively: stored lower case, each once.
+    #[schema(value_type = Vec<Tag>, max_items = 20)]
     pub tags: Vec<String>,
     /// Defaults to `lead`.
     pub lifecycle_stage: Option<LifecycleStage>,
@@ -97,9 +98,7 @@ pub struct CustomerProfile {
     pub communication_status: Option<CommunicationStatus>,
     pub legal_representative: Option<String>,
     pub business_manager: Option<String>,
-    #[schema(value_type = Vec<String>, example = json!(["+867558888123"]))]
     pub phones: Vec<Phone>,
-    #[schema(value_type = Vec<String>, example = json!(["finance@huaqiang.example.cn"]))]
     pub emails: Vec<Email>,
     #[schema(value_type = Option<String>, example = "91350100M000100Y43")]
     pub uscc: Option<Uscc>,
@@ -113,7 +112,6 @@ pub struct CustomerProfile {
     pub education: Option<String>,
     pub needs_category: Option<String>,
     /// Sorted, unique, lower case.
-    #[schema(value_type = Vec<String>, example = json!(["export", "vip"]))]
     pub tags: Vec<Tag>,
     pub lifecycle_stage: LifecycleStage,
 }

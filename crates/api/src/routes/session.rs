@@ -38,6 +38,8 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// As `/auth/login` or the last refresh gave it (43 characters today).
+    #[schema(max_length = 128)]
     pub refresh_token: String,
 }
 
