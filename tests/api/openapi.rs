@@ -194,6 +194,15 @@ fn creates_link_to_the_operations_on_what_they_made() {
         contact_links["patchContact"]["parameters"],
         serde_json::json!({"id": "$request.path.id", "contact_id": "$response.body#/id"})
     );
+    // A trial is made under its customer but stepped under its own collection.
+    let trial_links = links_of("/api/v1/customers/{id}/product-trials");
+    for step in ["sampleProductTrial", "dropProductTrial"] {
+        assert_eq!(
+            trial_links[step]["parameters"],
+            serde_json::json!({"id": "$response.body#/id"}),
+            "{step}"
+        );
+    }
     for (path, item) in spec["paths"].as_object().unwrap() {
         let Some(links) = item["post"]["responses"]["201"]["links"].as_object() else {
             continue;

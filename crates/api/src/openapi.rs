@@ -394,9 +394,11 @@ fn path_parameters(path: &str) -> Vec<&str> {
 }
 
 /// OpenAPI links from each create (a `POST` answered 201) to the operations under the created
-/// record's path: the new record's `id` fills their last path parameter, the create's own
-/// path parameters the others. Clients and stateful fuzzers follow them from a create to
-/// reading, changing and stepping what it made.
+/// record's path (below the create's path, or for a record created under its parent, such
+/// as `/customers/{id}/product-trials`, below its own collection, `/product-trials`): the new
+/// record's `id` fills their last path parameter, the create's own path parameters the
+/// others. Clients and stateful fuzzers follow them from a create to reading, changing and
+/// stepping what it made.
 fn link_creates(api: &mut OpenApi) {
     let mut operations = Vec::new();
     for (path, item) in &api.paths.paths {
@@ -416,8 +418,14 @@ fn link_creates(api: &mut OpenApi) {
         };
         let own = path_parameters(path);
         let below = format!("{path}/{{");
+        let home = path
+            .rsplit_once("}/")
+            .map(|(_, collection)| format!("/api/v1/{collection}/{{"));
         for (target_path, target_id) in &operations {
-            let Some(rest) = target_path.strip_prefix(&below) else {
+            let Some(rest) = target_path
+                .strip_prefix(&below)
+                .or_else(|| home.as_deref().and_then(|home| target_path.strip_prefix(home)))
+            else {
                 continue;
             };
             let Some((new_id, _)) = rest.split_once('}') else {
