@@ -162,6 +162,26 @@ fn page_items_refer_to_their_record_and_every_reference_resolves() {
     }
 }
 
+/// Every request body shows an example (tests/spec/examples.py checks each against its schema).
+#[test]
+fn every_request_body_has_an_example() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (media_type, content) in operation["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    content["example"].is_object(),
+                    "{method} {path} ({media_type}) has no example"
+                );
+            }
+        }
+    }
+}
+
 /// Each create links to the operations on what it made, every link names an operation that
 /// exists and fills each of its path parameters (the new id from the answer's body).
 #[test]

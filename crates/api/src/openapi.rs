@@ -422,10 +422,10 @@ fn link_creates(api: &mut OpenApi) {
             .rsplit_once("}/")
             .map(|(_, collection)| format!("/api/v1/{collection}/{{"));
         for (target_path, target_id) in &operations {
-            let Some(rest) = target_path
-                .strip_prefix(&below)
-                .or_else(|| home.as_deref().and_then(|home| target_path.strip_prefix(home)))
-            else {
+            let Some(rest) = target_path.strip_prefix(&below).or_else(|| {
+                home.as_deref()
+                    .and_then(|home| target_path.strip_prefix(home))
+            }) else {
                 continue;
             };
             let Some((new_id, _)) = rest.split_once('}') else {
@@ -524,9 +524,125 @@ fn require_answered_properties(api: &mut OpenApi) {
     }
 }
 
+/// Every request body gets an example built from its schema: the members' own examples
+/// (and, where a required member has none, the first value of its enum or a value of its
+/// type and format), so each operation shows a body it takes without a second, hand-kept
+/// copy of the schema drifting from it.
+fn exemplify_request_bodies(api: &mut OpenApi) {
+    let document = serde_json::to_value(&*api).expect("a document serializes");
+    let schemas = &document["components"]["schemas"];
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(RefOr::T(body)) = operation.as_mut().and_then(|o| o.request_body.as_mut())
+            else {
+                continue;
+            };
+            for (media_type, content) in body.content.iter_mut() {
+                let RefOr::T(content) = content else { continue };
+                let schema = document
+                    .pointer(&format!(
+                        "/paths/{}/{method}/requestBody/content/{}/schema",
+                        pointer_token(path),
+                        pointer_token(media_type)
+                    ))
+                    .cloned()
+                    .unwrap_or_default();
+                content.example = example_of(&schema, schemas, true);
+            }
+        }
+    }
+}
+
+/// `text` escaped as one JSON Pointer segment (RFC 6901).
+fn pointer_token(text: &str) -> String {
+    text.replace('~', "~0").replace('/', "~1")
+}
+
+/// An example of a value `schema` takes: its own example where it has one; for an object,
+/// its required members and those optional scalars with examples; `None` where an optional
+/// member has nothing better to show than a made-up value.
+fn example_of(
+    schema: &serde_json::Value,
+    schemas: &serde_json::Value,
+    needed: bool,
+) -> Option<serde_json::Value> {
+    use serde_json::{json, Value};
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        return example_of(&schemas[name], schemas, needed);
+    }
+    if let Some(example) = schema.get("example") {
+        return Some(example.clone());
+    }
+    if let Some(first) = schema["examples"].get(0).or_else(|| schema["enum"].get(0)) {
+        return needed.then(|| first.clone());
+    }
+    if let Some(alternatives) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        return alternatives
+            .iter()
+            .filter(|alternative| alternative["type"] != "null")
+            .find_map(|alternative| example_of(alternative, schemas, needed));
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = serde_json::Map::new();
+        for part in parts {
+            if let Some(Value::Object(members)) = example_of(part, schemas, needed) {
+                merged.extend(members);
+            }
+        }
+        return Some(Value::Object(merged));
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let minimum = schema["minimum"].as_i64().unwrap_or(1).max(1);
+    match types.into_iter().find(|t| *t != "null") {
+        // An optional part with no example of its own stays out: a body shows one use.
+        _ if !needed && schema["properties"].is_object() => None,
+        Some("object") => {
+            let required = |name: &String| {
+                schema["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|n| n == name.as_str()))
+            };
+            let members = schema["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(name, member)| {
+                    example_of(member, schemas, required(name)).map(|e| (name.clone(), e))
+                })
+                .collect();
+            Some(Value::Object(members))
+        }
+        Some("array") => {
+            let item = example_of(&schema["items"], schemas, needed)?;
+            Some(json!([item]))
+        }
+        _ if !needed => None,
+        Some("string") => Some(match schema["format"].as_str() {
+            Some("date") => json!("2026-11-30"),
+            Some("date-time") => json!("2026-11-30T09:30:00Z"),
+            Some("uuid") => json!("0193a6f4-7c1e-7d2a-9b3e-5f2c8a1d4e60"),
+            _ => json!("text"),
+        }),
+        Some("integer") => Some(json!(minimum)),
+        Some("number") => Some(json!(minimum)),
+        Some("boolean") => Some(json!(false)),
+        _ => None,
+    }
+}
+
 /// Finishes a generated document: shared problem responses and their use by every operation.
 pub fn complete(api: &mut OpenApi) {
     link_creates(api);
+    exemplify_request_bodies(api);
     let components = api.components.get_or_insert_with(Default::default);
     refer_page_items(components);
     require_answered_properties(api);

@@ -78,9 +78,10 @@ impl ClaimInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimDecisionInput {
+    #[schema(example = true)]
     pub accepted: bool,
     /// On acceptance: the amount settled, at most the claim (default: all of it).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, example = 800000)]
     pub settled_amount_minor: Option<i64>,
     #[schema(
         example = "经第三方检验确认为运输损坏,按实际维修费赔付",

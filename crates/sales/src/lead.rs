@@ -322,6 +322,7 @@ pub struct Lead {
 /// A stage change as a client asks for it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"stage": "lost", "reason": "预算冻结,明年再议"}))]
 pub struct StageInput {
     pub stage: FunnelStage,
     /// Required when the stage is `lost`.

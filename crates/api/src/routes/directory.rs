@@ -114,7 +114,12 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[serde(default, deserialize_with = "credo_core::json::unclearable")]
-    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        nullable = false,
+        example = "张伟 (华南区)"
+    )]
     pub display_name: Option<String>,
     /// `null` removes the address.
     #[serde(default, deserialize_with = "credo_core::json::clearable")]
@@ -385,7 +390,12 @@ pub struct CreateSalesUnit {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSalesUnit {
     #[serde(default, deserialize_with = "credo_core::json::unclearable")]
-    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        nullable = false,
+        example = "深圳南山办事处"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "credo_core::json::unclearable")]
     #[schema(nullable = false)]
