@@ -123,6 +123,28 @@ async fn logout_revokes_the_refresh_token() {
     );
 }
 
+/// A refresh token longer than any issued is bad input (422 naming it), at refresh and at
+/// logout alike, and the session it was sent with lives on.
+#[actix_web::test]
+async fn over_long_refresh_tokens_are_refused_as_input() {
+    let app = TestApp::spawn().await;
+    let pair = app.tokens("admin", ADMIN_PASSWORD).await;
+    let access = pair["access_token"].as_str().unwrap();
+    let long = json!("x".repeat(129));
+    let (status, body) = app.refresh(&long).await;
+    assert_invalid(status, &body, &[("refresh_token", "too_long")]);
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/logout",
+            access,
+            json!({"refresh_token": long}),
+        )
+        .await;
+    assert_invalid(status, &body, &[("refresh_token", "too_long")]);
+    let (status, body) = app.refresh(&pair["refresh_token"]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 #[actix_web::test]
 async fn expired_access_tokens_are_refused() {
     let app = TestApp::spawn_with(|s| s.access_token_ttl = std::time::Duration::from_secs(1)).await;

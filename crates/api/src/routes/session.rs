@@ -43,6 +43,23 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// The longest refresh token taken: longer than any this server issues, refused as input.
+const REFRESH_TOKEN_MAX: usize = 128;
+
+impl RefreshRequest {
+    /// The hash the token is stored under, or 422 for a token longer than any issued.
+    fn token_hash(&self) -> ApiResult<String> {
+        if self.refresh_token.len() > REFRESH_TOKEN_MAX {
+            return Err(ApiError::field(
+                "refresh_token",
+                FieldCode::TooLong,
+                "longer than any refresh token this server issues",
+            ));
+        }
+        Ok(refresh_token_hash(&self.refresh_token))
+    }
+}
+
 /// A token pair. Send `access_token` as `Authorization: Bearer ...`; when it expires, trade
 /// `refresh_token` at `/auth/refresh` for a new pair (each refresh token works once).
 #[derive(Debug, Serialize, ToSchema)]
@@ -233,7 +250,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: Body<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let hash = refresh_token_hash(&body.value.refresh_token);
+    let hash = body.value.token_hash()?;
     let redemption = state
         .db(move |conn| {
             let redemption = sessions::redeem(conn, &hash)?;
@@ -287,7 +304,7 @@ pub async fn logout(
     Caller(caller): Caller,
     body: Body<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let hash = refresh_token_hash(&body.value.refresh_token);
+    let hash = body.value.token_hash()?;
     let user = caller.user_id;
     state
         .db(move |conn| {
