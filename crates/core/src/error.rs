@@ -97,6 +97,10 @@ crate::string_enum! {
         CannotSeeCustomer = "cannot_see_customer",
         /// An admin cannot disable or demote themself.
         SelfLockout = "self_lockout",
+        /// The referenced record belongs to another customer.
+        OtherCustomer = "other_customer",
+        /// The referenced record is in another currency.
+        CurrencyMismatch = "currency_mismatch",
         /// The product trial is closed already.
         TrialClosed = "trial_closed",
     }
