@@ -21,5 +21,6 @@ mod openapi;
 mod operations;
 mod orders;
 mod owasp;
+mod receivables;
 mod schema;
 mod scope;

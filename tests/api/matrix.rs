@@ -5,6 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::receivables::receivable_body;
 
 const ROLES: [&str; 7] = [
     "admin",
@@ -61,7 +62,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "dropProductTrial" => {
             matches!(role, "admin" | "unit_manager" | "agent" | "finance")
         }
-        "payOrder" => matches!(role, "admin" | "finance"),
+        "payOrder" | "postReceivable" | "createCreditNote" | "recordPayment"
+        | "allocatePayment" => matches!(role, "admin" | "finance"),
+        "createWriteOff" => matches!(role, "admin" | "credit_manager"),
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
         // Reads (and one's own password): every role, each within its own scope.
         "logout"
@@ -99,7 +102,14 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getSettings"
         | "getJob"
         | "listFxRates"
-        | "lookupFxRate" => true,
+        | "lookupFxRate"
+        | "listReceivables"
+        | "getReceivable"
+        | "listReceivableReductions"
+        | "getAgeing"
+        | "getAllowance"
+        | "listPayments"
+        | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -193,6 +203,33 @@ async fn call(
         )
         .await;
     let l = format!("/api/v1/leads/{}", lead["id"].as_str().unwrap());
+    // An open item and a payment of the customer, for the receivables operations.
+    let (r, p) = if operation.contains("Receivable")
+        || operation.contains("Payment")
+        || ["createCreditNote", "createWriteOff"].contains(&operation)
+    {
+        let (_, item) = app
+            .post(
+                "/api/v1/receivables",
+                admin,
+                receivable_body(customer_id, &format!("INV-{n}"), 1000),
+            )
+            .await;
+        let (_, payment) = app
+            .post(
+                "/api/v1/payments",
+                admin,
+                json!({"customer_id": customer_id, "currency": "CNY", "amount_minor": 400,
+                       "received_on": "2026-02-01", "reference": format!("PAY-{n}")}),
+            )
+            .await;
+        (
+            item["id"].as_str().unwrap().to_owned(),
+            payment["id"].as_str().unwrap().to_owned(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let (method, path, body): (Method, String, Option<Value>) = match operation {
         "logout" => (
             Method::POST,
@@ -417,6 +454,47 @@ async fn call(
         ),
         "convertLead" => (Method::POST, format!("{l}/convert"), Some(json!({}))),
         "getLeadHistory" => (Method::GET, format!("{l}/history"), None),
+        "postReceivable" => (
+            Method::POST,
+            "/api/v1/receivables".into(),
+            Some(receivable_body(customer_id, &format!("NEW-{n}"), 500)),
+        ),
+        "listReceivables" => (Method::GET, "/api/v1/receivables".into(), None),
+        "getReceivable" => (Method::GET, format!("/api/v1/receivables/{r}"), None),
+        "listReceivableReductions" => (
+            Method::GET,
+            format!("/api/v1/receivables/{r}/reductions"),
+            None,
+        ),
+        "createCreditNote" | "createWriteOff" => (
+            Method::POST,
+            format!(
+                "/api/v1/receivables/{r}/{}",
+                if operation == "createWriteOff" {
+                    "write-offs"
+                } else {
+                    "credit-notes"
+                }
+            ),
+            Some(json!({"amount_minor": 10, "on": "2026-02-01", "reason": "r"})),
+        ),
+        "getAgeing" => (Method::GET, "/api/v1/receivables/ageing".into(), None),
+        "getAllowance" => (Method::GET, "/api/v1/receivables/allowance".into(), None),
+        "recordPayment" => (
+            Method::POST,
+            "/api/v1/payments".into(),
+            Some(
+                json!({"customer_id": customer_id, "currency": "CNY", "amount_minor": 5,
+                        "reference": format!("NEW-{n}")}),
+            ),
+        ),
+        "listPayments" => (Method::GET, "/api/v1/payments".into(), None),
+        "getPayment" => (Method::GET, format!("/api/v1/payments/{p}"), None),
+        "allocatePayment" => (
+            Method::POST,
+            format!("/api/v1/payments/{p}/allocations"),
+            Some(json!({"receivable_id": r, "amount_minor": 10, "on": "2026-02-01"})),
+        ),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
     company, contacts, customers, directory, events, interactions, jobs, leads, notes, orders,
-    session, system, tasks, trials, visits,
+    receivables, session, system, tasks, trials, visits,
 };
 use crate::{openapi, request_id};
 
@@ -110,7 +110,20 @@ where
                 .service(leads::patch_lead)
                 .service(leads::move_stage)
                 .service(leads::convert_lead)
-                .service(leads::lead_history),
+                .service(leads::lead_history)
+                .service(receivables::post_receivable)
+                .service(receivables::list_receivables)
+                // Before `/receivables/{id}`, which would take "ageing" for an id.
+                .service(receivables::ageing)
+                .service(receivables::allowance_report)
+                .service(receivables::get_receivable)
+                .service(receivables::list_reductions)
+                .service(receivables::create_credit_note)
+                .service(receivables::create_write_off)
+                .service(receivables::record_payment)
+                .service(receivables::list_payments)
+                .service(receivables::get_payment)
+                .service(receivables::allocate_payment),
         )
 }
 

@@ -60,6 +60,8 @@ error_codes! {
     OrderNotEditable = (CONFLICT, "order_not_editable", "Only quoted orders change their lines and terms"),
     ClaimAlreadyDecided = (CONFLICT, "claim_already_decided", "The claim has been decided"),
     CreditLimitExceeded = (CONFLICT, "credit_limit_exceeded", "The customer's credit does not allow this step"),
+    ReferenceConflict = (CONFLICT, "reference_conflict", "Another record of this customer has this reference"),
+    OverAllocation = (CONFLICT, "over_allocation", "More than the item has open or the payment has unallocated"),
     FxRateConflict = (CONFLICT, "fx_rate_conflict", "Another rate is recorded for this currency and day"),
     IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
     VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),

@@ -37,6 +37,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "activity", description = "Interactions, field visits, tasks and the customer timeline"),
         (name = "leads", description = "Leads, MAN qualification, the sales funnel and its report"),
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
+        (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
     ),
     components(schemas(Problem)),
     modifiers(&Security)

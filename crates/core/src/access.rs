@@ -82,6 +82,12 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::UnitManager)
     }
 
+    /// Whether the caller may write receivables off as uncollectable: a credit decision,
+    /// not finance's, who record the money.
+    pub fn can_write_off(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::CreditManager)
+    }
+
     /// Whether the caller may record money received: finance and admins, never the people
     /// who sold (separation of duties).
     pub fn can_record_payments(&self) -> bool {

@@ -8,3 +8,6 @@
 pub mod ageing;
 pub mod allowance;
 pub mod ledger;
+pub mod records;
+
+pub use records::{Payment, Receivable, ReductionRecord};

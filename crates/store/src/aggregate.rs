@@ -7,8 +7,8 @@ use diesel::expression::is_contained_in_group_by;
 use diesel::expression::{AppearsOnTable, SelectableExpression, SqlLiteral};
 use diesel::expression::{Expression, IsContainedInGroupBy, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Date, Integer};
-use diesel::QueryResult;
+use diesel::sql_types::{BigInt, Date, Integer, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
 use crate::db::{DbConnection, MultiBackend};
 use crate::StoreError;
@@ -113,5 +113,59 @@ pub fn for_each_batch<R, K>(
         if !full {
             return Ok(());
         }
+    }
+}
+
+/// A value bound to a raw SQL query.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Text(String),
+    Date(NaiveDate),
+    BigInt(i64),
+}
+
+/// Raw SQL for the reports the query builder cannot say (common table expressions, a window
+/// over groups), with `$n` placeholders: PostgreSQL's own, and SQLite's named parameters,
+/// which it numbers in order of first appearance, as `bind` hands them out.
+#[derive(Debug, Default)]
+pub struct RawSql {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl RawSql {
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// The placeholder of a new parameter bound to `value`, to write into the SQL next.
+    pub fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// Runs the query and reads its rows by column name.
+    pub fn load<R>(self, conn: &mut DbConnection) -> Result<Vec<R>, StoreError>
+    where
+        R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        macro_rules! run {
+            ($backend:ty, $conn:expr) => {{
+                let mut query = diesel::sql_query(self.sql).into_boxed::<$backend>();
+                for value in self.binds {
+                    query = match value {
+                        Bind::Text(text) => query.bind::<Text, _>(text),
+                        Bind::Date(day) => query.bind::<Date, _>(day),
+                        Bind::BigInt(number) => query.bind::<BigInt, _>(number),
+                    };
+                }
+                query.load::<R>($conn)?
+            }};
+        }
+        Ok(match conn {
+            DbConnection::Postgres(pg) => run!(diesel::pg::Pg, pg),
+            DbConnection::Sqlite(lite) => run!(diesel::sqlite::Sqlite, lite),
+        })
     }
 }

@@ -17,6 +17,7 @@ pub mod keyset;
 pub mod leads;
 mod name_keys;
 pub mod orders;
+pub mod receivables;
 pub mod schema;
 mod search;
 pub mod sessions;

@@ -186,6 +186,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    receivables (id) {
+        id -> Text,
+        customer_id -> Text,
+        sales_unit_id -> Nullable<Text>,
+        owner_id -> Text,
+        order_id -> Nullable<Text>,
+        currency -> Text,
+        amount_minor -> BigInt,
+        issued_on -> Date,
+        due_on -> Date,
+        shipped_on -> Nullable<Date>,
+        reference -> Text,
+        open_minor -> BigInt,
+        settled_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        customer_id -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        received_on -> Date,
+        reference -> Text,
+        unallocated_minor -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    receivable_reductions (id) {
+        id -> Text,
+        receivable_id -> Text,
+        kind -> Text,
+        payment_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        reduced_on -> Date,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -410,6 +458,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     visits,
     tasks,
     leads,
+    receivables,
+    payments,
+    receivable_reductions,
 );
 
 diesel::table! {

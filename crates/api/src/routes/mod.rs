@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod leads;
 pub mod notes;
 pub mod orders;
+pub mod receivables;
 pub mod session;
 pub mod system;
 pub mod tasks;

@@ -1,0 +1,789 @@
+//! Receivables and collections: open items, payments and their allocation, credit notes and
+//! write-offs, and the reports that read the ledger as of any day (ageing, the allowance).
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use credo_core::{Currency, FieldError, Principal};
+use credo_receivables::ageing::{Basis, Buckets, GroupBy};
+use credo_receivables::allowance::{allowance, AllowancePolicy};
+use credo_receivables::ledger::{
+    adjust, allocate, AdjustmentInput, AllocationInput, PaymentInput, ReceivableInput,
+    ReductionKind, ReductionRefusal,
+};
+use credo_receivables::{Payment, Receivable, ReductionRecord};
+use credo_store::keyset::Window;
+use credo_store::receivables::{
+    self as repo, AgeingQuery, ItemQuery, PaymentQuery, Posted, Reduced,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::{self, Body, Query};
+use crate::pagination::{self, Page, PageParams};
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::{referenced_customer, visible_record};
+use crate::state::AppState;
+
+fn item_location(id: Uuid) -> String {
+    format!("/api/v1/receivables/{id}")
+}
+
+fn payment_location(id: Uuid) -> String {
+    format!("/api/v1/payments/{id}")
+}
+
+/// Finance and admins post invoices and money; who sells does not (separation of duties).
+fn require_finance(caller: &Principal) -> ApiResult<()> {
+    if caller.can_record_payments() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "invoices, payments and credit notes are recorded by finance and admins",
+        ))
+    }
+}
+
+/// The answer to posting a record identified by its customer and reference: 201 for a new
+/// one, 200 with the one posted before for a repeat, 409 `reference_conflict` naming it when
+/// the reference is taken by another.
+fn posted<T: Serialize>(
+    outcome: Posted<T>,
+    id: impl Fn(&T) -> Uuid,
+    location: fn(Uuid) -> String,
+) -> ApiResult<Reply> {
+    match outcome {
+        Posted::Created(record) => Ok(Reply::created(&record, location(id(&record)))),
+        Posted::Existing(record) => Ok(Reply::ok(&record)),
+        Posted::Conflict(record) => Err(ApiError::new(
+            ErrorCode::ReferenceConflict,
+            "this customer has another record with this reference",
+        )
+        .with_existing_id(id(&record))),
+    }
+}
+
+/// The answer to a reduction: 201 with it, 404, 422 naming the fields, or 409
+/// `over_allocation` saying what is left.
+fn reduced(outcome: Reduced, location: String) -> ApiResult<Reply> {
+    match outcome {
+        Reduced::Reduced(record) => Ok(Reply::created(&record, location)),
+        Reduced::NotFound => Err(ApiError::not_found()),
+        Reduced::Refused(ReductionRefusal::Invalid(errors)) => Err(ApiError::validation(errors)),
+        Reduced::Refused(ReductionRefusal::OverAllocation {
+            open_minor,
+            unallocated_minor,
+        }) => {
+            let left = match unallocated_minor {
+                Some(unallocated) => format!(
+                    "the item has {open_minor} open and the payment {unallocated} unallocated"
+                ),
+                None => format!("the item has {open_minor} open"),
+            };
+            Err(ApiError::new(
+                ErrorCode::OverAllocation,
+                format!("more than is left: {left} (minor units)"),
+            ))
+        }
+    }
+}
+
+/// Post an open item
+///
+/// An invoice of a customer, as an ERP import or a finance clerk posts it: it stays open
+/// until payments, credit notes or write-offs settle it. The customer's sales unit and
+/// account manager are kept with it as they are now. Posting the same invoice number of the
+/// same customer again answers 200 with the item posted before (a retried import counts
+/// nothing twice); with other amounts or days, 409 `reference_conflict`. Finance and admins.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "postReceivable",
+    request_body = ReceivableInput,
+    responses(
+        (status = 201, description = "Posted", body = Receivable, headers(("Location" = String))),
+        (status = 200, description = "Posted before: the item as it is", body = Receivable),
+        (status = 409, description = "Another item of this customer has this reference (`reference_conflict`, with `existing_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/receivables")]
+pub async fn post_receivable(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<ReceivableInput>,
+) -> ApiResult<HttpResponse> {
+    require_finance(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let new = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
+        referenced_customer(&state, &caller, new.customer_id, "customer_id").await?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            Ok(repo::post(conn, new, actor)?
+                .map_err(|error| ApiError::validation(vec![error]))
+                .and_then(|outcome| posted(outcome, |r| r.id, item_location)))
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemListParams {
+    pub customer_id: Option<Uuid>,
+    /// Items issued under this sales unit.
+    pub sales_unit_id: Option<Uuid>,
+    /// Items in this currency (ISO 4217).
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{3}$")]
+    pub currency: Option<String>,
+    /// The day the items are open on and `open_minor` is as of (default today).
+    pub open_on: Option<NaiveDate>,
+    /// `true`: only items past due on `open_on`.
+    pub overdue: Option<bool>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before; absent for the first page.
+    pub cursor: Option<String>,
+}
+
+/// List open items
+///
+/// The items with something open on `open_on` (default today), earliest due first: the
+/// drill-down of an ageing report. `open_minor` is what was open on that day; nothing dated
+/// after it counts. Row scope as everywhere: an agent sees its customers' items.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "listReceivables",
+    params(ItemListParams),
+    responses((status = 200, description = "Open items, earliest due first", body = Page<Receivable>)),
+    security(("bearer" = []))
+)]
+#[get("/receivables")]
+pub async fn list_receivables(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<ItemListParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let currency = extract::parsed_query("currency", params.currency.as_deref(), Currency::parse)?;
+    let limit = pagination::limit(params.limit)?;
+    let after = pagination::after::<(NaiveDate, Uuid)>(params.cursor.as_deref())?;
+    let query = ItemQuery {
+        scope: caller.scope(),
+        customer_id: params.customer_id,
+        sales_unit_id: params.sales_unit_id,
+        currency,
+        open_on: match params.open_on {
+            Some(day) => day,
+            None => state.today().await?,
+        },
+        overdue: params.overdue.unwrap_or(false),
+        after,
+        limit: limit + 1,
+    };
+    let items = state.db(move |conn| repo::open_items(conn, &query)).await?;
+    let page = pagination::page(items, limit, |item: &Receivable| (item.due_on, item.id));
+    Ok(Reply::ok(&page).into_response())
+}
+
+/// An item whose customer the caller may see; anything else is 404.
+async fn visible_item(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Receivable> {
+    visible_record(
+        state,
+        caller,
+        move |conn| repo::get(conn, id),
+        |item: &Receivable| item.customer_id,
+    )
+    .await
+}
+
+/// Get an open item
+///
+/// The item with what is open of it today.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getReceivable",
+    params(("id" = Uuid, Path, description = "Item id")),
+    responses((status = 200, description = "The item", body = Receivable)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/{id}")]
+pub async fn get_receivable(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let item = visible_item(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&item).into_response())
+}
+
+/// List an item's reductions
+///
+/// The allocations, credit notes and write-offs of an item, oldest first.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "listReceivableReductions",
+    params(("id" = Uuid, Path, description = "Item id"), PageParams),
+    responses((status = 200, description = "Reductions, oldest first", body = Page<ReductionRecord>)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/{id}/reductions")]
+pub async fn list_reductions(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let item = visible_item(&state, &caller, id.into_inner()).await?;
+    page.answer(
+        &state,
+        move |conn, window| repo::reductions(conn, item.id, window),
+        |reduction| (reduction.created_at, reduction.id),
+    )
+    .await
+}
+
+/// Adjusts item `id` by a credit note or a write-off: the rule decides on the locked item.
+async fn adjust_item(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    id: Uuid,
+    kind: ReductionKind,
+    body: Body<AdjustmentInput>,
+) -> ApiResult<HttpResponse> {
+    let Body { value: input, raw } = body;
+    idempotent(state, caller, req, &raw, || async {
+        visible_item(state, caller, id).await?;
+        let today = state.today().await?;
+        let actor = caller.user_id;
+        reply::write(state, move |conn| {
+            let outcome = repo::adjust(conn, id, |item| adjust(kind, &input, item, today), actor)?;
+            Ok(reduced(
+                outcome,
+                format!("{}/reductions", item_location(id)),
+            ))
+        })
+        .await
+    })
+    .await
+}
+
+/// Issue a credit note
+///
+/// Lowers what an item bills (a return, a price correction) from the day given, with the
+/// reason. At most what is open: else 409 `over_allocation`. Finance and admins.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "createCreditNote",
+    params(("id" = Uuid, Path, description = "Item id")),
+    request_body = AdjustmentInput,
+    responses(
+        (status = 201, description = "Recorded", body = ReductionRecord, headers(("Location" = String))),
+        (status = 409, description = "More than is open (`over_allocation`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/receivables/{id}/credit-notes")]
+pub async fn create_credit_note(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<AdjustmentInput>,
+) -> ApiResult<HttpResponse> {
+    require_finance(&caller)?;
+    adjust_item(
+        &state,
+        &caller,
+        &req,
+        id.into_inner(),
+        ReductionKind::CreditNote,
+        body,
+    )
+    .await
+}
+
+/// Write an item off
+///
+/// Gives up (part of) an item as uncollectable from the day given, with the reason. At most
+/// what is open: else 409 `over_allocation`. Credit managers and admins decide write-offs.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "createWriteOff",
+    params(("id" = Uuid, Path, description = "Item id")),
+    request_body = AdjustmentInput,
+    responses(
+        (status = 201, description = "Recorded", body = ReductionRecord, headers(("Location" = String))),
+        (status = 409, description = "More than is open (`over_allocation`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/receivables/{id}/write-offs")]
+pub async fn create_write_off(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<AdjustmentInput>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_write_off() {
+        return Err(ApiError::forbidden(
+            "write-offs are decided by credit managers and admins",
+        ));
+    }
+    adjust_item(
+        &state,
+        &caller,
+        &req,
+        id.into_inner(),
+        ReductionKind::WriteOff,
+        body,
+    )
+    .await
+}
+
+/// Record a payment
+///
+/// Money received from a customer, to allocate to its open items. Posting the same bank
+/// reference of the same customer again answers 200 with the payment recorded before, so a
+/// payment is never counted twice; with another amount or day, 409 `reference_conflict`.
+/// Finance and admins.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "recordPayment",
+    request_body = PaymentInput,
+    responses(
+        (status = 201, description = "Recorded", body = Payment, headers(("Location" = String))),
+        (status = 200, description = "Recorded before: the payment as it is", body = Payment),
+        (status = 409, description = "Another payment of this customer has this reference (`reference_conflict`, with `existing_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payments")]
+pub async fn record_payment(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<PaymentInput>,
+) -> ApiResult<HttpResponse> {
+    require_finance(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let new = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
+        referenced_customer(&state, &caller, new.customer_id, "customer_id").await?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            let outcome = repo::record_payment(conn, new, actor)?;
+            Ok(posted(outcome, |p| p.id, payment_location))
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentListParams {
+    pub customer_id: Option<Uuid>,
+    /// `true`: only payments with something left to allocate.
+    pub unallocated: Option<bool>,
+}
+
+/// List payments
+///
+/// Payments in the order recorded; `unallocated=true` lists what collectors still have to
+/// apply (a customer with unallocated money is asked to allocate before it is dunned).
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "listPayments",
+    params(PaymentListParams, PageParams),
+    responses((status = 200, description = "Payments, oldest first", body = Page<Payment>)),
+    security(("bearer" = []))
+)]
+#[get("/payments")]
+pub async fn list_payments(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<PaymentListParams>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let (scope, customer_id) = (caller.scope(), params.customer_id);
+    let unallocated = params.unallocated.unwrap_or(false);
+    page.answer(
+        &state,
+        move |conn, window: &Window<_>| {
+            let query = PaymentQuery {
+                scope,
+                customer_id,
+                unallocated,
+                window: window.clone(),
+            };
+            repo::payments(conn, &query)
+        },
+        |payment| (payment.created_at, payment.id),
+    )
+    .await
+}
+
+/// A payment whose customer the caller may see; anything else is 404.
+async fn visible_payment(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Payment> {
+    visible_record(
+        state,
+        caller,
+        move |conn| repo::payment(conn, id),
+        |payment: &Payment| payment.customer_id,
+    )
+    .await
+}
+
+/// Get a payment
+///
+/// The payment with what of it is not yet allocated.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getPayment",
+    params(("id" = Uuid, Path, description = "Payment id")),
+    responses((status = 200, description = "The payment", body = Payment)),
+    security(("bearer" = []))
+)]
+#[get("/payments/{id}")]
+pub async fn get_payment(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let payment = visible_payment(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&payment).into_response())
+}
+
+/// Allocate a payment to an item
+///
+/// Settles part of an open item of the payment's customer, in its currency, from the day
+/// given (on or after both the payment's and the item's days). Never more than the item has
+/// open nor the payment has unallocated, however many requests race: 409
+/// `over_allocation`. Finance and admins.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "allocatePayment",
+    params(("id" = Uuid, Path, description = "Payment id")),
+    request_body = AllocationInput,
+    responses(
+        (status = 201, description = "Allocated", body = ReductionRecord, headers(("Location" = String))),
+        (status = 409, description = "More than is open or unallocated (`over_allocation`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payments/{id}/allocations")]
+pub async fn allocate_payment(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<AllocationInput>,
+) -> ApiResult<HttpResponse> {
+    require_finance(&caller)?;
+    let payment_id = id.into_inner();
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        visible_payment(&state, &caller, payment_id).await?;
+        let item_id = input.receivable_id;
+        visible_item(&state, &caller, item_id).await.map_err(|_| {
+            ApiError::validation(vec![FieldError::new(
+                "receivable_id",
+                credo_core::FieldCode::NotFound,
+                "no open item with this id in your data scope",
+            )])
+        })?;
+        let today = state.today().await?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            let outcome = repo::allocate(
+                conn,
+                payment_id,
+                item_id,
+                |item, payment| allocate(&input, item, payment, today),
+                actor,
+            )?;
+            Ok(reduced(
+                outcome,
+                format!("{}/reductions", item_location(item_id)),
+            ))
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgeingParams {
+    /// The day the report is as of (default today): nothing dated after it counts.
+    pub as_of: Option<NaiveDate>,
+    /// Count days past the due day (`due`, default) or since the invoice day (`invoice`).
+    #[param(inline)]
+    pub basis: Option<Basis>,
+    /// Ascending day limits, comma-separated (default `30,60,90,180,365`).
+    #[param(example = "30,60,90,180,365", max_length = 100)]
+    pub buckets: Option<String>,
+    /// Sum by customer (default), by the sales unit or by the account manager the items
+    /// were issued under.
+    #[param(inline)]
+    pub group_by: Option<GroupBy>,
+    /// The report's one currency (default the company currency).
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{3}$")]
+    pub currency: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    /// Groups per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the page before; absent for the first page.
+    pub cursor: Option<String>,
+}
+
+/// One group's open amounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgeingGroupRow {
+    /// What the group is by: `customer`, `sales_unit` or `owner`.
+    #[schema(inline)]
+    pub group_by: GroupBy,
+    /// The customer, unit or user; `null` for items issued outside any sales unit.
+    pub id: Option<Uuid>,
+    #[schema(example = "深圳市华强贸易有限公司")]
+    pub name: Option<String>,
+    /// The sum of `buckets_minor`, exactly.
+    #[schema(example = 123)]
+    pub outstanding_minor: i64,
+    /// One amount per label of `bucket_labels`.
+    #[schema(example = json!([0, 0, 123, 0, 0, 0, 0]))]
+    pub buckets_minor: Vec<i64>,
+}
+
+/// The report's open amounts over every group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgeingTotals {
+    #[schema(example = 123)]
+    pub outstanding_minor: i64,
+    #[schema(example = json!([0, 0, 123, 0, 0, 0, 0]))]
+    pub buckets_minor: Vec<i64>,
+}
+
+/// An ageing report: what was open as of a day, by how long past the anchor day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgeingReport {
+    pub as_of: NaiveDate,
+    #[schema(inline)]
+    pub basis: Basis,
+    pub currency: Currency,
+    #[schema(example = json!(["not_due", "1-30", "31-60", "61-90", "91-180", "181-365", "over_365"]))]
+    pub bucket_labels: Vec<String>,
+    /// Largest outstanding first, then by id.
+    pub groups: Vec<AgeingGroupRow>,
+    /// Every group of the report, not only this page's.
+    pub totals: AgeingTotals,
+    /// Pass back as `cursor` for the next groups; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The report's currency: the one asked for, else the company's.
+async fn report_currency(state: &AppState, asked: Option<&str>) -> ApiResult<Currency> {
+    match extract::parsed_query("currency", asked, Currency::parse)? {
+        Some(currency) => Ok(currency),
+        None => Ok(state.company().await?.settings.currency),
+    }
+}
+
+/// Ageing of receivables
+///
+/// What was open as of `as_of` by how many days past due (or since the invoice), in
+/// buckets, summed by customer, sales unit or account manager, in one currency. Buckets sum
+/// exactly to `outstanding_minor` in each group and in `totals`; items with nothing open
+/// are left out; anything dated after `as_of` never changes the report. Drill down with
+/// `GET /receivables?customer_id=&open_on=`. Row scope as everywhere.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getAgeing",
+    params(AgeingParams),
+    responses((status = 200, description = "The report", body = AgeingReport)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/ageing")]
+pub async fn ageing(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<AgeingParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let buckets = extract::parsed_query("buckets", params.buckets.as_deref(), Buckets::parse)?
+        .unwrap_or_default();
+    let limit = pagination::limit(params.limit)?;
+    let after = pagination::after::<(i64, String)>(params.cursor.as_deref())?;
+    let query = AgeingQuery {
+        scope: caller.scope(),
+        as_of: match params.as_of {
+            Some(day) => day,
+            None => state.today().await?,
+        },
+        basis: params.basis.unwrap_or(Basis::Due),
+        buckets,
+        group_by: params.group_by.unwrap_or(GroupBy::Customer),
+        currency: report_currency(&state, params.currency.as_deref()).await?,
+        customer_id: params.customer_id,
+        sales_unit_id: params.sales_unit_id,
+        after,
+        limit: limit + 1,
+    };
+    let report_query = query.clone();
+    let (report, names) = state
+        .db(move |conn| {
+            let report = repo::ageing(conn, &report_query)?;
+            let keys: Vec<String> = report.groups.iter().map(|g| g.key.clone()).collect();
+            let names = repo::group_names(conn, report_query.group_by, &keys)?;
+            Ok((report, names))
+        })
+        .await?;
+    let rows = report
+        .groups
+        .into_iter()
+        .map(|group| {
+            let id = Uuid::parse_str(&group.key).ok();
+            AgeingGroupRow {
+                group_by: query.group_by,
+                id,
+                name: names.get(&group.key).cloned(),
+                outstanding_minor: group.buckets.outstanding(),
+                buckets_minor: group.buckets.into_vec(),
+            }
+        })
+        .collect();
+    let page = pagination::page(rows, limit, |row: &AgeingGroupRow| {
+        (
+            row.outstanding_minor,
+            row.id.map(|id| id.to_string()).unwrap_or_default(),
+        )
+    });
+    Ok(Reply::ok(&AgeingReport {
+        as_of: query.as_of,
+        basis: query.basis,
+        currency: query.currency,
+        bucket_labels: query.buckets.labels(query.basis),
+        groups: page.items,
+        totals: AgeingTotals {
+            outstanding_minor: report.totals.outstanding(),
+            buckets_minor: report.totals.into_vec(),
+        },
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllowanceParams {
+    /// The day the balances are as of (default today).
+    pub as_of: Option<NaiveDate>,
+    /// The report's one currency (default the company currency).
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{3}$")]
+    pub currency: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+}
+
+/// One age band of the allowance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowanceBand {
+    /// Days since the invoice day, e.g. `0-365`, `over_1825`.
+    #[schema(example = "0-365")]
+    pub label: String,
+    /// The share provided for, in basis points (500 = 5 %).
+    #[schema(example = 500)]
+    pub rate_bp: u32,
+    /// What was open in the band.
+    #[schema(example = 12_345)]
+    pub balance_minor: i64,
+    /// `balance_minor` times the rate, rounded half up to the minor unit.
+    #[schema(example = 617)]
+    pub allowance_minor: i64,
+}
+
+/// The bad-debt allowance by ageing band (账龄分析法).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowanceReport {
+    pub as_of: NaiveDate,
+    pub currency: Currency,
+    pub bands: Vec<AllowanceBand>,
+    pub total_balance_minor: i64,
+    /// The sum of the bands' allowances.
+    pub total_allowance_minor: i64,
+}
+
+/// Bad-debt allowance
+///
+/// What was open as of `as_of` in bands of age since the invoice day, each times its rate
+/// (within 1 year 5 %, 1-2 years 10 %, 2-3 years 20 %, 3-4 years 50 %, 4-5 years 80 %,
+/// over 5 years 100 %; a year is 365 days). Each band's allowance is rounded half up to the
+/// minor unit and the total is their sum. Row scope as everywhere.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getAllowance",
+    params(AllowanceParams),
+    responses((status = 200, description = "The allowance", body = AllowanceReport)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/allowance")]
+pub async fn allowance_report(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<AllowanceParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let policy = AllowancePolicy::default();
+    let query = AgeingQuery {
+        scope: caller.scope(),
+        as_of: match params.as_of {
+            Some(day) => day,
+            None => state.today().await?,
+        },
+        basis: Basis::Invoice,
+        buckets: policy.ages().clone(),
+        group_by: GroupBy::Customer,
+        currency: report_currency(&state, params.currency.as_deref()).await?,
+        customer_id: params.customer_id,
+        sales_unit_id: params.sales_unit_id,
+        after: None,
+        // Only the totals: no group is read.
+        limit: 0,
+    };
+    let (as_of, currency) = (query.as_of, query.currency);
+    let report = state.db(move |conn| repo::ageing(conn, &query)).await?;
+    let bands: Vec<AllowanceBand> = policy
+        .labels()
+        .into_iter()
+        .zip(report.totals.into_vec())
+        .enumerate()
+        .map(|(band, (label, balance_minor))| AllowanceBand {
+            label,
+            rate_bp: policy.rate_bp(band),
+            balance_minor,
+            allowance_minor: allowance(balance_minor, policy.rate_bp(band)),
+        })
+        .collect();
+    Ok(Reply::ok(&AllowanceReport {
+        as_of,
+        currency,
+        total_balance_minor: bands.iter().map(|b| b.balance_minor).sum(),
+        total_allowance_minor: bands.iter().map(|b| b.allowance_minor).sum(),
+        bands,
+    })
+    .into_response())
+}

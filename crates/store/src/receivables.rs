@@ -1,0 +1,823 @@
+//! The receivables ledger: open items, payments and their dated reductions. Every reduction
+//! is decided by `credo_receivables::ledger` on rows locked in its transaction (the payment,
+//! then the item), and keeps `receivables.open_minor` and `payments.unallocated_minor` with
+//! it, so that concurrent allocations queue and can never together exceed either.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::{Currency, FieldCode, FieldError, Scope};
+use credo_receivables::ageing::{Basis, BucketAmounts, Buckets, GroupBy};
+use credo_receivables::ledger::{
+    ItemBalance, NewPayment, NewReceivable, PaymentBalance, Reduction, ReductionKind,
+    ReductionRefusal,
+};
+use credo_receivables::{Payment, Receivable, ReductionRecord};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::aggregate::{sum, Bind, RawSql};
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::db::{lock_key, lock_row, write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, of_visible_customers, Window};
+use crate::schema::{orders, payments, receivable_reductions, receivables};
+use crate::{audit, customers, now, DbConnection, StoreError};
+
+pub const RECEIVABLE_ENTITY: &str = "receivable";
+pub const PAYMENT_ENTITY: &str = "payment";
+pub const REDUCTION_ENTITY: &str = "receivable_reduction";
+
+fn currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::parse(raw).map_err(|_| StoreError::Internal(format!("stored currency {raw:?}")))
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = receivables)]
+struct ItemRow {
+    id: String,
+    customer_id: String,
+    sales_unit_id: Option<String>,
+    owner_id: String,
+    order_id: Option<String>,
+    currency: String,
+    amount_minor: i64,
+    issued_on: NaiveDate,
+    due_on: NaiveDate,
+    shipped_on: Option<NaiveDate>,
+    reference: String,
+    open_minor: i64,
+    settled_on: Option<NaiveDate>,
+    created_at: NaiveDateTime,
+    created_by: String,
+}
+
+impl ItemRow {
+    fn from_item(r: &Receivable) -> Self {
+        Self {
+            id: r.id.to_string(),
+            customer_id: r.customer_id.to_string(),
+            sales_unit_id: r.sales_unit_id.map(|u| u.to_string()),
+            owner_id: r.owner_id.to_string(),
+            order_id: r.order_id.map(|o| o.to_string()),
+            currency: r.currency.as_str().to_owned(),
+            amount_minor: r.amount_minor,
+            issued_on: r.issued_on,
+            due_on: r.due_on,
+            shipped_on: r.shipped_on,
+            reference: r.reference.clone(),
+            open_minor: r.open_minor,
+            settled_on: r.settled_on,
+            created_at: to_db_time(r.created_at),
+            created_by: r.created_by.to_string(),
+        }
+    }
+
+    fn into_item(self) -> Result<Receivable, StoreError> {
+        Ok(Receivable {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
+            owner_id: parse_id(&self.owner_id)?,
+            order_id: parse_optional_id(self.order_id.as_deref())?,
+            currency: currency(&self.currency)?,
+            amount_minor: self.amount_minor,
+            open_minor: self.open_minor,
+            issued_on: self.issued_on,
+            due_on: self.due_on,
+            shipped_on: self.shipped_on,
+            reference: self.reference,
+            settled_on: self.settled_on,
+            created_at: from_db_time(self.created_at),
+            created_by: parse_id(&self.created_by)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+struct PaymentRow {
+    id: String,
+    customer_id: String,
+    currency: String,
+    amount_minor: i64,
+    received_on: NaiveDate,
+    reference: String,
+    unallocated_minor: i64,
+    created_at: NaiveDateTime,
+    created_by: String,
+}
+
+impl PaymentRow {
+    fn into_payment(self) -> Result<Payment, StoreError> {
+        Ok(Payment {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            currency: currency(&self.currency)?,
+            amount_minor: self.amount_minor,
+            unallocated_minor: self.unallocated_minor,
+            received_on: self.received_on,
+            reference: self.reference,
+            created_at: from_db_time(self.created_at),
+            created_by: parse_id(&self.created_by)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = receivable_reductions)]
+struct ReductionRow {
+    id: String,
+    receivable_id: String,
+    kind: String,
+    payment_id: Option<String>,
+    amount_minor: i64,
+    reduced_on: NaiveDate,
+    reason: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: String,
+}
+
+impl ReductionRow {
+    fn into_record(self) -> Result<ReductionRecord, StoreError> {
+        Ok(ReductionRecord {
+            id: parse_id(&self.id)?,
+            receivable_id: parse_id(&self.receivable_id)?,
+            kind: parse_name(&self.kind, ReductionKind::parse)?,
+            payment_id: parse_optional_id(self.payment_id.as_deref())?,
+            amount_minor: self.amount_minor,
+            on: self.reduced_on,
+            reason: self.reason,
+            created_at: from_db_time(self.created_at),
+            created_by: parse_id(&self.created_by)?,
+        })
+    }
+}
+
+/// What posting a record identified by (customer, reference) came to.
+#[derive(Debug)]
+pub enum Posted<T> {
+    Created(T),
+    /// The same record was posted before: it is answered again and nothing is written.
+    Existing(T),
+    /// Another record has this reference: the one posted before.
+    Conflict(T),
+}
+
+impl<T> Outcome for Posted<T> {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, Posted::Created(_))
+    }
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Receivable>, StoreError> {
+    receivables::table
+        .find(id.to_string())
+        .select(ItemRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ItemRow::into_item)
+        .transpose()
+}
+
+fn item_by_reference(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    reference: &str,
+) -> Result<Option<Receivable>, StoreError> {
+    receivables::table
+        .filter(receivables::customer_id.eq(customer_id.to_string()))
+        .filter(receivables::reference.eq(reference))
+        .select(ItemRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ItemRow::into_item)
+        .transpose()
+}
+
+/// Posts an open item under the customer's current unit and owner; the same invoice number
+/// of the same customer posted again is the item posted before. `order_id`, when given,
+/// names an order of this customer in the item's currency.
+pub fn post(
+    conn: &mut DbConnection,
+    new: NewReceivable,
+    actor: Uuid,
+) -> Result<Result<Posted<Receivable>, FieldError>, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_key(
+            conn,
+            &format!("receivable:{}:{}", new.customer_id, new.reference),
+        )?;
+        if let Some(before) = item_by_reference(conn, new.customer_id, &new.reference)? {
+            let same = before.amount_minor == new.amount.amount_minor
+                && before.currency == new.amount.currency
+                && before.issued_on == new.issued_on
+                && before.due_on == new.due_on
+                && before.order_id == new.order_id
+                && before.shipped_on == new.shipped_on;
+            return Ok(Ok(if same {
+                Posted::Existing(before)
+            } else {
+                Posted::Conflict(before)
+            }));
+        }
+        if let Some(order_id) = new.order_id {
+            if let Err(error) = order_of(conn, order_id, new.customer_id, new.amount.currency)? {
+                return Ok(Err(error));
+            }
+        }
+        let (owner_id, sales_unit_id) =
+            customers::ownership(conn, new.customer_id)?.ok_or(StoreError::NotFound)?;
+        let item = Receivable {
+            id: Uuid::now_v7(),
+            customer_id: new.customer_id,
+            sales_unit_id,
+            owner_id,
+            order_id: new.order_id,
+            currency: new.amount.currency,
+            amount_minor: new.amount.amount_minor,
+            open_minor: new.amount.amount_minor,
+            issued_on: new.issued_on,
+            due_on: new.due_on,
+            shipped_on: new.shipped_on,
+            reference: new.reference,
+            settled_on: None,
+            created_at: now(),
+            created_by: actor,
+        };
+        diesel::insert_into(receivables::table)
+            .values(ItemRow::from_item(&item))
+            .execute(conn)?;
+        let created = changes(&serde_json::Value::Null, &audit::view(&item)?);
+        audit::record(
+            conn,
+            RECEIVABLE_ENTITY,
+            item.id,
+            AuditAction::Created,
+            actor,
+            &created,
+        )?;
+        Ok(Ok(Posted::Created(item)))
+    })
+}
+
+/// `Err` naming `order_id` unless the order is the customer's, in `currency`.
+fn order_of(
+    conn: &mut DbConnection,
+    order_id: Uuid,
+    customer_id: Uuid,
+    currency: Currency,
+) -> Result<Result<(), FieldError>, StoreError> {
+    let order = orders::table
+        .find(order_id.to_string())
+        .select((orders::customer_id, orders::currency))
+        .first::<(String, String)>(conn)
+        .optional()?;
+    Ok(match order {
+        None => Err(FieldError::new(
+            "order_id",
+            FieldCode::NotFound,
+            "no order has this id",
+        )),
+        Some((customer, _)) if customer != customer_id.to_string() => Err(FieldError::new(
+            "order_id",
+            FieldCode::OtherCustomer,
+            "the order is another customer's",
+        )),
+        Some((_, cur)) if cur != currency.as_str() => Err(FieldError::new(
+            "order_id",
+            FieldCode::CurrencyMismatch,
+            format!("the order is in {cur}"),
+        )),
+        Some(_) => Ok(()),
+    })
+}
+
+pub fn payment(conn: &mut DbConnection, id: Uuid) -> Result<Option<Payment>, StoreError> {
+    payments::table
+        .find(id.to_string())
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(PaymentRow::into_payment)
+        .transpose()
+}
+
+/// Records a payment; the same bank reference of the same customer posted again is the
+/// payment recorded before, so a retried import never counts money twice.
+pub fn record_payment(
+    conn: &mut DbConnection,
+    new: NewPayment,
+    actor: Uuid,
+) -> Result<Posted<Payment>, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_key(
+            conn,
+            &format!("payment:{}:{}", new.customer_id, new.reference),
+        )?;
+        let before = payments::table
+            .filter(payments::customer_id.eq(new.customer_id.to_string()))
+            .filter(payments::reference.eq(&new.reference))
+            .select(PaymentRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(PaymentRow::into_payment)
+            .transpose()?;
+        if let Some(before) = before {
+            let same = before.amount_minor == new.amount.amount_minor
+                && before.currency == new.amount.currency
+                && before.received_on == new.received_on;
+            return Ok(if same {
+                Posted::Existing(before)
+            } else {
+                Posted::Conflict(before)
+            });
+        }
+        let payment = Payment {
+            id: Uuid::now_v7(),
+            customer_id: new.customer_id,
+            currency: new.amount.currency,
+            amount_minor: new.amount.amount_minor,
+            unallocated_minor: new.amount.amount_minor,
+            received_on: new.received_on,
+            reference: new.reference,
+            created_at: now(),
+            created_by: actor,
+        };
+        diesel::insert_into(payments::table)
+            .values(PaymentRow {
+                id: payment.id.to_string(),
+                customer_id: payment.customer_id.to_string(),
+                currency: payment.currency.as_str().to_owned(),
+                amount_minor: payment.amount_minor,
+                received_on: payment.received_on,
+                reference: payment.reference.clone(),
+                unallocated_minor: payment.unallocated_minor,
+                created_at: to_db_time(payment.created_at),
+                created_by: actor.to_string(),
+            })
+            .execute(conn)?;
+        let created = changes(&serde_json::Value::Null, &audit::view(&payment)?);
+        audit::record(
+            conn,
+            PAYMENT_ENTITY,
+            payment.id,
+            AuditAction::Created,
+            actor,
+            &created,
+        )?;
+        Ok(Posted::Created(payment))
+    })
+}
+
+/// What a reduction came to.
+#[derive(Debug)]
+pub enum Reduced {
+    Reduced(ReductionRecord),
+    /// No such item (or payment) in the caller's reach.
+    NotFound,
+    Refused(ReductionRefusal),
+}
+
+impl Outcome for Reduced {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, Reduced::Reduced(_))
+    }
+}
+
+fn balance_of(item: &Receivable) -> ItemBalance {
+    ItemBalance {
+        customer_id: item.customer_id,
+        currency: item.currency,
+        issued_on: item.issued_on,
+        open_minor: item.open_minor,
+    }
+}
+
+/// Applies part of payment `payment_id` to item `receivable_id` as `decide` rules on both,
+/// locked in that order (every allocation locks the payment first, so two never wait on
+/// each other in reverse).
+pub fn allocate(
+    conn: &mut DbConnection,
+    payment_id: Uuid,
+    receivable_id: Uuid,
+    decide: impl FnOnce(&ItemBalance, &PaymentBalance) -> Result<Reduction, ReductionRefusal>,
+    actor: Uuid,
+) -> Result<Reduced, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "payments", payment_id)?;
+        let Some(paid) = payment(conn, payment_id)? else {
+            return Ok(Reduced::NotFound);
+        };
+        lock_row(conn, "receivables", receivable_id)?;
+        let Some(item) = get(conn, receivable_id)? else {
+            return Ok(Reduced::Refused(ReductionRefusal::Invalid(vec![
+                FieldError::new(
+                    "receivable_id",
+                    FieldCode::NotFound,
+                    "no open item with this id in your data scope",
+                ),
+            ])));
+        };
+        let balance = PaymentBalance {
+            customer_id: paid.customer_id,
+            currency: paid.currency,
+            received_on: paid.received_on,
+            unallocated_minor: paid.unallocated_minor,
+        };
+        let reduction = match decide(&balance_of(&item), &balance) {
+            Ok(reduction) => reduction,
+            Err(refusal) => return Ok(Reduced::Refused(refusal)),
+        };
+        diesel::update(payments::table.find(payment_id.to_string()))
+            .set(
+                payments::unallocated_minor
+                    .eq(payments::unallocated_minor - reduction.amount_minor),
+            )
+            .execute(conn)?;
+        write_reduction(conn, &item, Some(payment_id), reduction, actor).map(Reduced::Reduced)
+    })
+}
+
+/// Records a credit note or a write-off against item `id` as `decide` rules on it, locked.
+pub fn adjust(
+    conn: &mut DbConnection,
+    id: Uuid,
+    decide: impl FnOnce(&ItemBalance) -> Result<Reduction, ReductionRefusal>,
+    actor: Uuid,
+) -> Result<Reduced, StoreError> {
+    write_transaction(conn, |conn| {
+        lock_row(conn, "receivables", id)?;
+        let Some(item) = get(conn, id)? else {
+            return Ok(Reduced::NotFound);
+        };
+        match decide(&balance_of(&item)) {
+            Ok(reduction) => {
+                write_reduction(conn, &item, None, reduction, actor).map(Reduced::Reduced)
+            }
+            Err(refusal) => Ok(Reduced::Refused(refusal)),
+        }
+    })
+}
+
+/// Writes a decided reduction of the locked `item` and what it leaves open: when nothing
+/// is, the item is settled on its latest reduction day.
+fn write_reduction(
+    conn: &mut DbConnection,
+    item: &Receivable,
+    payment_id: Option<Uuid>,
+    reduction: Reduction,
+    actor: Uuid,
+) -> Result<ReductionRecord, StoreError> {
+    let record = ReductionRecord {
+        id: Uuid::now_v7(),
+        receivable_id: item.id,
+        kind: reduction.kind,
+        payment_id,
+        amount_minor: reduction.amount_minor,
+        on: reduction.on,
+        reason: reduction.reason,
+        created_at: now(),
+        created_by: actor,
+    };
+    diesel::insert_into(receivable_reductions::table)
+        .values(ReductionRow {
+            id: record.id.to_string(),
+            receivable_id: item.id.to_string(),
+            kind: record.kind.as_str().to_owned(),
+            payment_id: payment_id.map(|p| p.to_string()),
+            amount_minor: record.amount_minor,
+            reduced_on: record.on,
+            reason: record.reason.clone(),
+            created_at: to_db_time(record.created_at),
+            created_by: actor.to_string(),
+        })
+        .execute(conn)?;
+    let open_minor = item.open_minor - record.amount_minor;
+    let settled_on = if open_minor == 0 {
+        receivable_reductions::table
+            .filter(receivable_reductions::receivable_id.eq(item.id.to_string()))
+            .select(diesel::dsl::max(receivable_reductions::reduced_on))
+            .first::<Option<NaiveDate>>(conn)?
+    } else {
+        None
+    };
+    diesel::update(receivables::table.find(item.id.to_string()))
+        .set((
+            receivables::open_minor.eq(open_minor),
+            receivables::settled_on.eq(settled_on),
+        ))
+        .execute(conn)?;
+    let created = changes(&serde_json::Value::Null, &audit::view(&record)?);
+    audit::record(
+        conn,
+        REDUCTION_ENTITY,
+        record.id,
+        AuditAction::Created,
+        actor,
+        &created,
+    )?;
+    Ok(record)
+}
+
+/// A page of an item's reductions, oldest first.
+pub fn reductions(
+    conn: &mut DbConnection,
+    receivable_id: Uuid,
+    window: &Window<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<ReductionRecord>, StoreError> {
+    let mut query = receivable_reductions::table
+        .filter(receivable_reductions::receivable_id.eq(receivable_id.to_string()))
+        .select(ReductionRow::as_select())
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        receivable_reductions::created_at,
+        receivable_reductions::id,
+        window.after_db_time(),
+        false
+    );
+    query
+        .limit(window.limit)
+        .load::<ReductionRow>(conn)?
+        .into_iter()
+        .map(ReductionRow::into_record)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemQuery {
+    pub scope: Scope,
+    pub customer_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    pub currency: Option<Currency>,
+    /// Items with something open as of this day, which `open_minor` is as of.
+    pub open_on: NaiveDate,
+    /// Only items past due as of `open_on`.
+    pub overdue: bool,
+    /// After this (due day, id), in that order.
+    pub after: Option<(NaiveDate, Uuid)>,
+    pub limit: i64,
+}
+
+/// Items with something open as of `q.open_on`, by due day, with what is open then.
+pub fn open_items(conn: &mut DbConnection, q: &ItemQuery) -> Result<Vec<Receivable>, StoreError> {
+    let day = q.open_on;
+    let mut query = receivables::table
+        .filter(receivables::issued_on.le(day))
+        .filter(
+            receivables::settled_on
+                .is_null()
+                .or(receivables::settled_on.gt(day)),
+        )
+        .select(ItemRow::as_select())
+        .into_boxed::<MultiBackend>();
+    of_visible_customers!(query, receivables::customer_id, &q.scope);
+    if let Some(customer) = q.customer_id {
+        query = query.filter(receivables::customer_id.eq(customer.to_string()));
+    }
+    if let Some(unit) = q.sales_unit_id {
+        query = query.filter(receivables::sales_unit_id.eq(unit.to_string()));
+    }
+    if let Some(currency) = q.currency {
+        query = query.filter(receivables::currency.eq(currency.as_str().to_owned()));
+    }
+    if q.overdue {
+        query = query.filter(receivables::due_on.lt(day));
+    }
+    keyset!(query, receivables::due_on, receivables::id, q.after, false);
+    let rows = query.limit(q.limit).load::<ItemRow>(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let reduced: HashMap<String, i64> = receivable_reductions::table
+        .filter(receivable_reductions::receivable_id.eq_any(&ids))
+        .filter(receivable_reductions::reduced_on.le(day))
+        .group_by(receivable_reductions::receivable_id)
+        .select((receivable_reductions::receivable_id, sum("amount_minor")))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let mut item = row.into_item()?;
+            item.open_minor = item.amount_minor - reduced.get(&item.id.to_string()).unwrap_or(&0);
+            // Settled after the day: as of the day it was not.
+            item.settled_on = None;
+            Ok(item)
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentQuery {
+    pub scope: Scope,
+    pub customer_id: Option<Uuid>,
+    /// Only payments with something left to allocate.
+    pub unallocated: bool,
+    pub window: Window<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Payments, oldest first.
+pub fn payments(conn: &mut DbConnection, q: &PaymentQuery) -> Result<Vec<Payment>, StoreError> {
+    let mut query = payments::table
+        .select(PaymentRow::as_select())
+        .into_boxed::<MultiBackend>();
+    of_visible_customers!(query, payments::customer_id, &q.scope);
+    if let Some(customer) = q.customer_id {
+        query = query.filter(payments::customer_id.eq(customer.to_string()));
+    }
+    if q.unallocated {
+        query = query.filter(payments::unallocated_minor.gt(0));
+    }
+    keyset!(
+        query,
+        payments::created_at,
+        payments::id,
+        q.window.after_db_time(),
+        false
+    );
+    query
+        .limit(q.window.limit)
+        .load::<PaymentRow>(conn)?
+        .into_iter()
+        .map(PaymentRow::into_payment)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct AgeingQuery {
+    pub scope: Scope,
+    pub as_of: NaiveDate,
+    pub basis: Basis,
+    pub buckets: Buckets,
+    pub group_by: GroupBy,
+    pub currency: Currency,
+    pub customer_id: Option<Uuid>,
+    pub sales_unit_id: Option<Uuid>,
+    /// After this (outstanding, group key), groups running by outstanding descending.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// One group of an ageing report: its key (a customer, unit or owner id; empty for items
+/// issued outside any unit) and its amounts by bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgeingGroup {
+    pub key: String,
+    pub buckets: BucketAmounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgeingReport {
+    /// The page of groups, largest outstanding first, then by key.
+    pub groups: Vec<AgeingGroup>,
+    /// Every group's amounts together, whatever the page.
+    pub totals: BucketAmounts,
+}
+
+#[derive(QueryableByName)]
+struct AgeingRow {
+    /// 0 for a group's bucket, 1 for the report's.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    part: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    group_key: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    bucket: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    amount: i64,
+}
+
+/// The ageing report as of `q.as_of`, summed by the database: each item's open amount then
+/// (its amount less the reductions dated on or before the day) in the bucket its anchor day
+/// falls in by `Buckets::lower_bounds`, by group, the page of groups ordered and cut there,
+/// and the totals over every group. No item row leaves the database.
+pub fn ageing(conn: &mut DbConnection, q: &AgeingQuery) -> Result<AgeingReport, StoreError> {
+    let count = q.buckets.count(q.basis);
+    let empty = AgeingReport {
+        groups: Vec::new(),
+        totals: BucketAmounts::zero(count),
+    };
+    let mut sql = RawSql::default();
+    let group = match q.group_by {
+        GroupBy::Customer => "r.customer_id",
+        GroupBy::SalesUnit => "COALESCE(r.sales_unit_id, '')",
+        GroupBy::Owner => "r.owner_id",
+    };
+    let anchor = match q.basis {
+        Basis::Due => "r.due_on",
+        Basis::Invoice => "r.issued_on",
+    };
+    sql.push(&format!(
+        "WITH open_items AS (SELECT {group} AS group_key, CASE"
+    ));
+    let bounds = q.buckets.lower_bounds(q.basis, q.as_of);
+    for (bucket, bound) in bounds.iter().enumerate() {
+        let bound = sql.bind(Bind::Date(*bound));
+        sql.push(&format!(" WHEN {anchor} >= {bound} THEN {bucket}"));
+    }
+    let as_of = sql.bind(Bind::Date(q.as_of));
+    sql.push(&format!(
+        " ELSE {last} END AS bucket, \
+         r.amount_minor - COALESCE((SELECT SUM(d.amount_minor) FROM receivable_reductions d \
+         WHERE d.receivable_id = r.id AND d.reduced_on <= {as_of}), 0) AS open_minor \
+         FROM receivables r \
+         WHERE r.issued_on <= {as_of} AND (r.settled_on IS NULL OR r.settled_on > {as_of})",
+        last = bounds.len()
+    ));
+    let currency = sql.bind(Bind::Text(q.currency.as_str().to_owned()));
+    sql.push(&format!(" AND r.currency = {currency}"));
+    match q.scope {
+        Scope::All => {}
+        Scope::Unit(None) => return Ok(empty),
+        Scope::Unit(Some(unit)) => {
+            let unit = sql.bind(Bind::Text(unit.to_string()));
+            sql.push(&format!(
+                " AND r.customer_id IN (SELECT id FROM customers WHERE sales_unit_id = {unit})"
+            ));
+        }
+        Scope::Owner(owner) => {
+            let owner = sql.bind(Bind::Text(owner.to_string()));
+            sql.push(&format!(
+                " AND r.customer_id IN (SELECT id FROM customers WHERE owner_id = {owner})"
+            ));
+        }
+    }
+    if let Some(customer) = q.customer_id {
+        let customer = sql.bind(Bind::Text(customer.to_string()));
+        sql.push(&format!(" AND r.customer_id = {customer}"));
+    }
+    if let Some(unit) = q.sales_unit_id {
+        let unit = sql.bind(Bind::Text(unit.to_string()));
+        sql.push(&format!(" AND r.sales_unit_id = {unit}"));
+    }
+    sql.push(
+        "), per_bucket AS (SELECT group_key, bucket, SUM(open_minor) AS amount \
+         FROM open_items GROUP BY group_key, bucket), \
+         per_group AS (SELECT group_key, SUM(amount) AS outstanding FROM per_bucket \
+         GROUP BY group_key), \
+         page AS (SELECT group_key, outstanding FROM per_group WHERE outstanding > 0",
+    );
+    if let Some((outstanding, key)) = &q.after {
+        let outstanding = sql.bind(Bind::BigInt(*outstanding));
+        let key = sql.bind(Bind::Text(key.clone()));
+        sql.push(&format!(
+            " AND (outstanding < {outstanding} OR (outstanding = {outstanding} AND group_key > {key}))"
+        ));
+    }
+    let limit = sql.bind(Bind::BigInt(q.limit));
+    sql.push(&format!(
+        " ORDER BY outstanding DESC, group_key LIMIT {limit}) \
+         SELECT 0 AS part, p.group_key, b.bucket, CAST(b.amount AS BIGINT) AS amount, \
+         CAST(p.outstanding AS BIGINT) AS outstanding \
+         FROM page p JOIN per_bucket b ON b.group_key = p.group_key \
+         UNION ALL \
+         SELECT 1, '', bucket, CAST(SUM(amount) AS BIGINT), 0 FROM per_bucket GROUP BY bucket \
+         ORDER BY 1, 5 DESC, 2, 3"
+    ));
+    let mut report = empty;
+    for row in sql.load::<AgeingRow>(conn)? {
+        let bucket = usize::try_from(row.bucket)
+            .ok()
+            .filter(|b| *b < count)
+            .ok_or_else(|| StoreError::Internal(format!("bucket {} of {count}", row.bucket)))?;
+        if row.part == 1 {
+            report.totals.add(bucket, row.amount);
+            continue;
+        }
+        if report.groups.last().is_none_or(|g| g.key != row.group_key) {
+            report.groups.push(AgeingGroup {
+                key: row.group_key,
+                buckets: BucketAmounts::zero(count),
+            });
+        }
+        let group = report.groups.last_mut().expect("pushed");
+        group.buckets.add(bucket, row.amount);
+    }
+    Ok(report)
+}
+
+/// The names of an ageing page's groups by key: a customer's legal name, a unit's name, a
+/// user's display name.
+pub fn group_names(
+    conn: &mut DbConnection,
+    group_by: GroupBy,
+    keys: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    use crate::schema::{customers, sales_units, users};
+    let named: Vec<(String, String)> = match group_by {
+        GroupBy::Customer => customers::table
+            .filter(customers::id.eq_any(keys))
+            .select((customers::id, customers::legal_name))
+            .load(conn)?,
+        GroupBy::SalesUnit => sales_units::table
+            .filter(sales_units::id.eq_any(keys))
+            .select((sales_units::id, sales_units::name))
+            .load(conn)?,
+        GroupBy::Owner => users::table
+            .filter(users::id.eq_any(keys))
+            .select((users::id, users::display_name))
+            .load(conn)?,
+    };
+    Ok(named.into_iter().collect())
+}

@@ -1,0 +1,3 @@
+DROP TABLE receivable_reductions;
+DROP TABLE payments;
+DROP TABLE receivables;

@@ -1,0 +1,627 @@
+//! Receivables: open items, payments and allocations that never over-settle, credit notes
+//! and write-offs, and the ageing and allowance reports as of any day.
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// An open item of `customer` in CNY, issued 2026-01-15 and due 2026-03-16.
+pub fn receivable_body(customer: &str, reference: &str, amount_minor: i64) -> Value {
+    json!({"customer_id": customer, "currency": "CNY", "amount_minor": amount_minor,
+           "issued_on": "2026-01-15", "due_on": "2026-03-16", "reference": reference})
+}
+
+impl TestApp {
+    /// Posts an item and returns its id.
+    async fn item(&self, token: &str, body: Value) -> String {
+        let (status, item) = self.post("/api/v1/receivables", token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        item["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Records a payment and returns its id.
+    async fn payment(&self, token: &str, customer: &str, amount_minor: i64, on: &str) -> String {
+        let body = json!({"customer_id": customer, "currency": "CNY", "amount_minor": amount_minor,
+                          "received_on": on, "reference": format!("PAY-{on}-{amount_minor}")});
+        let (status, payment) = self.post("/api/v1/payments", token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{payment}");
+        payment["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn allocate(
+        &self,
+        token: &str,
+        payment: &str,
+        item: &str,
+        amount_minor: i64,
+        on: &str,
+    ) -> (StatusCode, Value) {
+        self.post(
+            &format!("/api/v1/payments/{payment}/allocations"),
+            token,
+            json!({"receivable_id": item, "amount_minor": amount_minor, "on": on}),
+        )
+        .await
+    }
+
+    /// What is open of an item today, and the day it was settled.
+    async fn open_of(&self, token: &str, item: &str) -> (i64, Value) {
+        let (status, item) = self
+            .get(&format!("/api/v1/receivables/{item}"), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{item}");
+        (
+            item["open_minor"].as_i64().unwrap(),
+            item["settled_on"].clone(),
+        )
+    }
+}
+
+#[actix_web::test]
+async fn an_item_posted_twice_is_one_item_and_a_taken_reference_conflicts() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let mut body = receivable_body(&customer, "INV-1", 31_500_000);
+    body["shipped_on"] = json!("2026-01-12");
+    let (status, item) = app.post("/api/v1/receivables", &admin, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let (_, me) = app.get("/api/v1/me", &admin).await;
+    for (field, value) in [
+        ("customer_id", json!(customer)),
+        ("currency", json!("CNY")),
+        ("amount_minor", json!(31_500_000)),
+        ("open_minor", json!(31_500_000)),
+        ("issued_on", json!("2026-01-15")),
+        ("due_on", json!("2026-03-16")),
+        ("shipped_on", json!("2026-01-12")),
+        ("reference", json!("INV-1")),
+        ("settled_on", Value::Null),
+        ("order_id", Value::Null),
+        ("owner_id", me["id"].clone()),
+        ("created_by", me["id"].clone()),
+    ] {
+        assert_eq!(item[field], value, "{field}: {item}");
+    }
+    let (status, again) = app.post("/api/v1/receivables", &admin, body.clone()).await;
+    assert_eq!((status, &again["id"]), (StatusCode::OK, &item["id"]));
+    body["amount_minor"] = json!(1);
+    let (status, conflict) = app.post("/api/v1/receivables", &admin, body).await;
+    assert_problem(
+        status,
+        &conflict,
+        StatusCode::CONFLICT,
+        "reference_conflict",
+    );
+    assert_eq!(conflict["existing_id"], item["id"]);
+    let items = app
+        .walk(
+            &format!("/api/v1/receivables?customer_id={customer}&open_on=2026-06-30"),
+            &admin,
+        )
+        .await;
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+}
+
+#[actix_web::test]
+async fn a_bad_item_reports_every_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let other = app.organization(&admin, "Other").await;
+    let order = app
+        .order(&admin, crate::orders::order_body(&other, "2026-01-10"))
+        .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/receivables",
+            &admin,
+            json!({"customer_id": customer, "currency": "XYZ", "amount_minor": 0,
+                   "issued_on": "2999-01-01", "due_on": "2998-12-31", "reference": " "}),
+        )
+        .await;
+    assert_invalid(
+        status,
+        &body,
+        &[
+            ("currency", "invalid_currency"),
+            ("amount_minor", "out_of_range"),
+            ("issued_on", "in_future"),
+            ("due_on", "before_earlier_date"),
+            ("reference", "required"),
+        ],
+    );
+    let mut body = receivable_body(&customer, "INV-2", 100);
+    body["order_id"] = order["id"].clone();
+    let (status, refused) = app.post("/api/v1/receivables", &admin, body).await;
+    assert_invalid(status, &refused, &[("order_id", "other_customer")]);
+    let (status, refused) = app
+        .post(
+            "/api/v1/receivables",
+            &admin,
+            receivable_body(&uuid::Uuid::nil().to_string(), "INV-3", 100),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let items = app
+        .walk("/api/v1/receivables?open_on=2026-06-30", &admin)
+        .await;
+    assert_eq!(items, json!([]));
+}
+
+#[actix_web::test]
+async fn a_payment_posted_twice_is_one_payment() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let body = json!({"customer_id": customer, "currency": "cny", "amount_minor": 20_000_000,
+                      "received_on": "2026-02-20", "reference": "BOC-42"});
+    let (status, first) = app.post("/api/v1/payments", &admin, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        (&first["currency"], &first["unallocated_minor"]),
+        (&json!("CNY"), &json!(20_000_000))
+    );
+    let (status, again) = app.post("/api/v1/payments", &admin, body.clone()).await;
+    assert_eq!((status, &again["id"]), (StatusCode::OK, &first["id"]));
+    let mut other = body;
+    other["received_on"] = json!("2026-02-21");
+    let (status, conflict) = app.post("/api/v1/payments", &admin, other).await;
+    assert_problem(
+        status,
+        &conflict,
+        StatusCode::CONFLICT,
+        "reference_conflict",
+    );
+    let payments = app
+        .walk(&format!("/api/v1/payments?customer_id={customer}"), &admin)
+        .await;
+    assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+}
+
+#[actix_web::test]
+async fn allocations_credit_notes_and_write_offs_settle_an_item_and_never_exceed_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let other = app.organization(&admin, "Other").await;
+    let item = app
+        .item(&admin, receivable_body(&customer, "INV-1", 1000))
+        .await;
+    let foreign = app
+        .item(&admin, receivable_body(&other, "INV-9", 1000))
+        .await;
+    let payment = app.payment(&admin, &customer, 600, "2026-02-01").await;
+
+    let (status, allocation) = app
+        .allocate(&admin, &payment, &item, 400, "2026-02-03")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{allocation}");
+    assert_eq!(
+        (
+            &allocation["kind"],
+            &allocation["amount_minor"],
+            &allocation["on"],
+            &allocation["payment_id"]
+        ),
+        (
+            &json!("allocation"),
+            &json!(400),
+            &json!("2026-02-03"),
+            &json!(payment)
+        )
+    );
+    assert_eq!(app.open_of(&admin, &item).await.0, 600);
+
+    // 300 more than the payment has left (200): nothing is written.
+    let (status, refused) = app
+        .allocate(&admin, &payment, &item, 300, "2026-02-03")
+        .await;
+    assert_problem(status, &refused, StatusCode::CONFLICT, "over_allocation");
+    let (_, paid) = app
+        .get(&format!("/api/v1/payments/{payment}"), &admin)
+        .await;
+    assert_eq!(paid["unallocated_minor"], 200);
+    let (status, refused) = app
+        .allocate(&admin, &payment, &item, 100, "2026-01-31")
+        .await;
+    assert_invalid(status, &refused, &[("on", "before_earlier_date")]);
+    let (status, refused) = app
+        .allocate(&admin, &payment, &foreign, 100, "2026-02-03")
+        .await;
+    assert_invalid(status, &refused, &[("receivable_id", "other_customer")]);
+    let reductions = app
+        .walk(&format!("/api/v1/receivables/{item}/reductions"), &admin)
+        .await;
+    assert_eq!(reductions.as_array().unwrap().len(), 1, "{reductions}");
+    assert_eq!(app.open_of(&admin, &item).await.0, 600);
+
+    let note = json!({"amount_minor": 500, "on": "2026-02-10", "reason": "退回一台"});
+    let (status, credit) = app
+        .post(
+            &format!("/api/v1/receivables/{item}/credit-notes"),
+            &admin,
+            note,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{credit}");
+    assert_eq!(
+        (&credit["kind"], &credit["reason"]),
+        (&json!("credit_note"), &json!("退回一台"))
+    );
+    let too_much = json!({"amount_minor": 101, "on": "2026-02-11", "reason": "坏账"});
+    let (status, refused) = app
+        .post(
+            &format!("/api/v1/receivables/{item}/write-offs"),
+            &admin,
+            too_much,
+        )
+        .await;
+    assert_problem(status, &refused, StatusCode::CONFLICT, "over_allocation");
+    let rest = json!({"amount_minor": 100, "on": "2026-02-11", "reason": "坏账"});
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/receivables/{item}/write-offs"),
+            &admin,
+            rest,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(app.open_of(&admin, &item).await, (0, json!("2026-02-11")));
+    let kinds: Vec<Value> = app
+        .walk(&format!("/api/v1/receivables/{item}/reductions"), &admin)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!([r["kind"], r["amount_minor"]]))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            json!(["allocation", 400]),
+            json!(["credit_note", 500]),
+            json!(["write_off", 100])
+        ]
+    );
+    // Settled: nothing more is taken.
+    let (status, refused) = app.allocate(&admin, &payment, &item, 1, "2026-02-12").await;
+    assert_problem(status, &refused, StatusCode::CONFLICT, "over_allocation");
+    let unallocated = app.walk("/api/v1/payments?unallocated=true", &admin).await;
+    assert_eq!(unallocated.as_array().unwrap().len(), 1, "{unallocated}");
+    assert_eq!(unallocated[0]["unallocated_minor"], 200);
+}
+
+/// 50 allocations of 30 race for an item of 1000: 33 are taken (990), 17 refused, and what
+/// is open, what is allocated and the reductions agree to the unit.
+#[actix_web::test]
+async fn fifty_racing_allocations_never_over_allocate() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let item = app
+        .item(&admin, receivable_body(&customer, "INV-1", 1000))
+        .await;
+    let payment = app.payment(&admin, &customer, 100_000, "2026-02-01").await;
+    let answers =
+        join_all((0..50).map(|_| app.allocate(&admin, &payment, &item, 30, "2026-02-02"))).await;
+    let taken = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    for (status, body) in &answers {
+        assert!(
+            *status == StatusCode::CREATED
+                || (*status == StatusCode::CONFLICT && body["code"] == "over_allocation"),
+            "{status}: {body}"
+        );
+    }
+    assert_eq!(taken, 33);
+    assert_eq!(app.open_of(&admin, &item).await.0, 10);
+    let (_, paid) = app
+        .get(&format!("/api/v1/payments/{payment}"), &admin)
+        .await;
+    assert_eq!(paid["unallocated_minor"], 100_000 - 990);
+    let reductions = app
+        .walk(&format!("/api/v1/receivables/{item}/reductions"), &admin)
+        .await;
+    let sum: i64 = reductions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, 990);
+}
+
+/// Posts an item of `customer` issued and due on the days given.
+async fn dated_item(
+    app: &TestApp,
+    token: &str,
+    customer: &str,
+    reference: &str,
+    amount_minor: i64,
+    issued_on: &str,
+    due_on: &str,
+) -> String {
+    app.item(
+        token,
+        json!({"customer_id": customer, "currency": "CNY", "amount_minor": amount_minor,
+               "issued_on": issued_on, "due_on": due_on, "reference": reference}),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn ageing_as_of_a_day_buckets_every_open_amount_and_adds_up_exactly() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let a = app.organization(&admin, "A 公司").await;
+    let b = app.organization(&admin, "B 公司").await;
+    // As of 2026-06-30, A: not due 100, 1-30 days past due 200 (of which 50 paid before the
+    // day, 150 open), 31-60 days 300; B: over 365 days 1000, and an item issued after the
+    // day (not in the report).
+    dated_item(&app, &admin, &a, "A1", 100, "2026-06-01", "2026-06-30").await;
+    let a2 = dated_item(&app, &admin, &a, "A2", 200, "2026-05-01", "2026-06-29").await;
+    dated_item(&app, &admin, &a, "A3", 300, "2026-04-01", "2026-05-30").await;
+    dated_item(&app, &admin, &b, "B1", 1000, "2025-01-01", "2025-06-29").await;
+    dated_item(&app, &admin, &b, "B2", 5000, "2026-07-01", "2026-08-01").await;
+    let payment = app.payment(&admin, &a, 200, "2026-06-15").await;
+    let (status, _) = app.allocate(&admin, &payment, &a2, 50, "2026-06-20").await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Dated after the day: changes nothing as of 2026-06-30.
+    let (status, _) = app
+        .allocate(&admin, &payment, &a2, 150, &company_today())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, report) = app
+        .get("/api/v1/receivables/ageing?as_of=2026-06-30", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["bucket_labels"],
+        json!(["not_due", "1-30", "31-60", "61-90", "91-180", "181-365", "over_365"])
+    );
+    assert_eq!(
+        (&report["as_of"], &report["basis"], &report["currency"]),
+        (&json!("2026-06-30"), &json!("due"), &json!("CNY"))
+    );
+    let groups = report["groups"].as_array().unwrap();
+    let summary: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            json!([
+                g["id"],
+                g["name"],
+                g["outstanding_minor"],
+                g["buckets_minor"],
+                g["group_by"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            json!([b, "B 公司", 1000, [0, 0, 0, 0, 0, 0, 1000], "customer"]),
+            json!([a, "A 公司", 550, [100, 150, 300, 0, 0, 0, 0], "customer"]),
+        ]
+    );
+    assert_eq!(
+        report["totals"],
+        json!({"outstanding_minor": 1550, "buckets_minor": [100, 150, 300, 0, 0, 0, 1000]})
+    );
+    assert_eq!(report["next_cursor"], Value::Null);
+
+    // Page by page, one group each, in the same order.
+    let (_, first) = app
+        .get(
+            "/api/v1/receivables/ageing?as_of=2026-06-30&limit=1",
+            &admin,
+        )
+        .await;
+    assert_eq!(first["groups"][0]["id"], json!(b));
+    assert_eq!(first["totals"]["outstanding_minor"], 1550);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = app
+        .get(
+            &format!("/api/v1/receivables/ageing?as_of=2026-06-30&limit=1&cursor={cursor}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(second["groups"][0]["id"], json!(a));
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    // By invoice day with other limits: A1 30 days old, A2 60, A3 90, B1 545.
+    let (_, by_invoice) = app
+        .get(
+            "/api/v1/receivables/ageing?as_of=2026-06-30&basis=invoice&buckets=30,90",
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        by_invoice["bucket_labels"],
+        json!(["0-30", "31-90", "over_90"])
+    );
+    assert_eq!(
+        by_invoice["totals"]["buckets_minor"],
+        json!([100, 450, 1000])
+    );
+
+    // Today the allocation dated today counts: A2 is settled and left out.
+    let (_, today) = app.get("/api/v1/receivables/ageing", &admin).await;
+    assert_eq!(
+        today["totals"]["outstanding_minor"],
+        100 + 300 + 1000 + 5000
+    );
+
+    // The drill-down shows what was open on the day.
+    let items = app
+        .walk(
+            &format!("/api/v1/receivables?customer_id={a}&open_on=2026-06-30"),
+            &admin,
+        )
+        .await;
+    let open: Vec<Value> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| json!([i["reference"], i["open_minor"]]))
+        .collect();
+    assert_eq!(
+        open,
+        [json!(["A3", 300]), json!(["A2", 150]), json!(["A1", 100])]
+    );
+    let overdue = app
+        .walk(
+            &format!("/api/v1/receivables?customer_id={a}&open_on=2026-06-30&overdue=true"),
+            &admin,
+        )
+        .await;
+    assert_eq!(overdue.as_array().unwrap().len(), 2, "{overdue}");
+
+    let (status, refused) = app
+        .get("/api/v1/receivables/ageing?buckets=60,30", &admin)
+        .await;
+    assert_problem(status, &refused, StatusCode::BAD_REQUEST, "invalid_query");
+    assert_eq!(
+        error_fields(&refused),
+        [("buckets".to_owned(), "invalid_value".to_owned())]
+    );
+}
+
+#[actix_web::test]
+async fn ageing_groups_by_the_unit_and_owner_items_were_issued_under_and_keeps_to_scope() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let (agent, agent_token) = app.user(&admin, "r.agent", "agent", Some(&unit)).await;
+    let (_, other_token) = app.user(&admin, "r.other", "agent", Some(&unit)).await;
+    let mine = app
+        .customer(
+            &admin,
+            json!({"kind": "organization", "legal_name": "Mine", "owner_id": agent}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let house = app.organization(&admin, "House").await;
+    dated_item(&app, &admin, &mine, "M1", 700, "2026-05-01", "2026-05-31").await;
+    dated_item(&app, &admin, &house, "H1", 300, "2026-05-01", "2026-05-31").await;
+
+    let (_, by_unit) = app
+        .get(
+            "/api/v1/receivables/ageing?as_of=2026-06-30&group_by=sales_unit",
+            &admin,
+        )
+        .await;
+    let units: Vec<Value> = by_unit["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| json!([g["id"], g["name"], g["outstanding_minor"]]))
+        .collect();
+    assert_eq!(
+        units,
+        [json!([unit, "SZ office", 700]), json!([null, null, 300])]
+    );
+    let (_, by_owner) = app
+        .get(
+            "/api/v1/receivables/ageing?as_of=2026-06-30&group_by=owner",
+            &admin,
+        )
+        .await;
+    assert_eq!(by_owner["groups"][0]["id"], json!(agent));
+    assert_eq!(by_owner["groups"][0]["name"], "r.agent");
+
+    let (_, agents) = app
+        .get("/api/v1/receivables/ageing?as_of=2026-06-30", &agent_token)
+        .await;
+    assert_eq!(agents["totals"]["outstanding_minor"], 700, "{agents}");
+    assert_eq!(agents["groups"].as_array().unwrap().len(), 1);
+    let (_, others) = app
+        .get("/api/v1/receivables/ageing?as_of=2026-06-30", &other_token)
+        .await;
+    assert_eq!(others["totals"]["outstanding_minor"], 0, "{others}");
+    let seen = app
+        .walk("/api/v1/receivables?open_on=2026-06-30", &other_token)
+        .await;
+    assert_eq!(seen, json!([]));
+}
+
+#[actix_web::test]
+async fn the_allowance_provides_by_age_band_rounding_half_up() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    // Ages as of 2026-06-30: 10 days (5 %), 400 days (10 %), 2000 days (100 %).
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "Y0",
+        10,
+        "2026-06-20",
+        "2026-07-20",
+    )
+    .await;
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "Y1",
+        12_345,
+        "2025-05-26",
+        "2025-06-25",
+    )
+    .await;
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "Y5",
+        777,
+        "2021-01-06",
+        "2021-02-05",
+    )
+    .await;
+    let (status, report) = app
+        .get("/api/v1/receivables/allowance?as_of=2026-06-30", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let bands: Vec<Value> = report["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            json!([
+                b["label"],
+                b["rate_bp"],
+                b["balance_minor"],
+                b["allowance_minor"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        bands,
+        [
+            json!(["0-365", 500, 10, 1]),
+            json!(["366-730", 1000, 12_345, 1235]),
+            json!(["731-1095", 2000, 0, 0]),
+            json!(["1096-1460", 5000, 0, 0]),
+            json!(["1461-1825", 8000, 0, 0]),
+            json!(["over_1825", 10000, 777, 777]),
+        ]
+    );
+    assert_eq!(
+        (
+            &report["total_balance_minor"],
+            &report["total_allowance_minor"],
+            &report["currency"]
+        ),
+        (&json!(13_132), &json!(2013), &json!("CNY"))
+    );
+}
