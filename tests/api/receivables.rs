@@ -625,3 +625,144 @@ async fn the_allowance_provides_by_age_band_rounding_half_up() {
         (&json!(13_132), &json!(2013), &json!("CNY"))
     );
 }
+
+/// The open items of an order.
+async fn items_of_order(app: &TestApp, token: &str, customer: &str, order: &Value) -> Vec<Value> {
+    app.walk(
+        &format!("/api/v1/receivables?customer_id={customer}"),
+        token,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .iter()
+    .filter(|item| item["order_id"] == order["id"])
+    .cloned()
+    .collect()
+}
+
+async fn invoiced_order(app: &TestApp, token: &str, customer: &str) -> Value {
+    let order = app
+        .order(token, crate::orders::order_body(customer, "2026-01-10"))
+        .await;
+    for step in ["confirm", "ship", "invoice"] {
+        let (status, body) = app.step(token, &order, step).await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    order
+}
+
+#[actix_web::test]
+async fn invoicing_an_order_opens_its_item_and_settling_the_item_pays_the_order() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let order = invoiced_order(&app, &admin, &customer).await;
+    let today = company_today();
+    let due = (today.parse::<chrono::NaiveDate>().unwrap() + chrono::Days::new(60)).to_string();
+    let items = items_of_order(&app, &admin, &customer, &order).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(
+        (
+            &item["amount_minor"],
+            &item["open_minor"],
+            &item["currency"],
+            &item["issued_on"],
+            &item["due_on"],
+            &item["reference"]
+        ),
+        (
+            &json!(90_000_999),
+            &json!(90_000_999),
+            &json!("CNY"),
+            &json!(today),
+            &json!(due),
+            &order["id"]
+        )
+    );
+    let item = item["id"].as_str().unwrap();
+    let payment = app.payment(&admin, &customer, 90_000_999, &today).await;
+    let (status, _) = app
+        .allocate(&admin, &payment, item, 90_000_000, &today)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, still) = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(still["status"], "invoiced");
+    let (status, _) = app.allocate(&admin, &payment, item, 999, &today).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, paid) = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        (&paid["status"], &paid["paid_on"]),
+        (&json!("paid"), &json!(today)),
+        "{paid}"
+    );
+    // Paid already: the pay step has nothing left to do.
+    let (status, refused) = app.step(&admin, &paid, "pay").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+}
+
+#[actix_web::test]
+async fn the_pay_step_records_one_payment_for_what_is_open_and_allocates_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let today = company_today();
+    let order = invoiced_order(&app, &admin, &customer).await;
+    let item = items_of_order(&app, &admin, &customer, &order).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let early = app.payment(&admin, &customer, 1_000, &today).await;
+    let (status, _) = app.allocate(&admin, &early, &item, 1_000, &today).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, paid) = app.step(&admin, &order, "pay").await;
+    assert_eq!(
+        (status, &paid["status"]),
+        (StatusCode::OK, &json!("paid")),
+        "{paid}"
+    );
+    assert_eq!(app.open_of(&admin, &item).await, (0, json!(today)));
+    let payments = app
+        .walk(&format!("/api/v1/payments?customer_id={customer}"), &admin)
+        .await;
+    let recorded: Vec<Value> = payments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!([p["amount_minor"], p["unallocated_minor"], p["received_on"]]))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            json!([1_000, 0, today]),
+            json!([90_000_999 - 1_000, 0, today])
+        ]
+    );
+
+    // An item an ERP posted for the order before its invoice step stands for the invoice.
+    let order = app
+        .order(&admin, crate::orders::order_body(&customer, "2026-01-10"))
+        .await;
+    for step in ["confirm", "ship"] {
+        app.step(&admin, &order, step).await;
+    }
+    let mut erp = receivable_body(&customer, "ERP-7", 90_000_999);
+    erp["order_id"] = order["id"].clone();
+    app.item(&admin, erp).await;
+    let (status, _) = app.step(&admin, &order, "invoice").await;
+    assert_eq!(status, StatusCode::OK);
+    let items = items_of_order(&app, &admin, &customer, &order).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["reference"], "ERP-7");
+}

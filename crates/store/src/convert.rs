@@ -41,6 +41,12 @@ pub fn parse_optional_name<T>(
     raw.map(|r| parse_name(r, parse)).transpose()
 }
 
+/// Reads back a stored currency code.
+pub fn parse_currency(raw: &str) -> Result<credo_core::Currency, StoreError> {
+    credo_core::Currency::parse(raw)
+        .map_err(|_| StoreError::Internal(format!("stored currency {raw:?} is invalid")))
+}
+
 /// Reads back an optional stored value of a self-validating type (country, USCC, phone ...).
 pub fn parse_stored<T>(
     raw: Option<&str>,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
-use credo_core::{Currency, FieldCode, FieldError, Money, Scope};
+use credo_core::{FieldCode, FieldError, Money, Scope};
 use credo_customers::Stamps;
 use credo_sales::claim::{fits_order, Decision, NewClaim};
 use credo_sales::guard::{judge_step, CheckDecision, CustomerFacts, StepCheck};
@@ -19,12 +19,14 @@ use credo_sales::{
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
+use crate::convert::{
+    from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, stamps, to_db_time,
+};
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
-use crate::{aggregate, audit, now, DbConnection, StoreError};
+use crate::{aggregate, audit, now, receivables, DbConnection, StoreError};
 
 pub const ENTITY: &str = "order";
 pub const CLAIM_ENTITY: &str = "order_claim";
@@ -60,10 +62,6 @@ struct Row {
     updated_by: String,
     version: i64,
     credit_check: Option<String>,
-}
-
-fn currency(raw: &str) -> Result<Currency, StoreError> {
-    Currency::parse(raw).map_err(|_| StoreError::Internal("stored currency is invalid".into()))
 }
 
 impl Row {
@@ -107,7 +105,7 @@ impl Row {
         let draft = OrderDraft {
             customer_id: parse_id(&self.customer_id)?,
             reference: self.reference,
-            currency: currency(&self.currency)?,
+            currency: parse_currency(&self.currency)?,
             ordered_on: self.ordered_on,
             terms: PaymentTerms {
                 prepayment_bp: self.prepayment_bp,
@@ -454,6 +452,17 @@ pub fn update(
                         }
                         next.credit_check = Some(check);
                     }
+                    // The ledger follows the money steps: invoicing opens the order's item,
+                    // paying settles what it has open.
+                    match (to, dates.documents_sent_on, dates.paid_on) {
+                        (OrderStatus::Invoiced, Some(issued_on), _) => {
+                            receivables::post_for_order(conn, current, issued_on, actor)?
+                        }
+                        (OrderStatus::Paid, _, Some(paid_on)) => {
+                            receivables::pay_order_items(conn, current, paid_on, today, actor)?
+                        }
+                        _ => {}
+                    }
                     next.status = to;
                     next.dates = dates;
                     next.cancel_reason = reason.or(next.cancel_reason);
@@ -591,7 +600,7 @@ fn claim_from_row(row: ClaimRow) -> Result<Claim, StoreError> {
         id: parse_id(&id)?,
         order_id: parse_id(&order)?,
         customer_id: parse_id(&customer)?,
-        amount: Money::new(amount, currency(&cur)?),
+        amount: Money::new(amount, parse_currency(&cur)?),
         reason,
         raised_on,
         status: parse_name(&status, ClaimStatus::parse)?,

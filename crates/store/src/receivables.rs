@@ -8,30 +8,31 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
-use credo_core::{Currency, FieldCode, FieldError, Scope};
+use credo_core::{Currency, FieldCode, FieldError, Money, Scope};
 use credo_receivables::ageing::{Basis, BucketAmounts, Buckets, GroupBy};
 use credo_receivables::ledger::{
-    ItemBalance, NewPayment, NewReceivable, PaymentBalance, Reduction, ReductionKind,
-    ReductionRefusal,
+    allocate as allocate_rule, AllocationInput, ItemBalance, NewPayment, NewReceivable,
+    PaymentBalance, Reduction, ReductionKind, ReductionRefusal,
 };
 use credo_receivables::{Payment, Receivable, ReductionRecord};
+use credo_sales::{Order, OrderStatus, TransitionInput};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::aggregate::{sum, Bind, RawSql};
-use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::convert::{
+    from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
+};
 use crate::db::{lock_key, lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, of_visible_customers, Window};
+use crate::orders::{self as order_store, OrderChange};
 use crate::schema::{orders, payments, receivable_reductions, receivables};
+use crate::versioned::{Expected, Updated};
 use crate::{audit, customers, now, DbConnection, StoreError};
 
 pub const RECEIVABLE_ENTITY: &str = "receivable";
 pub const PAYMENT_ENTITY: &str = "payment";
 pub const REDUCTION_ENTITY: &str = "receivable_reduction";
-
-fn currency(raw: &str) -> Result<Currency, StoreError> {
-    Currency::parse(raw).map_err(|_| StoreError::Internal(format!("stored currency {raw:?}")))
-}
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = receivables)]
@@ -81,7 +82,7 @@ impl ItemRow {
             sales_unit_id: parse_optional_id(self.sales_unit_id.as_deref())?,
             owner_id: parse_id(&self.owner_id)?,
             order_id: parse_optional_id(self.order_id.as_deref())?,
-            currency: currency(&self.currency)?,
+            currency: parse_currency(&self.currency)?,
             amount_minor: self.amount_minor,
             open_minor: self.open_minor,
             issued_on: self.issued_on,
@@ -114,7 +115,7 @@ impl PaymentRow {
         Ok(Payment {
             id: parse_id(&self.id)?,
             customer_id: parse_id(&self.customer_id)?,
-            currency: currency(&self.currency)?,
+            currency: parse_currency(&self.currency)?,
             amount_minor: self.amount_minor,
             unallocated_minor: self.unallocated_minor,
             received_on: self.received_on,
@@ -227,39 +228,48 @@ pub fn post(
                 return Ok(Err(error));
             }
         }
-        let (owner_id, sales_unit_id) =
-            customers::ownership(conn, new.customer_id)?.ok_or(StoreError::NotFound)?;
-        let item = Receivable {
-            id: Uuid::now_v7(),
-            customer_id: new.customer_id,
-            sales_unit_id,
-            owner_id,
-            order_id: new.order_id,
-            currency: new.amount.currency,
-            amount_minor: new.amount.amount_minor,
-            open_minor: new.amount.amount_minor,
-            issued_on: new.issued_on,
-            due_on: new.due_on,
-            shipped_on: new.shipped_on,
-            reference: new.reference,
-            settled_on: None,
-            created_at: now(),
-            created_by: actor,
-        };
-        diesel::insert_into(receivables::table)
-            .values(ItemRow::from_item(&item))
-            .execute(conn)?;
-        let created = changes(&serde_json::Value::Null, &audit::view(&item)?);
-        audit::record(
-            conn,
-            RECEIVABLE_ENTITY,
-            item.id,
-            AuditAction::Created,
-            actor,
-            &created,
-        )?;
-        Ok(Ok(Posted::Created(item)))
+        insert_item(conn, new, actor).map(|item| Ok(Posted::Created(item)))
     })
+}
+
+/// Writes a new open item under its customer's current unit and owner.
+fn insert_item(
+    conn: &mut DbConnection,
+    new: NewReceivable,
+    actor: Uuid,
+) -> Result<Receivable, StoreError> {
+    let (owner_id, sales_unit_id) =
+        customers::ownership(conn, new.customer_id)?.ok_or(StoreError::NotFound)?;
+    let item = Receivable {
+        id: Uuid::now_v7(),
+        customer_id: new.customer_id,
+        sales_unit_id,
+        owner_id,
+        order_id: new.order_id,
+        currency: new.amount.currency,
+        amount_minor: new.amount.amount_minor,
+        open_minor: new.amount.amount_minor,
+        issued_on: new.issued_on,
+        due_on: new.due_on,
+        shipped_on: new.shipped_on,
+        reference: new.reference,
+        settled_on: None,
+        created_at: now(),
+        created_by: actor,
+    };
+    diesel::insert_into(receivables::table)
+        .values(ItemRow::from_item(&item))
+        .execute(conn)?;
+    let created = changes(&serde_json::Value::Null, &audit::view(&item)?);
+    audit::record(
+        conn,
+        RECEIVABLE_ENTITY,
+        item.id,
+        AuditAction::Created,
+        actor,
+        &created,
+    )?;
+    Ok(item)
 }
 
 /// `Err` naming `order_id` unless the order is the customer's, in `currency`.
@@ -334,41 +344,49 @@ pub fn record_payment(
                 Posted::Conflict(before)
             });
         }
-        let payment = Payment {
-            id: Uuid::now_v7(),
-            customer_id: new.customer_id,
-            currency: new.amount.currency,
-            amount_minor: new.amount.amount_minor,
-            unallocated_minor: new.amount.amount_minor,
-            received_on: new.received_on,
-            reference: new.reference,
-            created_at: now(),
-            created_by: actor,
-        };
-        diesel::insert_into(payments::table)
-            .values(PaymentRow {
-                id: payment.id.to_string(),
-                customer_id: payment.customer_id.to_string(),
-                currency: payment.currency.as_str().to_owned(),
-                amount_minor: payment.amount_minor,
-                received_on: payment.received_on,
-                reference: payment.reference.clone(),
-                unallocated_minor: payment.unallocated_minor,
-                created_at: to_db_time(payment.created_at),
-                created_by: actor.to_string(),
-            })
-            .execute(conn)?;
-        let created = changes(&serde_json::Value::Null, &audit::view(&payment)?);
-        audit::record(
-            conn,
-            PAYMENT_ENTITY,
-            payment.id,
-            AuditAction::Created,
-            actor,
-            &created,
-        )?;
-        Ok(Posted::Created(payment))
+        insert_payment(conn, new, actor).map(Posted::Created)
     })
+}
+
+fn insert_payment(
+    conn: &mut DbConnection,
+    new: NewPayment,
+    actor: Uuid,
+) -> Result<Payment, StoreError> {
+    let payment = Payment {
+        id: Uuid::now_v7(),
+        customer_id: new.customer_id,
+        currency: new.amount.currency,
+        amount_minor: new.amount.amount_minor,
+        unallocated_minor: new.amount.amount_minor,
+        received_on: new.received_on,
+        reference: new.reference,
+        created_at: now(),
+        created_by: actor,
+    };
+    diesel::insert_into(payments::table)
+        .values(PaymentRow {
+            id: payment.id.to_string(),
+            customer_id: payment.customer_id.to_string(),
+            currency: payment.currency.as_str().to_owned(),
+            amount_minor: payment.amount_minor,
+            received_on: payment.received_on,
+            reference: payment.reference.clone(),
+            unallocated_minor: payment.unallocated_minor,
+            created_at: to_db_time(payment.created_at),
+            created_by: actor.to_string(),
+        })
+        .execute(conn)?;
+    let created = changes(&serde_json::Value::Null, &audit::view(&payment)?);
+    audit::record(
+        conn,
+        PAYMENT_ENTITY,
+        payment.id,
+        AuditAction::Created,
+        actor,
+        &created,
+    )?;
+    Ok(payment)
 }
 
 /// What a reduction came to.
@@ -403,6 +421,7 @@ pub fn allocate(
     payment_id: Uuid,
     receivable_id: Uuid,
     decide: impl FnOnce(&ItemBalance, &PaymentBalance) -> Result<Reduction, ReductionRefusal>,
+    today: NaiveDate,
     actor: Uuid,
 ) -> Result<Reduced, StoreError> {
     write_transaction(conn, |conn| {
@@ -420,24 +439,37 @@ pub fn allocate(
                 ),
             ])));
         };
-        let balance = PaymentBalance {
-            customer_id: paid.customer_id,
-            currency: paid.currency,
-            received_on: paid.received_on,
-            unallocated_minor: paid.unallocated_minor,
-        };
-        let reduction = match decide(&balance_of(&item), &balance) {
+        let reduction = match decide(&balance_of(&item), &payment_balance(&paid)) {
             Ok(reduction) => reduction,
             Err(refusal) => return Ok(Reduced::Refused(refusal)),
         };
-        diesel::update(payments::table.find(payment_id.to_string()))
-            .set(
-                payments::unallocated_minor
-                    .eq(payments::unallocated_minor - reduction.amount_minor),
-            )
-            .execute(conn)?;
-        write_reduction(conn, &item, Some(payment_id), reduction, actor).map(Reduced::Reduced)
+        let record = apply_allocation(conn, &paid, &item, reduction, actor)?;
+        settle_order(conn, &item, &record, today, actor)?;
+        Ok(Reduced::Reduced(record))
     })
+}
+
+fn payment_balance(payment: &Payment) -> PaymentBalance {
+    PaymentBalance {
+        customer_id: payment.customer_id,
+        currency: payment.currency,
+        received_on: payment.received_on,
+        unallocated_minor: payment.unallocated_minor,
+    }
+}
+
+/// Writes a decided allocation of the locked `payment` to the locked `item`.
+fn apply_allocation(
+    conn: &mut DbConnection,
+    payment: &Payment,
+    item: &Receivable,
+    reduction: Reduction,
+    actor: Uuid,
+) -> Result<ReductionRecord, StoreError> {
+    diesel::update(payments::table.find(payment.id.to_string()))
+        .set(payments::unallocated_minor.eq(payments::unallocated_minor - reduction.amount_minor))
+        .execute(conn)?;
+    write_reduction(conn, item, Some(payment.id), reduction, actor)
 }
 
 /// Records a credit note or a write-off against item `id` as `decide` rules on it, locked.
@@ -445,6 +477,7 @@ pub fn adjust(
     conn: &mut DbConnection,
     id: Uuid,
     decide: impl FnOnce(&ItemBalance) -> Result<Reduction, ReductionRefusal>,
+    today: NaiveDate,
     actor: Uuid,
 ) -> Result<Reduced, StoreError> {
     write_transaction(conn, |conn| {
@@ -452,13 +485,153 @@ pub fn adjust(
         let Some(item) = get(conn, id)? else {
             return Ok(Reduced::NotFound);
         };
-        match decide(&balance_of(&item)) {
-            Ok(reduction) => {
-                write_reduction(conn, &item, None, reduction, actor).map(Reduced::Reduced)
-            }
-            Err(refusal) => Ok(Reduced::Refused(refusal)),
-        }
+        let reduction = match decide(&balance_of(&item)) {
+            Ok(reduction) => reduction,
+            Err(refusal) => return Ok(Reduced::Refused(refusal)),
+        };
+        let record = write_reduction(conn, &item, None, reduction, actor)?;
+        settle_order(conn, &item, &record, today, actor)?;
+        Ok(Reduced::Reduced(record))
     })
+}
+
+/// When `record` settled the last open item of an invoiced order, the order is paid on the
+/// day its items were settled (not before its last step): the ledger is the one source of
+/// the money, the order's status follows it.
+fn settle_order(
+    conn: &mut DbConnection,
+    item: &Receivable,
+    record: &ReductionRecord,
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let Some(order_id) = item
+        .order_id
+        .filter(|_| item.open_minor == record.amount_minor)
+    else {
+        return Ok(());
+    };
+    let Some(order) = order_store::get(conn, order_id)? else {
+        return Ok(());
+    };
+    let items = receivables::table.filter(receivables::order_id.eq(order_id.to_string()));
+    let still_open = items
+        .clone()
+        .filter(receivables::open_minor.gt(0))
+        .count()
+        .get_result::<i64>(conn)?;
+    if order.status != OrderStatus::Invoiced || still_open > 0 {
+        return Ok(());
+    }
+    let settled_on = items
+        .select(diesel::dsl::max(receivables::settled_on))
+        .first::<Option<NaiveDate>>(conn)?
+        .unwrap_or(record.on);
+    let on = order
+        .dates
+        .latest()
+        .map_or(settled_on, |last| last.max(settled_on));
+    let change = OrderChange::Transition {
+        to: OrderStatus::Paid,
+        input: TransitionInput {
+            on: Some(on),
+            ..TransitionInput::default()
+        },
+        today,
+    };
+    match order_store::update(conn, order_id, &Expected::Any, change, actor)? {
+        Updated::Updated(_) => Ok(()),
+        _ => Err(StoreError::Internal(format!(
+            "the settled order {order_id} could not be marked paid"
+        ))),
+    }
+}
+
+/// The open item of an order at its invoice step, issued `issued_on` and due after the
+/// order's credit days, under the order's reference (or its id when the customer has an item
+/// with that reference already). An item an ERP posted for the order before stands for it.
+pub(crate) fn post_for_order(
+    conn: &mut DbConnection,
+    order: &Order,
+    issued_on: NaiveDate,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let posted_before = receivables::table
+        .filter(receivables::order_id.eq(order.id.to_string()))
+        .count()
+        .get_result::<i64>(conn)?;
+    if posted_before > 0 {
+        return Ok(());
+    }
+    let customer_id = order.draft.customer_id;
+    let reference = match &order.draft.reference {
+        Some(reference) if item_by_reference(conn, customer_id, reference)?.is_none() => {
+            reference.clone()
+        }
+        _ => order.id.to_string(),
+    };
+    let days = u64::try_from(order.draft.terms.credit_days).unwrap_or(0);
+    let new = NewReceivable {
+        customer_id,
+        amount: order.totals.amount,
+        issued_on,
+        due_on: issued_on + chrono::Days::new(days),
+        reference,
+        order_id: Some(order.id),
+        shipped_on: order.dates.shipped_on,
+    };
+    insert_item(conn, new, actor).map(drop)
+}
+
+/// The order's pay step: one payment of what its items have open, received `on`, allocated
+/// to each of them by the ledger's rule.
+pub(crate) fn pay_order_items(
+    conn: &mut DbConnection,
+    order: &Order,
+    on: NaiveDate,
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let open: Vec<Receivable> = receivables::table
+        .filter(receivables::order_id.eq(order.id.to_string()))
+        .filter(receivables::open_minor.gt(0))
+        .order(receivables::id)
+        .select(ItemRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ItemRow::into_item)
+        .collect::<Result<_, _>>()?;
+    let total: i64 = open.iter().map(|item| item.open_minor).sum();
+    if total == 0 {
+        return Ok(());
+    }
+    let new = NewPayment {
+        customer_id: order.draft.customer_id,
+        amount: Money::new(total, order.draft.currency),
+        received_on: on,
+        reference: format!("order {} paid", order.id),
+    };
+    let mut payment = insert_payment(conn, new, actor)?;
+    for item in open {
+        lock_row(conn, "receivables", item.id)?;
+        let input = AllocationInput {
+            receivable_id: item.id,
+            amount_minor: item.open_minor,
+            on: Some(on),
+        };
+        let reduction = allocate_rule(
+            &input,
+            &balance_of(&item),
+            &payment_balance(&payment),
+            today,
+        )
+        .map_err(|refusal| {
+            StoreError::Internal(format!("paying order {}: {refusal:?}", order.id))
+        })?;
+        payment.unallocated_minor -= reduction.amount_minor;
+        apply_allocation(conn, &payment, &item, reduction, actor)?;
+    }
+    Ok(())
 }
 
 /// Writes a decided reduction of the locked `item` and what it leaves open: when nothing

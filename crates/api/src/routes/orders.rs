@@ -362,7 +362,8 @@ order_step!(
     OrderStatus::Invoiced,
     StepInput, Option<StepInput>,
     "Invoice an order",
-    "`shipped -> invoiced`: invoice and shipping documents sent (`documents_sent_on`); the credit days run from here."
+    "`shipped -> invoiced`: invoice and shipping documents sent (`documents_sent_on`); the credit days run from here. \
+     Opens the order's receivable (due `credit_days` after), under the order's reference, unless an item for the order was posted already."
 );
 order_step!(
     pay_order,
@@ -372,7 +373,8 @@ order_step!(
     StepInput,
     Option<StepInput>,
     "Record an order as paid",
-    "`invoiced -> paid` (`paid_on`). Finance and admins only: who sells does not record the money."
+    "`invoiced -> paid` (`paid_on`): records one payment of what the order's items have open and allocates it to them. \
+     Settling the items by allocations pays the order by itself. Finance and admins only: who sells does not record the money."
 );
 order_step!(
     close_order,

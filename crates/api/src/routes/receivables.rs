@@ -265,7 +265,8 @@ async fn adjust_item(
         let today = state.today().await?;
         let actor = caller.user_id;
         reply::write(state, move |conn| {
-            let outcome = repo::adjust(conn, id, |item| adjust(kind, &input, item, today), actor)?;
+            let decide = |item: &_| adjust(kind, &input, item, today);
+            let outcome = repo::adjust(conn, id, decide, today, actor)?;
             Ok(reduced(
                 outcome,
                 format!("{}/reductions", item_location(id)),
@@ -512,6 +513,7 @@ pub async fn allocate_payment(
                 payment_id,
                 item_id,
                 |item, payment| allocate(&input, item, payment, today),
+                today,
                 actor,
             )?;
             Ok(reduced(
