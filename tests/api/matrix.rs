@@ -62,8 +62,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "dropProductTrial" => {
             matches!(role, "admin" | "unit_manager" | "agent" | "finance")
         }
-        "payOrder" | "postReceivable" | "createCreditNote" | "recordPayment"
-        | "allocatePayment" => matches!(role, "admin" | "finance"),
+        "payOrder" | "postReceivable" | "postLeaseSchedule" | "createCreditNote"
+        | "recordPayment" | "allocatePayment" => matches!(role, "admin" | "finance"),
         "createWriteOff" => matches!(role, "admin" | "credit_manager"),
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
         // Reads (and one's own password): every role, each within its own scope.
@@ -458,6 +458,15 @@ async fn call(
             Method::POST,
             "/api/v1/receivables".into(),
             Some(receivable_body(customer_id, &format!("NEW-{n}"), 500)),
+        ),
+        "postLeaseSchedule" => (
+            Method::POST,
+            "/api/v1/receivables/leases".into(),
+            Some(
+                json!({"customer_id": customer_id, "currency": "CNY", "principal_minor": 1200,
+                        "annual_rate_bp": 0, "months": 12, "first_due_on": "2027-01-31",
+                        "signed_on": "2026-12-01", "reference": format!("L-{n}")}),
+            ),
         ),
         "listReceivables" => (Method::GET, "/api/v1/receivables".into(), None),
         "getReceivable" => (Method::GET, format!("/api/v1/receivables/{r}"), None),

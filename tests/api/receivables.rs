@@ -766,3 +766,92 @@ async fn the_pay_step_records_one_payment_for_what_is_open_and_allocates_it() {
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["reference"], "ERP-7");
 }
+
+#[actix_web::test]
+async fn a_lease_is_billed_as_monthly_instalments_that_sum_exactly() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "租赁客户").await;
+    let lease = json!({"customer_id": customer, "currency": "CNY", "principal_minor": 36_000_000,
+                       "annual_rate_bp": 600, "months": 36, "first_due_on": "2027-01-31",
+                       "signed_on": "2026-12-01", "reference": "LEASE-7"});
+    let (status, posted) = app
+        .post("/api/v1/receivables/leases", &admin, lease.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let instalments = posted["instalments"].as_array().unwrap();
+    let items = posted["items"].as_array().unwrap();
+    assert_eq!((instalments.len(), items.len()), (36, 36));
+    let principal: i64 = instalments
+        .iter()
+        .map(|i| i["principal_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(principal, 36_000_000);
+    assert_eq!(
+        (
+            &instalments[0]["amount_minor"],
+            &instalments[0]["interest_minor"]
+        ),
+        (&json!(1_095_190), &json!(180_000))
+    );
+    assert_eq!(
+        json!([
+            items[1]["reference"],
+            items[1]["due_on"],
+            items[1]["issued_on"],
+            items[1]["amount_minor"]
+        ]),
+        json!(["LEASE-7/2", "2027-02-28", "2026-12-01", 1_095_190])
+    );
+    let billed: i64 = items
+        .iter()
+        .map(|i| i["amount_minor"].as_i64().unwrap())
+        .sum();
+    let interest: i64 = instalments
+        .iter()
+        .map(|i| i["interest_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(billed, 36_000_000 + interest);
+
+    let (status, again) = app
+        .post("/api/v1/receivables/leases", &admin, lease.clone())
+        .await;
+    assert_eq!(
+        (status, &again["items"][0]["id"]),
+        (StatusCode::OK, &items[0]["id"])
+    );
+    let mut other = lease;
+    other["annual_rate_bp"] = json!(700);
+    let (status, conflict) = app.post("/api/v1/receivables/leases", &admin, other).await;
+    assert_problem(
+        status,
+        &conflict,
+        StatusCode::CONFLICT,
+        "reference_conflict",
+    );
+
+    let (_, report) = app
+        .get("/api/v1/receivables/ageing?as_of=2026-12-31", &admin)
+        .await;
+    assert_eq!(report["totals"]["buckets_minor"][0], billed, "{report}");
+    let (status, refused) = app
+        .post(
+            "/api/v1/receivables/leases",
+            &admin,
+            json!({"customer_id": customer, "currency": "CNY", "principal_minor": 0,
+                   "annual_rate_bp": 10001, "months": 0, "first_due_on": "2026-11-01",
+                   "signed_on": "2026-12-01", "reference": ""}),
+        )
+        .await;
+    assert_invalid(
+        status,
+        &refused,
+        &[
+            ("principal_minor", "out_of_range"),
+            ("annual_rate_bp", "out_of_range"),
+            ("months", "out_of_range"),
+            ("first_due_on", "before_earlier_date"),
+            ("reference", "required"),
+        ],
+    );
+}

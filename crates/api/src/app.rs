@@ -115,6 +115,7 @@ where
                 .service(receivables::list_receivables)
                 // Before `/receivables/{id}`, which would take "ageing" for an id.
                 .service(receivables::ageing)
+                .service(receivables::post_lease)
                 .service(receivables::allowance_report)
                 .service(receivables::get_receivable)
                 .service(receivables::list_reductions)

@@ -9,5 +9,6 @@ pub mod ageing;
 pub mod allowance;
 pub mod ledger;
 pub mod records;
+pub mod schedule;
 
 pub use records::{Payment, Receivable, ReductionRecord};

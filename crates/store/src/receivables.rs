@@ -211,13 +211,7 @@ pub fn post(
             &format!("receivable:{}:{}", new.customer_id, new.reference),
         )?;
         if let Some(before) = item_by_reference(conn, new.customer_id, &new.reference)? {
-            let same = before.amount_minor == new.amount.amount_minor
-                && before.currency == new.amount.currency
-                && before.issued_on == new.issued_on
-                && before.due_on == new.due_on
-                && before.order_id == new.order_id
-                && before.shipped_on == new.shipped_on;
-            return Ok(Ok(if same {
+            return Ok(Ok(if same_item(&before, &new) {
                 Posted::Existing(before)
             } else {
                 Posted::Conflict(before)
@@ -230,6 +224,55 @@ pub fn post(
         }
         insert_item(conn, new, actor).map(|item| Ok(Posted::Created(item)))
     })
+}
+
+/// Posts the items of a schedule (a lease's instalments) in one transaction: all or none.
+/// Posted before with the same items, it answers them; when any reference is taken by
+/// another item, the conflict names that item.
+pub fn post_schedule(
+    conn: &mut DbConnection,
+    items: Vec<NewReceivable>,
+    actor: Uuid,
+) -> Result<Posted<Vec<Receivable>>, StoreError> {
+    write_transaction(conn, |conn| {
+        let Some(first) = items.first() else {
+            return Ok(Posted::Created(Vec::new()));
+        };
+        lock_key(
+            conn,
+            &format!("receivable:{}:{}", first.customer_id, first.reference),
+        )?;
+        let mut before = Vec::new();
+        for new in &items {
+            if let Some(item) = item_by_reference(conn, new.customer_id, &new.reference)? {
+                if !same_item(&item, new) {
+                    return Ok(Posted::Conflict(vec![item]));
+                }
+                before.push(item);
+            }
+        }
+        if before.len() == items.len() {
+            return Ok(Posted::Existing(before));
+        }
+        if let Some(item) = before.into_iter().next() {
+            return Ok(Posted::Conflict(vec![item]));
+        }
+        items
+            .into_iter()
+            .map(|new| insert_item(conn, new, actor))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Posted::Created)
+    })
+}
+
+/// Whether a stored item is the one `new` posts again.
+fn same_item(item: &Receivable, new: &NewReceivable) -> bool {
+    item.amount_minor == new.amount.amount_minor
+        && item.currency == new.amount.currency
+        && item.issued_on == new.issued_on
+        && item.due_on == new.due_on
+        && item.order_id == new.order_id
+        && item.shipped_on == new.shipped_on
 }
 
 /// Writes a new open item under its customer's current unit and owner.

@@ -10,6 +10,7 @@ use credo_receivables::ledger::{
     adjust, allocate, AdjustmentInput, AllocationInput, PaymentInput, ReceivableInput,
     ReductionKind, ReductionRefusal,
 };
+use credo_receivables::schedule::{Instalment, LeaseInput};
 use credo_receivables::{Payment, Receivable, ReductionRecord};
 use credo_store::keyset::Window;
 use credo_store::receivables::{
@@ -127,6 +128,72 @@ pub async fn post_receivable(
             Ok(repo::post(conn, new, actor)?
                 .map_err(|error| ApiError::validation(vec![error]))
                 .and_then(|outcome| posted(outcome, |r| r.id, item_location)))
+        })
+        .await
+    })
+    .await
+}
+
+/// A lease billed as its schedule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaseSchedulePosted {
+    /// Principal and interest by month; the principal parts sum to the principal exactly.
+    pub instalments: Vec<Instalment>,
+    /// The open item of each instalment, `REFERENCE/1` first.
+    pub items: Vec<Receivable>,
+}
+
+/// Post a lease's schedule
+///
+/// A lease (seed 000: about 36 monthly instalments of principal and interest) as an annuity:
+/// equal monthly instalments, each month's interest the balance times the monthly rate,
+/// rounded half up to the minor unit, the last instalment repaying what principal is left.
+/// Each instalment is an open item `REFERENCE/k` due monthly from `first_due_on`, all
+/// issued on the contract day. Posting the same lease again answers 200 with its items;
+/// a reference taken by other items is 409 `reference_conflict`. Finance and admins.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "postLeaseSchedule",
+    request_body = LeaseInput,
+    responses(
+        (status = 201, description = "Posted", body = LeaseSchedulePosted, headers(("Location" = String))),
+        (status = 200, description = "Posted before: its items as they are", body = LeaseSchedulePosted),
+        (status = 409, description = "Another item of this customer has one of the references (`reference_conflict`, with `existing_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/receivables/leases")]
+pub async fn post_lease(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<LeaseInput>,
+) -> ApiResult<HttpResponse> {
+    require_finance(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let schedule = input
+            .validate(state.today().await?)
+            .map_err(ApiError::validation)?;
+        referenced_customer(&state, &caller, input.customer_id, "customer_id").await?;
+        let (actor, customer_id) = (caller.user_id, input.customer_id);
+        reply::write(&state, move |conn| {
+            let answer = |items| LeaseSchedulePosted {
+                instalments: schedule.instalments,
+                items,
+            };
+            Ok(match repo::post_schedule(conn, schedule.items, actor)? {
+                Posted::Created(items) => Ok(Reply::created(
+                    &answer(items),
+                    format!("/api/v1/receivables?customer_id={customer_id}"),
+                )),
+                Posted::Existing(items) => Ok(Reply::ok(&answer(items))),
+                Posted::Conflict(items) => Err(ApiError::new(
+                    ErrorCode::ReferenceConflict,
+                    "this customer has other items with this lease's references",
+                )
+                .with_existing_id(items[0].id)),
+            })
         })
         .await
     })
