@@ -108,6 +108,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listReceivableReductions"
         | "getAgeing"
         | "getAllowance"
+        | "getDoubleTen"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -489,6 +490,7 @@ async fn call(
         ),
         "getAgeing" => (Method::GET, "/api/v1/receivables/ageing".into(), None),
         "getAllowance" => (Method::GET, "/api/v1/receivables/allowance".into(), None),
+        "getDoubleTen" => (Method::GET, "/api/v1/receivables/double-ten".into(), None),
         "recordPayment" => (
             Method::POST,
             "/api/v1/payments".into(),

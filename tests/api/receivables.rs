@@ -855,3 +855,68 @@ async fn a_lease_is_billed_as_monthly_instalments_that_sum_exactly() {
         ],
     );
 }
+
+#[actix_web::test]
+async fn double_ten_lists_the_largest_and_the_oldest_overdue_customers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // Customer k owes 100 * k, due k days before 2026-06-30 (customer 0 is not yet due).
+    let mut customers = Vec::new();
+    for k in 0..12i64 {
+        let customer = app.organization(&admin, &format!("C{k:02}")).await;
+        let due =
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() - chrono::Days::new(k as u64);
+        dated_item(
+            &app,
+            &admin,
+            &customer,
+            "I",
+            100 * (k + 1),
+            "2026-01-01",
+            &due.to_string(),
+        )
+        .await;
+        customers.push(customer);
+    }
+    // The largest owes least once most of it was paid before the day: 1200 - 1050 = 150.
+    let payment = app
+        .payment(&admin, &customers[11], 1_050, "2026-06-01")
+        .await;
+    let item = app
+        .walk(
+            &format!("/api/v1/receivables?customer_id={}", customers[11]),
+            &admin,
+        )
+        .await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.allocate(&admin, &payment, &item, 1_050, "2026-06-01")
+        .await;
+    let (status, lists) = app
+        .get("/api/v1/receivables/double-ten?as_of=2026-06-30", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lists}");
+    let largest: Vec<Value> = lists["largest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| json!([e["name"], e["outstanding_minor"]]))
+        .collect();
+    let expected: Vec<Value> = (1..=10)
+        .rev()
+        .map(|k| json!([format!("C{k:02}"), 100 * (k + 1)]))
+        .collect();
+    assert_eq!(largest, expected);
+    let oldest: Vec<Value> = lists["oldest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| json!([e["name"], e["days_overdue"]]))
+        .collect();
+    let expected: Vec<Value> = (2..12)
+        .rev()
+        .map(|k| json!([format!("C{k:02}"), k]))
+        .collect();
+    assert_eq!(oldest, expected);
+}

@@ -117,6 +117,7 @@ where
                 .service(receivables::ageing)
                 .service(receivables::post_lease)
                 .service(receivables::allowance_report)
+                .service(receivables::double_ten)
                 .service(receivables::get_receivable)
                 .service(receivables::list_reductions)
                 .service(receivables::create_credit_note)

@@ -14,7 +14,8 @@ use credo_receivables::schedule::{Instalment, LeaseInput};
 use credo_receivables::{Payment, Receivable, ReductionRecord};
 use credo_store::keyset::Window;
 use credo_store::receivables::{
-    self as repo, AgeingQuery, ItemQuery, PaymentQuery, Posted, Reduced,
+    self as repo, AgeingQuery, CustomerStanding, ItemQuery, LedgerSlice, PaymentQuery, Posted,
+    Reduced,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -247,10 +248,7 @@ pub async fn list_receivables(
         customer_id: params.customer_id,
         sales_unit_id: params.sales_unit_id,
         currency,
-        open_on: match params.open_on {
-            Some(day) => day,
-            None => state.today().await?,
-        },
+        open_on: report_day(&state, params.open_on).await?,
         overdue: params.overdue.unwrap_or(false),
         after,
         limit: limit + 1,
@@ -664,6 +662,14 @@ pub struct AgeingReport {
     pub next_cursor: Option<String>,
 }
 
+/// The report's day: the one asked for, else today.
+async fn report_day(state: &AppState, asked: Option<NaiveDate>) -> ApiResult<NaiveDate> {
+    match asked {
+        Some(day) => Ok(day),
+        None => state.today().await,
+    }
+}
+
 /// The report's currency: the one asked for, else the company's.
 async fn report_currency(state: &AppState, asked: Option<&str>) -> ApiResult<Currency> {
     match extract::parsed_query("currency", asked, Currency::parse)? {
@@ -698,17 +704,16 @@ pub async fn ageing(
     let limit = pagination::limit(params.limit)?;
     let after = pagination::after::<(i64, String)>(params.cursor.as_deref())?;
     let query = AgeingQuery {
-        scope: caller.scope(),
-        as_of: match params.as_of {
-            Some(day) => day,
-            None => state.today().await?,
+        slice: LedgerSlice {
+            scope: caller.scope(),
+            as_of: report_day(&state, params.as_of).await?,
+            currency: report_currency(&state, params.currency.as_deref()).await?,
+            customer_id: params.customer_id,
+            sales_unit_id: params.sales_unit_id,
         },
         basis: params.basis.unwrap_or(Basis::Due),
         buckets,
         group_by: params.group_by.unwrap_or(GroupBy::Customer),
-        currency: report_currency(&state, params.currency.as_deref()).await?,
-        customer_id: params.customer_id,
-        sales_unit_id: params.sales_unit_id,
         after,
         limit: limit + 1,
     };
@@ -742,9 +747,9 @@ pub async fn ageing(
         )
     });
     Ok(Reply::ok(&AgeingReport {
-        as_of: query.as_of,
+        as_of: query.slice.as_of,
         basis: query.basis,
-        currency: query.currency,
+        currency: query.slice.currency,
         bucket_labels: query.buckets.labels(query.basis),
         groups: page.items,
         totals: AgeingTotals {
@@ -818,22 +823,21 @@ pub async fn allowance_report(
     let params = params.into_inner();
     let policy = AllowancePolicy::default();
     let query = AgeingQuery {
-        scope: caller.scope(),
-        as_of: match params.as_of {
-            Some(day) => day,
-            None => state.today().await?,
+        slice: LedgerSlice {
+            scope: caller.scope(),
+            as_of: report_day(&state, params.as_of).await?,
+            currency: report_currency(&state, params.currency.as_deref()).await?,
+            customer_id: params.customer_id,
+            sales_unit_id: params.sales_unit_id,
         },
         basis: Basis::Invoice,
         buckets: policy.ages().clone(),
         group_by: GroupBy::Customer,
-        currency: report_currency(&state, params.currency.as_deref()).await?,
-        customer_id: params.customer_id,
-        sales_unit_id: params.sales_unit_id,
         after: None,
         // Only the totals: no group is read.
         limit: 0,
     };
-    let (as_of, currency) = (query.as_of, query.currency);
+    let (as_of, currency) = (query.slice.as_of, query.slice.currency);
     let report = state.db(move |conn| repo::ageing(conn, &query)).await?;
     let bands: Vec<AllowanceBand> = policy
         .labels()
@@ -853,6 +857,98 @@ pub async fn allowance_report(
         total_balance_minor: bands.iter().map(|b| b.balance_minor).sum(),
         total_allowance_minor: bands.iter().map(|b| b.allowance_minor).sum(),
         bands,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoubleTenParams {
+    /// The items issued under this sales unit (default every unit the caller sees).
+    pub sales_unit_id: Option<Uuid>,
+    /// The day the lists are as of (default today).
+    pub as_of: Option<NaiveDate>,
+    /// The lists' one currency (default the company currency).
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{3}$")]
+    pub currency: Option<String>,
+}
+
+/// A customer on a "double ten" list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoubleTenEntry {
+    pub customer_id: Uuid,
+    #[schema(example = "深圳市华强贸易有限公司")]
+    pub name: Option<String>,
+    /// Everything open of the customer on the day.
+    #[schema(example = 31_500_000)]
+    pub outstanding_minor: i64,
+    /// Days its oldest overdue item is past due; `null` when nothing is overdue.
+    #[schema(example = 45)]
+    pub days_overdue: Option<i64>,
+}
+
+/// Seed 004's "double ten", watched monthly per sales unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoubleTenReport {
+    pub as_of: NaiveDate,
+    pub currency: Currency,
+    /// The ten customers with the largest outstanding, largest first.
+    pub largest: Vec<DoubleTenEntry>,
+    /// The ten customers with the oldest overdue item, oldest first.
+    pub oldest: Vec<DoubleTenEntry>,
+}
+
+/// The "double ten"
+///
+/// Seed 004's watch list per sales unit: the ten customers with the largest outstanding
+/// and the ten whose oldest overdue item is oldest, as of a day, in one currency. Row scope
+/// as everywhere.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getDoubleTen",
+    params(DoubleTenParams),
+    responses((status = 200, description = "The two lists", body = DoubleTenReport)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/double-ten")]
+pub async fn double_ten(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<DoubleTenParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let slice = LedgerSlice {
+        scope: caller.scope(),
+        as_of: report_day(&state, params.as_of).await?,
+        currency: report_currency(&state, params.currency.as_deref()).await?,
+        customer_id: None,
+        sales_unit_id: params.sales_unit_id,
+    };
+    let (as_of, currency) = (slice.as_of, slice.currency);
+    let (lists, names) = state
+        .db(move |conn| {
+            let lists = repo::double_ten(conn, &slice)?;
+            let keys: Vec<String> = lists
+                .largest
+                .iter()
+                .chain(&lists.oldest)
+                .map(|s| s.customer_id.to_string())
+                .collect();
+            let names = repo::group_names(conn, GroupBy::Customer, &keys)?;
+            Ok((lists, names))
+        })
+        .await?;
+    let entry = |standing: CustomerStanding| DoubleTenEntry {
+        customer_id: standing.customer_id,
+        name: names.get(&standing.customer_id.to_string()).cloned(),
+        outstanding_minor: standing.outstanding_minor,
+        days_overdue: standing.oldest_due_on.map(|due| (as_of - due).num_days()),
+    };
+    Ok(Reply::ok(&DoubleTenReport {
+        as_of,
+        currency,
+        largest: lists.largest.into_iter().map(entry).collect(),
+        oldest: lists.oldest.into_iter().map(entry).collect(),
     })
     .into_response())
 }
