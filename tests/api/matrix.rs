@@ -47,7 +47,11 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "importLeads"
         | "patchLead"
         | "moveLeadStage"
-        | "convertLead" => role != "viewer",
+        | "convertLead"
+        | "requestExtension"
+        | "openDispute"
+        | "resolveDispute" => role != "viewer",
+        "decideExtension" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createOrder"
         | "patchOrder"
         | "confirmOrder"
@@ -109,6 +113,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getAgeing"
         | "getAllowance"
         | "getDoubleTen"
+        | "listExtensions"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -207,6 +212,8 @@ async fn call(
     // An open item and a payment of the customer, for the receivables operations.
     let (r, p) = if operation.contains("Receivable")
         || operation.contains("Payment")
+        || operation.contains("Extension")
+        || operation.contains("Dispute")
         || ["createCreditNote", "createWriteOff"].contains(&operation)
     {
         let (_, item) = app
@@ -488,6 +495,54 @@ async fn call(
             ),
             Some(json!({"amount_minor": 10, "on": "2026-02-01", "reason": "r"})),
         ),
+        "requestExtension" => (
+            Method::POST,
+            format!("/api/v1/receivables/{r}/extensions"),
+            Some(json!({"new_due_on": "2026-12-31", "reason": "typhoon"})),
+        ),
+        "listExtensions" => (
+            Method::GET,
+            format!("/api/v1/receivables/{r}/extensions"),
+            None,
+        ),
+        "decideExtension" => {
+            let (status, asked) = app
+                .post(
+                    &format!("/api/v1/receivables/{r}/extensions"),
+                    &ctx.agent_token,
+                    json!({"new_due_on": "2026-12-31", "reason": "typhoon"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{asked}");
+            (
+                Method::POST,
+                format!(
+                    "/api/v1/receivables/{r}/extensions/{}/decision",
+                    asked["id"].as_str().unwrap()
+                ),
+                Some(json!({"approved": true})),
+            )
+        }
+        "openDispute" => (
+            Method::POST,
+            format!("/api/v1/receivables/{r}/dispute"),
+            Some(json!({"reason": "quality"})),
+        ),
+        "resolveDispute" => {
+            let (status, _) = app
+                .post(
+                    &format!("/api/v1/receivables/{r}/dispute"),
+                    admin,
+                    json!({"reason": "quality"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            (
+                Method::DELETE,
+                format!("/api/v1/receivables/{r}/dispute"),
+                None,
+            )
+        }
         "getAgeing" => (Method::GET, "/api/v1/receivables/ageing".into(), None),
         "getAllowance" => (Method::GET, "/api/v1/receivables/allowance".into(), None),
         "getDoubleTen" => (Method::GET, "/api/v1/receivables/double-ten".into(), None),

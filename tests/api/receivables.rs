@@ -920,3 +920,178 @@ async fn double_ten_lists_the_largest_and_the_oldest_overdue_customers() {
         .collect();
     assert_eq!(oldest, expected);
 }
+
+#[actix_web::test]
+async fn more_time_is_asked_for_with_a_reason_and_granted_by_someone_else_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "HN").await;
+    let (agent, agent_token) = app.user(&admin, "x.agent", "agent", Some(&unit)).await;
+    let (_, manager) = app
+        .user(&admin, "x.manager", "unit_manager", Some(&unit))
+        .await;
+    let customer = app
+        .customer(
+            &admin,
+            json!({"kind": "organization", "legal_name": "海南经销商", "owner_id": agent}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item = app
+        .item(&admin, receivable_body(&customer, "INV-1", 1000))
+        .await;
+    let extensions = format!("/api/v1/receivables/{item}/extensions");
+    let (status, refused) = app
+        .post(
+            &extensions,
+            &agent_token,
+            json!({"new_due_on": "2026-03-16", "reason": ""}),
+        )
+        .await;
+    assert_invalid(
+        status,
+        &refused,
+        &[
+            ("new_due_on", "before_earlier_date"),
+            ("reason", "required"),
+        ],
+    );
+    let ask = json!({"new_due_on": "2026-04-15", "reason": "台风导致物流中断"});
+    let (status, asked) = app.post(&extensions, &agent_token, ask.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(
+        json!([
+            asked["status"],
+            asked["previous_due_on"],
+            asked["requested_due_on"],
+            asked["requested_by"]
+        ]),
+        json!(["pending", "2026-03-16", "2026-04-15", agent])
+    );
+    let (status, pending) = app.post(&extensions, &agent_token, ask).await;
+    assert_problem(status, &pending, StatusCode::CONFLICT, "extension_pending");
+    assert_eq!(pending["existing_id"], asked["id"]);
+    let decision = format!("{extensions}/{}/decision", asked["id"].as_str().unwrap());
+    let (status, refused) = app
+        .post(&decision, &agent_token, json!({"approved": true}))
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    // Not yet granted: the item is due as before.
+    let (_, before) = app
+        .get(&format!("/api/v1/receivables/{item}"), &admin)
+        .await;
+    assert_eq!(
+        (&before["due_on"], &before["original_due_on"]),
+        (&json!("2026-03-16"), &Value::Null)
+    );
+    let (status, granted) = app
+        .post(
+            &decision,
+            &manager,
+            json!({"approved": true, "note": "不可抗力"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{granted}");
+    assert_eq!(
+        (&granted["status"], &granted["decision_note"]),
+        (&json!("approved"), &json!("不可抗力"))
+    );
+    let (_, after) = app
+        .get(&format!("/api/v1/receivables/{item}"), &admin)
+        .await;
+    assert_eq!(
+        (&after["due_on"], &after["original_due_on"]),
+        (&json!("2026-04-15"), &json!("2026-03-16"))
+    );
+    let (status, again) = app
+        .post(&decision, &admin, json!({"approved": false}))
+        .await;
+    assert_problem(status, &again, StatusCode::CONFLICT, "extension_decided");
+    // The moved due day is what ageing counts from.
+    let (_, report) = app
+        .get(
+            &format!("/api/v1/receivables/ageing?as_of=2026-04-15&customer_id={customer}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(report["totals"]["buckets_minor"][0], 1000, "{report}");
+    // A second request, refused: the due day stays; the first due day is kept.
+    let (_, second) = app
+        .post(
+            &extensions,
+            &agent_token,
+            json!({"new_due_on": "2026-05-15", "reason": "再延期"}),
+        )
+        .await;
+    let decision = format!("{extensions}/{}/decision", second["id"].as_str().unwrap());
+    let (status, _) = app
+        .post(&decision, &admin, json!({"approved": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after) = app
+        .get(&format!("/api/v1/receivables/{item}"), &admin)
+        .await;
+    assert_eq!(
+        (&after["due_on"], &after["original_due_on"]),
+        (&json!("2026-04-15"), &json!("2026-03-16"))
+    );
+    let listed = app.walk(&extensions, &agent_token).await;
+    let statuses: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("approved"), &json!("rejected")]);
+}
+
+#[actix_web::test]
+async fn a_dispute_is_opened_once_and_resolved() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let item = app
+        .item(&admin, receivable_body(&customer, "INV-1", 1000))
+        .await;
+    let dispute = format!("/api/v1/receivables/{item}/dispute");
+    let today = company_today();
+    let (status, disputed) = app
+        .post(
+            &dispute,
+            &admin,
+            json!({"reason": "规格不符", "until": "2099-01-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{disputed}");
+    assert_eq!(
+        disputed["dispute"],
+        json!({"since": today, "reason": "规格不符", "until": "2099-01-31"})
+    );
+    let (status, again) = app.post(&dispute, &admin, json!({"reason": "x"})).await;
+    assert_problem(status, &again, StatusCode::CONFLICT, "already_disputed");
+    let (status, resolved) = read(
+        app.request(reqwest::Method::DELETE, &dispute, Some(&admin))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &resolved["dispute"]),
+        (StatusCode::OK, &Value::Null)
+    );
+    let (status, none) = read(
+        app.request(reqwest::Method::DELETE, &dispute, Some(&admin))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(status, &none, StatusCode::CONFLICT, "not_disputed");
+    let (status, refused) = app
+        .post(&dispute, &admin, json!({"reason": "x", "until": today}))
+        .await;
+    assert_invalid(status, &refused, &[("until", "before_earlier_date")]);
+}

@@ -82,6 +82,15 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::UnitManager)
     }
 
+    /// Whether the caller may grant or refuse more time to pay: a credit decision, taken
+    /// above who collects.
+    pub fn can_decide_extensions(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CreditManager | Role::UnitManager
+        )
+    }
+
     /// Whether the caller may write receivables off as uncollectable: a credit decision,
     /// not finance's, who record the money.
     pub fn can_write_off(&self) -> bool {

@@ -10,5 +10,6 @@ pub mod allowance;
 pub mod ledger;
 pub mod records;
 pub mod schedule;
+pub mod terms;
 
 pub use records::{Payment, Receivable, ReductionRecord};

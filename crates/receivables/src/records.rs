@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::ledger::ReductionKind;
+use crate::terms::Dispute;
 
 /// An open item (an invoice) and what of it is open.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -32,6 +33,10 @@ pub struct Receivable {
     pub reference: String,
     /// The day the last of it was settled; `null` while anything is open.
     pub settled_on: Option<NaiveDate>,
+    /// The due day before an approved extension first moved it; `null` when never moved.
+    pub original_due_on: Option<NaiveDate>,
+    /// The open dispute, which pauses dunning; `null` when there is none.
+    pub dispute: Option<Dispute>,
     pub created_at: DateTime<Utc>,
     pub created_by: Uuid,
 }

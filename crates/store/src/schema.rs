@@ -201,8 +201,28 @@ diesel::table! {
         reference -> Text,
         open_minor -> BigInt,
         settled_on -> Nullable<Date>,
+        original_due_on -> Nullable<Date>,
+        disputed_on -> Nullable<Date>,
+        dispute_reason -> Nullable<Text>,
+        dispute_until -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Text,
+    }
+}
+
+diesel::table! {
+    receivable_extensions (id) {
+        id -> Text,
+        receivable_id -> Text,
+        previous_due_on -> Date,
+        requested_due_on -> Date,
+        reason -> Text,
+        status -> Text,
+        decision_note -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -461,6 +481,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receivables,
     payments,
     receivable_reductions,
+    receivable_extensions,
 );
 
 diesel::table! {

@@ -21,6 +21,12 @@ CREATE TABLE receivables (
     -- The latest reduction day once nothing is open: the item is open as of D exactly when
     -- issued_on <= D and (settled_on IS NULL OR settled_on > D).
     settled_on DATE,
+    -- The due day before the first approved extension moved it.
+    original_due_on DATE,
+    -- An open dispute pauses dunning: since when, why, and until when at the latest.
+    disputed_on DATE,
+    dispute_reason TEXT,
+    dispute_until DATE,
     created_at TIMESTAMP NOT NULL,
     created_by TEXT NOT NULL REFERENCES users (id)
 );
@@ -46,6 +52,23 @@ CREATE TABLE payments (
 -- A payment is posted once per bank reference and customer.
 CREATE UNIQUE INDEX payments_reference_idx ON payments (customer_id, reference);
 CREATE INDEX payments_customer_idx ON payments (customer_id, received_on, id);
+
+-- Requests for more time (seed 004: typhoons delay a Hainan dealer), each decided once by
+-- someone other than who asked.
+CREATE TABLE receivable_extensions (
+    id TEXT PRIMARY KEY,
+    receivable_id TEXT NOT NULL REFERENCES receivables (id),
+    previous_due_on DATE NOT NULL,
+    requested_due_on DATE NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    decision_note TEXT,
+    requested_by TEXT NOT NULL REFERENCES users (id),
+    requested_at TIMESTAMP NOT NULL,
+    decided_by TEXT REFERENCES users (id),
+    decided_at TIMESTAMP
+);
+CREATE INDEX receivable_extensions_item_idx ON receivable_extensions (receivable_id, requested_at, id);
 
 CREATE TABLE receivable_reductions (
     id TEXT PRIMARY KEY,
