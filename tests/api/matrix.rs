@@ -68,7 +68,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         }
         "payOrder" | "postReceivable" | "postLeaseSchedule" | "createCreditNote"
         | "recordPayment" | "allocatePayment" => matches!(role, "admin" | "finance"),
-        "createWriteOff" => matches!(role, "admin" | "credit_manager"),
+        "createWriteOff" | "replaceAllowancePolicy" => matches!(role, "admin" | "credit_manager"),
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
         // Reads (and one's own password): every role, each within its own scope.
         "logout"
@@ -114,6 +114,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getAllowance"
         | "getDoubleTen"
         | "listExtensions"
+        | "getAllowancePolicy"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -546,6 +547,17 @@ async fn call(
         "getAgeing" => (Method::GET, "/api/v1/receivables/ageing".into(), None),
         "getAllowance" => (Method::GET, "/api/v1/receivables/allowance".into(), None),
         "getDoubleTen" => (Method::GET, "/api/v1/receivables/double-ten".into(), None),
+        "getAllowancePolicy" => (
+            Method::GET,
+            "/api/v1/receivables/allowance-policy".into(),
+            None,
+        ),
+        "replaceAllowancePolicy" => (
+            Method::PUT,
+            "/api/v1/receivables/allowance-policy".into(),
+            Some(json!({"bands": [{"up_to_days": 365, "rate_bp": 100 + n},
+                                  {"up_to_days": null, "rate_bp": 10000}]})),
+        ),
         "recordPayment" => (
             Method::POST,
             "/api/v1/payments".into(),

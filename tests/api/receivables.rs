@@ -1095,3 +1095,109 @@ async fn a_dispute_is_opened_once_and_resolved() {
         .await;
     assert_invalid(status, &refused, &[("until", "before_earlier_date")]);
 }
+
+#[actix_web::test]
+async fn the_allowance_policy_is_replaced_with_if_match_and_drives_the_allowance() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "Y0",
+        1_000,
+        "2026-06-20",
+        "2026-07-20",
+    )
+    .await;
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "Y1",
+        3_000,
+        "2025-05-26",
+        "2025-06-25",
+    )
+    .await;
+    let policy = "/api/v1/receivables/allowance-policy";
+    let (status, current) = app.get(policy, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{current}");
+    assert_eq!(
+        (
+            &current["version"],
+            current["bands"].as_array().unwrap().len()
+        ),
+        (&json!(0), 6)
+    );
+    let put = |etag: Option<&'static str>, body: Value| {
+        let mut request = app
+            .request(reqwest::Method::PUT, policy, Some(&admin))
+            .json(&body);
+        if let Some(etag) = etag {
+            request = request.header("If-Match", etag);
+        }
+        async move { read(request.send().await.unwrap()).await }
+    };
+    let two_bands = json!({"bands": [{"up_to_days": 180, "rate_bp": 300},
+                                     {"up_to_days": null, "rate_bp": 5000}]});
+    let (status, missing) = put(None, two_bands.clone()).await;
+    assert_problem(
+        status,
+        &missing,
+        StatusCode::PRECONDITION_REQUIRED,
+        "if_match_required",
+    );
+    let (status, refused) = put(
+        Some("\"0\""),
+        json!({"bands": [{"up_to_days": 180, "rate_bp": 300}, {"up_to_days": 90, "rate_bp": 200}]}),
+    )
+    .await;
+    assert_invalid(
+        status,
+        &refused,
+        &[
+            ("bands[1].up_to_days", "not_applicable"),
+            ("bands[1].rate_bp", "out_of_range"),
+        ],
+    );
+    let (status, replaced) = put(Some("\"0\""), two_bands.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(
+        (&replaced["version"], &replaced["bands"]),
+        (&json!(1), &two_bands["bands"])
+    );
+    let (status, stale) = put(Some("\"0\""), two_bands).await;
+    assert_problem(
+        status,
+        &stale,
+        StatusCode::PRECONDITION_FAILED,
+        "version_mismatch",
+    );
+    assert_eq!(stale["current"]["version"], 1);
+    let (_, report) = app
+        .get("/api/v1/receivables/allowance?as_of=2026-06-30", &admin)
+        .await;
+    let bands: Vec<Value> = report["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            json!([
+                b["label"],
+                b["rate_bp"],
+                b["balance_minor"],
+                b["allowance_minor"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        bands,
+        [
+            json!(["0-180", 300, 1_000, 30]),
+            json!(["over_180", 5000, 3_000, 1_500])
+        ]
+    );
+    assert_eq!(report["total_allowance_minor"], 1_530);
+}

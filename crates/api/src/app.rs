@@ -117,6 +117,8 @@ where
                 .service(receivables::ageing)
                 .service(receivables::post_lease)
                 .service(receivables::allowance_report)
+                .service(receivables::get_allowance_policy)
+                .service(receivables::replace_allowance_policy)
                 .service(receivables::double_ten)
                 .service(receivables::get_receivable)
                 .service(receivables::list_reductions)

@@ -23,6 +23,28 @@ pub struct AllowanceBandRule {
     pub rate_bp: u32,
 }
 
+/// An allowance policy as clients send and read it: its bands, youngest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowancePolicyRules {
+    /// 2 to 13 bands; every band but the last has `up_to_days`, ascending, the last `null`;
+    /// rates never fall with age.
+    #[schema(min_items = 2, max_items = 13, example = json!([
+        {"up_to_days": 365, "rate_bp": 500}, {"up_to_days": 730, "rate_bp": 1000},
+        {"up_to_days": 1095, "rate_bp": 2000}, {"up_to_days": 1460, "rate_bp": 5000},
+        {"up_to_days": 1825, "rate_bp": 8000}, {"up_to_days": null, "rate_bp": 10000}
+    ]))]
+    pub bands: Vec<AllowanceBandRule>,
+}
+
+impl Default for AllowancePolicyRules {
+    fn default() -> Self {
+        Self {
+            bands: AllowancePolicy::default().rules(),
+        }
+    }
+}
+
 /// The bands, youngest first: ascending ages, rates that never fall with age.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowancePolicy {

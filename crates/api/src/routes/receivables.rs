@@ -1,11 +1,11 @@
 //! Receivables and collections: open items, payments and their allocation, credit notes and
 //! write-offs, and the reports that read the ledger as of any day (ageing, the allowance).
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::{Currency, FieldError, Principal};
 use credo_receivables::ageing::{Basis, Buckets, GroupBy};
-use credo_receivables::allowance::{allowance, AllowancePolicy};
+use credo_receivables::allowance::{allowance, AllowancePolicy, AllowancePolicyRules};
 use credo_receivables::ledger::{
     adjust, allocate, AdjustmentInput, AllocationInput, PaymentInput, ReceivableInput,
     ReductionKind, ReductionRefusal,
@@ -20,6 +20,7 @@ use credo_store::receivables::{
     self as repo, AgeingQuery, CustomerStanding, ItemQuery, LedgerSlice, PaymentQuery, Posted,
     Reduced, Terms, TermsRefusal,
 };
+use credo_store::settings::{self, Stored};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -806,9 +807,9 @@ pub struct AllowanceReport {
 
 /// Bad-debt allowance
 ///
-/// What was open as of `as_of` in bands of age since the invoice day, each times its rate
-/// (within 1 year 5 %, 1-2 years 10 %, 2-3 years 20 %, 3-4 years 50 %, 4-5 years 80 %,
-/// over 5 years 100 %; a year is 365 days). Each band's allowance is rounded half up to the
+/// What was open as of `as_of` in the bands of age since the invoice day of the allowance
+/// policy, each times its rate (by default within 1 year 5 %, 1-2 years 10 %, 2-3 years
+/// 20 %, 3-4 years 50 %, 4-5 years 80 %, over 5 years 100 %; a year is 365 days). Each band's allowance is rounded half up to the
 /// minor unit and the total is their sum. Row scope as everywhere.
 #[utoipa::path(
     tag = "receivables",
@@ -824,7 +825,13 @@ pub async fn allowance_report(
     params: Query<AllowanceParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
-    let policy = AllowancePolicy::default();
+    let stored = state.db(settings::allowance_policy).await?;
+    let policy = AllowancePolicy::from_rules(&stored.settings.bands).map_err(|errors| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("the stored allowance policy is invalid: {errors:?}"),
+        )
+    })?;
     let query = AgeingQuery {
         slice: LedgerSlice {
             scope: caller.scope(),
@@ -1175,5 +1182,96 @@ pub async fn resolve_dispute(
         Ok(terms(outcome, |item| Reply::ok(&item)))
     })
     .await?;
+    Ok(reply.into_response())
+}
+
+/// The allowance policy as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowancePolicyRecord {
+    #[serde(flatten)]
+    pub policy: AllowancePolicyRules,
+    /// 0 while the default stands; the ETag is derived from it.
+    #[schema(example = 1)]
+    pub version: i64,
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_by: Option<Uuid>,
+}
+
+fn policy_record(stored: Stored<AllowancePolicyRules>) -> AllowancePolicyRecord {
+    AllowancePolicyRecord {
+        policy: stored.settings,
+        version: stored.version,
+        updated_at: stored.updated_at,
+        updated_by: stored.updated_by,
+    }
+}
+
+/// Get the allowance policy
+///
+/// The bands of age since the invoice day and their rates the bad-debt allowance applies;
+/// the published matrix until someone changes it.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getAllowancePolicy",
+    responses((status = 200, description = "The policy", body = AllowancePolicyRecord, headers(("ETag" = String)))),
+    security(("bearer" = []))
+)]
+#[get("/receivables/allowance-policy")]
+pub async fn get_allowance_policy(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let stored = state.db(settings::allowance_policy).await?;
+    let version = stored.version;
+    Ok(Reply::ok(&policy_record(stored))
+        .with_version(version)
+        .into_response())
+}
+
+/// Replace the allowance policy
+///
+/// New bands and rates for the bad-debt allowance (2 to 13 bands, ascending ages, the last
+/// open-ended, rates that never fall with age), audited. `If-Match` is required. Admins and
+/// credit managers.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "replaceAllowancePolicy",
+    params(("If-Match" = String, Header, description = "ETag of the version you changed")),
+    request_body = AllowancePolicyRules,
+    responses(
+        (status = 200, description = "Replaced", body = AllowancePolicyRecord, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match; `current` holds the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/receivables/allowance-policy")]
+pub async fn replace_allowance_policy(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<AllowancePolicyRules>,
+) -> ApiResult<HttpResponse> {
+    if !caller.can_write_off() {
+        return Err(ApiError::forbidden(
+            "the allowance policy is set by credit managers and admins",
+        ));
+    }
+    let expected = extract::if_match(&req)?;
+    let rules = body.value;
+    let actor = caller.user_id;
+    let outcome = state
+        .db(move |conn| {
+            let next =
+                |_: &AllowancePolicyRules| AllowancePolicy::from_rules(&rules.bands).map(|_| rules);
+            settings::update_allowance_policy(conn, &expected, next, actor)
+        })
+        .await?;
+    let reply = reply::updated(
+        outcome.map(policy_record),
+        "allowance policy",
+        |r| r.version,
+        ApiError::validation,
+    )?;
     Ok(reply.into_response())
 }
