@@ -42,7 +42,6 @@ pub struct Extension {
     pub previous_due_on: NaiveDate,
     pub requested_due_on: NaiveDate,
     pub reason: String,
-    #[schema(inline)]
     pub status: ExtensionStatus,
     pub decision_note: Option<String>,
     pub requested_by: Uuid,

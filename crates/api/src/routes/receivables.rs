@@ -5,7 +5,9 @@ use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::{Currency, FieldError, Principal};
 use credo_receivables::ageing::{Basis, Buckets, GroupBy};
-use credo_receivables::allowance::{allowance, AllowancePolicy, AllowancePolicyRules};
+use credo_receivables::allowance::{
+    allowance, AllowanceBandRule, AllowancePolicy, AllowancePolicyRules,
+};
 use credo_receivables::ledger::{
     adjust, allocate, AdjustmentInput, AllocationInput, PaymentInput, ReceivableInput,
     ReductionKind, ReductionRefusal,
@@ -625,8 +627,7 @@ pub struct AgeingParams {
 /// One group's open amounts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgeingGroupRow {
-    /// What the group is by: `customer`, `sales_unit` or `owner`.
-    #[schema(inline)]
+    /// What the group is by.
     pub group_by: GroupBy,
     /// The customer, unit or user; `null` for items issued outside any sales unit.
     pub id: Option<Uuid>,
@@ -653,7 +654,6 @@ pub struct AgeingTotals {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgeingReport {
     pub as_of: NaiveDate,
-    #[schema(inline)]
     pub basis: Basis,
     pub currency: Currency,
     #[schema(example = json!(["not_due", "1-30", "31-60", "61-90", "91-180", "181-365", "over_365"]))]
@@ -1188,8 +1188,8 @@ pub async fn resolve_dispute(
 /// The allowance policy as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AllowancePolicyRecord {
-    #[serde(flatten)]
-    pub policy: AllowancePolicyRules,
+    /// Youngest first; the last band holds everything older.
+    pub bands: Vec<AllowanceBandRule>,
     /// 0 while the default stands; the ETag is derived from it.
     #[schema(example = 1)]
     pub version: i64,
@@ -1199,7 +1199,7 @@ pub struct AllowancePolicyRecord {
 
 fn policy_record(stored: Stored<AllowancePolicyRules>) -> AllowancePolicyRecord {
     AllowancePolicyRecord {
-        policy: stored.settings,
+        bands: stored.settings.bands,
         version: stored.version,
         updated_at: stored.updated_at,
         updated_by: stored.updated_by,
