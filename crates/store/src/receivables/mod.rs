@@ -195,6 +195,16 @@ pub enum Posted<T> {
     Conflict(T),
 }
 
+impl<T> Posted<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Posted<U> {
+        match self {
+            Posted::Created(record) => Posted::Created(f(record)),
+            Posted::Existing(record) => Posted::Existing(f(record)),
+            Posted::Conflict(record) => Posted::Conflict(f(record)),
+        }
+    }
+}
+
 impl<T> Outcome for Posted<T> {
     fn is_refusal(&self) -> bool {
         !matches!(self, Posted::Created(_))
@@ -234,38 +244,21 @@ pub fn post(
     new: NewReceivable,
     actor: Uuid,
 ) -> Result<Result<Posted<Receivable>, FieldError>, StoreError> {
-    write_transaction(conn, |conn| {
-        lock_key(
-            conn,
-            &format!("receivable:{}:{}", new.customer_id, new.reference),
-        )?;
-        if let Some(before) = item_by_reference(conn, new.customer_id, &new.reference)? {
-            return Ok(Ok(if same_item(&before, &new) {
-                Posted::Existing(before)
-            } else {
-                Posted::Conflict(before)
-            }));
-        }
-        if let Some(order_id) = new.order_id {
-            if let Err(error) = order_of(conn, order_id, new.customer_id, new.amount.currency)? {
-                return Ok(Err(error));
-            }
-        }
-        insert_item(conn, new, actor).map(|item| Ok(Posted::Created(item)))
-    })
+    let posted = post_schedule(conn, vec![new], actor)?;
+    Ok(posted.map(|posted| posted.map(|items| items.into_iter().next().expect("one item"))))
 }
 
-/// Posts the items of a schedule (a lease's instalments) in one transaction: all or none.
-/// Posted before with the same items, it answers them; when any reference is taken by
-/// another item, the conflict names that item.
+/// Posts the items of a schedule (a lease's instalments, or one invoice) in one transaction:
+/// all or none. Posted before with the same items, it answers them; when any reference is
+/// taken by another item, the conflict names that item.
 pub fn post_schedule(
     conn: &mut DbConnection,
     items: Vec<NewReceivable>,
     actor: Uuid,
-) -> Result<Posted<Vec<Receivable>>, StoreError> {
+) -> Result<Result<Posted<Vec<Receivable>>, FieldError>, StoreError> {
     write_transaction(conn, |conn| {
         let Some(first) = items.first() else {
-            return Ok(Posted::Created(Vec::new()));
+            return Ok(Ok(Posted::Created(Vec::new())));
         };
         lock_key(
             conn,
@@ -275,22 +268,30 @@ pub fn post_schedule(
         for new in &items {
             if let Some(item) = item_by_reference(conn, new.customer_id, &new.reference)? {
                 if !same_item(&item, new) {
-                    return Ok(Posted::Conflict(vec![item]));
+                    return Ok(Ok(Posted::Conflict(vec![item])));
                 }
                 before.push(item);
             }
         }
         if before.len() == items.len() {
-            return Ok(Posted::Existing(before));
+            return Ok(Ok(Posted::Existing(before)));
         }
         if let Some(item) = before.into_iter().next() {
-            return Ok(Posted::Conflict(vec![item]));
+            return Ok(Ok(Posted::Conflict(vec![item])));
+        }
+        for new in &items {
+            if let Some(order_id) = new.order_id {
+                if let Err(error) = order_of(conn, order_id, new.customer_id, new.amount.currency)?
+                {
+                    return Ok(Err(error));
+                }
+            }
         }
         items
             .into_iter()
             .map(|new| insert_item(conn, new, actor))
             .collect::<Result<Vec<_>, _>>()
-            .map(Posted::Created)
+            .map(|items| Ok(Posted::Created(items)))
     })
 }
 

@@ -189,7 +189,11 @@ pub async fn post_lease(
                 instalments: schedule.instalments,
                 items,
             };
-            Ok(match repo::post_schedule(conn, schedule.items, actor)? {
+            let posted = match repo::post_schedule(conn, schedule.items, actor)? {
+                Ok(posted) => posted,
+                Err(error) => return Ok(Err(ApiError::validation(vec![error]))),
+            };
+            Ok(match posted {
                 Posted::Created(items) => Ok(Reply::created(
                     &answer(items),
                     format!("/api/v1/receivables?customer_id={customer_id}"),
