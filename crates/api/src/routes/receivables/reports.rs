@@ -3,20 +3,21 @@
 
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use credo_core::Currency;
+use credo_core::{Currency, Principal};
 use credo_receivables::ageing::{Basis, Buckets, GroupBy};
 use credo_receivables::allowance::{
     allowance, AllowanceBandRule, AllowancePolicy, AllowancePolicyRules,
 };
 use credo_store::receivables::{self as repo, AgeingQuery, CustomerStanding, LedgerSlice};
 use credo_store::settings::{self, Stored};
+use credo_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::report_day;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination;
 use crate::reply::{self, Reply};
@@ -91,12 +92,27 @@ pub struct AgeingReport {
     pub next_cursor: Option<String>,
 }
 
-/// The report's currency: the one asked for, else the company's.
-async fn report_currency(state: &AppState, asked: Option<&str>) -> ApiResult<Currency> {
-    match extract::parsed_query("currency", asked, Currency::parse)? {
-        Some(currency) => Ok(currency),
-        None => Ok(state.company().await?.settings.currency),
-    }
+/// The part of the ledger a report reads: the caller's scope, the day asked for (else
+/// today) and the currency asked for (else the company's).
+async fn ledger_slice(
+    state: &AppState,
+    caller: &Principal,
+    as_of: Option<NaiveDate>,
+    currency: Option<&str>,
+    customer_id: Option<Uuid>,
+    sales_unit_id: Option<Uuid>,
+) -> ApiResult<LedgerSlice> {
+    let currency = match extract::parsed_query("currency", currency, Currency::parse)? {
+        Some(currency) => currency,
+        None => state.company().await?.settings.currency,
+    };
+    Ok(LedgerSlice {
+        scope: caller.scope(),
+        as_of: report_day(state, as_of).await?,
+        currency,
+        customer_id,
+        sales_unit_id,
+    })
 }
 
 /// Ageing of receivables
@@ -125,13 +141,15 @@ pub async fn ageing(
     let limit = pagination::limit(params.limit)?;
     let after = pagination::after::<(i64, String)>(params.cursor.as_deref())?;
     let query = AgeingQuery {
-        slice: LedgerSlice {
-            scope: caller.scope(),
-            as_of: report_day(&state, params.as_of).await?,
-            currency: report_currency(&state, params.currency.as_deref()).await?,
-            customer_id: params.customer_id,
-            sales_unit_id: params.sales_unit_id,
-        },
+        slice: ledger_slice(
+            &state,
+            &caller,
+            params.as_of,
+            params.currency.as_deref(),
+            params.customer_id,
+            params.sales_unit_id,
+        )
+        .await?,
         basis: params.basis.unwrap_or(Basis::Due),
         buckets,
         group_by: params.group_by.unwrap_or(GroupBy::Customer),
@@ -242,30 +260,37 @@ pub async fn allowance_report(
     params: Query<AllowanceParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
-    let stored = state.db(settings::allowance_policy).await?;
-    let policy = AllowancePolicy::from_rules(&stored.settings.bands).map_err(|errors| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("the stored allowance policy is invalid: {errors:?}"),
-        )
-    })?;
-    let query = AgeingQuery {
-        slice: LedgerSlice {
-            scope: caller.scope(),
-            as_of: report_day(&state, params.as_of).await?,
-            currency: report_currency(&state, params.currency.as_deref()).await?,
-            customer_id: params.customer_id,
-            sales_unit_id: params.sales_unit_id,
-        },
-        basis: Basis::Invoice,
-        buckets: policy.ages().clone(),
-        group_by: GroupBy::Customer,
-        after: None,
-        // Only the totals: no group is read.
-        limit: 0,
-    };
-    let (as_of, currency) = (query.slice.as_of, query.slice.currency);
-    let report = state.db(move |conn| repo::ageing(conn, &query)).await?;
+    let slice = ledger_slice(
+        &state,
+        &caller,
+        params.as_of,
+        params.currency.as_deref(),
+        params.customer_id,
+        params.sales_unit_id,
+    )
+    .await?;
+    let (as_of, currency) = (slice.as_of, slice.currency);
+    let (policy, report) = state
+        .db(move |conn| {
+            let stored = settings::allowance_policy(conn)?;
+            let policy = AllowancePolicy::from_rules(&stored.settings.bands).map_err(|errors| {
+                StoreError::Internal(format!(
+                    "the stored allowance policy is invalid: {errors:?}"
+                ))
+            })?;
+            let query = AgeingQuery {
+                slice,
+                basis: Basis::Invoice,
+                buckets: policy.ages().clone(),
+                group_by: GroupBy::Customer,
+                after: None,
+                // Only the totals: no group is read.
+                limit: 0,
+            };
+            let report = repo::ageing(conn, &query)?;
+            Ok((policy, report))
+        })
+        .await?;
     let bands: Vec<AllowanceBand> = policy
         .labels()
         .into_iter()
@@ -344,13 +369,15 @@ pub async fn double_ten(
     params: Query<DoubleTenParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
-    let slice = LedgerSlice {
-        scope: caller.scope(),
-        as_of: report_day(&state, params.as_of).await?,
-        currency: report_currency(&state, params.currency.as_deref()).await?,
-        customer_id: None,
-        sales_unit_id: params.sales_unit_id,
-    };
+    let slice = ledger_slice(
+        &state,
+        &caller,
+        params.as_of,
+        params.currency.as_deref(),
+        None,
+        params.sales_unit_id,
+    )
+    .await?;
     let (as_of, currency) = (slice.as_of, slice.currency);
     let (lists, names) = state
         .db(move |conn| {
