@@ -29,7 +29,11 @@ string_enum! {
 }
 
 /// An amount in minor units: more than zero and exact as a JavaScript number.
-fn positive_amount(errors: &mut FieldErrors, field: &str, amount_minor: i64) -> Option<i64> {
+pub(crate) fn positive_amount(
+    errors: &mut FieldErrors,
+    field: &str,
+    amount_minor: i64,
+) -> Option<i64> {
     if (1..=MAX_MINOR).contains(&amount_minor) {
         Some(amount_minor)
     } else {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::ledger::{NewReceivable, REFERENCE_MAX};
+use crate::ledger::{positive_amount, NewReceivable, REFERENCE_MAX};
 
 /// The longest lease taken, in months (ten years).
 pub const MAX_MONTHS: u32 = 120;
@@ -108,13 +108,7 @@ impl LeaseInput {
     pub fn validate(&self, today: NaiveDate) -> Result<LeaseSchedule, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let currency = errors.check("currency", Currency::parse(&self.currency));
-        if !(1..=MAX_MINOR).contains(&self.principal_minor) {
-            errors.push(FieldError::new(
-                "principal_minor",
-                FieldCode::OutOfRange,
-                format!("a principal is 1 to {MAX_MINOR} minor units"),
-            ));
-        }
+        positive_amount(&mut errors, "principal_minor", self.principal_minor);
         if self.annual_rate_bp > MAX_RATE_BP {
             errors.push(FieldError::new(
                 "annual_rate_bp",
