@@ -552,6 +552,23 @@ async fn ageing_groups_by_the_unit_and_owner_items_were_issued_under_and_keeps_t
     assert_eq!(seen, json!([]));
 }
 
+/// Each band of an allowance report as [label, rate, balance, allowance].
+fn allowance_bands(report: &Value) -> Vec<Value> {
+    report["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            json!([
+                b["label"],
+                b["rate_bp"],
+                b["balance_minor"],
+                b["allowance_minor"]
+            ])
+        })
+        .collect()
+}
+
 #[actix_web::test]
 async fn the_allowance_provides_by_age_band_rounding_half_up() {
     let app = TestApp::spawn().await;
@@ -592,19 +609,7 @@ async fn the_allowance_provides_by_age_band_rounding_half_up() {
         .get("/api/v1/receivables/allowance?as_of=2026-06-30", &admin)
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    let bands: Vec<Value> = report["bands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            json!([
-                b["label"],
-                b["rate_bp"],
-                b["balance_minor"],
-                b["allowance_minor"]
-            ])
-        })
-        .collect();
+    let bands = allowance_bands(&report);
     assert_eq!(
         bands,
         [
@@ -1179,19 +1184,7 @@ async fn the_allowance_policy_is_replaced_with_if_match_and_drives_the_allowance
     let (_, report) = app
         .get("/api/v1/receivables/allowance?as_of=2026-06-30", &admin)
         .await;
-    let bands: Vec<Value> = report["bands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            json!([
-                b["label"],
-                b["rate_bp"],
-                b["balance_minor"],
-                b["allowance_minor"]
-            ])
-        })
-        .collect();
+    let bands = allowance_bands(&report);
     assert_eq!(
         bands,
         [
