@@ -175,6 +175,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Replaces the document at `path` if it is still at `etag`.
+    pub async fn put_if_match(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        etag: &str,
+    ) -> (StatusCode, Value) {
+        let request = self
+            .request(Method::PUT, path, Some(token))
+            .header("If-Match", etag)
+            .json(&body);
+        read(request.send().await.unwrap()).await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Response {
         self.request(Method::POST, "/api/v1/auth/login", None)
             .json(&json!({"username": username, "password": password}))

@@ -176,3 +176,65 @@ async fn jobs_are_seen_by_who_started_them_and_the_credit_department() {
     let (status, body) = app.get(&path, &other).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
 }
+
+#[derive(QueryableByName)]
+struct JobId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[actix_web::test]
+async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let (status, item) = app
+        .post(
+            "/api/v1/receivables",
+            &admin,
+            serde_json::json!({"customer_id": customer, "currency": "CNY", "amount_minor": 1000,
+                               "issued_on": "2026-05-01", "due_on": "2026-06-30",
+                               "reference": "INV-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let (_first, _second) = (instance(&app), instance(&app));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        let scheduled = db_run(&app, |conn| {
+            Ok(diesel::sql_query(
+                "SELECT id FROM jobs WHERE kind = 'dunning' AND schedule_key IS NOT NULL",
+            )
+            .load::<JobId>(conn)?)
+        })
+        .await;
+        assert!(scheduled.len() <= 1, "today's dunning was scheduled twice");
+        if let Some(job) = scheduled.into_iter().next() {
+            break job.id;
+        }
+        assert!(Instant::now() < deadline, "no dunning job was scheduled");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    let job = &finished(&app, &admin, std::slice::from_ref(&id)).await[0];
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["result"]["actions"], 1, "{job}");
+    // The item's highest level is due today: the account manager has its task, made by
+    // the rules' account, which no one sees among the people.
+    let tasks = app.walk("/api/v1/tasks", &admin).await;
+    let tasks = tasks.as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(
+        (&tasks[0]["kind"], &tasks[0]["customer_id"], &tasks[0]["created_by"]),
+        (
+            &Value::from("collection"),
+            &Value::from(customer.as_str()),
+            &Value::from(uuid::Uuid::nil().to_string())
+        )
+    );
+    let users = app.walk("/api/v1/users", &admin).await;
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+    let (status, _) = app
+        .get(&format!("/api/v1/users/{}", uuid::Uuid::nil()), &admin)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

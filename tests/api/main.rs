@@ -9,6 +9,7 @@ mod common;
 mod company;
 mod customers;
 mod directory;
+mod dunning;
 mod http;
 mod integrity;
 mod jobs;

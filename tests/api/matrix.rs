@@ -68,7 +68,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         }
         "payOrder" | "postReceivable" | "postLeaseSchedule" | "createCreditNote"
         | "recordPayment" | "allocatePayment" => matches!(role, "admin" | "finance"),
-        "createWriteOff" | "replaceAllowancePolicy" => matches!(role, "admin" | "credit_manager"),
+        "createWriteOff" | "replaceAllowancePolicy" | "replaceDunningPolicy" | "runDunning" => {
+            matches!(role, "admin" | "credit_manager")
+        }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
         // Reads (and one's own password): every role, each within its own scope.
         "logout"
@@ -115,6 +117,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getDoubleTen"
         | "listExtensions"
         | "getAllowancePolicy"
+        | "getDunningPolicy"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -557,6 +560,20 @@ async fn call(
             "/api/v1/receivables/allowance-policy".into(),
             Some(json!({"bands": [{"up_to_days": 365, "rate_bp": 100 + n},
                                   {"up_to_days": null, "rate_bp": 10000}]})),
+        ),
+        "getDunningPolicy" => (Method::GET, "/api/v1/dunning/policy".into(), None),
+        "replaceDunningPolicy" => (
+            Method::PUT,
+            "/api/v1/dunning/policy".into(),
+            Some(
+                json!({"levels": [{"key": "call", "anchor": "due", "offset_days": n,
+                                    "action": "电话催收", "effect": "none"}]}),
+            ),
+        ),
+        "runDunning" => (
+            Method::POST,
+            "/api/v1/dunning/runs".into(),
+            Some(json!({"dry_run": true})),
         ),
         "recordPayment" => (
             Method::POST,

@@ -15,14 +15,20 @@ pub fn receivable_body(customer: &str, reference: &str, amount_minor: i64) -> Va
 
 impl TestApp {
     /// Posts an item and returns its id.
-    async fn item(&self, token: &str, body: Value) -> String {
+    pub(crate) async fn item(&self, token: &str, body: Value) -> String {
         let (status, item) = self.post("/api/v1/receivables", token, body).await;
         assert_eq!(status, StatusCode::CREATED, "{item}");
         item["id"].as_str().unwrap().to_owned()
     }
 
     /// Records a payment and returns its id.
-    async fn payment(&self, token: &str, customer: &str, amount_minor: i64, on: &str) -> String {
+    pub(crate) async fn payment(
+        &self,
+        token: &str,
+        customer: &str,
+        amount_minor: i64,
+        on: &str,
+    ) -> String {
         let body = json!({"customer_id": customer, "currency": "CNY", "amount_minor": amount_minor,
                           "received_on": on, "reference": format!("PAY-{on}-{amount_minor}")});
         let (status, payment) = self.post("/api/v1/payments", token, body).await;
@@ -30,7 +36,7 @@ impl TestApp {
         payment["id"].as_str().unwrap().to_owned()
     }
 
-    async fn allocate(
+    pub(crate) async fn allocate(
         &self,
         token: &str,
         payment: &str,

@@ -4,14 +4,20 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use chrono::Utc;
 use credo_core::job::{retry_delay, Progress};
 use credo_store::jobs::{self, Claimed, Finish, NewJob};
-use credo_store::{idempotency, sessions, settings, Db, StoreError};
+use credo_store::users::RULES_USER;
+use credo_store::{idempotency, receivables, sessions, settings, Db, StoreError};
+
+use crate::routes::receivables::dunning::dunning_policy;
 use uuid::Uuid;
 
 /// The daily clean-up: expired idempotency keys, refresh tokens and login failures.
 pub const PURGE: &str = "purge";
+/// The daily dunning run, as of the company day it was scheduled for.
+pub const DUNNING: &str = "dunning";
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -110,15 +116,20 @@ impl Runner {
         if self.scheduled == Some(today) {
             return Ok(());
         }
-        let purge = NewJob {
-            kind: PURGE.into(),
-            payload: serde_json::json!({}),
-            run_at: credo_store::now(),
-            schedule_key: Some(format!("{PURGE}@{today}")),
-            max_attempts: 3,
-            created_by: None,
-        };
-        self.db.run(|conn| jobs::enqueue(conn, purge))?;
+        for (kind, payload) in [
+            (PURGE, serde_json::json!({})),
+            (DUNNING, serde_json::json!({ "as_of": today })),
+        ] {
+            let daily = NewJob {
+                kind: kind.into(),
+                payload,
+                run_at: credo_store::now(),
+                schedule_key: Some(format!("{kind}@{today}")),
+                max_attempts: 3,
+                created_by: None,
+            };
+            self.db.run(|conn| jobs::enqueue(conn, daily))?;
+        }
         self.scheduled = Some(today);
         Ok(())
     }
@@ -139,6 +150,7 @@ impl Runner {
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let outcome = match job.kind.as_str() {
             PURGE => purge(&context),
+            DUNNING => dunning(&context),
             other => Err(format!("no runner knows jobs of kind {other:?}")),
         };
         let finish = match outcome {
@@ -162,6 +174,41 @@ impl Runner {
             Err(error) => tracing::warn!(job = %job.id, %error, "could not record the job's end"),
         }
     }
+}
+
+/// The day's dunning run, made as the rules' account.
+fn dunning(context: &JobContext) -> Result<serde_json::Value, String> {
+    let as_of: NaiveDate = context
+        .payload
+        .get("as_of")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|error| format!("the job's as_of is not a day: {error}"))?
+        .ok_or("the job names no as_of")?;
+    let report = context
+        .db
+        .run(|conn| {
+            let policy = dunning_policy(conn)?;
+            receivables::run_dunning(
+                conn,
+                &policy,
+                as_of,
+                false,
+                RULES_USER,
+                &mut |done, total| {
+                    context
+                        .report(done, Some(total))
+                        .map_err(StoreError::Conflict)
+                },
+            )
+        })
+        .map_err(|error| error.to_string())?;
+    Ok(serde_json::json!({
+        "as_of": as_of,
+        "actions": report.actions.len(),
+        "held_back": report.held_back.len(),
+    }))
 }
 
 /// The daily clean-up, one table at a time.

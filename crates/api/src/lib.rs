@@ -4,6 +4,7 @@
 mod any_of;
 pub mod app;
 pub mod auth;
+mod documents;
 pub mod error;
 mod extract;
 mod head;

@@ -91,9 +91,9 @@ impl Principal {
         )
     }
 
-    /// Whether the caller may write receivables off as uncollectable: a credit decision,
-    /// not finance's, who record the money.
-    pub fn can_write_off(&self) -> bool {
+    /// Whether the caller makes credit decisions: writing receivables off, setting the
+    /// allowance and dunning policies, running dunning. Not finance's, who record the money.
+    pub fn can_decide_credit(&self) -> bool {
         matches!(self.role, Role::Admin | Role::CreditManager)
     }
 

@@ -254,6 +254,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dunning_actions (id) {
+        id -> Text,
+        customer_id -> Text,
+        as_of -> Date,
+        level -> Text,
+        action -> Text,
+        effect -> Text,
+        task_id -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    dunning_notices (receivable_id, level) {
+        receivable_id -> Text,
+        level -> Text,
+        action_id -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -482,6 +504,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     receivable_reductions,
     receivable_extensions,
+    dunning_actions,
+    dunning_notices,
 );
 
 diesel::table! {

@@ -7,6 +7,7 @@ use credo_core::company::{CompanySettings, SettingsInput};
 use credo_core::json::{changes, patched};
 use credo_core::FieldError;
 use credo_receivables::allowance::AllowancePolicyRules;
+use credo_receivables::dunning::DunningPolicyRules;
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,14 +18,30 @@ use crate::schema::settings;
 use crate::versioned::{Expected, Updated};
 use crate::{audit, now, DbConnection, StoreError};
 
-const COMPANY: &str = "company";
-/// The key, audit entity type and id of the allowance policy (there is one).
-const ALLOWANCE_POLICY: &str = "allowance_policy";
-/// The audit trail's entity type and id for the company's settings (there is one).
-const COMPANY_ENTITY: &str = "company_settings";
+/// A document the company keeps under one settings key: versioned, its changes audited.
+pub trait Document: Serialize + DeserializeOwned + Default {
+    /// Its settings key.
+    const KEY: &'static str;
+    /// Its entity type in the audit trail (its id there is the nil UUID: there is one).
+    const ENTITY: &'static str = Self::KEY;
+}
 
-/// A document kept under one settings key, with its version and last change; the defaults
-/// at version 0.
+impl Document for CompanySettings {
+    const KEY: &'static str = "company";
+    const ENTITY: &'static str = "company_settings";
+}
+
+/// The receivables' bad-debt allowance policy.
+impl Document for AllowancePolicyRules {
+    const KEY: &'static str = "allowance_policy";
+}
+
+/// The levels dunning runs escalate through.
+impl Document for DunningPolicyRules {
+    const KEY: &'static str = "dunning_policy";
+}
+
+/// A document with its version and last change; the defaults at version 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stored<T> {
     #[serde(flatten)]
@@ -38,12 +55,9 @@ pub struct Stored<T> {
 /// The company's settings with their version and last change.
 pub type StoredCompany = Stored<CompanySettings>;
 
-/// The document under `key`; the defaults until someone changes it.
-fn stored<T: DeserializeOwned + Default>(
-    conn: &mut DbConnection,
-    key: &str,
-) -> Result<Stored<T>, StoreError> {
-    match get(conn, key)? {
+/// A document as stored; the defaults until someone changes it.
+pub fn document<T: Document>(conn: &mut DbConnection) -> Result<Stored<T>, StoreError> {
+    match get(conn, T::KEY)? {
         Some(stored) => Ok(serde_json::from_str(&stored)?),
         None => Ok(Stored::default()),
     }
@@ -51,7 +65,7 @@ fn stored<T: DeserializeOwned + Default>(
 
 /// The company's settings; the defaults until an admin changes them.
 pub fn company(conn: &mut DbConnection) -> Result<StoredCompany, StoreError> {
-    stored(conn, COMPANY)
+    document(conn)
 }
 
 /// Applies a JSON merge patch (of the `SettingsInput` form) to the company's settings as read
@@ -65,53 +79,25 @@ pub fn update_company(
     let next = |current: &CompanySettings| {
         patched::<SettingsInput>(&current.input(), patch).and_then(|input| input.validate())
     };
-    update_stored(conn, COMPANY, COMPANY_ENTITY, expected, next, actor)
+    update_document(conn, expected, next, actor)
 }
 
-/// The receivables' bad-debt allowance policy; the published default until changed.
-pub fn allowance_policy(
+/// Changes a document to what `next` makes of it as read under the lock, if it is still at
+/// `expected`; the change is audited.
+pub fn update_document<T: Document>(
     conn: &mut DbConnection,
-) -> Result<Stored<AllowancePolicyRules>, StoreError> {
-    stored(conn, ALLOWANCE_POLICY)
-}
-
-/// Replaces the allowance policy with what `next` makes of it, if it is still at `expected`.
-pub fn update_allowance_policy(
-    conn: &mut DbConnection,
-    expected: &Expected,
-    next: impl FnOnce(&AllowancePolicyRules) -> Result<AllowancePolicyRules, Vec<FieldError>>,
-    actor: Uuid,
-) -> Result<Updated<Stored<AllowancePolicyRules>, Vec<FieldError>>, StoreError> {
-    update_stored(
-        conn,
-        ALLOWANCE_POLICY,
-        ALLOWANCE_POLICY,
-        expected,
-        next,
-        actor,
-    )
-}
-
-/// Changes the document under `key` to what `next` makes of it as read under the lock, if
-/// it is still at `expected`; the change is audited as `entity`.
-fn update_stored<T>(
-    conn: &mut DbConnection,
-    key: &'static str,
-    entity: &str,
     expected: &Expected,
     next: impl FnOnce(&T) -> Result<T, Vec<FieldError>>,
     actor: Uuid,
-) -> Result<Updated<Stored<T>, Vec<FieldError>>, StoreError>
-where
-    T: Serialize + DeserializeOwned + Default,
-{
+) -> Result<Updated<Stored<T>, Vec<FieldError>>, StoreError> {
+    let key = T::KEY;
     write_transaction(conn, |conn| {
         if let DbConnection::Postgres(pg) = conn {
             diesel::sql_query("SELECT 1 FROM settings WHERE key = $1 FOR UPDATE")
                 .bind::<diesel::sql_types::Text, _>(key)
                 .execute(pg)?;
         }
-        let current = stored::<T>(conn, key)?;
+        let current = document::<T>(conn)?;
         let next = match next(&current.settings) {
             Ok(next) => next,
             Err(errors) => return Ok(Updated::Refused(errors)),
@@ -148,7 +134,7 @@ where
         }
         audit::record(
             conn,
-            entity,
+            T::ENTITY,
             Uuid::nil(),
             AuditAction::Updated,
             actor,

@@ -16,6 +16,17 @@ use crate::schema::{customers, leads, tasks, users};
 use crate::versioned::{Expected, Updated};
 use crate::{audit, now, sessions, DbConnection, StoreError};
 
+/// The account the rules act as (a scheduled dunning run makes tasks as it): made by the
+/// migrations, disabled, with no password and a username no one can choose, and left out of
+/// everything that reads people's accounts.
+pub const RULES_USER: Uuid = Uuid::nil();
+const RULES_USER_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The accounts of people: every account but the rules'.
+fn people() -> diesel::dsl::Filter<users::table, diesel::dsl::NotEq<users::id, &'static str>> {
+    users::table.filter(users::id.ne(RULES_USER_ID))
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
 struct Row {
@@ -102,7 +113,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<CreateOutcome, S
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
-    Ok(users::table
+    Ok(people()
         .find(id.to_string())
         .select(Row::as_select())
         .first(conn)
@@ -117,7 +128,7 @@ pub fn find_by_username(
     conn: &mut DbConnection,
     username: &str,
 ) -> Result<Option<(User, String)>, StoreError> {
-    users::table
+    people()
         .filter(users::username.eq(username))
         .select(Row::as_select())
         .first(conn)
@@ -127,12 +138,12 @@ pub fn find_by_username(
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(users::table.count().get_result(conn)?)
+    Ok(people().count().get_result(conn)?)
 }
 
 /// A page of the accounts, by username.
 pub fn list(conn: &mut DbConnection, window: &Window<String>) -> Result<Vec<User>, StoreError> {
-    let mut query = users::table.into_boxed::<MultiBackend>();
+    let mut query = people().into_boxed::<MultiBackend>();
     keyset!(
         query,
         users::username,
@@ -173,7 +184,7 @@ pub fn update(
 ) -> Result<Updated<User, Infallible>, StoreError> {
     write_transaction(conn, |conn| {
         lock_row(conn, "users", id)?;
-        let Some((current, hash)) = users::table
+        let Some((current, hash)) = people()
             .find(id.to_string())
             .select(Row::as_select())
             .first(conn)

@@ -3,9 +3,11 @@
 //! then the item), and keeps `receivables.open_minor` and `payments.unallocated_minor` with
 //! it, so that concurrent allocations queue and can never together exceed either.
 
+mod dunning;
 mod reports;
 mod terms;
 
+pub use dunning::{run as run_dunning, RunReport as DunningReport};
 pub use reports::{
     ageing, double_ten, group_names, AgeingGroup, AgeingQuery, AgeingReport, CustomerStanding,
     DoubleTen, LedgerSlice, DOUBLE_TEN,

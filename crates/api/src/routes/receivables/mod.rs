@@ -1,6 +1,7 @@
 //! Receivables and collections: open items, payments and their allocation, credit notes,
 //! write-offs and lease schedules; the reports and the changes of terms live beside.
 
+pub mod dunning;
 pub mod reports;
 pub mod terms;
 
@@ -414,7 +415,7 @@ pub async fn create_write_off(
     id: web::Path<Uuid>,
     body: Body<AdjustmentInput>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_write_off() {
+    if !caller.can_decide_credit() {
         return Err(ApiError::forbidden(
             "write-offs are decided by credit managers and admins",
         ));

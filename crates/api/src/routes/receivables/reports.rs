@@ -17,10 +17,11 @@ use uuid::Uuid;
 
 use super::report_day;
 use crate::auth::Caller;
+use crate::documents::{self, HasVersion};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination;
-use crate::reply::{self, Reply};
+use crate::reply::Reply;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -272,7 +273,7 @@ pub async fn allowance_report(
     let (as_of, currency) = (slice.as_of, slice.currency);
     let (policy, report) = state
         .db(move |conn| {
-            let stored = settings::allowance_policy(conn)?;
+            let stored = settings::document::<AllowancePolicyRules>(conn)?;
             let policy = AllowancePolicy::from_rules(&stored.settings.bands).map_err(|errors| {
                 StoreError::Internal(format!(
                     "the stored allowance policy is invalid: {errors:?}"
@@ -419,12 +420,20 @@ pub struct AllowancePolicyRecord {
     pub updated_by: Option<Uuid>,
 }
 
-fn policy_record(stored: Stored<AllowancePolicyRules>) -> AllowancePolicyRecord {
-    AllowancePolicyRecord {
-        bands: stored.settings.bands,
-        version: stored.version,
-        updated_at: stored.updated_at,
-        updated_by: stored.updated_by,
+impl From<Stored<AllowancePolicyRules>> for AllowancePolicyRecord {
+    fn from(stored: Stored<AllowancePolicyRules>) -> Self {
+        Self {
+            bands: stored.settings.bands,
+            version: stored.version,
+            updated_at: stored.updated_at,
+            updated_by: stored.updated_by,
+        }
+    }
+}
+
+impl HasVersion for AllowancePolicyRecord {
+    fn version(&self) -> i64 {
+        self.version
     }
 }
 
@@ -443,11 +452,7 @@ pub async fn get_allowance_policy(
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> ApiResult<HttpResponse> {
-    let stored = state.db(settings::allowance_policy).await?;
-    let version = stored.version;
-    Ok(Reply::ok(&policy_record(stored))
-        .with_version(version)
-        .into_response())
+    documents::read::<AllowancePolicyRules, AllowancePolicyRecord>(&state).await
 }
 
 /// Replace the allowance policy
@@ -474,26 +479,18 @@ pub async fn replace_allowance_policy(
     req: HttpRequest,
     body: Body<AllowancePolicyRules>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_write_off() {
+    if !caller.can_decide_credit() {
         return Err(ApiError::forbidden(
             "the allowance policy is set by credit managers and admins",
         ));
     }
-    let expected = extract::if_match(&req)?;
-    let rules = body.value;
-    let actor = caller.user_id;
-    let outcome = state
-        .db(move |conn| {
-            let next =
-                |_: &AllowancePolicyRules| AllowancePolicy::from_rules(&rules.bands).map(|_| rules);
-            settings::update_allowance_policy(conn, &expected, next, actor)
-        })
-        .await?;
-    let reply = reply::updated(
-        outcome.map(policy_record),
+    documents::replace::<_, AllowancePolicyRecord>(
+        &state,
+        &req,
+        body.value,
+        |rules| AllowancePolicy::from_rules(&rules.bands).map(drop),
+        caller.user_id,
         "allowance policy",
-        |r| r.version,
-        ApiError::validation,
-    )?;
-    Ok(reply.into_response())
+    )
+    .await
 }

@@ -1,0 +1,232 @@
+//! Dunning runs. Candidates are read in one query (customers with an open item some level
+//! may have reached); each is then dunned in its own transaction: its row is locked, its
+//! open items, the levels they had and its unallocated payments are read, the pure rule
+//! decides, and the action, the items' notices and the account manager's task are written.
+//! Two runs of one day (the job and a person, or two instances) queue on the customer row and
+//! the second finds nothing new.
+
+use chrono::NaiveDate;
+use credo_customers::task::TaskFields;
+use credo_customers::{TaskKind, TaskStatus};
+use credo_receivables::dunning::{
+    decide, Anchor, Dunning, DunningAction, DunningItem, DunningPolicy, HeldBack,
+};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::ItemRow;
+use crate::convert::{parse_id, parse_optional_id, to_db_time};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::schema::{customers, dunning_actions, dunning_notices, payments, receivables};
+use crate::tasks::{self, NewTask};
+use crate::{now, DbConnection, StoreError};
+
+/// What a run did, or in a dry run would do.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub actions: Vec<DunningAction>,
+    pub held_back: Vec<HeldBack>,
+}
+
+/// What dunning one customer came to.
+enum Dunned {
+    Nothing,
+    Acted(DunningAction),
+    HeldBack(HeldBack),
+}
+
+impl Outcome for Dunned {}
+
+/// Runs dunning as of `as_of` for every customer with an open item a level may be due on;
+/// `progress` hears (customers done, customers to do) every so often and may stop the run
+/// by failing.
+pub fn run(
+    conn: &mut DbConnection,
+    policy: &DunningPolicy,
+    as_of: NaiveDate,
+    dry_run: bool,
+    actor: Uuid,
+    progress: &mut dyn FnMut(i64, i64) -> Result<(), StoreError>,
+) -> Result<RunReport, StoreError> {
+    let candidates = candidates(conn, policy, as_of)?;
+    let total = i64::try_from(candidates.len()).unwrap_or(i64::MAX);
+    let mut report = RunReport::default();
+    for (done, customer) in candidates.into_iter().enumerate() {
+        if done % 100 == 0 {
+            progress(i64::try_from(done).unwrap_or(i64::MAX), total)?;
+        }
+        let dunned = if dry_run {
+            dun(conn, policy, customer, as_of, None)?
+        } else {
+            write_transaction(conn, |conn| {
+                lock_row(conn, "customers", customer)?;
+                dun(conn, policy, customer, as_of, Some(actor))
+            })?
+        };
+        match dunned {
+            Dunned::Nothing => {}
+            Dunned::Acted(action) => report.actions.push(action),
+            Dunned::HeldBack(held) => report.held_back.push(held),
+        }
+    }
+    progress(total, total)?;
+    Ok(report)
+}
+
+/// The customers with an item open now and issued by `as_of` whose anchor day is early
+/// enough for some level, and that has not had the last level.
+fn candidates(
+    conn: &mut DbConnection,
+    policy: &DunningPolicy,
+    as_of: NaiveDate,
+) -> Result<Vec<Uuid>, StoreError> {
+    let due_by = policy.latest_anchor(Anchor::Due, as_of);
+    let shipped_by = policy.latest_anchor(Anchor::Shipment, as_of);
+    let had_last = dunning_notices::table
+        .filter(dunning_notices::receivable_id.eq(receivables::id))
+        .filter(dunning_notices::level.eq(policy.top_key().to_owned()));
+    let mut query = receivables::table
+        .filter(receivables::open_minor.gt(0))
+        .filter(receivables::issued_on.le(as_of))
+        .into_boxed::<MultiBackend>();
+    query = match (due_by, shipped_by) {
+        (Some(due), Some(shipped)) => query.filter(
+            receivables::due_on
+                .le(due)
+                .or(receivables::shipped_on.le(shipped)),
+        ),
+        (Some(due), None) => query.filter(receivables::due_on.le(due)),
+        (None, Some(shipped)) => query.filter(receivables::shipped_on.le(shipped)),
+        (None, None) => return Ok(Vec::new()),
+    };
+    query
+        .filter(diesel::dsl::not(diesel::dsl::exists(had_last)))
+        .select(receivables::customer_id)
+        .distinct()
+        .order(receivables::customer_id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id(id))
+        .collect()
+}
+
+/// Duns one customer: decides on its open items and, unless `actor` is `None` (a dry run),
+/// records the action, the notices and the task.
+fn dun(
+    conn: &mut DbConnection,
+    policy: &DunningPolicy,
+    customer: Uuid,
+    as_of: NaiveDate,
+    actor: Option<Uuid>,
+) -> Result<Dunned, StoreError> {
+    let rows = receivables::table
+        .filter(receivables::customer_id.eq(customer.to_string()))
+        .filter(receivables::open_minor.gt(0))
+        .filter(receivables::issued_on.le(as_of))
+        .select(ItemRow::as_select())
+        .load::<ItemRow>(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let notices: Vec<(String, String)> = dunning_notices::table
+        .filter(dunning_notices::receivable_id.eq_any(&ids))
+        .select((dunning_notices::receivable_id, dunning_notices::level))
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let had = notices
+                .iter()
+                .filter(|(item, _)| *item == row.id)
+                .map(|(_, level)| level.clone())
+                .collect();
+            Ok(DunningItem::new(&row.into_item()?, had, as_of))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let unallocated: Vec<String> = payments::table
+        .filter(payments::customer_id.eq(customer.to_string()))
+        .filter(payments::unallocated_minor.gt(0))
+        .select(payments::id)
+        .order(payments::id)
+        .load(conn)?;
+    let (level, notices) = match decide(policy, &items, !unallocated.is_empty(), as_of) {
+        Dunning::Nothing => return Ok(Dunned::Nothing),
+        Dunning::AllocateFirst => {
+            return Ok(Dunned::HeldBack(HeldBack {
+                customer_id: customer,
+                reason: "allocate_first".into(),
+                payment_ids: unallocated
+                    .iter()
+                    .map(|id| parse_id(id))
+                    .collect::<Result<_, _>>()?,
+            }))
+        }
+        Dunning::Act { level, notices } => (level, notices),
+    };
+    let mut action = DunningAction {
+        id: None,
+        customer_id: customer,
+        as_of,
+        level: level.key,
+        action: level.action,
+        effect: level.effect,
+        receivable_ids: notices.iter().map(|n| n.receivable_id).collect(),
+        task_id: None,
+    };
+    let Some(actor) = actor else {
+        return Ok(Dunned::Acted(action));
+    };
+    let (owner, unit, name) = customers::table
+        .find(customer.to_string())
+        .select((
+            customers::owner_id,
+            customers::sales_unit_id,
+            customers::legal_name,
+        ))
+        .first::<(String, Option<String>, String)>(conn)?;
+    let task = tasks::create(
+        conn,
+        NewTask {
+            fields: TaskFields {
+                kind: TaskKind::Collection,
+                title: action.action.clone(),
+                assignee_id: parse_id(&owner)?,
+                customer_id: Some(customer),
+                due_on: as_of,
+                note: Some(format!(
+                    "{name}: dunning level {} on {} item(s)",
+                    action.level,
+                    notices.len()
+                )),
+                status: TaskStatus::Open,
+            },
+            sales_unit_id: parse_optional_id(unit.as_deref())?,
+            actor,
+        },
+    )?;
+    let id = Uuid::now_v7();
+    diesel::insert_into(dunning_actions::table)
+        .values((
+            dunning_actions::id.eq(id.to_string()),
+            dunning_actions::customer_id.eq(customer.to_string()),
+            dunning_actions::as_of.eq(as_of),
+            dunning_actions::level.eq(&action.level),
+            dunning_actions::action.eq(&action.action),
+            dunning_actions::effect.eq(action.effect.as_str()),
+            dunning_actions::task_id.eq(task.id.to_string()),
+            dunning_actions::created_at.eq(to_db_time(now())),
+            dunning_actions::created_by.eq(actor.to_string()),
+        ))
+        .execute(conn)?;
+    // One row at a time: batch inserts do not go through the two-backend connection.
+    for notice in &notices {
+        diesel::insert_into(dunning_notices::table)
+            .values((
+                dunning_notices::receivable_id.eq(notice.receivable_id.to_string()),
+                dunning_notices::level.eq(&notice.level),
+                dunning_notices::action_id.eq(id.to_string()),
+            ))
+            .execute(conn)?;
+    }
+    action.id = Some(id);
+    action.task_id = Some(task.id);
+    Ok(Dunned::Acted(action))
+}
