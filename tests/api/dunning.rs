@@ -127,8 +127,7 @@ async fn one_communication_per_customer_skipping_paused_items_and_holding_back_u
     let (_, credit) = app
         .user(&admin, "wang.credit", "credit_manager", None)
         .await;
-    let today: NaiveDate =
-        serde_json::from_value(app.dun(&admin, None, true).await["as_of"].clone()).unwrap();
+    let today: NaiveDate = company_today().parse().unwrap();
     let before = |days| today - Days::new(days);
     let after = |days| today + Days::new(days);
 

@@ -39,7 +39,7 @@ fn instance(app: &TestApp) -> Instance {
     Instance(child)
 }
 
-async fn db_run<T: Send + 'static>(
+pub(crate) async fn db_run<T: Send + 'static>(
     app: &TestApp,
     work: impl FnOnce(&mut credo_store::DbConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> T {
@@ -224,7 +224,11 @@ async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
     let tasks = tasks.as_array().unwrap();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(
-        (&tasks[0]["kind"], &tasks[0]["customer_id"], &tasks[0]["created_by"]),
+        (
+            &tasks[0]["kind"],
+            &tasks[0]["customer_id"],
+            &tasks[0]["created_by"]
+        ),
         (
             &Value::from("collection"),
             &Value::from(customer.as_str()),

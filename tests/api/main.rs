@@ -25,3 +25,4 @@ mod owasp;
 mod receivables;
 mod schema;
 mod scope;
+mod warning_list;

@@ -68,7 +68,12 @@ fn allowed(operation: &str, role: &str) -> bool {
         }
         "payOrder" | "postReceivable" | "postLeaseSchedule" | "createCreditNote"
         | "recordPayment" | "allocatePayment" => matches!(role, "admin" | "finance"),
-        "createWriteOff" | "replaceAllowancePolicy" | "replaceDunningPolicy" | "runDunning" => {
+        "createWriteOff"
+        | "replaceAllowancePolicy"
+        | "replaceDunningPolicy"
+        | "runDunning"
+        | "listOnWarningList"
+        | "liftFromWarningList" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
@@ -118,6 +123,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listExtensions"
         | "getAllowancePolicy"
         | "getDunningPolicy"
+        | "getWarningList"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -562,6 +568,17 @@ async fn call(
                                   {"up_to_days": null, "rate_bp": 10000}]})),
         ),
         "getDunningPolicy" => (Method::GET, "/api/v1/dunning/policy".into(), None),
+        "getWarningList" => (Method::GET, "/api/v1/receivables/warning-list".into(), None),
+        "listOnWarningList" => (
+            Method::POST,
+            format!("/api/v1/receivables/warning-list/{customer_id}"),
+            Some(json!({"reason": "法院强制执行中"})),
+        ),
+        "liftFromWarningList" => (
+            Method::POST,
+            format!("/api/v1/receivables/warning-list/{customer_id}/lift"),
+            Some(json!({"reason": "已结案"})),
+        ),
         "replaceDunningPolicy" => (
             Method::PUT,
             "/api/v1/dunning/policy".into(),

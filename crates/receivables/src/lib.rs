@@ -12,5 +12,6 @@ pub mod ledger;
 pub mod records;
 pub mod schedule;
 pub mod terms;
+pub mod warning;
 
 pub use records::{Payment, Receivable, ReductionRecord};

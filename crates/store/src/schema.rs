@@ -276,6 +276,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    warning_list_changes (id) {
+        id -> Text,
+        customer_id -> Text,
+        listed -> Bool,
+        reason -> Text,
+        changed_on -> Date,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -506,6 +518,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receivable_extensions,
     dunning_actions,
     dunning_notices,
+    warning_list_changes,
 );
 
 diesel::table! {

@@ -6,6 +6,7 @@
 mod dunning;
 mod reports;
 mod terms;
+mod warning;
 
 pub use dunning::{run as run_dunning, RunReport as DunningReport};
 pub use reports::{
@@ -16,6 +17,7 @@ pub use terms::{
     decide_extension, extensions, request_extension, set_dispute, Terms, TermsRefusal,
     EXTENSION_ENTITY,
 };
+pub use warning::{change_warning, warning_list, WARNING_ENTITY};
 
 use std::collections::HashMap;
 

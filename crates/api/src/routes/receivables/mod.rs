@@ -4,6 +4,7 @@
 pub mod dunning;
 pub mod reports;
 pub mod terms;
+pub mod warning;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
