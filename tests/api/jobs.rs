@@ -183,6 +183,27 @@ struct JobId {
     id: String,
 }
 
+/// The id of the one job of `kind` the schedule queued, once it is there.
+async fn scheduled(app: &TestApp, kind: &'static str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scheduled = db_run(app, move |conn| {
+            Ok(diesel::sql_query(
+                "SELECT id FROM jobs WHERE kind = $1 AND schedule_key IS NOT NULL",
+            )
+            .bind::<Text, _>(kind)
+            .load::<JobId>(conn)?)
+        })
+        .await;
+        assert!(scheduled.len() <= 1, "{kind} was scheduled twice");
+        if let Some(job) = scheduled.into_iter().next() {
+            return job.id;
+        }
+        assert!(Instant::now() < deadline, "no {kind} job was scheduled");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[actix_web::test]
 async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
     let app = TestApp::spawn().await;
@@ -199,22 +220,7 @@ async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{item}");
     let (_first, _second) = (instance(&app), instance(&app));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
-        let scheduled = db_run(&app, |conn| {
-            Ok(diesel::sql_query(
-                "SELECT id FROM jobs WHERE kind = 'dunning' AND schedule_key IS NOT NULL",
-            )
-            .load::<JobId>(conn)?)
-        })
-        .await;
-        assert!(scheduled.len() <= 1, "today's dunning was scheduled twice");
-        if let Some(job) = scheduled.into_iter().next() {
-            break job.id;
-        }
-        assert!(Instant::now() < deadline, "no dunning job was scheduled");
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    };
+    let id = scheduled(&app, "dunning").await;
     let job = &finished(&app, &admin, std::slice::from_ref(&id)).await[0];
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["result"]["actions"], 1, "{job}");
@@ -241,4 +247,9 @@ async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
         .get(&format!("/api/v1/users/{}", uuid::Uuid::nil()), &admin)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The month that ended last had its ageing snapshot taken, once.
+    let id = scheduled(&app, "ageing_snapshot").await;
+    let job = &finished(&app, &admin, std::slice::from_ref(&id)).await[0];
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["result"]["units"], 1, "{job}");
 }

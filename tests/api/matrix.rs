@@ -73,10 +73,13 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "replaceDunningPolicy"
         | "runDunning"
         | "listOnWarningList"
-        | "liftFromWarningList" => {
+        | "liftFromWarningList"
+        | "takeAgeingSnapshot" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
+        // By sales unit: not for who sees only their own customers.
+        "getAgeingTrend" => role != "agent",
         // Reads (and one's own password): every role, each within its own scope.
         "logout"
         | "getMe"
@@ -124,6 +127,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getAllowancePolicy"
         | "getDunningPolicy"
         | "getWarningList"
+        | "getCollectionMetrics"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -569,6 +573,17 @@ async fn call(
         ),
         "getDunningPolicy" => (Method::GET, "/api/v1/dunning/policy".into(), None),
         "getWarningList" => (Method::GET, "/api/v1/receivables/warning-list".into(), None),
+        "takeAgeingSnapshot" => (
+            Method::POST,
+            "/api/v1/receivables/ageing-snapshots".into(),
+            Some(json!({"month": "2026-01"})),
+        ),
+        "getAgeingTrend" => (Method::GET, "/api/v1/receivables/ageing-trend".into(), None),
+        "getCollectionMetrics" => (
+            Method::GET,
+            "/api/v1/receivables/collection-metrics".into(),
+            None,
+        ),
         "listOnWarningList" => (
             Method::POST,
             format!("/api/v1/receivables/warning-list/{customer_id}"),

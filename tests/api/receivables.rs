@@ -1200,3 +1200,281 @@ async fn the_allowance_policy_is_replaced_with_if_match_and_drives_the_allowance
     );
     assert_eq!(report["total_allowance_minor"], 1_530);
 }
+
+#[actix_web::test]
+async fn collection_metrics_count_back_dso_and_give_cei_and_the_overdue_ratio() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, agent) = app.user(&admin, "li.agent", "agent", None).await;
+    let customer = app.organization(&admin, "华强贸易").await;
+    let january = dated_item(
+        &app,
+        &admin,
+        &customer,
+        "J1",
+        300_000,
+        "2026-01-15",
+        "2026-02-14",
+    )
+    .await;
+    let february = dated_item(
+        &app,
+        &admin,
+        &customer,
+        "F1",
+        500_000,
+        "2026-02-10",
+        "2026-03-12",
+    )
+    .await;
+    dated_item(
+        &app,
+        &admin,
+        &customer,
+        "M1",
+        600_000,
+        "2026-03-05",
+        "2026-04-04",
+    )
+    .await;
+    let paid = app.payment(&admin, &customer, 300_000, "2026-03-05").await;
+    assert_eq!(
+        app.allocate(&admin, &paid, &january, 300_000, "2026-03-05")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let part = app.payment(&admin, &customer, 100_000, "2026-03-20").await;
+    assert_eq!(
+        app.allocate(&admin, &part, &february, 100_000, "2026-03-20")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // Another customer's items and another currency stay out of the customer's metrics.
+    let other = app.organization(&admin, "其他公司").await;
+    dated_item(
+        &app,
+        &admin,
+        &other,
+        "O1",
+        700_000,
+        "2026-03-02",
+        "2026-03-20",
+    )
+    .await;
+    app.item(
+        &admin,
+        json!({"customer_id": customer, "currency": "USD", "amount_minor": 9_999,
+               "issued_on": "2026-03-03", "due_on": "2026-03-04", "reference": "U1"}),
+    )
+    .await;
+
+    let path = format!(
+        "/api/v1/receivables/collection-metrics?from=2026-03-01&to=2026-03-31&customer_id={customer}"
+    );
+    let (status, report) = app.get(&path, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    // Closing 1,000,000: March's 600,000 (31 days), then 400,000 of February's 500,000
+    // (28 days): 31 + 22.4. CEI (800k + 600k - 1M) / (800k + 600k - 600k); 400k of 1M overdue.
+    assert_eq!(
+        json!([
+            report["opening_minor"],
+            report["invoiced_minor"],
+            report["closing_minor"],
+            report["closing_current_minor"],
+            report["closing_overdue_minor"],
+            report["dso_days"],
+            report["cei_percent"],
+            report["overdue_ratio_percent"],
+            report["dso_method"],
+            report["currency"],
+            report["notes"]
+        ]),
+        json!([
+            800_000,
+            600_000,
+            1_000_000,
+            600_000,
+            400_000,
+            53.4,
+            50.0,
+            40.0,
+            "count_back",
+            "CNY",
+            []
+        ])
+    );
+    // The company: the other customer's 700,000, invoiced in March and overdue, joins in.
+    let (_, company) = app
+        .get(
+            "/api/v1/receivables/collection-metrics?from=2026-03-01&to=2026-03-31",
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        json!([
+            company["invoiced_minor"],
+            company["closing_minor"],
+            company["closing_overdue_minor"]
+        ]),
+        json!([1_300_000, 1_700_000, 1_100_000])
+    );
+    // An agent who owns neither sees nothing to divide by.
+    let (status, none) = app
+        .get(
+            "/api/v1/receivables/collection-metrics?from=2026-03-01&to=2026-03-31",
+            &agent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(
+        json!([
+            none["closing_minor"],
+            none["dso_days"],
+            none["cei_percent"],
+            none["overdue_ratio_percent"]
+        ]),
+        json!([0, 0.0, null, null])
+    );
+    assert_eq!(none["notes"].as_array().unwrap().len(), 2, "{none}");
+    let (status, refused) = app
+        .get(
+            "/api/v1/receivables/collection-metrics?from=2026-04-01&to=2026-03-31",
+            &admin,
+        )
+        .await;
+    assert_problem(status, &refused, StatusCode::BAD_REQUEST, "invalid_query");
+}
+
+#[actix_web::test]
+async fn a_month_end_snapshot_keeps_each_units_ageing_and_the_trend_reads_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let other_unit = app.create_unit(&admin, "GZ").await;
+    let (agent, agent_token) = app.user(&admin, "li.agent", "agent", Some(&unit)).await;
+    let (_, manager) = app
+        .user(&admin, "sz.head", "unit_manager", Some(&unit))
+        .await;
+    let in_unit = app
+        .customer(
+            &admin,
+            json!({"kind": "organization", "legal_name": "华强贸易", "owner_id": agent}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unit_item = dated_item(
+        &app,
+        &admin,
+        &in_unit,
+        "S1",
+        1000,
+        "2026-04-01",
+        "2026-05-01",
+    )
+    .await;
+    let outside = app.organization(&admin, "无部门公司").await;
+    dated_item(
+        &app,
+        &admin,
+        &outside,
+        "N1",
+        500,
+        "2026-05-21",
+        "2026-06-20",
+    )
+    .await;
+
+    let snapshots = "/api/v1/receivables/ageing-snapshots";
+    let (status, refused) = app
+        .post(snapshots, &agent_token, json!({"month": "2026-06"}))
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    let this_month = &company_today()[..7];
+    for (month, code) in [(this_month, "out_of_range"), ("2026-6", "invalid_value")] {
+        let (status, refused) = app.post(snapshots, &admin, json!({"month": month})).await;
+        assert_invalid(status, &refused, &[("month", code)]);
+    }
+    let (status, june) = app
+        .post(snapshots, &admin, json!({"month": "2026-06"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{june}");
+    let rows = |snapshot: &Value| -> Vec<Value> {
+        snapshot["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                json!([
+                    u["sales_unit_id"],
+                    u["outstanding_minor"],
+                    u["buckets_minor"]
+                ])
+            })
+            .collect()
+    };
+    // As of June 30: the unit's item 60 days past due, the other 10 days.
+    let expected = vec![
+        json!([null, 500, [0, 500, 0, 0, 0, 0, 0]]),
+        json!([unit, 1000, [0, 0, 1000, 0, 0, 0, 0]]),
+    ];
+    assert_eq!(rows(&june), expected);
+    assert_eq!(june["month_end"], "2026-06-30");
+    assert_eq!(june["units"][0]["bucket_labels"][2], "31-60");
+
+    // A payment dated in June posted afterwards: the snapshot stands as taken.
+    let payment = app.payment(&admin, &in_unit, 1000, "2026-06-15").await;
+    assert_eq!(
+        app.allocate(&admin, &payment, &unit_item, 1000, "2026-06-15")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (status, again) = app
+        .post(snapshots, &admin, json!({"month": "2026-06"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(rows(&again), expected);
+    let (status, may) = app
+        .post(snapshots, &admin, json!({"month": "2026-05"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{may}");
+
+    let trend = "/api/v1/receivables/ageing-trend?from=2026-05&to=2026-06";
+    let (status, all) = app.get(trend, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let points: Vec<Value> = all["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!([p["month_end"], p["sales_unit_id"], p["outstanding_minor"]]))
+        .collect();
+    assert_eq!(
+        points,
+        [
+            json!(["2026-05-31", null, 500]),
+            json!(["2026-05-31", unit, 1000]),
+            json!(["2026-06-30", null, 500]),
+            json!(["2026-06-30", unit, 1000]),
+        ]
+    );
+    // A unit manager sees their unit's trend only; an agent none.
+    let (status, own) = app.get(trend, &manager).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let units: Vec<&Value> = own["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["sales_unit_id"])
+        .collect();
+    assert_eq!(units, [&json!(unit), &json!(unit)]);
+    let (status, refused) = app
+        .get(&format!("{trend}&sales_unit_id={other_unit}"), &manager)
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    let (status, refused) = app.get(trend, &agent_token).await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use chrono::Utc;
 use credo_core::job::{retry_delay, Progress};
+use credo_receivables::ageing::previous_month_end;
 use credo_store::jobs::{self, Claimed, Finish, NewJob};
+use credo_store::receivables::Taken;
 use credo_store::users::RULES_USER;
 use credo_store::{idempotency, receivables, sessions, settings, Db, StoreError};
 
@@ -18,6 +20,8 @@ use uuid::Uuid;
 pub const PURGE: &str = "purge";
 /// The daily dunning run, as of the company day it was scheduled for.
 pub const DUNNING: &str = "dunning";
+/// The ageing snapshot of the month that ended last, taken once.
+pub const AGEING_SNAPSHOT: &str = "ageing_snapshot";
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -116,15 +120,17 @@ impl Runner {
         if self.scheduled == Some(today) {
             return Ok(());
         }
-        for (kind, payload) in [
-            (PURGE, serde_json::json!({})),
-            (DUNNING, serde_json::json!({ "as_of": today })),
+        let month_end = previous_month_end(today);
+        for (kind, day) in [
+            (PURGE, today),
+            (DUNNING, today),
+            (AGEING_SNAPSHOT, month_end),
         ] {
             let daily = NewJob {
                 kind: kind.into(),
-                payload,
+                payload: serde_json::json!({ "as_of": day }),
                 run_at: credo_store::now(),
-                schedule_key: Some(format!("{kind}@{today}")),
+                schedule_key: Some(format!("{kind}@{day}")),
                 max_attempts: 3,
                 created_by: None,
             };
@@ -151,6 +157,7 @@ impl Runner {
         let outcome = match job.kind.as_str() {
             PURGE => purge(&context),
             DUNNING => dunning(&context),
+            AGEING_SNAPSHOT => ageing_snapshot(&context),
             other => Err(format!("no runner knows jobs of kind {other:?}")),
         };
         let finish = match outcome {
@@ -176,16 +183,38 @@ impl Runner {
     }
 }
 
-/// The day's dunning run, made as the rules' account.
-fn dunning(context: &JobContext) -> Result<serde_json::Value, String> {
-    let as_of: NaiveDate = context
+/// The day a periodic job is for.
+fn as_of(context: &JobContext) -> Result<NaiveDate, String> {
+    context
         .payload
         .get("as_of")
         .cloned()
         .map(serde_json::from_value)
         .transpose()
         .map_err(|error| format!("the job's as_of is not a day: {error}"))?
-        .ok_or("the job names no as_of")?;
+        .ok_or_else(|| "the job names no as_of".to_owned())
+}
+
+/// The month's ageing snapshot in the company currency.
+fn ageing_snapshot(context: &JobContext) -> Result<serde_json::Value, String> {
+    let month_end = as_of(context)?;
+    let taken = context
+        .db
+        .run(|conn| {
+            let currency = settings::company(conn)?.settings.currency;
+            receivables::take_snapshot(conn, month_end, currency)
+        })
+        .map_err(|error| error.to_string())?;
+    let (units, before) = match taken {
+        Taken::Taken(units) => (units.len(), false),
+        Taken::Existing(units) => (units.len(), true),
+    };
+    Ok(serde_json::json!({"month_end": month_end, "units": units, "taken_before": before}))
+}
+
+/// The day's dunning run, made as the rules' account.
+fn dunning(context: &JobContext) -> Result<serde_json::Value, String> {
+    let as_of = as_of(context)?;
     let report = context
         .db
         .run(|conn| {

@@ -5,7 +5,7 @@
 //! can sum them without date arithmetic; `index` is the same rule in days, and a property
 //! test holds the two together.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use credo_core::{string_enum, FieldCode, FieldError};
 
 string_enum! {
@@ -162,9 +162,41 @@ impl BucketAmounts {
     }
 }
 
+/// The last day of a month named `YYYY-MM`: the day a month's ageing snapshot is as of.
+pub fn month_end(month: &str) -> Result<NaiveDate, FieldError> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| month.len() == 7)
+        .ok_or_else(|| FieldError::new("", FieldCode::InvalidValue, "a month is YYYY-MM"))?;
+    Ok(last_of_month(first))
+}
+
+/// The last day of the month before `day`'s: the latest month end that has passed.
+pub fn previous_month_end(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day") - Days::new(1)
+}
+
+fn last_of_month(day: NaiveDate) -> NaiveDate {
+    let first = day.with_day(1).expect("every month has a first day");
+    first + chrono::Months::new(1) - Days::new(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_ends() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(month_end("2026-02").unwrap(), day("2026-02-28"));
+        assert_eq!(month_end("2024-02").unwrap(), day("2024-02-29"));
+        assert_eq!(month_end("2026-12").unwrap(), day("2026-12-31"));
+        for bad in ["2026-13", "2026-2", "26-02", "2026-02-01", ""] {
+            assert!(month_end(bad).is_err(), "{bad}");
+        }
+        assert_eq!(previous_month_end(day("2026-03-01")), day("2026-02-28"));
+        assert_eq!(previous_month_end(day("2026-03-31")), day("2026-02-28"));
+    }
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {

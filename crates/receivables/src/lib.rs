@@ -7,6 +7,7 @@
 
 pub mod ageing;
 pub mod allowance;
+pub mod collection;
 pub mod dunning;
 pub mod ledger;
 pub mod records;

@@ -288,6 +288,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ageing_snapshots (month_end, currency, sales_unit_key) {
+        month_end -> Date,
+        currency -> Text,
+        sales_unit_key -> Text,
+        bucket_limits -> Text,
+        buckets_minor -> Text,
+        outstanding_minor -> BigInt,
+        taken_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -519,6 +531,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dunning_actions,
     dunning_notices,
     warning_list_changes,
+    ageing_snapshots,
 );
 
 diesel::table! {

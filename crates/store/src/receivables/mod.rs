@@ -5,14 +5,16 @@
 
 mod dunning;
 mod reports;
+mod snapshots;
 mod terms;
 mod warning;
 
 pub use dunning::{run as run_dunning, RunReport as DunningReport};
 pub use reports::{
-    ageing, double_ten, group_names, AgeingGroup, AgeingQuery, AgeingReport, CustomerStanding,
-    DoubleTen, LedgerSlice, DOUBLE_TEN,
+    ageing, collection_facts, double_ten, group_names, AgeingGroup, AgeingQuery, AgeingReport,
+    CustomerStanding, DoubleTen, LedgerSlice, DOUBLE_TEN,
 };
+pub use snapshots::{take_snapshot, trend as ageing_trend, Snapshot, Taken};
 pub use terms::{
     decide_extension, extensions, request_extension, set_dispute, Terms, TermsRefusal,
     EXTENSION_ENTITY,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use credo_core::{Currency, Scope};
 use credo_receivables::ageing::{Basis, BucketAmounts, Buckets, GroupBy};
+use credo_receivables::collection::{CollectionFacts, CountBackMonth};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -42,6 +43,14 @@ fn with_open_items(
          FROM receivables r \
          WHERE r.issued_on <= {as_of} AND (r.settled_on IS NULL OR r.settled_on > {as_of})"
     ));
+    push_slice_filter(sql, slice)?;
+    sql.push(")");
+    Some(())
+}
+
+/// Writes the conditions on `r` (the receivables) that keep to the slice's currency, the
+/// caller's scope and the customer or unit asked for; `None` when the scope sees nothing.
+fn push_slice_filter(sql: &mut RawSql, slice: &LedgerSlice) -> Option<()> {
     let currency = sql.bind(Bind::Text(slice.currency.as_str().to_owned()));
     sql.push(&format!(" AND r.currency = {currency}"));
     match slice.scope {
@@ -68,8 +77,107 @@ fn with_open_items(
         let unit = sql.bind(Bind::Text(unit.to_string()));
         sql.push(&format!(" AND r.sales_unit_id = {unit}"));
     }
-    sql.push(")");
     Some(())
+}
+
+/// What the collection metrics of the period from `from` to the slice's day read: the
+/// balances open the day before `from` and at the end (with what of it was not yet due),
+/// and the sales invoiced in the period and in each count-back month.
+pub fn collection_facts(
+    conn: &mut DbConnection,
+    slice: &LedgerSlice,
+    from: NaiveDate,
+    months: &[CountBackMonth],
+) -> Result<CollectionFacts, StoreError> {
+    let totals = |conn: &mut DbConnection, slice: LedgerSlice| {
+        let query = AgeingQuery {
+            slice,
+            basis: Basis::Due,
+            buckets: Buckets::default(),
+            group_by: GroupBy::Customer,
+            after: None,
+            // Only the totals: no group is read.
+            limit: 0,
+        };
+        ageing(conn, &query).map(|report| report.totals)
+    };
+    let opening = totals(
+        conn,
+        LedgerSlice {
+            as_of: from.pred_opt().unwrap_or(from),
+            ..slice.clone()
+        },
+    )?;
+    let closing = totals(conn, slice.clone())?;
+    let closing_minor = closing.outstanding();
+    // The first bucket on the due basis is what is not yet due.
+    let closing_current_minor = closing.into_vec()[0];
+    let invoiced_minor = invoiced(conn, slice, &[(from, slice.as_of)])?[0];
+    let month_ranges: Vec<(NaiveDate, NaiveDate)> = months
+        .iter()
+        .map(|m| {
+            (
+                m.first_day,
+                m.first_day + chrono::Days::new(u64::from(m.days) - 1),
+            )
+        })
+        .collect();
+    Ok(CollectionFacts {
+        opening_minor: opening.outstanding(),
+        invoiced_minor,
+        closing_minor,
+        closing_current_minor,
+        monthly_invoiced_minor: invoiced(conn, slice, &month_ranges)?,
+    })
+}
+
+#[derive(QueryableByName)]
+struct InvoicedRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    slot: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    amount: i64,
+}
+
+/// The amounts the slice invoiced within each of `ranges` (first and last day, inclusive,
+/// not overlapping), summed by the database.
+fn invoiced(
+    conn: &mut DbConnection,
+    slice: &LedgerSlice,
+    ranges: &[(NaiveDate, NaiveDate)],
+) -> Result<Vec<i64>, StoreError> {
+    let mut amounts = vec![0; ranges.len()];
+    let (Some(first), Some(last)) = (
+        ranges.iter().map(|r| r.0).min(),
+        ranges.iter().map(|r| r.1).max(),
+    ) else {
+        return Ok(amounts);
+    };
+    let mut sql = RawSql::default();
+    sql.push("SELECT slot, CAST(SUM(amount_minor) AS BIGINT) AS amount FROM (SELECT CASE");
+    for (slot, (from, to)) in ranges.iter().enumerate() {
+        let (from, to) = (sql.bind(Bind::Date(*from)), sql.bind(Bind::Date(*to)));
+        sql.push(&format!(
+            " WHEN r.issued_on >= {from} AND r.issued_on <= {to} THEN {slot}"
+        ));
+    }
+    let (first, last) = (sql.bind(Bind::Date(first)), sql.bind(Bind::Date(last)));
+    sql.push(&format!(
+        " END AS slot, r.amount_minor FROM receivables r \
+         WHERE r.issued_on >= {first} AND r.issued_on <= {last}"
+    ));
+    if push_slice_filter(&mut sql, slice).is_none() {
+        return Ok(amounts);
+    }
+    sql.push(") invoiced WHERE slot IS NOT NULL GROUP BY slot");
+    for row in sql.load::<InvoicedRow>(conn)? {
+        let slot = usize::try_from(row.slot)
+            .ok()
+            .filter(|slot| *slot < amounts.len())
+            .ok_or_else(|| StoreError::Internal(format!("invoiced slot {}", row.slot)))?;
+        amounts[slot] = row.amount;
+    }
+    Ok(amounts)
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 pub mod dunning;
 pub mod reports;
+pub mod snapshots;
 pub mod terms;
 pub mod warning;
 

@@ -3,14 +3,17 @@
 
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use credo_core::{Currency, Principal};
+use credo_core::{Currency, FieldCode, FieldError, Principal};
 use credo_receivables::ageing::{Basis, Buckets, GroupBy};
 use credo_receivables::allowance::{
     allowance, AllowanceBandRule, AllowancePolicy, AllowancePolicyRules,
 };
+use credo_receivables::collection::{collection_metrics, count_back_months};
 use credo_store::receivables::{self as repo, AgeingQuery, CustomerStanding, LedgerSlice};
 use credo_store::settings::{self, Stored};
 use credo_store::StoreError;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -493,4 +496,129 @@ pub async fn replace_allowance_policy(
         "allowance policy",
     )
     .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CollectionParams {
+    /// The period's first day (default 89 days before `to`: 90 days).
+    pub from: Option<NaiveDate>,
+    /// The period's last day (default today).
+    pub to: Option<NaiveDate>,
+    /// The report's one currency (default the company currency).
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z]{3}$")]
+    pub currency: Option<String>,
+    /// One customer's metrics (default: all the caller sees, the company's for most roles).
+    pub customer_id: Option<Uuid>,
+    /// The metrics of the items of one sales unit.
+    pub sales_unit_id: Option<Uuid>,
+}
+
+/// How well a period's receivables were collected.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectionReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = String, example = "CNY")]
+    pub currency: Currency,
+    /// How DSO is computed: `count_back` (the closing balance less each month's invoiced
+    /// sales, newest first, 24 months at most; the month that covers the rest counts the
+    /// share of its days).
+    #[schema(example = "count_back")]
+    pub dso_method: String,
+    /// Open the day before `from`.
+    #[schema(example = 800_000)]
+    pub opening_minor: i64,
+    /// Invoiced from `from` to `to`.
+    #[schema(example = 1_500_000)]
+    pub invoiced_minor: i64,
+    /// Open at `to`.
+    #[schema(example = 1_000_000)]
+    pub closing_minor: i64,
+    /// Of that, not yet due.
+    #[schema(example = 700_000)]
+    pub closing_current_minor: i64,
+    /// Of that, past due.
+    #[schema(example = 300_000)]
+    pub closing_overdue_minor: i64,
+    /// Days sales outstanding at `to`, one decimal; `null` when the balance exceeds two
+    /// years of sales (see `notes`).
+    #[schema(example = 53.4)]
+    pub dso_days: Option<f64>,
+    /// Collection effectiveness index: (opening + invoiced - closing) / (opening + invoiced
+    /// - closing not yet due) x 100, two decimals; `null` when nothing was collectable.
+    #[schema(example = 81.25)]
+    pub cei_percent: Option<f64>,
+    /// Closing past due / closing x 100, two decimals; `null` when nothing is open.
+    #[schema(example = 30.0)]
+    pub overdue_ratio_percent: Option<f64>,
+    /// Why a metric is `null`.
+    pub notes: Vec<String>,
+}
+
+/// DSO, CEI and overdue ratio
+///
+/// For a period, of the company, one sales unit's items or one customer (row scope as
+/// everywhere): days sales outstanding by the count-back method, the collection
+/// effectiveness index and the share of the closing balance past due, with the balances and
+/// sales they come from, in one currency.
+#[utoipa::path(
+    tag = "receivables",
+    operation_id = "getCollectionMetrics",
+    params(CollectionParams),
+    responses((status = 200, description = "The metrics", body = CollectionReport)),
+    security(("bearer" = []))
+)]
+#[get("/receivables/collection-metrics")]
+pub async fn collection_metrics_report(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    params: Query<CollectionParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let slice = ledger_slice(
+        &state,
+        &caller,
+        params.to,
+        params.currency.as_deref(),
+        params.customer_id,
+        params.sales_unit_id,
+    )
+    .await?;
+    let to = slice.as_of;
+    let from = params.from.unwrap_or(to - chrono::Days::new(89));
+    if from > to {
+        return Err(extract::invalid_query(
+            "from",
+            FieldError::new(
+                "",
+                FieldCode::OutOfRange,
+                "the period starts on or before `to`",
+            ),
+        ));
+    }
+    let currency = slice.currency;
+    let months = count_back_months(to);
+    let read = months.clone();
+    let facts = state
+        .db(move |conn| repo::collection_facts(conn, &slice, from, &read))
+        .await?;
+    let metrics = collection_metrics(&facts, &months);
+    let number = |value: Option<Decimal>| value.and_then(|v| v.to_f64());
+    Ok(Reply::ok(&CollectionReport {
+        from,
+        to,
+        currency,
+        dso_method: "count_back".into(),
+        opening_minor: facts.opening_minor,
+        invoiced_minor: facts.invoiced_minor,
+        closing_minor: facts.closing_minor,
+        closing_current_minor: facts.closing_current_minor,
+        closing_overdue_minor: facts.closing_minor - facts.closing_current_minor,
+        dso_days: number(metrics.dso_days),
+        cei_percent: number(metrics.cei_percent),
+        overdue_ratio_percent: number(metrics.overdue_ratio_percent),
+        notes: metrics.notes,
+    })
+    .into_response())
 }
