@@ -74,7 +74,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "runDunning"
         | "listOnWarningList"
         | "liftFromWarningList"
-        | "takeAgeingSnapshot" => {
+        | "takeAgeingSnapshot"
+        | "setCollectionTarget" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
@@ -128,6 +129,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getDunningPolicy"
         | "getWarningList"
         | "getCollectionMetrics"
+        | "getCollectionTargets"
         | "listPayments"
         | "getPayment" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -578,6 +580,12 @@ async fn call(
             "/api/v1/receivables/ageing-snapshots".into(),
             Some(json!({"month": "2026-01"})),
         ),
+        "setCollectionTarget" => (
+            Method::PUT,
+            format!("/api/v1/collection-targets/{}/2026-05", ctx.agent),
+            Some(json!({"target_minor": 100 + n})),
+        ),
+        "getCollectionTargets" => (Method::GET, "/api/v1/collection-targets".into(), None),
         "getAgeingTrend" => (Method::GET, "/api/v1/receivables/ageing-trend".into(), None),
         "getCollectionMetrics" => (
             Method::GET,

@@ -1478,3 +1478,177 @@ async fn a_month_end_snapshot_keeps_each_units_ageing_and_the_trend_reads_it() {
     let (status, refused) = app.get(trend, &agent_token).await;
     assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[actix_web::test]
+async fn collection_targets_are_set_per_month_and_met_by_allocations_in_the_period() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "SZ").await;
+    let (_, credit) = app
+        .user(&admin, "wang.credit", "credit_manager", None)
+        .await;
+    let (a, a_token) = app.user(&admin, "a.agent", "agent", Some(&unit)).await;
+    let (b, _) = app.user(&admin, "b.agent", "agent", Some(&unit)).await;
+    let owned = |owner: String, name: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.customer(
+                admin,
+                json!({"kind": "organization", "legal_name": name, "owner_id": owner}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let a_customer = owned(a.clone(), "甲公司").await;
+    let b_customer = owned(b.clone(), "乙公司").await;
+    let a_item = dated_item(
+        &app,
+        &admin,
+        &a_customer,
+        "A1",
+        1000,
+        "2026-04-01",
+        "2026-05-01",
+    )
+    .await;
+    let b_item = dated_item(
+        &app,
+        &admin,
+        &b_customer,
+        "B1",
+        2000,
+        "2026-04-01",
+        "2026-05-01",
+    )
+    .await;
+    for (customer, item, amount, on) in [
+        (&a_customer, &a_item, 600, "2026-05-10"),
+        (&a_customer, &a_item, 300, "2026-06-05"),
+        (&b_customer, &b_item, 2000, "2026-07-01"),
+    ] {
+        let payment = app.payment(&admin, customer, amount, on).await;
+        assert_eq!(
+            app.allocate(&admin, &payment, item, amount, on).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let put = |collector: &str, month: &str, body: Value| {
+        let path = format!("/api/v1/collection-targets/{collector}/{month}");
+        let (app, credit) = (&app, &credit);
+        async move {
+            read(
+                app.request(reqwest::Method::PUT, &path, Some(credit))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, set) = put(&a, "2026-05", json!({"target_minor": 1000})).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(
+        json!([
+            set["collector_id"],
+            set["month"],
+            set["currency"],
+            set["target_minor"]
+        ]),
+        json!([a, "2026-05", "CNY", 1000])
+    );
+    assert_eq!(
+        put(&a, "2026-06", json!({"target_minor": 500})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(&b, "2026-05", json!({"target_minor": 800})).await.0,
+        StatusCode::OK
+    );
+    let (status, refused) = put(&a, "2026-Q2", json!({"target_minor": 0})).await;
+    assert_invalid(status, &refused, &[("month", "invalid_value")]);
+    let (status, refused) = put(&a, "2026-05", json!({"target_minor": 0})).await;
+    assert_invalid(status, &refused, &[("target_minor", "out_of_range")]);
+    let (status, refused) = put(
+        &uuid::Uuid::now_v7().to_string(),
+        "2026-05",
+        json!({"target_minor": 1}),
+    )
+    .await;
+    assert_problem(status, &refused, StatusCode::NOT_FOUND, "not_found");
+    let (status, refused) = read(
+        app.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/collection-targets/{a}/2026-05"),
+            Some(&a_token),
+        )
+        .json(&json!({"target_minor": 1}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+
+    let results = |report: &Value| -> Vec<Value> {
+        let mut rows: Vec<Value> = report["collectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                json!([
+                    c["collector_id"],
+                    c["target_minor"],
+                    c["achieved_minor"],
+                    c["achievement_bp"]
+                ])
+            })
+            .collect();
+        rows.sort_by_key(|r| r[0].as_str().unwrap().to_owned());
+        rows
+    };
+    let sorted = |mut rows: Vec<Value>| {
+        rows.sort_by_key(|r| r[0].as_str().unwrap().to_owned());
+        rows
+    };
+    let (status, may) = app
+        .get("/api/v1/collection-targets?period=2026-05", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{may}");
+    assert_eq!(
+        results(&may),
+        sorted(vec![json!([a, 1000, 600, 6000]), json!([b, 800, 0, 0])])
+    );
+    let (_, quarter) = app
+        .get("/api/v1/collection-targets?period=2026-Q2", &admin)
+        .await;
+    assert_eq!(
+        (&quarter["from"], &quarter["to"]),
+        (&json!("2026-04-01"), &json!("2026-06-30"))
+    );
+    assert_eq!(
+        results(&quarter),
+        sorted(vec![json!([a, 1500, 900, 6000]), json!([b, 800, 0, 0])])
+    );
+    // B's collection in July counts in the third quarter, without a target.
+    let (_, third) = app
+        .get("/api/v1/collection-targets?period=2026-Q3", &admin)
+        .await;
+    assert_eq!(results(&third), vec![json!([b, 0, 2000, null])]);
+    // A new target replaces the month's; an agent sees only itself.
+    assert_eq!(
+        put(&a, "2026-05", json!({"target_minor": 1200})).await.0,
+        StatusCode::OK
+    );
+    let (_, own) = app
+        .get("/api/v1/collection-targets?period=2026-05", &a_token)
+        .await;
+    assert_eq!(results(&own), vec![json!([a, 1200, 600, 5000])]);
+    let (status, refused) = app
+        .get("/api/v1/collection-targets?period=2026-5", &admin)
+        .await;
+    assert_problem(status, &refused, StatusCode::BAD_REQUEST, "invalid_query");
+}

@@ -123,6 +123,8 @@ where
                 .service(receivables::reports::collection_metrics_report)
                 .service(receivables::snapshots::take_snapshot)
                 .service(receivables::snapshots::ageing_trend)
+                .service(receivables::targets::set_target)
+                .service(receivables::targets::target_report)
                 .service(receivables::warning::warning_list)
                 .service(receivables::warning::list_customer)
                 .service(receivables::warning::lift_customer)

@@ -12,6 +12,7 @@ pub mod dunning;
 pub mod ledger;
 pub mod records;
 pub mod schedule;
+pub mod targets;
 pub mod terms;
 pub mod warning;
 

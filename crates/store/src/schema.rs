@@ -300,6 +300,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    collection_targets (collector_id, month_start, currency) {
+        collector_id -> Text,
+        month_start -> Date,
+        currency -> Text,
+        target_minor -> BigInt,
+        set_at -> Timestamp,
+        set_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -532,6 +543,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dunning_notices,
     warning_list_changes,
     ageing_snapshots,
+    collection_targets,
 );
 
 diesel::table! {

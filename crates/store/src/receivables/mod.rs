@@ -6,6 +6,7 @@
 mod dunning;
 mod reports;
 mod snapshots;
+mod targets;
 mod terms;
 mod warning;
 
@@ -15,6 +16,7 @@ pub use reports::{
     CustomerStanding, DoubleTen, LedgerSlice, DOUBLE_TEN,
 };
 pub use snapshots::{take_snapshot, trend as ageing_trend, Snapshot, Taken};
+pub use targets::{set_target, target_results, CollectorResult, TARGET_ENTITY};
 pub use terms::{
     decide_extension, extensions, request_extension, set_dispute, Terms, TermsRefusal,
     EXTENSION_ENTITY,

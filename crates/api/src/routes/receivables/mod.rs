@@ -4,6 +4,7 @@
 pub mod dunning;
 pub mod reports;
 pub mod snapshots;
+pub mod targets;
 pub mod terms;
 pub mod warning;
 

@@ -1,0 +1,2 @@
+DROP INDEX receivable_reductions_day_idx;
+DROP TABLE collection_targets;
