@@ -16,11 +16,12 @@ use credo_sales::{
 };
 use credo_store::leads::{LeadChange, NewLead};
 use credo_store::versioned::Expected;
-use credo_store::{activity, leads, orders, visits, DbConnection, StoreError};
+use credo_store::{activity, leads, orders, receivables, visits, DbConnection, StoreError};
 use rand::rngs::StdRng;
 use rand::Rng;
 use uuid::Uuid;
 
+use super::ledger::Ledger;
 use super::{person_name, pick};
 
 /// Days of order history.
@@ -138,6 +139,8 @@ fn progress(
             (buyer.terms.credit_days + buyer.payment_delay_days + rng.random_range(-3..4)).max(0),
         );
     let closed = paid + Duration::days(rng.random_range(0..6));
+    // A few invoices are never paid.
+    let defaulted = rng.random_bool(0.02);
     let steps = [
         (OrderStatus::Confirmed, confirmed),
         (OrderStatus::InProduction, producing),
@@ -148,7 +151,7 @@ fn progress(
     ];
     let mut status = OrderStatus::Quoted;
     for (next, on) in steps {
-        if on > today {
+        if on > today || (next == OrderStatus::Paid && defaulted) {
             break;
         }
         status = next;
@@ -178,7 +181,7 @@ pub struct Account {
     pub lost: bool,
 }
 
-fn at_nine(day: NaiveDate, minute: i64) -> DateTime<Utc> {
+pub(super) fn at_nine(day: NaiveDate, minute: i64) -> DateTime<Utc> {
     day.and_hms_opt(9, 0, 0).expect("valid time").and_utc() + Duration::minutes(minute)
 }
 
@@ -274,9 +277,9 @@ pub fn orders(
     history
 }
 
-/// Writes orders, interactions, visits and events for a batch of accounts, adding each
-/// customer's CNY revenue to `revenue`; returns the counts (orders, interactions, visits,
-/// events).
+/// Writes orders and their receivables, interactions, visits and events for a batch of
+/// accounts, adding each customer's CNY revenue to `revenue`; returns the counts (orders,
+/// interactions, visits, events, items).
 pub fn record_activity(
     conn: &mut DbConnection,
     rng: &mut StdRng,
@@ -285,14 +288,18 @@ pub fn record_activity(
     catalogue: &[Product],
     now: DateTime<Utc>,
     revenue: &mut HashMap<Uuid, i64>,
-) -> Result<[usize; 4], StoreError> {
+) -> Result<[usize; 5], StoreError> {
     let today = now.date_naive();
-    let mut counts = [0; 4];
+    let mut counts = [0; 5];
     let history: Vec<Order> = accounts
         .iter()
         .flat_map(|account| orders(rng, account, mean_orders, catalogue, today))
         .collect();
     orders::import(conn, &history)?;
+    let mut ledger = Ledger::default();
+    ledger.record(&history);
+    receivables::import(conn, &ledger.items, &ledger.payments, &ledger.allocations)?;
+    counts[4] = ledger.items.len();
     for order in history
         .iter()
         .filter(|o| o.draft.currency.as_str() == "CNY")

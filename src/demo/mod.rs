@@ -3,6 +3,7 @@
 //! orders, interactions, visits, events and leads.
 
 mod history;
+mod ledger;
 
 use std::time::Instant;
 
@@ -359,7 +360,7 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
     let mean_orders = amounts.orders as f64 / (count.max(1) as f64 * 0.7);
     let now = credo_store::now();
     let mut revenue = std::collections::HashMap::new();
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     for batch_start in (0..count).step_by(500) {
         let batch: Vec<_> = (batch_start..count.min(batch_start + 500))
             .map(|i| {
@@ -444,12 +445,12 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
     // Fresh statistics, so the planners pick the list indexes right away (as autovacuum or
     // `PRAGMA optimize` would later).
     db.run(|conn| Ok(conn.batch_execute("ANALYZE")?))?;
-    let [orders, interactions, visits, events] = counts;
+    let [orders, interactions, visits, events, items] = counts;
     let top_fifth = history::top_fifth_share(&revenue)
         .map_or_else(|| "-".into(), |share| format!("{:.0}%", share * 100.0));
     println!(
         "demo: {created} customers, {orders} orders (top fifth of buyers: {top_fifth} of CNY revenue), \
-         {interactions} interactions, {visits} visits, {events} events, {leads} leads in {:.1}s; \
+         {items} receivables, {interactions} interactions, {visits} visits, {events} events, {leads} leads in {:.1}s; \
          users agent1.sz .. head.hk, credit, finance, service, viewer; password {DEMO_PASSWORD}",
         started.elapsed().as_secs_f64()
     );

@@ -148,6 +148,20 @@ struct PaymentRow {
 }
 
 impl PaymentRow {
+    fn from_payment(p: &Payment) -> Self {
+        Self {
+            id: p.id.to_string(),
+            customer_id: p.customer_id.to_string(),
+            currency: p.currency.as_str().to_owned(),
+            amount_minor: p.amount_minor,
+            received_on: p.received_on,
+            reference: p.reference.clone(),
+            unallocated_minor: p.unallocated_minor,
+            created_at: to_db_time(p.created_at),
+            created_by: p.created_by.to_string(),
+        }
+    }
+
     fn into_payment(self) -> Result<Payment, StoreError> {
         Ok(Payment {
             id: parse_id(&self.id)?,
@@ -178,6 +192,20 @@ struct ReductionRow {
 }
 
 impl ReductionRow {
+    fn from_record(r: &ReductionRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            receivable_id: r.receivable_id.to_string(),
+            kind: r.kind.as_str().to_owned(),
+            payment_id: r.payment_id.map(|p| p.to_string()),
+            amount_minor: r.amount_minor,
+            reduced_on: r.on,
+            reason: r.reason.clone(),
+            created_at: to_db_time(r.created_at),
+            created_by: r.created_by.to_string(),
+        }
+    }
+
     fn into_record(self) -> Result<ReductionRecord, StoreError> {
         Ok(ReductionRecord {
             id: parse_id(&self.id)?,
@@ -217,6 +245,48 @@ impl<T> Outcome for Posted<T> {
     fn is_refusal(&self) -> bool {
         !matches!(self, Posted::Created(_))
     }
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters (19 columns an item).
+const IMPORT_CHUNK: usize = 1000;
+
+/// The ledger's history (from a legacy system, or the demo), with `open_minor`,
+/// `unallocated_minor` and `settled_on` as its reductions leave them, in multi-row inserts
+/// without audit entries: the history predates Credo. Caller runs it in a transaction.
+pub fn import(
+    conn: &mut DbConnection,
+    items: &[Receivable],
+    payments: &[Payment],
+    reductions: &[ReductionRecord],
+) -> Result<(), StoreError> {
+    let items: Vec<ItemRow> = items.iter().map(ItemRow::from_item).collect();
+    let payments: Vec<PaymentRow> = payments.iter().map(PaymentRow::from_payment).collect();
+    let reductions: Vec<ReductionRow> = reductions.iter().map(ReductionRow::from_record).collect();
+    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
+    macro_rules! insert_all {
+        ($conn:expr) => {{
+            for chunk in items.chunks(IMPORT_CHUNK) {
+                diesel::insert_into(receivables::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+            for chunk in payments.chunks(IMPORT_CHUNK) {
+                diesel::insert_into(payments::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+            for chunk in reductions.chunks(IMPORT_CHUNK) {
+                diesel::insert_into(receivable_reductions::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+        }};
+    }
+    match conn {
+        DbConnection::Postgres(pg) => insert_all!(pg),
+        DbConnection::Sqlite(lite) => insert_all!(lite),
+    }
+    Ok(())
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Receivable>, StoreError> {
@@ -448,17 +518,7 @@ fn insert_payment(
         created_by: actor,
     };
     diesel::insert_into(payments::table)
-        .values(PaymentRow {
-            id: payment.id.to_string(),
-            customer_id: payment.customer_id.to_string(),
-            currency: payment.currency.as_str().to_owned(),
-            amount_minor: payment.amount_minor,
-            received_on: payment.received_on,
-            reference: payment.reference.clone(),
-            unallocated_minor: payment.unallocated_minor,
-            created_at: to_db_time(payment.created_at),
-            created_by: actor.to_string(),
-        })
+        .values(PaymentRow::from_payment(&payment))
         .execute(conn)?;
     let created = changes(&serde_json::Value::Null, &audit::view(&payment)?);
     audit::record(
@@ -738,17 +798,7 @@ fn write_reduction(
         created_by: actor,
     };
     diesel::insert_into(receivable_reductions::table)
-        .values(ReductionRow {
-            id: record.id.to_string(),
-            receivable_id: item.id.to_string(),
-            kind: record.kind.as_str().to_owned(),
-            payment_id: payment_id.map(|p| p.to_string()),
-            amount_minor: record.amount_minor,
-            reduced_on: record.on,
-            reason: record.reason.clone(),
-            created_at: to_db_time(record.created_at),
-            created_by: actor.to_string(),
-        })
+        .values(ReductionRow::from_record(&record))
         .execute(conn)?;
     let open_minor = item.open_minor - record.amount_minor;
     let settled_on = if open_minor == 0 {

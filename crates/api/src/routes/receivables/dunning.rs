@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::documents::{self, HasVersion};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
-use crate::reply::Reply;
+use crate::reply::{idempotent, Reply};
 use crate::state::AppState;
 
 /// The dunning policy as the API shows it.
@@ -156,6 +156,7 @@ pub(crate) fn dunning_policy(conn: &mut DbConnection) -> Result<DunningPolicy, S
 pub async fn run(
     state: web::Data<AppState>,
     Caller(caller): Caller,
+    req: HttpRequest,
     body: Body<DunningRunInput>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_decide_credit() {
@@ -163,26 +164,29 @@ pub async fn run(
             "dunning is run by credit managers and admins",
         ));
     }
-    let today = state.today().await?;
-    let input = body.value;
-    let as_of = match input.as_of {
-        Some(day) => not_in_future(day, today)
-            .map_err(|error| ApiError::validation(vec![error.nested("as_of")]))?,
-        None => today,
-    };
-    let dry_run = input.dry_run.unwrap_or(false);
-    let actor = caller.user_id;
-    let report = state
-        .db(move |conn| {
-            let policy = dunning_policy(conn)?;
-            repo::run_dunning(conn, &policy, as_of, dry_run, actor, &mut |_, _| Ok(()))
-        })
-        .await?;
-    Ok(Reply::ok(&DunningRun {
-        as_of,
-        dry_run,
-        actions: report.actions,
-        held_back: report.held_back,
+    let Body { value: input, raw } = body;
+    // A run is idempotent by day already; the key makes a retry answer the first run's list.
+    idempotent(&state, &caller, &req, &raw, || async {
+        let today = state.today().await?;
+        let as_of = match input.as_of {
+            Some(day) => not_in_future(day, today)
+                .map_err(|error| ApiError::validation(vec![error.nested("as_of")]))?,
+            None => today,
+        };
+        let dry_run = input.dry_run.unwrap_or(false);
+        let actor = caller.user_id;
+        let report = state
+            .db(move |conn| {
+                let policy = dunning_policy(conn)?;
+                repo::run_dunning(conn, &policy, as_of, dry_run, actor, &mut |_, _| Ok(()))
+            })
+            .await?;
+        Ok(Reply::ok(&DunningRun {
+            as_of,
+            dry_run,
+            actions: report.actions,
+            held_back: report.held_back,
+        }))
     })
-    .into_response())
+    .await
 }

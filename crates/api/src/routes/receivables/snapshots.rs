@@ -1,6 +1,6 @@
 //! Month-end ageing snapshots per sales unit and their trend.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::{Currency, FieldCode, FieldError, Scope};
 use credo_receivables::ageing::{month_end, previous_month_end, Basis};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{self, Body, Query};
-use crate::reply::Reply;
+use crate::reply::{idempotent, Reply};
 use crate::state::AppState;
 
 /// A sales unit's ageing at a month end.
@@ -86,6 +86,7 @@ pub struct SnapshotInput {
 pub async fn take_snapshot(
     state: web::Data<AppState>,
     Caller(caller): Caller,
+    req: HttpRequest,
     body: Body<SnapshotInput>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_decide_credit() {
@@ -93,44 +94,47 @@ pub async fn take_snapshot(
             "snapshots are taken by credit managers and admins",
         ));
     }
-    let input = body.value;
-    let today = state.today().await?;
-    let month_end = month_end(&input.month)
-        .and_then(|end| {
-            if end < today {
-                Ok(end)
-            } else {
-                Err(FieldError::new(
-                    "",
-                    FieldCode::OutOfRange,
-                    "a snapshot is of a month that has ended",
-                ))
-            }
-        })
-        .map_err(|error| ApiError::validation(vec![error.nested("month")]))?;
-    let currency = match input.currency.as_deref().map(Currency::parse).transpose() {
-        Ok(Some(currency)) => currency,
-        Ok(None) => state.company().await?.settings.currency,
-        Err(error) => return Err(ApiError::validation(vec![error.nested("currency")])),
-    };
-    let taken = state
-        .db(move |conn| repo::take_snapshot(conn, month_end, currency))
-        .await?;
-    let answer = |units: Vec<Snapshot>| MonthSnapshot {
-        month_end,
-        units: units.into_iter().map(AgeingSnapshot::from).collect(),
-    };
-    let reply = match taken {
-        Taken::Taken(units) => Reply::created(
-            &answer(units),
-            format!(
-                "/api/v1/receivables/ageing-trend?from={0}&to={0}",
-                &input.month
+    let Body { value: input, raw } = body;
+    // Taking a month is idempotent already; the key makes a retry answer the first status.
+    idempotent(&state, &caller, &req, &raw, || async {
+        let today = state.today().await?;
+        let month_end = month_end(&input.month)
+            .and_then(|end| {
+                if end < today {
+                    Ok(end)
+                } else {
+                    Err(FieldError::new(
+                        "",
+                        FieldCode::OutOfRange,
+                        "a snapshot is of a month that has ended",
+                    ))
+                }
+            })
+            .map_err(|error| ApiError::validation(vec![error.nested("month")]))?;
+        let currency = match input.currency.as_deref().map(Currency::parse).transpose() {
+            Ok(Some(currency)) => currency,
+            Ok(None) => state.company().await?.settings.currency,
+            Err(error) => return Err(ApiError::validation(vec![error.nested("currency")])),
+        };
+        let taken = state
+            .db(move |conn| repo::take_snapshot(conn, month_end, currency))
+            .await?;
+        let answer = |units: Vec<Snapshot>| MonthSnapshot {
+            month_end,
+            units: units.into_iter().map(AgeingSnapshot::from).collect(),
+        };
+        Ok(match taken {
+            Taken::Taken(units) => Reply::created(
+                &answer(units),
+                format!(
+                    "/api/v1/receivables/ageing-trend?from={0}&to={0}",
+                    &input.month
+                ),
             ),
-        ),
-        Taken::Existing(units) => Reply::ok(&answer(units)),
-    };
-    Ok(reply.into_response())
+            Taken::Existing(units) => Reply::ok(&answer(units)),
+        })
+    })
+    .await
 }
 
 /// Month-end snapshots in order.
