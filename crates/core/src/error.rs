@@ -103,6 +103,12 @@ crate::string_enum! {
         CurrencyMismatch = "currency_mismatch",
         /// The product trial is closed already.
         TrialClosed = "trial_closed",
+        /// A part is larger than the whole it belongs to (inventory above current assets).
+        ExceedsWhole = "exceeds_whole",
+        /// Total assets differ from total liabilities plus equity by more than 1 %.
+        Unbalanced = "unbalanced",
+        /// No entry of the template or policy has this key.
+        UnknownKey = "unknown_key",
     }
 }
 
