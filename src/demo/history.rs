@@ -297,7 +297,7 @@ pub fn record_activity(
         .collect();
     orders::import(conn, &history)?;
     let mut ledger = Ledger::default();
-    ledger.record(&history);
+    ledger.record(rng, &history, today);
     receivables::import(conn, &ledger.items, &ledger.payments, &ledger.allocations)?;
     counts[4] = ledger.items.len();
     for order in history
