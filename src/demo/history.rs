@@ -403,6 +403,8 @@ const FAIRS: &[&str] = &[
 ];
 
 /// `count` leads of the agents, spread over the funnel; returns how many were recorded.
+/// Each batch of 500 is its own transaction: PostgreSQL's lock table holds the name-key
+/// locks of a few thousand leads per transaction, not of a hundred thousand.
 pub fn record_leads(
     conn: &mut DbConnection,
     rng: &mut StdRng,
@@ -445,49 +447,62 @@ pub fn record_leads(
                 }
             })
             .collect();
-        for outcome in leads::record(conn, batch, actor)? {
-            let leads::Recorded::Created(lead) = outcome else {
-                continue;
+        recorded +=
+            credo_store::write_transaction(conn, |conn| record_batch(conn, rng, batch, actor))?;
+    }
+    Ok(recorded)
+}
+
+/// Records a batch of leads and moves each along the funnel; returns how many were new.
+fn record_batch(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    batch: Vec<NewLead>,
+    actor: Uuid,
+) -> Result<usize, StoreError> {
+    let mut recorded = 0;
+    for outcome in leads::record(conn, batch, actor)? {
+        let leads::Recorded::Created(lead) = outcome else {
+            continue;
+        };
+        recorded += 1;
+        // Each stage keeps about 60% of the leads that reached the one before.
+        let mut stage_index = 0;
+        while stage_index < 4 && rng.random_bool(0.6) {
+            stage_index += 1;
+        }
+        let stage = [
+            FunnelStage::New,
+            FunnelStage::Contacted,
+            FunnelStage::NeedsAnalysis,
+            FunnelStage::Proposal,
+            FunnelStage::Negotiation,
+        ][stage_index];
+        if stage != FunnelStage::New {
+            let input = credo_sales::StageInput {
+                stage,
+                reason: None,
             };
-            recorded += 1;
-            // Each stage keeps about 60% of the leads that reached the one before.
-            let mut stage_index = 0;
-            while stage_index < 4 && rng.random_bool(0.6) {
-                stage_index += 1;
-            }
-            let stage = [
-                FunnelStage::New,
-                FunnelStage::Contacted,
-                FunnelStage::NeedsAnalysis,
-                FunnelStage::Proposal,
-                FunnelStage::Negotiation,
-            ][stage_index];
-            if stage != FunnelStage::New {
-                let input = credo_sales::StageInput {
-                    stage,
-                    reason: None,
-                };
-                leads::update(
-                    conn,
-                    lead.id,
-                    &Expected::Any,
-                    LeadChange::Stage(input),
-                    lead.owner_id,
-                )?;
-            }
-            if stage_index >= 2 && rng.random_bool(0.3) {
-                let input = credo_sales::StageInput {
-                    stage: FunnelStage::Lost,
-                    reason: Some("价格不具竞争力".into()),
-                };
-                leads::update(
-                    conn,
-                    lead.id,
-                    &Expected::Any,
-                    LeadChange::Stage(input),
-                    lead.owner_id,
-                )?;
-            }
+            leads::update(
+                conn,
+                lead.id,
+                &Expected::Any,
+                LeadChange::Stage(input),
+                lead.owner_id,
+            )?;
+        }
+        if stage_index >= 2 && rng.random_bool(0.3) {
+            let input = credo_sales::StageInput {
+                stage: FunnelStage::Lost,
+                reason: Some("价格不具竞争力".into()),
+            };
+            leads::update(
+                conn,
+                lead.id,
+                &Expected::Any,
+                LeadChange::Stage(input),
+                lead.owner_id,
+            )?;
         }
     }
     Ok(recorded)

@@ -437,10 +437,8 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
     }
     let mut leads = 0;
     db.run(|conn| {
-        credo_store::write_transaction(conn, |conn| {
-            leads = history::record_leads(conn, &mut rng, &agents, amounts.leads, admin)?;
-            Ok(())
-        })
+        leads = history::record_leads(conn, &mut rng, &agents, amounts.leads, admin)?;
+        Ok(())
     })?;
     // Fresh statistics, so the planners pick the list indexes right away (as autovacuum or
     // `PRAGMA optimize` would later).
