@@ -7,6 +7,7 @@ mod aggregate;
 mod auth;
 mod common;
 mod company;
+mod credit;
 mod customers;
 mod directory;
 mod dunning;

@@ -5,6 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::credit::statement_body;
 use crate::receivables::receivable_body;
 
 const ROLES: [&str; 7] = [
@@ -50,7 +51,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "convertLead"
         | "requestExtension"
         | "openDispute"
-        | "resolveDispute" => role != "viewer",
+        | "resolveDispute"
+        | "fileFinancialStatement" => role != "viewer",
         "decideExtension" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createOrder"
         | "patchOrder"
@@ -75,7 +77,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listOnWarningList"
         | "liftFromWarningList"
         | "takeAgeingSnapshot"
-        | "setCollectionTarget" => {
+        | "setCollectionTarget"
+        | "publishCharacteristicTemplate"
+        | "replaceCreditPolicy" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
@@ -131,7 +135,11 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getCollectionMetrics"
         | "getCollectionTargets"
         | "listPayments"
-        | "getPayment" => true,
+        | "getPayment"
+        | "listFinancialStatements"
+        | "getFinancialStatement"
+        | "getActiveCharacteristicTemplate"
+        | "getCreditPolicy" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -629,6 +637,50 @@ async fn call(
             Method::POST,
             format!("/api/v1/payments/{p}/allocations"),
             Some(json!({"receivable_id": r, "amount_minor": 10, "on": "2026-02-01"})),
+        ),
+        "fileFinancialStatement" => (
+            Method::POST,
+            format!("{c}/financial-statements"),
+            Some(statement_body("2025-12-31")),
+        ),
+        "listFinancialStatements" => (Method::GET, format!("{c}/financial-statements"), None),
+        "getFinancialStatement" => {
+            let (status, filed) = app
+                .post(
+                    &format!("{c}/financial-statements"),
+                    admin,
+                    statement_body("2025-12-31"),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{filed}");
+            let id = filed["id"].as_str().unwrap();
+            (Method::GET, format!("{c}/financial-statements/{id}"), None)
+        }
+        "getActiveCharacteristicTemplate" => {
+            (Method::GET, "/api/v1/credit/templates/active".into(), None)
+        }
+        "publishCharacteristicTemplate" => {
+            let (_, mut template) = app.get("/api/v1/credit/templates/active", admin).await;
+            template["items"][0]["weight"] = json!(1 + n % 50);
+            for stamp in ["max_score", "version", "updated_at", "updated_by"] {
+                template.as_object_mut().unwrap().remove(stamp);
+            }
+            (
+                Method::PUT,
+                "/api/v1/credit/templates/active".into(),
+                Some(template),
+            )
+        }
+        "getCreditPolicy" => (Method::GET, "/api/v1/credit/policy".into(), None),
+        "replaceCreditPolicy" => (
+            Method::PUT,
+            "/api/v1/credit/policy".into(),
+            Some(json!({
+                "working_capital": {"bands": [{"up_to": "0", "share_bp": 1000},
+                                              {"up_to": null, "share_bp": 2000 + n}]},
+                "limits": {"grade_factors_bp": [10000, 9000, 7500, 5000, 2500, 0],
+                           "grade_bounds_major": [300000, 600000, 1000000, 1500000]}
+            })),
         ),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };

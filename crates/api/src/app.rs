@@ -12,8 +12,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
-    company, contacts, customers, directory, events, interactions, jobs, leads, notes, orders,
-    receivables, session, system, tasks, trials, visits,
+    company, contacts, credit, customers, directory, events, interactions, jobs, leads, notes,
+    orders, receivables, session, system, tasks, trials, visits,
 };
 use crate::{openapi, request_id};
 
@@ -84,6 +84,13 @@ where
                 .service(trials::create_trial)
                 .service(trials::sample_trial)
                 .service(trials::drop_trial)
+                .service(credit::file_statement)
+                .service(credit::list_statements)
+                .service(credit::get_statement)
+                .service(credit::documents::get_template)
+                .service(credit::documents::publish_template)
+                .service(credit::documents::get_policy)
+                .service(credit::documents::replace_policy)
                 .service(events::list_events)
                 .service(events::create_event)
                 .service(events::refresh_credit_data)

@@ -67,6 +67,7 @@ error_codes! {
     AlreadyDisputed = (CONFLICT, "already_disputed", "The item is in dispute already"),
     NotDisputed = (CONFLICT, "not_disputed", "The item is not in dispute"),
     OverAllocation = (CONFLICT, "over_allocation", "More than the item has open or the payment has unallocated"),
+    StatementExists = (CONFLICT, "statement_exists", "The customer has a statement for this period and audit status"),
     FxRateConflict = (CONFLICT, "fx_rate_conflict", "Another rate is recorded for this currency and day"),
     IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
     VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),

@@ -58,7 +58,7 @@ pub enum Metric {
 /// Which way a metric is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Direction {
+pub enum ScoreDirection {
     HigherIsBetter,
     LowerIsBetter,
 }
@@ -69,7 +69,7 @@ pub enum Direction {
 #[serde(deny_unknown_fields)]
 pub struct Prescore {
     pub metric: Metric,
-    pub direction: Direction,
+    pub direction: ScoreDirection,
     /// Exact decimals, as many as the aspect's `max_score`, each harder to meet than the
     /// one before.
     #[schema(value_type = Vec<String>, example = json!(["0.8", "1.0", "1.2", "1.5", "2.0"]))]
@@ -126,7 +126,14 @@ pub struct Template {
     #[schema(min_items = 1, max_items = 30)]
     pub items: Vec<Item>,
     /// Grades 1 to 6 in order, cut-offs falling, the last at 0.
-    #[schema(min_items = 6, max_items = 6)]
+    #[schema(min_items = 6, max_items = 6, example = json!([
+        {"grade": 1, "min_share_bp": 8000, "credit_sales_allowed": true},
+        {"grade": 2, "min_share_bp": 6500, "credit_sales_allowed": true},
+        {"grade": 3, "min_share_bp": 5000, "credit_sales_allowed": true},
+        {"grade": 4, "min_share_bp": 3500, "credit_sales_allowed": true},
+        {"grade": 5, "min_share_bp": 2000, "credit_sales_allowed": true},
+        {"grade": 6, "min_share_bp": 0, "credit_sales_allowed": false}
+    ]))]
     pub grades: Vec<GradeRule>,
 }
 
@@ -135,12 +142,12 @@ pub struct Template {
 type DefaultAspect = (
     &'static str,
     &'static str,
-    Option<(Metric, Direction, [&'static str; 5])>,
+    Option<(Metric, ScoreDirection, [&'static str; 5])>,
 );
 #[rustfmt::skip]
 const DEFAULT_ITEMS: &[(&str, Category, u32, [DefaultAspect; 4])] = {
     use Category::*;
-    use Direction::*;
+    use ScoreDirection::*;
     use Metric::*;
     &[
         ("first_impression", Own, 1, [
@@ -400,8 +407,8 @@ impl Template {
                 if let Some(prescore) = &aspect.prescore {
                     let thresholds = &prescore.thresholds;
                     let rising = thresholds.windows(2).all(|pair| match prescore.direction {
-                        Direction::HigherIsBetter => pair[0] < pair[1],
-                        Direction::LowerIsBetter => pair[0] > pair[1],
+                        ScoreDirection::HigherIsBetter => pair[0] < pair[1],
+                        ScoreDirection::LowerIsBetter => pair[0] > pair[1],
                     });
                     if usize::try_from(aspect.max_score).ok() != Some(thresholds.len()) {
                         push(
@@ -539,8 +546,8 @@ impl Metrics {
             .thresholds
             .iter()
             .filter(|&&threshold| match prescore.direction {
-                Direction::HigherIsBetter => value >= threshold,
-                Direction::LowerIsBetter => value <= threshold,
+                ScoreDirection::HigherIsBetter => value >= threshold,
+                ScoreDirection::LowerIsBetter => value <= threshold,
             })
             .count();
         u32::try_from(met).ok()

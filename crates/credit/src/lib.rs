@@ -9,5 +9,6 @@
 pub mod characteristic;
 pub mod limit;
 pub mod number;
+pub mod policy;
 pub mod statement;
 pub mod working_capital;

@@ -2,11 +2,13 @@
 //! short- and long-term credit indicators, plus return on assets and equity share) and the
 //! Altman scores.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::money::MAX_MINOR;
-use credo_core::{FieldCode, FieldError, FieldErrors};
+use credo_core::{Currency, FieldCode, FieldError, FieldErrors};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::number::{quotient, round};
 
@@ -66,14 +68,29 @@ pub struct CashFlow {
     pub financing_minor: i64,
 }
 
-/// The figures of a statement the rules read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The figures of a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Figures {
     pub balance_sheet: BalanceSheet,
     pub income_statement: IncomeStatement,
     pub cash_flow: Option<CashFlow>,
     /// Market value of the equity, for listed companies: enables the original Z score.
+    #[schema(example = 24_000_000_000_i64)]
     pub market_value_of_equity_minor: Option<i64>,
+}
+
+/// A customer's financial statement for a period, as filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub period_end: NaiveDate,
+    pub currency: Currency,
+    /// Whether an auditor signed the statement.
+    pub audited: bool,
+    pub figures: Figures,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
 }
 
 impl Figures {

@@ -33,7 +33,13 @@ pub struct Band {
 pub struct WorkingCapitalPolicy {
     /// 2 to 20 bands; bounds ascending, the last `null`; shares never fall as the value
     /// rises.
-    #[schema(min_items = 2, max_items = 20)]
+    #[schema(min_items = 2, max_items = 20, example = json!([
+        {"up_to": "-4.60", "share_bp": 0}, {"up_to": "-3.90", "share_bp": 250},
+        {"up_to": "-3.20", "share_bp": 500}, {"up_to": "-2.50", "share_bp": 750},
+        {"up_to": "-1.80", "share_bp": 1000}, {"up_to": "-1.10", "share_bp": 1250},
+        {"up_to": "-0.40", "share_bp": 1500}, {"up_to": "0.30", "share_bp": 1750},
+        {"up_to": "0.99", "share_bp": 2000}, {"up_to": null, "share_bp": 2500}
+    ]))]
     pub bands: Vec<Band>,
 }
 

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod contacts;
 mod convert;
+pub mod credit;
 pub mod customers;
 pub mod db;
 mod error;

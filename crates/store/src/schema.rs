@@ -311,6 +311,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    financial_statements (id) {
+        id -> Text,
+        customer_id -> Text,
+        period_end -> Date,
+        currency -> Text,
+        audited -> Bool,
+        figures -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -544,6 +557,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     warning_list_changes,
     ageing_snapshots,
     collection_targets,
+    financial_statements,
 );
 
 diesel::table! {

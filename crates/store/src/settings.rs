@@ -41,6 +41,16 @@ impl Document for DunningPolicyRules {
     const KEY: &'static str = "dunning_policy";
 }
 
+/// The characteristic model's template: a company's edit is a new version.
+impl Document for credo_credit::characteristic::Template {
+    const KEY: &'static str = "credit_template";
+}
+
+/// The working-capital bands and the limit rules.
+impl Document for credo_credit::policy::CreditPolicy {
+    const KEY: &'static str = "credit_policy";
+}
+
 /// A document with its version and last change; the defaults at version 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stored<T> {

@@ -3,6 +3,7 @@
 
 pub mod company;
 pub mod contacts;
+pub mod credit;
 pub mod customers;
 pub mod directory;
 pub mod events;

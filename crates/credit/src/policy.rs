@@ -1,0 +1,40 @@
+//! The company's credit policy: one document for the working-capital bands and the limit
+//! rules, versioned and audited as a whole.
+
+use credo_core::FieldError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::limit::LimitPolicy;
+use crate::working_capital::WorkingCapitalPolicy;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditPolicy {
+    pub working_capital: WorkingCapitalPolicy,
+    pub limits: LimitPolicy,
+}
+
+impl CreditPolicy {
+    /// Every rule the policy breaks, named under `working_capital.` or `limits.`.
+    pub fn check(&self) -> Result<(), Vec<FieldError>> {
+        fn nested(
+            result: Result<(), Vec<FieldError>>,
+            prefix: &'static str,
+        ) -> impl Iterator<Item = FieldError> {
+            result
+                .err()
+                .into_iter()
+                .flatten()
+                .map(move |error| error.nested(prefix))
+        }
+        let errors: Vec<FieldError> = nested(self.working_capital.check(), "working_capital")
+            .chain(nested(self.limits.check(), "limits"))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}

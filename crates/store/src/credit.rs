@@ -1,0 +1,187 @@
+//! Credit files: customers' financial statements.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_credit::statement::{Figures, Statement};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
+use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, Window};
+use crate::schema::financial_statements;
+use crate::{audit, customers, now, DbConnection, StoreError};
+
+pub const STATEMENT_ENTITY: &str = "financial_statement";
+
+/// A statement to file; its figures checked.
+pub struct NewStatement {
+    pub customer_id: Uuid,
+    pub period_end: NaiveDate,
+    pub currency: credo_core::Currency,
+    pub audited: bool,
+    pub figures: Figures,
+}
+
+/// What filing a statement came to.
+#[derive(Debug)]
+pub enum Filed {
+    Filed(Statement),
+    /// The customer has a statement for this period end and audit status: its id.
+    Exists(Uuid),
+}
+
+impl Outcome for Filed {
+    fn is_refusal(&self) -> bool {
+        matches!(self, Filed::Exists(_))
+    }
+}
+
+/// Files a statement in the customer's file (under its row lock; refused while archived);
+/// one per period end and audit status; audited.
+pub fn file_statement(
+    conn: &mut DbConnection,
+    new: NewStatement,
+    actor: Uuid,
+) -> Result<Filed, StoreError> {
+    write_transaction(conn, |conn| {
+        customers::lock_writable_file(conn, new.customer_id)?;
+        let existing: Option<String> = financial_statements::table
+            .filter(financial_statements::customer_id.eq(new.customer_id.to_string()))
+            .filter(financial_statements::period_end.eq(new.period_end))
+            .filter(financial_statements::audited.eq(new.audited))
+            .select(financial_statements::id)
+            .first(conn)
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(Filed::Exists(parse_id(&id)?));
+        }
+        let statement = Statement {
+            id: Uuid::now_v7(),
+            customer_id: new.customer_id,
+            period_end: new.period_end,
+            currency: new.currency,
+            audited: new.audited,
+            figures: new.figures,
+            created_at: now(),
+            created_by: actor,
+        };
+        let figures = serde_json::to_value(statement.figures)?;
+        diesel::insert_into(financial_statements::table)
+            .values((
+                financial_statements::id.eq(statement.id.to_string()),
+                financial_statements::customer_id.eq(statement.customer_id.to_string()),
+                financial_statements::period_end.eq(statement.period_end),
+                financial_statements::currency.eq(statement.currency.as_str()),
+                financial_statements::audited.eq(statement.audited),
+                financial_statements::figures.eq(figures.to_string()),
+                financial_statements::created_at.eq(to_db_time(statement.created_at)),
+                financial_statements::created_by.eq(actor.to_string()),
+            ))
+            .execute(conn)?;
+        let filed = serde_json::json!({
+            "customer_id": statement.customer_id,
+            "period_end": statement.period_end,
+            "currency": statement.currency.as_str(),
+            "audited": statement.audited,
+            "figures": figures,
+        });
+        audit::record(
+            conn,
+            STATEMENT_ENTITY,
+            statement.id,
+            AuditAction::Created,
+            actor,
+            &changes(&serde_json::Value::Null, &filed),
+        )?;
+        Ok(Filed::Filed(statement))
+    })
+}
+
+type StatementRow = (
+    String,
+    String,
+    NaiveDate,
+    String,
+    bool,
+    String,
+    NaiveDateTime,
+    String,
+);
+
+const COLUMNS: (
+    financial_statements::id,
+    financial_statements::customer_id,
+    financial_statements::period_end,
+    financial_statements::currency,
+    financial_statements::audited,
+    financial_statements::figures,
+    financial_statements::created_at,
+    financial_statements::created_by,
+) = (
+    financial_statements::id,
+    financial_statements::customer_id,
+    financial_statements::period_end,
+    financial_statements::currency,
+    financial_statements::audited,
+    financial_statements::figures,
+    financial_statements::created_at,
+    financial_statements::created_by,
+);
+
+fn statement_of(row: StatementRow) -> Result<Statement, StoreError> {
+    let (id, customer_id, period_end, currency, audited, figures, created_at, created_by) = row;
+    Ok(Statement {
+        id: parse_id(&id)?,
+        customer_id: parse_id(&customer_id)?,
+        period_end,
+        currency: parse_currency(&currency)?,
+        audited,
+        figures: serde_json::from_str(&figures)?,
+        created_at: from_db_time(created_at),
+        created_by: parse_id(&created_by)?,
+    })
+}
+
+/// One statement of a customer.
+pub fn statement(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Statement>, StoreError> {
+    financial_statements::table
+        .filter(financial_statements::id.eq(id.to_string()))
+        .filter(financial_statements::customer_id.eq(customer_id.to_string()))
+        .select(COLUMNS)
+        .first::<StatementRow>(conn)
+        .optional()?
+        .map(statement_of)
+        .transpose()
+}
+
+/// A page of a customer's statements, the latest period first (the latest filed first
+/// within a period).
+pub fn statements(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    window: &Window<NaiveDate>,
+) -> Result<Vec<Statement>, StoreError> {
+    let mut query = financial_statements::table
+        .filter(financial_statements::customer_id.eq(customer_id.to_string()))
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        financial_statements::period_end,
+        financial_statements::id,
+        window.after,
+        true
+    );
+    query
+        .limit(window.limit)
+        .select(COLUMNS)
+        .load::<StatementRow>(conn)?
+        .into_iter()
+        .map(statement_of)
+        .collect()
+}
