@@ -1,10 +1,19 @@
 //! Credit: financial statements with their ratios and Altman scores, the characteristic
 //! template and the credit policy, on both databases.
 
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::jobs::db_run;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
 
 /// A statement for `period_end` whose figures make round ratios: current 1.6, quick 1.0,
 /// cash 0.2, debt 0.6; Z' 2.3421 (grey), Z'' 2.8164 (safe).
@@ -291,5 +300,161 @@ async fn the_credit_policy_keeps_its_bands_exact_and_refuses_gaps() {
     let (status, refused) = app
         .put_if_match("/api/v1/credit/policy", &agent, good, "\"1\"")
         .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+}
+
+/// Files `statement_body` for the customer at `customer_path` and returns the body of an
+/// evaluation of it that scores every point the statement does not pre-score `score`.
+pub async fn evaluation_body(app: &TestApp, admin: &str, customer_id: &str, score: u32) -> Value {
+    let (status, statement) = app
+        .post(
+            &format!("/api/v1/customers/{customer_id}/financial-statements"),
+            admin,
+            statement_body("2025-12-31"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{statement}");
+    let (_, template) = app.get("/api/v1/credit/templates/active", admin).await;
+    let mut scores = Vec::new();
+    for item in template["items"].as_array().unwrap() {
+        for aspect in item["aspects"].as_array().unwrap() {
+            if aspect["prescore"].is_null() {
+                scores.push(json!({"item": item["key"], "aspect": aspect["key"], "score": score}));
+            }
+        }
+    }
+    json!({"customer_id": customer_id, "statement_id": statement["id"],
+           "requested_limit_minor": 100_000_000, "currency": "CNY",
+           "characteristic_scores": scores})
+}
+
+#[actix_web::test]
+async fn an_evaluation_combines_both_models_into_limits_and_a_rating_and_explains_itself() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (evaluator_id, credit) = app.user(&admin, "c.eval", "credit_manager", None).await;
+    let customer = app.organization(&admin, "鑫源电子科技有限公司").await;
+    let body = evaluation_body(&app, &admin, &customer, 4).await;
+    let (status, evaluation) = app
+        .post("/api/v1/credit/evaluations", &credit, body.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{evaluation}");
+    // Base (8M - 5M + 8M) / 2 = 5.5M yuan; value 1.6 + 1.0 - 0.625 - 1.5 = 0.475 -> 0.48:
+    // 20 % of the base.
+    assert_eq!(
+        evaluation["working_capital"],
+        json!({"base_minor": 550_000_000, "evaluation_value": 0.48, "share_bp": 2000,
+               "limit_minor": 110_000_000, "reason": null})
+    );
+    // Pre-scores 52 points x 2, judged points 4 each: 360 of 480 = 75 % -> grade 2.
+    let characteristic = &evaluation["characteristic"];
+    assert_eq!(characteristic["score"], 360, "{characteristic}");
+    assert_eq!(characteristic["max_score"], 480);
+    assert_eq!(characteristic["grade"], 2);
+    assert_eq!(characteristic["credit_sales_allowed"], true);
+    let current = characteristic["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["aspect"] == "current_ratio")
+        .unwrap();
+    assert_eq!(current["score"], 4);
+    assert_eq!(current["source"], "statement");
+    // 110M x 90 % = 99M fen, under the 100M applied for: 990,000 yuan is 3A.
+    assert_eq!(evaluation["recommended_limit_minor"], 99_000_000);
+    assert_eq!(evaluation["final_limit_minor"], 99_000_000);
+    assert_eq!(evaluation["limit_grade"], "3A");
+    assert_eq!(evaluation["rating"], "3A2");
+    assert_eq!(evaluation["evaluator_id"], evaluator_id.as_str());
+    assert_eq!(evaluation["template_version"], 0);
+    assert_eq!(
+        evaluation["template"]["items"].as_array().unwrap().len(),
+        18
+    );
+    assert_eq!(
+        evaluation["characteristic_scores"],
+        body["characteristic_scores"]
+    );
+    let id = evaluation["id"].as_str().unwrap();
+    let (status, read) = app
+        .get(&format!("/api/v1/credit/evaluations/{id}"), &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, evaluation);
+
+    // A manual adjustment decides the final limit and its grade; the recommendation stays.
+    let customer = app.organization(&admin, "瑞丰物流有限公司").await;
+    let mut adjusted = evaluation_body(&app, &admin, &customer, 4).await;
+    adjusted["manual_adjustment"] =
+        json!({"final_limit_minor": 150_000_000_i64, "reason": "集团担保"});
+    let (status, evaluation) = app
+        .post("/api/v1/credit/evaluations", &credit, adjusted)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{evaluation}");
+    assert_eq!(evaluation["recommended_limit_minor"], 99_000_000);
+    assert_eq!(evaluation["final_limit_minor"], 150_000_000);
+    assert_eq!(evaluation["rating"], "5A2");
+
+    // Judged points all 0: 104 of 480 -> grade 5, a quarter of the limit: 1A5.
+    let customer = app.organization(&admin, "博信建筑工程有限公司").await;
+    let low = evaluation_body(&app, &admin, &customer, 0).await;
+    let (status, evaluation) = app.post("/api/v1/credit/evaluations", &credit, low).await;
+    assert_eq!(status, StatusCode::CREATED, "{evaluation}");
+    assert_eq!(evaluation["characteristic"]["grade"], 5);
+    assert_eq!(evaluation["recommended_limit_minor"], 27_500_000);
+    assert_eq!(evaluation["rating"], "1A5");
+}
+
+#[actix_web::test]
+async fn an_evaluation_with_faults_names_them_and_records_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "天宇化工有限公司").await;
+    let valid = evaluation_body(&app, &admin, &customer, 4).await;
+    let mut body = valid.clone();
+    body["characteristic_scores"].as_array_mut().unwrap().pop();
+    body["characteristic_scores"][0]["score"] = json!(6);
+    body["requested_limit_minor"] = json!(0);
+    body["manual_adjustment"] = json!({"final_limit_minor": 1, "reason": " "});
+    let (status, refused) = app
+        .post("/api/v1/credit/evaluations", &admin, body.clone())
+        .await;
+    assert_invalid(
+        status,
+        &refused,
+        &[
+            ("requested_limit_minor", "out_of_range"),
+            ("manual_adjustment.reason", "required"),
+            ("characteristic_scores[0].score", "out_of_range"),
+            (
+                "characteristic_scores.bank_credit.relationships",
+                "required",
+            ),
+        ],
+    );
+    let mut other = valid;
+    other["currency"] = json!("USD");
+    let (status, refused) = app
+        .post("/api/v1/credit/evaluations", &admin, other.clone())
+        .await;
+    assert_invalid(status, &refused, &[("currency", "currency_mismatch")]);
+    other["currency"] = json!("CNY");
+    other["statement_id"] = json!(uuid::Uuid::now_v7());
+    let (status, refused) = app.post("/api/v1/credit/evaluations", &admin, other).await;
+    assert_invalid(status, &refused, &[("statement_id", "not_found")]);
+    // Nothing was recorded, nor audited.
+    let recorded = db_run(&app, |conn| {
+        Ok(diesel::sql_query(
+            "SELECT (SELECT count(*) FROM credit_evaluations) \
+                  + (SELECT count(*) FROM audit_log WHERE entity_type = 'credit_evaluation') AS n",
+        )
+        .get_result::<Count>(conn)?
+        .n)
+    })
+    .await;
+    assert_eq!(recorded, 0);
+    // Sales may not evaluate.
+    let (_, agent) = app.user(&admin, "a.eval", "agent", None).await;
+    let (status, refused) = app.post("/api/v1/credit/evaluations", &agent, body).await;
     assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
 }

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::credit::statement_body;
+use crate::credit::{evaluation_body, statement_body};
 use crate::receivables::receivable_body;
 
 const ROLES: [&str; 7] = [
@@ -79,7 +79,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "takeAgeingSnapshot"
         | "setCollectionTarget"
         | "publishCharacteristicTemplate"
-        | "replaceCreditPolicy" => {
+        | "replaceCreditPolicy"
+        | "createCreditEvaluation" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
@@ -139,7 +140,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listFinancialStatements"
         | "getFinancialStatement"
         | "getActiveCharacteristicTemplate"
-        | "getCreditPolicy" => true,
+        | "getCreditPolicy"
+        | "getCreditEvaluation" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -672,6 +674,22 @@ async fn call(
             )
         }
         "getCreditPolicy" => (Method::GET, "/api/v1/credit/policy".into(), None),
+        "createCreditEvaluation" => (
+            Method::POST,
+            "/api/v1/credit/evaluations".into(),
+            Some(evaluation_body(app, admin, customer_id, 3).await),
+        ),
+        "getCreditEvaluation" => {
+            let body = evaluation_body(app, admin, customer_id, 3).await;
+            let (status, evaluation) = app.post("/api/v1/credit/evaluations", admin, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{evaluation}");
+            let id = evaluation["id"].as_str().unwrap();
+            (
+                Method::GET,
+                format!("/api/v1/credit/evaluations/{id}"),
+                None,
+            )
+        }
         "replaceCreditPolicy" => (
             Method::PUT,
             "/api/v1/credit/policy".into(),

@@ -87,6 +87,8 @@ where
                 .service(credit::file_statement)
                 .service(credit::list_statements)
                 .service(credit::get_statement)
+                .service(credit::evaluations::create_evaluation)
+                .service(credit::evaluations::get_evaluation)
                 .service(credit::documents::get_template)
                 .service(credit::documents::publish_template)
                 .service(credit::documents::get_policy)

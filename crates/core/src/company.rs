@@ -148,6 +148,25 @@ pub struct FxRate {
     pub rate: Decimal,
 }
 
+impl FxRate {
+    /// `amount_minor` of the rate's currency in minor units of the company currency,
+    /// rounded half away from zero; `None` when it does not fit.
+    pub fn to_company_minor(&self, amount_minor: i64, company: Currency) -> Option<i64> {
+        let shift = i64::from(company.minor_digits()) - i64::from(self.currency.minor_digits());
+        let major = Decimal::from(amount_minor).checked_mul(self.rate)?;
+        let scale = Decimal::from(10_i64.pow(u32::try_from(shift.abs()).ok()?));
+        let scaled = if shift >= 0 {
+            major.checked_mul(scale)?
+        } else {
+            major.checked_div(scale)?
+        };
+        i64::try_from(
+            scaled.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        )
+        .ok()
+    }
+}
+
 /// A rate as a client posts it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +244,34 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn conversions_into_the_company_currency_follow_both_currencies_decimals() {
+        let rate = |currency: &str, rate: &str| FxRate {
+            currency: Currency::parse(currency).unwrap(),
+            on: day("2026-06-30"),
+            rate: rate.parse().unwrap(),
+        };
+        let cny = Currency::parse("CNY").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(
+            rate("USD", "7.1234").to_company_minor(10_000, cny),
+            Some(71_234)
+        );
+        assert_eq!(rate("USD", "7.1234").to_company_minor(1, cny), Some(7));
+        assert_eq!(
+            rate("JPY", "0.05").to_company_minor(1_000, cny),
+            Some(5_000)
+        );
+        assert_eq!(rate("CNY", "20").to_company_minor(150, jpy), Some(30));
+        assert_eq!(rate("CNY", "21.5").to_company_minor(1, jpy), Some(0));
+        assert_eq!(rate("CNY", "25").to_company_minor(10, jpy), Some(3));
+        assert_eq!(rate("USD", "100000").to_company_minor(i64::MAX, cny), None);
+        assert_eq!(
+            rate("USD", "1000000000000").to_company_minor(i64::MAX, cny),
+            None
+        );
     }
 
     #[test]

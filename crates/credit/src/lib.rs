@@ -7,6 +7,7 @@
 //! grade (1A-5A) and the characteristic grade make the rating ("3A2").
 
 pub mod characteristic;
+pub mod evaluation;
 pub mod limit;
 pub mod number;
 pub mod policy;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, Window};
-use crate::schema::financial_statements;
+use crate::schema::{credit_evaluations, financial_statements};
 use crate::{audit, customers, now, DbConnection, StoreError};
 
 pub const STATEMENT_ENTITY: &str = "financial_statement";
@@ -184,4 +184,64 @@ pub fn statements(
         .into_iter()
         .map(statement_of)
         .collect()
+}
+
+pub const EVALUATION_ENTITY: &str = "credit_evaluation";
+
+/// An evaluation to record: the columns lists select by, and the whole record.
+pub struct NewEvaluation {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub statement_id: Uuid,
+    pub currency: credo_core::Currency,
+    pub final_limit_minor: i64,
+    pub rating: String,
+    pub record: serde_json::Value,
+}
+
+/// Records an evaluation in the customer's file (under its row lock; refused while
+/// archived); audited with its whole record.
+pub fn record_evaluation(
+    conn: &mut DbConnection,
+    new: NewEvaluation,
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    write_transaction(conn, |conn| {
+        customers::lock_writable_file(conn, new.customer_id)?;
+        diesel::insert_into(credit_evaluations::table)
+            .values((
+                credit_evaluations::id.eq(new.id.to_string()),
+                credit_evaluations::customer_id.eq(new.customer_id.to_string()),
+                credit_evaluations::statement_id.eq(new.statement_id.to_string()),
+                credit_evaluations::currency.eq(new.currency.as_str()),
+                credit_evaluations::final_limit_minor.eq(new.final_limit_minor),
+                credit_evaluations::rating.eq(&new.rating),
+                credit_evaluations::record.eq(new.record.to_string()),
+                credit_evaluations::created_at.eq(to_db_time(now())),
+                credit_evaluations::created_by.eq(actor.to_string()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            EVALUATION_ENTITY,
+            new.id,
+            AuditAction::Created,
+            actor,
+            &changes(&serde_json::Value::Null, &new.record),
+        )
+    })
+}
+
+/// An evaluation's customer and its record as recorded.
+pub fn evaluation(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<(Uuid, serde_json::Value)>, StoreError> {
+    credit_evaluations::table
+        .find(id.to_string())
+        .select((credit_evaluations::customer_id, credit_evaluations::record))
+        .first::<(String, String)>(conn)
+        .optional()?
+        .map(|(customer_id, record)| Ok((parse_id(&customer_id)?, serde_json::from_str(&record)?)))
+        .transpose()
 }

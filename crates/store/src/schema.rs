@@ -324,6 +324,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_evaluations (id) {
+        id -> Text,
+        customer_id -> Text,
+        statement_id -> Text,
+        currency -> Text,
+        final_limit_minor -> BigInt,
+        rating -> Text,
+        record -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -558,6 +572,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ageing_snapshots,
     collection_targets,
     financial_statements,
+    credit_evaluations,
 );
 
 diesel::table! {

@@ -2,6 +2,7 @@
 //! and the credit policy.
 
 pub mod documents;
+pub mod evaluations;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
