@@ -703,13 +703,13 @@ pub fn evaluate(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::statement::tests::sample;
     use proptest::prelude::*;
 
     /// Scores for every point the default template does not pre-score.
-    fn judged(score: u32) -> Vec<GivenScore> {
+    pub(crate) fn judged(score: u32) -> Vec<GivenScore> {
         Template::default()
             .items
             .iter()

@@ -128,6 +128,7 @@ pub fn conclude(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::characteristic::tests::judged;
     use crate::statement::tests::sample;
 
     fn scaled(figures: &mut Figures, factor: i64) {
@@ -155,23 +156,6 @@ mod tests {
         }
     }
 
-    fn judged(template: &Template, score: u32) -> Vec<GivenScore> {
-        template
-            .items
-            .iter()
-            .flat_map(|item| {
-                item.aspects
-                    .iter()
-                    .filter(|a| a.prescore.is_none())
-                    .map(|a| GivenScore {
-                        item: item.key.clone(),
-                        aspect: a.key.clone(),
-                        score,
-                    })
-            })
-            .collect()
-    }
-
     #[test]
     fn the_models_combine_into_a_rating() {
         // The sample in fen times 1,000,000: equity 80M yuan, base 55M yuan, value 0.48 ->
@@ -187,7 +171,7 @@ mod tests {
             statement_in_company_digits: Some(2),
             company_digits: 2,
         };
-        let given = judged(&template, 4);
+        let given = judged(4);
         let conclusion = conclude(&facts, &given, 5_000_000_000, None, |m| m).unwrap();
         assert_eq!(conclusion.working_capital.limit_minor, 1_100_000_000);
         let grade = conclusion.characteristic.grade;
@@ -236,7 +220,7 @@ mod tests {
             final_limit_minor: -1,
             reason: " ".into(),
         };
-        let mut given = judged(&template, 4);
+        let mut given = judged(4);
         given.pop();
         let fields: Vec<String> = conclude(&facts, &given, 0, Some(&adjustment), |m| m)
             .unwrap_err()
