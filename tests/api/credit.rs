@@ -1,19 +1,12 @@
 //! Credit: financial statements with their ratios and Altman scores, the characteristic
 //! template and the credit policy, on both databases.
 
-use diesel::sql_types::BigInt;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::jobs::db_run;
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
+use crate::jobs::{db_run, Count};
 
 /// A statement for `period_end` whose figures make round ratios: current 1.6, quick 1.0,
 /// cash 0.2, debt 0.6; Z' 2.3421 (grey), Z'' 2.8164 (safe).

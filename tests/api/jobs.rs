@@ -91,10 +91,11 @@ async fn finished(app: &TestApp, admin: &str, ids: &[String]) -> Vec<Value> {
     }
 }
 
+/// One count from raw SQL (`... AS n`).
 #[derive(QueryableByName)]
-struct Count {
+pub struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub n: i64,
 }
 
 #[actix_web::test]

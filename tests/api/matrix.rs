@@ -80,10 +80,18 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "setCollectionTarget"
         | "publishCharacteristicTemplate"
         | "replaceCreditPolicy"
-        | "createCreditEvaluation" => {
+        | "createCreditEvaluation"
+        | "evaluateCreditApplication"
+        | "approveCreditApplication"
+        | "createCreditAgreement"
+        | "revokeCreditAgreement" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
+        "createCreditApplication" => matches!(role, "admin" | "unit_manager" | "agent"),
+        // The unit head; before the pre-review the unit head may also reject.
+        "preReviewCreditApplication" => matches!(role, "admin" | "unit_manager"),
+        "rejectCreditApplication" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         // By sales unit: not for who sees only their own customers.
         "getAgeingTrend" => role != "agent",
         // Reads (and one's own password): every role, each within its own scope.
@@ -141,7 +149,11 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getFinancialStatement"
         | "getActiveCharacteristicTemplate"
         | "getCreditPolicy"
-        | "getCreditEvaluation" => true,
+        | "getCreditEvaluation"
+        | "listCreditApplications"
+        | "getCreditApplication"
+        | "getCreditAgreement"
+        | "getCustomerCredit" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -151,6 +163,64 @@ struct Context {
     agent: String,
     /// Raises the claims that others decide (nobody decides a claim they raised).
     agent_token: String,
+    /// A credit manager who evaluates the applications others approve.
+    evaluator_token: String,
+}
+
+/// A credit application for the customer, taken through `steps` (`pre-review`,
+/// `evaluate`: by the evaluator, so that every credit role may approve it); its path.
+async fn credit_application(
+    app: &TestApp,
+    admin: &str,
+    ctx: &Context,
+    customer_id: &str,
+    steps: &[&str],
+) -> String {
+    let (status, application) = app
+        .post(
+            "/api/v1/credit/applications",
+            admin,
+            json!({"customer_id": customer_id, "requested_limit_minor": 100_000_000_i64,
+                   "currency": "CNY", "term_days": 30, "reason": "r"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+    let path = format!(
+        "/api/v1/credit/applications/{}",
+        application["id"].as_str().unwrap()
+    );
+    for step in steps {
+        let (token, body) = if *step == "evaluate" {
+            let body = evaluation_body(app, admin, customer_id, 3).await;
+            let (status, evaluation) = app
+                .post("/api/v1/credit/evaluations", &ctx.evaluator_token, body)
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{evaluation}");
+            (
+                ctx.evaluator_token.as_str(),
+                json!({"evaluation_id": evaluation["id"]}),
+            )
+        } else {
+            (admin, json!({}))
+        };
+        let (status, body) = app.post(&format!("{path}/{step}"), token, body).await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    path
+}
+
+/// A carried-over credit line of the customer; its path.
+async fn credit_agreement(app: &TestApp, admin: &str, customer_id: &str) -> String {
+    let (status, line) = app
+        .post(
+            "/api/v1/credit/agreements",
+            admin,
+            json!({"customer_id": customer_id, "currency": "CNY", "limit_minor": 1000,
+                   "term_days": 30, "reason": "r"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{line}");
+    format!("/api/v1/credit/agreements/{}", line["id"].as_str().unwrap())
 }
 
 /// Calls one operation as `token` against fresh records made by `admin_token`.
@@ -700,6 +770,69 @@ async fn call(
                            "grade_bounds_major": [300000, 600000, 1000000, 1500000]}
             })),
         ),
+        "createCreditApplication" => (
+            Method::POST,
+            "/api/v1/credit/applications".into(),
+            Some(
+                json!({"customer_id": customer_id, "requested_limit_minor": 1000,
+                        "currency": "CNY", "term_days": 30, "reason": "r"}),
+            ),
+        ),
+        "listCreditApplications" => (Method::GET, "/api/v1/credit/applications".into(), None),
+        "getCreditApplication" => (
+            Method::GET,
+            credit_application(app, admin, ctx, customer_id, &[]).await,
+            None,
+        ),
+        "preReviewCreditApplication" => {
+            let path = credit_application(app, admin, ctx, customer_id, &[]).await;
+            (Method::POST, format!("{path}/pre-review"), Some(json!({})))
+        }
+        "evaluateCreditApplication" => {
+            let path = credit_application(app, admin, ctx, customer_id, &["pre-review"]).await;
+            let body = evaluation_body(app, admin, customer_id, 3).await;
+            let (_, evaluation) = app.post("/api/v1/credit/evaluations", admin, body).await;
+            (
+                Method::POST,
+                format!("{path}/evaluate"),
+                Some(json!({"evaluation_id": evaluation["id"]})),
+            )
+        }
+        "approveCreditApplication" => {
+            let steps = ["pre-review", "evaluate"];
+            let path = credit_application(app, admin, ctx, customer_id, &steps).await;
+            (Method::POST, format!("{path}/approve"), Some(json!({})))
+        }
+        "rejectCreditApplication" => {
+            let path = credit_application(app, admin, ctx, customer_id, &[]).await;
+            (
+                Method::POST,
+                format!("{path}/reject"),
+                Some(json!({"reason": "r"})),
+            )
+        }
+        "createCreditAgreement" => (
+            Method::POST,
+            "/api/v1/credit/agreements".into(),
+            Some(
+                json!({"customer_id": customer_id, "currency": "CNY", "limit_minor": 1000,
+                        "term_days": 30, "reason": "r"}),
+            ),
+        ),
+        "getCreditAgreement" => (
+            Method::GET,
+            credit_agreement(app, admin, customer_id).await,
+            None,
+        ),
+        "revokeCreditAgreement" => {
+            let path = credit_agreement(app, admin, customer_id).await;
+            (
+                Method::POST,
+                format!("{path}/revoke"),
+                Some(json!({"reason": "r"})),
+            )
+        }
+        "getCustomerCredit" => (Method::GET, format!("{c}/credit"), None),
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app
@@ -727,10 +860,14 @@ async fn every_operation_answers_every_role_as_the_rules_say() {
         }
         tokens.push((role, token));
     }
+    let (_, evaluator_token) = app
+        .user(&admin, "m.evaluator", "credit_manager", None)
+        .await;
     let ctx = Context {
         unit,
         agent,
         agent_token,
+        evaluator_token,
     };
     let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
     let mut operations = Vec::new();

@@ -46,6 +46,7 @@ error_codes! {
     InvalidRefreshToken = (UNAUTHORIZED, "invalid_refresh_token", "The refresh token is not valid"),
     Forbidden = (FORBIDDEN, "forbidden", "Your role may not do this"),
     SamePerson = (FORBIDDEN, "same_person", "Someone other than the requester must do this"),
+    ApprovalLimitExceeded = (FORBIDDEN, "approval_limit_exceeded", "The amount is above what your role may approve"),
     NotFound = (NOT_FOUND, "not_found", "No such resource"),
     FxRateMissing = (NOT_FOUND, "fx_rate_missing", "No exchange rate is recorded on or before that day"),
     MethodNotAllowed = (METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this resource"),

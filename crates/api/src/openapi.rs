@@ -38,7 +38,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "leads", description = "Leads, MAN qualification, the sales funnel and its report"),
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
         (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
-        (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy"),
+        (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy; evaluations, applications with maker-checker approval, agreements"),
         (name = "dunning", description = "Dunning levels and the runs that give each customer its highest level due"),
     ),
     components(schemas(Problem)),

@@ -125,6 +125,19 @@ pub fn conclude(
     })
 }
 
+/// An evaluation in brief: what a customer's credit file shows of its latest one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EvaluationSummary {
+    pub id: uuid::Uuid,
+    #[schema(example = "3A2")]
+    pub rating: String,
+    #[schema(value_type = String, example = "CNY")]
+    pub currency: credo_core::Currency,
+    #[schema(example = 90_000_000)]
+    pub final_limit_minor: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

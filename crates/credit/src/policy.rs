@@ -1,10 +1,11 @@
-//! The company's credit policy: one document for the working-capital bands and the limit
-//! rules, versioned and audited as a whole.
+//! The company's credit policy: one document for the working-capital bands, the limit
+//! rules and the approval limits, versioned and audited as a whole.
 
 use credo_core::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::application::ApprovalPolicy;
 use crate::limit::LimitPolicy;
 use crate::working_capital::WorkingCapitalPolicy;
 
@@ -13,10 +14,14 @@ use crate::working_capital::WorkingCapitalPolicy;
 pub struct CreditPolicy {
     pub working_capital: WorkingCapitalPolicy,
     pub limits: LimitPolicy,
+    /// Who approves how much, and how long a line holds by default. A policy stored
+    /// before approvals existed reads with the defaults.
+    #[serde(default)]
+    pub approval: ApprovalPolicy,
 }
 
 impl CreditPolicy {
-    /// Every rule the policy breaks, named under `working_capital.` or `limits.`.
+    /// Every rule the policy breaks, named under `working_capital.`, `limits.` or `approval.`.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         fn nested(
             result: Result<(), Vec<FieldError>>,
@@ -30,6 +35,7 @@ impl CreditPolicy {
         }
         let errors: Vec<FieldError> = nested(self.working_capital.check(), "working_capital")
             .chain(nested(self.limits.check(), "limits"))
+            .chain(nested(self.approval.check(), "approval"))
             .collect();
         if errors.is_empty() {
             Ok(())

@@ -338,6 +338,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_applications (id) {
+        id -> Text,
+        customer_id -> Text,
+        sales_unit_id -> Nullable<Text>,
+        currency -> Text,
+        requested_limit_minor -> BigInt,
+        term_days -> BigInt,
+        reason -> Text,
+        green_channel -> Bool,
+        status -> Text,
+        pre_reviewed_by -> Nullable<Text>,
+        pre_reviewed_at -> Nullable<Timestamp>,
+        pre_review_note -> Nullable<Text>,
+        evaluation_id -> Nullable<Text>,
+        evaluated_by -> Nullable<Text>,
+        evaluated_at -> Nullable<Timestamp>,
+        evaluation_note -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        agreement_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    credit_agreements (id) {
+        id -> Text,
+        customer_id -> Text,
+        currency -> Text,
+        limit_minor -> BigInt,
+        term_days -> BigInt,
+        valid_from -> Date,
+        valid_to -> Date,
+        guarantees -> Text,
+        source -> Text,
+        application_id -> Nullable<Text>,
+        evaluation_id -> Nullable<Text>,
+        rating -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        status -> Text,
+        ended_by -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -573,6 +624,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     collection_targets,
     financial_statements,
     credit_evaluations,
+    credit_applications,
+    credit_agreements,
 );
 
 diesel::table! {

@@ -4,11 +4,12 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::{Currency, FieldCode, FieldError};
+use credo_credit::application::ApplicationStatus;
 use credo_credit::characteristic::{Characteristic, GivenScore, Template};
 use credo_credit::evaluation::{conclude, Facts, ManualAdjustment};
 use credo_credit::policy::CreditPolicy;
 use credo_credit::working_capital::WorkingCapital;
-use credo_store::credit::{self as repo, NewEvaluation};
+use credo_store::credit::{self as repo, applications, NewEvaluation};
 use credo_store::{fx, settings, DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -28,7 +29,8 @@ pub struct EvaluationInput {
     pub customer_id: Uuid,
     /// One of the customer's statements; the evaluation is in its currency.
     pub statement_id: Uuid,
-    /// The credit application the evaluation answers, when there is one.
+    /// The credit application the evaluation answers, when there is one: of the same
+    /// customer and currency, not yet decided.
     pub application_id: Option<Uuid>,
     #[schema(example = 100_000_000)]
     pub requested_limit_minor: i64,
@@ -121,12 +123,25 @@ fn evaluate(
             "the customer has no statement with this id",
         )));
     };
-    if input.application_id.is_some() {
-        return Ok(Err(invalid(
-            "application_id",
-            FieldCode::NotFound,
-            "no credit application has this id",
-        )));
+    if let Some(application_id) = input.application_id {
+        let refusal = match applications::application(conn, application_id)? {
+            None => Some((FieldCode::NotFound, "no credit application has this id")),
+            Some(a) if a.customer_id != statement.customer_id => Some((
+                FieldCode::OtherCustomer,
+                "the application is for another customer",
+            )),
+            Some(a) if a.currency != statement.currency => Some((
+                FieldCode::CurrencyMismatch,
+                "the application is in another currency than the statement",
+            )),
+            Some(a) if !ApplicationStatus::UNDECIDED.contains(&a.status) => {
+                Some((FieldCode::InvalidValue, "the application has been decided"))
+            }
+            Some(_) => None,
+        };
+        if let Some((code, message)) = refusal {
+            return Ok(Err(invalid("application_id", code, message)));
+        }
     }
     if input.currency != statement.currency.as_str() {
         return Ok(Err(invalid(
@@ -178,7 +193,7 @@ fn evaluate(
         id: Uuid::now_v7(),
         customer_id: statement.customer_id,
         statement_id: statement.id,
-        application_id: None,
+        application_id: input.application_id,
         currency: statement.currency,
         requested_limit_minor: input.requested_limit_minor,
         characteristic_scores: input.characteristic_scores,

@@ -1,6 +1,8 @@
 //! Credit: customers' financial statements and their analysis, the characteristic template
-//! and the credit policy.
+//! and the credit policy, evaluations, applications and agreements.
 
+pub mod agreements;
+pub mod applications;
 pub mod documents;
 pub mod evaluations;
 

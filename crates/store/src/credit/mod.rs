@@ -1,8 +1,13 @@
-//! Credit files: customers' financial statements.
+//! Credit files: customers' financial statements and evaluations, applications and the
+//! agreements they lead to.
+
+pub mod agreements;
+pub mod applications;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
+use credo_credit::evaluation::EvaluationSummary;
 use credo_credit::statement::{Figures, Statement};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -11,7 +16,7 @@ use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, Window};
 use crate::schema::{credit_evaluations, financial_statements};
-use crate::{audit, customers, now, DbConnection, StoreError};
+use crate::{audit, customers, fx, now, DbConnection, StoreError};
 
 pub const STATEMENT_ENTITY: &str = "financial_statement";
 
@@ -243,5 +248,78 @@ pub fn evaluation(
         .first::<(String, String)>(conn)
         .optional()?
         .map(|(customer_id, record)| Ok((parse_id(&customer_id)?, serde_json::from_str(&record)?)))
+        .transpose()
+}
+
+/// What a credit write came to.
+#[derive(Debug)]
+pub enum Decided<T, R> {
+    Done(T),
+    NotFound,
+    Refused(R),
+}
+
+impl<T, R> Outcome for Decided<T, R> {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, Decided::Done(_))
+    }
+}
+
+/// `amount_minor` of `currency` in the company currency at the rate of `on` (or the latest
+/// before); `None` when no rate is recorded. Beyond the cap counts as the largest amount.
+pub(crate) fn in_company_currency(
+    conn: &mut DbConnection,
+    amount_minor: i64,
+    currency: credo_core::Currency,
+    company: credo_core::Currency,
+    on: NaiveDate,
+) -> Result<Option<i64>, StoreError> {
+    if currency == company {
+        return Ok(Some(amount_minor));
+    }
+    Ok(fx::on_or_before(conn, currency, on)?.map(|rate| {
+        rate.to_company_minor(amount_minor, company)
+            .unwrap_or(i64::MAX)
+    }))
+}
+
+/// The field error of an amount in a currency without an exchange rate.
+pub(crate) fn no_rate(field: &str) -> credo_core::FieldError {
+    credo_core::FieldError::new(
+        field,
+        credo_core::FieldCode::InvalidRate,
+        "no exchange rate into the company currency is recorded for this currency",
+    )
+}
+
+/// The customer's latest evaluation in brief.
+pub fn latest_evaluation(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+) -> Result<Option<EvaluationSummary>, StoreError> {
+    credit_evaluations::table
+        .filter(credit_evaluations::customer_id.eq(customer_id.to_string()))
+        .order((
+            credit_evaluations::created_at.desc(),
+            credit_evaluations::id.desc(),
+        ))
+        .select((
+            credit_evaluations::id,
+            credit_evaluations::rating,
+            credit_evaluations::currency,
+            credit_evaluations::final_limit_minor,
+            credit_evaluations::created_at,
+        ))
+        .first::<(String, String, String, i64, NaiveDateTime)>(conn)
+        .optional()?
+        .map(|(id, rating, currency, final_limit_minor, at)| {
+            Ok(EvaluationSummary {
+                id: parse_id(&id)?,
+                rating,
+                currency: parse_currency(&currency)?,
+                final_limit_minor,
+                created_at: from_db_time(at),
+            })
+        })
         .transpose()
 }

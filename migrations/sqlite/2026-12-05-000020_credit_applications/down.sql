@@ -1,0 +1,2 @@
+DROP TABLE credit_agreements;
+DROP TABLE credit_applications;
