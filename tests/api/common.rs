@@ -35,6 +35,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     url: DatabaseUrl,
     _db: TestDb,
+    /// The admin's access token once logged in, for fixtures that need the admin whoever
+    /// the test acts as.
+    admin: std::sync::Mutex<Option<String>>,
 }
 
 /// The database for one test: a schema of the Postgres test database, or a SQLite file.
@@ -104,6 +107,7 @@ impl TestApp {
             client,
             url,
             _db: db,
+            admin: std::sync::Mutex::new(None),
         }
     }
 
@@ -217,10 +221,21 @@ impl TestApp {
     }
 
     pub async fn admin_token(&self) -> String {
-        self.tokens("admin", ADMIN_PASSWORD).await["access_token"]
+        let token = self.tokens("admin", ADMIN_PASSWORD).await["access_token"]
             .as_str()
             .unwrap()
-            .to_owned()
+            .to_owned();
+        *self.admin.lock().unwrap() = Some(token.clone());
+        token
+    }
+
+    /// The admin's token: the one logged in last, else a new login.
+    pub async fn admin(&self) -> String {
+        let cached = self.admin.lock().unwrap().clone();
+        match cached {
+            Some(token) => token,
+            None => self.admin_token().await,
+        }
     }
 
     pub async fn create_unit(&self, admin: &str, code: &str) -> String {

@@ -585,10 +585,8 @@ async fn steps_of_one_customer_are_checked_one_after_the_other() {
                 (&check["step"], &check["decision"]),
                 (&json!("confirmed"), &json!("allow"))
             );
-            (
-                check["open_orders_minor"].as_i64().unwrap(),
-                check["exposure_after_minor"].as_i64().unwrap(),
-            )
+            let before = check["exposure_minor"].as_i64().unwrap();
+            (before, before + check["amount_minor"].as_i64().unwrap())
         })
         .collect();
     // Each check saw every confirm judged before it, none judged beside it.
@@ -597,11 +595,12 @@ async fn steps_of_one_customer_are_checked_one_after_the_other() {
     for pair in seen.windows(2) {
         assert_eq!(pair[1].0, pair[0].1, "{seen:?}");
     }
-    assert_eq!(seen[2].1, 4350, "{seen:?}");
+    // The credit parts (30 % prepaid): 70 + 175 + 2800.
+    assert_eq!(seen[2].1, 3045, "{seen:?}");
     let (status, shipped) = app.step(&admin, &orders[0], "ship").await;
     assert_eq!(status, StatusCode::OK, "{shipped}");
     assert_eq!(shipped["credit_check"]["step"], "shipped");
-    assert_eq!(shipped["credit_check"]["open_orders_minor"], 4250);
+    assert_eq!(shipped["credit_check"]["exposure_minor"], 2975);
     let (_, read_back) = app
         .get(
             &format!("/api/v1/orders/{}", orders[0]["id"].as_str().unwrap()),

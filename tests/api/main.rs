@@ -8,6 +8,7 @@ mod auth;
 mod common;
 mod company;
 mod credit;
+mod credit_check;
 mod credit_lines;
 mod customers;
 mod directory;

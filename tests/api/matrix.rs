@@ -84,7 +84,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "evaluateCreditApplication"
         | "approveCreditApplication"
         | "createCreditAgreement"
-        | "revokeCreditAgreement" => {
+        | "revokeCreditAgreement"
+        | "createCreditOverride" => {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
@@ -153,7 +154,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "listCreditApplications"
         | "getCreditApplication"
         | "getCreditAgreement"
-        | "getCustomerCredit" => true,
+        | "getCustomerCredit"
+        | "checkCredit"
+        | "getCreditOverride" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -686,7 +689,7 @@ async fn call(
             Method::PUT,
             "/api/v1/dunning/policy".into(),
             Some(
-                json!({"levels": [{"key": "call", "anchor": "due", "offset_days": n,
+                json!({"levels": [{"key": "call", "anchor": "due", "offset_days": n % 100,
                                     "action": "电话催收", "effect": "none"}]}),
             ),
         ),
@@ -833,6 +836,30 @@ async fn call(
             )
         }
         "getCustomerCredit" => (Method::GET, format!("{c}/credit"), None),
+        "checkCredit" => (
+            Method::POST,
+            "/api/v1/credit/check".into(),
+            Some(
+                json!({"customer_id": customer_id, "amount_minor": 10, "currency": "CNY",
+                        "stage": "order"}),
+            ),
+        ),
+        "createCreditOverride" => (
+            Method::POST,
+            "/api/v1/credit/overrides".into(),
+            Some(
+                json!({"order_id": order["id"], "amount_minor": 10, "reason": "r",
+                        "expires_on": "2099-01-01"}),
+            ),
+        ),
+        "getCreditOverride" => {
+            let body = json!({"order_id": order["id"], "amount_minor": 10, "reason": "r",
+                              "expires_on": "2099-01-01"});
+            let (status, granted) = app.post("/api/v1/credit/overrides", admin, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{granted}");
+            let id = granted["id"].as_str().unwrap();
+            (Method::GET, format!("/api/v1/credit/overrides/{id}"), None)
+        }
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };
     let mut request = app

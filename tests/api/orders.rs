@@ -18,11 +18,37 @@ pub fn order_body(customer: &str, ordered_on: &str) -> Value {
 }
 
 impl TestApp {
-    /// Creates an order and returns its body.
+    /// Creates an order and returns its body; the customer gets a credit line in the order's
+    /// currency first when it has none, so that the order's steps pass the credit check.
     pub async fn order(&self, token: &str, body: Value) -> Value {
+        let customer = body["customer_id"].as_str().unwrap();
+        self.ensure_credit_line(customer, body["currency"].as_str().unwrap())
+            .await;
         let (status, created) = self.post("/api/v1/orders", token, body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         created
+    }
+
+    /// Gives the customer a generous credit line in `currency` (carried over by the admin)
+    /// unless it has one.
+    pub async fn ensure_credit_line(&self, customer: &str, currency: &str) {
+        let admin = self.admin().await;
+        let (status, credit) = self
+            .get(&format!("/api/v1/customers/{customer}/credit"), &admin)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{credit}");
+        let has_line = credit["agreements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|line| line["currency"] == currency);
+        if !has_line {
+            let line = json!({"customer_id": customer, "currency": currency,
+                              "limit_minor": 1_000_000_000_000_i64, "term_days": 90,
+                              "reason": "test fixture"});
+            let (status, body) = self.post("/api/v1/credit/agreements", &admin, line).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
     }
 
     /// Moves an order one step (`confirm`, `ship` ...) without a body.

@@ -439,20 +439,22 @@ async fn api5_functions_above_the_role_are_forbidden() {
 #[actix_web::test]
 async fn api6_a_claim_is_decided_once() {
     let t = Two::new().await;
-    let (_, order) = t
+    let order = t
         .app
-        .post(
-            "/api/v1/orders",
+        .order(
             &t.admin,
             json!({"customer_id": t.mine, "currency": "CNY", "lines": [
                 {"product_code": "P", "product_name": "P", "quantity": 1, "unit_price_minor": 100, "unit_cost_minor": 0}]}),
         )
         .await;
     let o = format!("/api/v1/orders/{}", id(&order));
-    t.app
+    let (status, confirmed) = t
+        .app
         .post(&format!("{o}/confirm"), &t.admin, json!({}))
         .await;
-    t.app.post(&format!("{o}/ship"), &t.admin, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let (status, shipped) = t.app.post(&format!("{o}/ship"), &t.admin, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{shipped}");
     let (_, claim) = t
         .app
         .post(

@@ -1,5 +1,6 @@
 """A client generated from openapi/openapi.json by openapi-python-client talks to the live
-server: log in, create, read, list and patch a customer, then record and confirm an order.
+server: log in, create, read, list and patch a customer, then carry over a credit line and
+record and confirm an order.
 Every step asserts what the server answered, through the generated models."""
 
 import sys
@@ -13,8 +14,11 @@ from credo_api_client.api.customers import (
     list_customers,
     patch_customer,
 )
+from credo_api_client.api.credit import create_credit_agreement
 from credo_api_client.api.orders import confirm_order, create_order
 from credo_api_client.models import (
+    AgreementInput,
+    AgreementView,
     Customer,
     CustomerInput,
     CustomerKind,
@@ -68,6 +72,18 @@ assert isinstance(stale.parsed.current, Customer), stale.parsed
 assert stale.parsed.current.version == 2 and stale.parsed.current.tags == ["vip"]
 assert stale.headers["etag"] == changed.headers["etag"]
 
+line = create_credit_agreement.sync(
+    client=api,
+    body=AgreementInput(
+        customer_id=customer.id,
+        currency="CNY",
+        limit_minor=100_000_000,
+        term_days=60,
+        reason="旧系统迁移额度",
+    ),
+)
+assert isinstance(line, AgreementView) and line.limit_minor == 100_000_000, line
+
 order = create_order.sync(
     client=api,
     body=OrderInput(
@@ -90,4 +106,7 @@ assert order.totals.profit_rate_bp == 2000
 confirmed = confirm_order.sync(client=api, id=order.id)
 assert isinstance(confirmed, Order) and confirmed.status == OrderStatus.CONFIRMED, confirmed
 
-print(f"generated client: login, create, get, list, patch (and a stale 412), order and confirm: ok")
+print(
+    "generated client: login, create, get, list, patch (and a stale 412), credit line, "
+    "order and confirm: ok"
+)

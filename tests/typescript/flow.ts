@@ -106,6 +106,19 @@ assert.ok(after.data);
 assert.equal(after.data.legal_name, first.customer.legal_name);
 assert.equal(after.data.version, retried.data.version);
 
+// A credit line carried over from the old system, which the order steps are checked against.
+const line = await api.POST("/api/v1/credit/agreements", {
+  body: {
+    customer_id: first.customer.id,
+    currency: "CNY",
+    limit_minor: 100_000_000,
+    term_days: 60,
+    reason: "旧系统迁移额度",
+  },
+});
+assert.ok(line.data, `line: ${JSON.stringify(line.error)}`);
+assert.equal(line.data.standing, "in_force");
+
 // An order: recorded, confirmed with no body, cancelled with the reason the step requires.
 const order = await api.POST("/api/v1/orders", {
   body: {
@@ -129,6 +142,7 @@ const confirmed = await api.POST("/api/v1/orders/{id}/confirm", {
 });
 assert.ok(confirmed.data, `confirm: ${JSON.stringify(confirmed.error)}`);
 assert.equal(confirmed.data.status, "confirmed");
+assert.equal(confirmed.data.credit_check?.decision, "allow");
 const cancelled = await api.POST("/api/v1/orders/{id}/cancel", {
   params: { path: { id: order.data.id } },
   body: { reason: "客户撤回采购计划" },

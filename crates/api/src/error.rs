@@ -119,6 +119,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     pub current: Option<Value>,
+    /// On `credit_limit_exceeded`: the check that blocked the step, with its reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_check: Option<credo_credit::check::StepCheck>,
     /// The request's id, as in its `X-Request-Id` answer header: quote it when reporting.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "0193a5c2-7d4e-7b1a-9c3f-2f6d8e1a4b5c")]
@@ -153,6 +156,7 @@ struct Extra {
     current: Option<(Value, String)>,
     retry_after_seconds: Option<u64>,
     allow: Option<String>,
+    credit_check: Option<credo_credit::check::StepCheck>,
 }
 
 impl ApiError {
@@ -198,6 +202,12 @@ impl ApiError {
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.extra().retry_after_seconds = Some(seconds);
+        self
+    }
+
+    /// Carries the credit check that blocked a step.
+    pub fn with_credit_check(mut self, check: credo_credit::check::StepCheck) -> Self {
+        self.extra().credit_check = Some(check);
         self
     }
 
@@ -249,6 +259,7 @@ impl ApiError {
                 .as_ref()
                 .and_then(|e| e.current.as_ref())
                 .map(|(value, _)| value.clone()),
+            credit_check: self.extra.as_ref().and_then(|e| e.credit_check.clone()),
             request_id: crate::request_id::current(),
         }
     }

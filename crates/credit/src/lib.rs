@@ -11,9 +11,11 @@
 pub mod agreement;
 pub mod application;
 pub mod characteristic;
+pub mod check;
 pub mod evaluation;
 pub mod limit;
 pub mod number;
+pub mod overrides;
 pub mod policy;
 pub mod statement;
 pub mod working_capital;

@@ -1,11 +1,12 @@
 //! The company's credit policy: one document for the working-capital bands, the limit
-//! rules and the approval limits, versioned and audited as a whole.
+//! rules, the approval limits and the credit check, versioned and audited as a whole.
 
 use credo_core::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::application::ApprovalPolicy;
+use crate::check::CheckPolicy;
 use crate::limit::LimitPolicy;
 use crate::working_capital::WorkingCapitalPolicy;
 
@@ -18,10 +19,14 @@ pub struct CreditPolicy {
     /// before approvals existed reads with the defaults.
     #[serde(default)]
     pub approval: ApprovalPolicy,
+    /// How strict the credit check is (default: 10 % tolerance, block beyond 30 days
+    /// overdue, alert above 90 % use).
+    #[serde(default)]
+    pub check: CheckPolicy,
 }
 
 impl CreditPolicy {
-    /// Every rule the policy breaks, named under `working_capital.`, `limits.` or `approval.`.
+    /// Every rule the policy breaks, named under `working_capital.`, `limits.`, `approval.` or `check.`.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         fn nested(
             result: Result<(), Vec<FieldError>>,
@@ -36,6 +41,7 @@ impl CreditPolicy {
         let errors: Vec<FieldError> = nested(self.working_capital.check(), "working_capital")
             .chain(nested(self.limits.check(), "limits"))
             .chain(nested(self.approval.check(), "approval"))
+            .chain(nested(self.check.check(), "check"))
             .collect();
         if errors.is_empty() {
             Ok(())

@@ -2,7 +2,6 @@
 //! totals and their status machine, claims against delivered orders, and new-product trials. Pure: no I/O, no database, no HTTP.
 
 pub mod claim;
-pub mod guard;
 pub mod lead;
 pub mod order;
 pub mod trial;

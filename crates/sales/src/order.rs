@@ -425,7 +425,7 @@ pub struct Order {
     /// Why the order was cancelled.
     pub cancel_reason: Option<String>,
     /// The check its last `confirm` or `ship` passed (absent before either).
-    pub credit_check: Option<crate::guard::StepCheck>,
+    pub credit_check: Option<credo_credit::check::StepCheck>,
     /// The account manager credited with the sale: the customer's owner when it was made.
     pub owner_id: Uuid,
     pub sales_unit_id: Option<Uuid>,

@@ -7,9 +7,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
 use credo_core::{FieldCode, FieldError, Money, Scope};
+use credo_credit::check::{CheckDecision, StepCheck};
 use credo_customers::Stamps;
 use credo_sales::claim::{fits_order, Decision, NewClaim};
-use credo_sales::guard::{judge_step, CheckDecision, CustomerFacts, StepCheck};
 use credo_sales::order::{transition, TransitionError};
 use credo_sales::trial::{NewTrial, TrialStepError};
 use credo_sales::{
@@ -26,7 +26,7 @@ use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
-use crate::{aggregate, audit, now, receivables, DbConnection, StoreError};
+use crate::{audit, credit, now, receivables, DbConnection, StoreError};
 
 pub const ENTITY: &str = "order";
 pub const CLAIM_ENTITY: &str = "order_claim";
@@ -348,27 +348,6 @@ pub enum OrderRefusal {
     Blocked(StepCheck),
 }
 
-/// The facts a step of `order` is judged on, read with its customer's row locked: steps of
-/// one customer's orders are judged one after the other, each seeing what the last one did.
-fn customer_facts(conn: &mut DbConnection, order: &Order) -> Result<CustomerFacts, StoreError> {
-    let customer = order.draft.customer_id;
-    lock_row(conn, "customers", customer)?;
-    let open = [
-        OrderStatus::Confirmed,
-        OrderStatus::InProduction,
-        OrderStatus::Shipped,
-    ]
-    .map(|s| s.as_str());
-    let open_orders_minor = orders::table
-        .filter(orders::customer_id.eq(customer.to_string()))
-        .filter(orders::currency.eq(order.draft.currency.as_str()))
-        .filter(orders::id.ne(order.id.to_string()))
-        .filter(orders::status.eq_any(open))
-        .select(aggregate::sum("amount_minor"))
-        .first::<i64>(conn)?;
-    Ok(CustomerFacts { open_orders_minor })
-}
-
 pub type UpdateOrderOutcome = Updated<Order, OrderRefusal>;
 
 impl Versioned for Order {
@@ -440,14 +419,14 @@ pub fn update(
                         Err(refused) => return Ok(Err(OrderRefusal::Transition(refused))),
                     };
                     if matches!(to, OrderStatus::Confirmed | OrderStatus::Shipped) {
-                        let facts = customer_facts(conn, current)?;
-                        let check = judge_step(
+                        let check = credit::checks::check_order_step(
+                            conn,
+                            current,
                             to.as_str(),
-                            current.totals.amount.amount_minor,
-                            facts,
-                            now(),
-                        );
-                        if check.decision == CheckDecision::Block {
+                            today,
+                            actor,
+                        )?;
+                        if check.check.decision == CheckDecision::Block {
                             return Ok(Err(OrderRefusal::Blocked(check)));
                         }
                         next.credit_check = Some(check);

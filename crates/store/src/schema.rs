@@ -389,6 +389,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_overrides (id) {
+        id -> Text,
+        order_id -> Text,
+        customer_id -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        expires_on -> Date,
+        used_at -> Nullable<Timestamp>,
+        used_step -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -626,6 +642,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_evaluations,
     credit_applications,
     credit_agreements,
+    credit_overrides,
 );
 
 diesel::table! {

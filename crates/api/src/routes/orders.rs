@@ -88,12 +88,14 @@ fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
             OrderRefusal::Blocked(check) => ApiError::new(
                 ErrorCode::CreditLimitExceeded,
                 check
+                    .check
                     .reasons
                     .iter()
-                    .map(|r| r.message.as_str())
+                    .map(|r| format!("{}: {}", r.code, r.message))
                     .collect::<Vec<_>>()
                     .join("; "),
-            ),
+            )
+            .with_credit_check(check),
             OrderRefusal::Invalid(errors)
             | OrderRefusal::Transition(TransitionError::Invalid(errors)) => {
                 ApiError::validation(errors)

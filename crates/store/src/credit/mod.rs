@@ -3,6 +3,7 @@
 
 pub mod agreements;
 pub mod applications;
+pub mod checks;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;

@@ -21,7 +21,7 @@ pub use terms::{
     decide_extension, extensions, request_extension, set_dispute, Terms, TermsRefusal,
     EXTENSION_ENTITY,
 };
-pub use warning::{change_warning, warning_list, WARNING_ENTITY};
+pub use warning::{change_warning, entry_of as warning_entry_of, warning_list, WARNING_ENTITY};
 
 use std::collections::HashMap;
 

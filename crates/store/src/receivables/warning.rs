@@ -33,7 +33,34 @@ pub fn warning_list(
         .after
         .map(|(_, id)| id.to_string())
         .unwrap_or_default();
-    let limit = window.limit;
+    // Above every id: ids are lower-case hexadecimal with hyphens.
+    entries(conn, today, &after, "~", window.limit)
+}
+
+/// The customer's entry on the list as of `today`, if it is on it.
+pub fn entry_of(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    today: NaiveDate,
+) -> Result<Option<WarningEntry>, StoreError> {
+    let id = customer_id.to_string();
+    // The ids after `just_before` up to `id` are `id` alone: `just_before` is `id` with its
+    // last character lowered by one ('0' to '/', 'a' to '`'), and no other id lies between.
+    let mut just_before = id.clone();
+    let last = just_before.pop().expect("a uuid has characters");
+    just_before.push(char::from(last as u8 - 1));
+    Ok(entries(conn, today, &just_before, &id, 1)?.pop())
+}
+
+/// The entries of customers whose ids lie after `after` and up to `through`, at most
+/// `limit`, by id.
+fn entries(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    after: &str,
+    through: &str,
+    limit: i64,
+) -> Result<Vec<WarningEntry>, StoreError> {
     let mut sources: Vec<Vec<(String, Vec<WarningReason>)>> = Vec::new();
 
     // Suits filed after the customer was last lifted.
@@ -43,7 +70,8 @@ pub fn warning_list(
         .filter(warning_list_changes::created_at.ge(customer_events::created_at));
     let suits = customer_events::table
         .filter(customer_events::kind.eq(EventKind::Litigation.as_str()))
-        .filter(customer_events::customer_id.gt(&after))
+        .filter(customer_events::customer_id.gt(after))
+        .filter(customer_events::customer_id.le(through))
         .filter(not(exists(lifted_since)))
         .group_by(customer_events::customer_id)
         .select((
@@ -78,7 +106,8 @@ pub fn warning_list(
         );
     let listed = warning_list_changes::table
         .filter(warning_list_changes::listed.eq(true))
-        .filter(warning_list_changes::customer_id.gt(&after))
+        .filter(warning_list_changes::customer_id.gt(after))
+        .filter(warning_list_changes::customer_id.le(through))
         .filter(not(exists(superseded)))
         .select((
             warning_list_changes::customer_id,
@@ -106,7 +135,8 @@ pub fn warning_list(
     let (issued_before, due_before) = arrears_cutoffs(today);
     let open_items = receivables::table
         .filter(receivables::open_minor.gt(0))
-        .filter(receivables::customer_id.gt(&after));
+        .filter(receivables::customer_id.gt(after))
+        .filter(receivables::customer_id.le(through));
     let non_credit = open_items
         .filter(receivables::due_on.le(receivables::issued_on))
         .filter(receivables::issued_on.lt(issued_before))

@@ -123,6 +123,8 @@ async fn visible_agreement(state: &AppState, caller: &Principal, id: Uuid) -> Ap
 }
 
 /// Get a credit agreement
+///
+/// The line with its terms, where it came from, and whether it holds today.
 #[utoipa::path(
     tag = "credit",
     operation_id = "getCreditAgreement",

@@ -3,6 +3,7 @@
 
 pub mod agreements;
 pub mod applications;
+pub mod checks;
 pub mod documents;
 pub mod evaluations;
 

@@ -1,0 +1,178 @@
+//! Credit overrides: one order let through a blocking check once, for a stated reason,
+//! until a day, by someone whose approval limit covers the amount.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use credo_core::money::MAX_MINOR;
+use credo_core::text::required_text;
+use credo_core::{Currency, FieldCode, FieldError, FieldErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::agreement::REASON_MAX;
+use crate::check::{CheckDecision, CheckReason, CreditCheck, ReasonCode};
+
+/// An override as the credit department records it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideInput {
+    /// The order it lets through.
+    pub order_id: Uuid,
+    /// The most of the order sold on credit it covers, in the order's currency.
+    #[schema(example = 63_000_000, minimum = 1)]
+    pub amount_minor: i64,
+    #[schema(
+        example = "总经理特批: 政府项目, 回款有保障",
+        min_length = 1,
+        max_length = 2000
+    )]
+    pub reason: String,
+    /// The last day it may be used: today or later.
+    #[schema(example = "2026-12-31")]
+    pub expires_on: NaiveDate,
+}
+
+/// A valid override's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOverride {
+    pub amount_minor: i64,
+    pub reason: String,
+    pub expires_on: NaiveDate,
+}
+
+impl OverrideInput {
+    pub fn validate(&self, today: NaiveDate) -> Result<NewOverride, Vec<FieldError>> {
+        let mut errors = FieldErrors::new();
+        if !(1..=MAX_MINOR).contains(&self.amount_minor) {
+            errors.push(FieldError::new(
+                "amount_minor",
+                FieldCode::OutOfRange,
+                "more than zero, at most 2^53 - 1",
+            ));
+        }
+        let reason = errors.check("reason", required_text(&self.reason, REASON_MAX));
+        if self.expires_on < today {
+            errors.push(FieldError::new(
+                "expires_on",
+                FieldCode::BeforeEarlierDate,
+                format!("an override is used today ({today}) or later"),
+            ));
+        }
+        errors.finish(|| NewOverride {
+            amount_minor: self.amount_minor,
+            reason: reason.expect("checked"),
+            expires_on: self.expires_on,
+        })
+    }
+}
+
+/// A credit override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CreditOverride {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    #[schema(value_type = String, example = "CNY")]
+    pub currency: Currency,
+    #[schema(example = 63_000_000)]
+    pub amount_minor: i64,
+    pub reason: String,
+    pub expires_on: NaiveDate,
+    /// When it let the order through; `null` while unused.
+    #[schema(required = true)]
+    pub used_at: Option<DateTime<Utc>>,
+    /// The step it let through: `confirmed` or `shipped`.
+    #[schema(required = true, example = json!(null))]
+    pub used_step: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Who approved it.
+    pub created_by: Uuid,
+}
+
+impl CreditOverride {
+    /// Whether it lets a blocked sale of `amount_minor` through on `today`: unused, not
+    /// expired, large enough.
+    pub fn covers(&self, amount_minor: i64, today: NaiveDate) -> bool {
+        self.used_at.is_none() && today <= self.expires_on && amount_minor <= self.amount_minor
+    }
+
+    /// The blocked `check` let through: a warning that keeps every reason it overrode.
+    pub fn apply(&self, check: CreditCheck) -> CreditCheck {
+        let mut reasons = check.reasons;
+        reasons.push(CheckReason {
+            code: ReasonCode::OverrideUsed,
+            message: format!(
+                "let through by credit override {}: {}",
+                self.id, self.reason
+            ),
+        });
+        CreditCheck {
+            decision: CheckDecision::Warn,
+            reasons,
+            ..check
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_override_has_an_amount_a_reason_and_a_day_to_come() {
+        let input = OverrideInput {
+            order_id: Uuid::nil(),
+            amount_minor: 0,
+            reason: " ".into(),
+            expires_on: day("2026-12-01"),
+        };
+        let fields: Vec<String> = input
+            .validate(day("2026-12-02"))
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["amount_minor", "reason", "expires_on"]);
+    }
+
+    #[test]
+    fn an_override_covers_once_until_it_expires_up_to_its_amount() {
+        let mut granted = CreditOverride {
+            id: Uuid::nil(),
+            order_id: Uuid::nil(),
+            customer_id: Uuid::nil(),
+            currency: Currency::parse("CNY").unwrap(),
+            amount_minor: 100,
+            reason: "特批".into(),
+            expires_on: day("2026-12-31"),
+            used_at: None,
+            used_step: None,
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: Uuid::nil(),
+        };
+        assert!(granted.covers(100, day("2026-12-31")));
+        assert!(!granted.covers(101, day("2026-12-02")));
+        assert!(!granted.covers(1, day("2027-01-01")));
+        let blocked = CreditCheck {
+            decision: CheckDecision::Block,
+            reasons: vec![CheckReason {
+                code: ReasonCode::NoAgreement,
+                message: "none".into(),
+            }],
+            limit_minor: None,
+            exposure_minor: 0,
+            available_minor: None,
+            overdue_minor: 0,
+        };
+        let through = granted.apply(blocked);
+        assert_eq!(through.decision, CheckDecision::Warn);
+        let codes: Vec<ReasonCode> = through.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [ReasonCode::NoAgreement, ReasonCode::OverrideUsed]);
+        granted.used_at = Some(DateTime::UNIX_EPOCH);
+        assert!(!granted.covers(1, day("2026-12-02")));
+    }
+}

@@ -1,0 +1,364 @@
+//! The credit check's facts (exposure, overdue items, dunning effects, the warning list, the
+//! line), the check of an order's steps, and the overrides that let one order through.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use credo_core::audit::AuditAction;
+use credo_core::json::changes;
+use credo_core::{Currency, Principal};
+use credo_credit::application::{ApplicationStatus, Approver, StepRefusal};
+use credo_credit::check::{
+    check, credit_part, CheckDecision, CheckFacts, CreditCheck, Exposure, Stage, StepCheck,
+};
+use credo_credit::overrides::{CreditOverride, NewOverride};
+use credo_credit::policy::CreditPolicy;
+use credo_receivables::dunning::Effect;
+use credo_sales::{Order, OrderStatus};
+use diesel::dsl::min;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::agreements;
+use super::{in_company_currency, no_rate, Decided};
+use crate::aggregate;
+use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
+use crate::db::{lock_row, write_transaction};
+use crate::receivables::warning_entry_of;
+use crate::schema::{
+    credit_applications, credit_overrides, dunning_actions, dunning_notices, orders, receivables,
+};
+use crate::{audit, customers, now, settings, DbConnection, StoreError};
+
+pub const OVERRIDE_ENTITY: &str = "credit_override";
+
+/// The facts a sale of the customer in `currency` is judged on; `excluding` leaves out the
+/// order being checked, whose own amount is the sale.
+pub fn facts(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    currency: Currency,
+    excluding: Option<Uuid>,
+    today: NaiveDate,
+) -> Result<CheckFacts, StoreError> {
+    let customer = customer_id.to_string();
+    let open_items = receivables::table
+        .filter(receivables::customer_id.eq(&customer))
+        .filter(receivables::open_minor.gt(0));
+    let open_receivables_minor = open_items
+        .filter(receivables::currency.eq(currency.as_str()))
+        .select(aggregate::sum("open_minor"))
+        .first::<i64>(conn)?;
+    let overdue_minor = open_items
+        .filter(receivables::currency.eq(currency.as_str()))
+        .filter(receivables::due_on.lt(today))
+        .select(aggregate::sum("open_minor"))
+        .first::<i64>(conn)?;
+    let oldest_overdue_due_on = open_items
+        .filter(receivables::due_on.lt(today))
+        .select(min(receivables::due_on))
+        .first::<Option<NaiveDate>>(conn)?;
+    let uninvoiced = [
+        OrderStatus::Confirmed,
+        OrderStatus::InProduction,
+        OrderStatus::Shipped,
+    ]
+    .map(|s| s.as_str());
+    let uninvoiced_orders_minor = orders::table
+        .filter(orders::customer_id.eq(&customer))
+        .filter(orders::currency.eq(currency.as_str()))
+        .filter(orders::id.ne(excluding.map(|id| id.to_string()).unwrap_or_default()))
+        .filter(orders::status.eq_any(uninvoiced))
+        .select((orders::amount_minor, orders::prepayment_bp))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .fold(0_i64, |sum, (amount, bp)| {
+            sum.saturating_add(credit_part(amount, bp))
+        });
+    let effects = dunning_notices::table
+        .inner_join(dunning_actions::table.on(dunning_actions::id.eq(dunning_notices::action_id)))
+        .inner_join(receivables::table.on(receivables::id.eq(dunning_notices::receivable_id)))
+        .filter(receivables::customer_id.eq(&customer))
+        .filter(receivables::open_minor.gt(0))
+        .select(dunning_actions::effect)
+        .distinct()
+        .load::<String>(conn)?;
+    let has = |effect: Effect| effects.iter().any(|e| e == effect.as_str());
+    let green_channel_pending = credit_applications::table
+        .filter(credit_applications::customer_id.eq(&customer))
+        .filter(credit_applications::currency.eq(currency.as_str()))
+        .filter(credit_applications::green_channel.eq(true))
+        .filter(credit_applications::status.eq_any([
+            ApplicationStatus::Submitted.as_str(),
+            ApplicationStatus::PreReviewed.as_str(),
+        ]))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    let blacklisted_since = warning_entry_of(conn, customer_id, today)?
+        .and_then(|entry| entry.reasons.iter().map(|r| r.since).min());
+    Ok(CheckFacts {
+        agreement: agreements::active(conn, customer_id, currency)?,
+        exposure: Exposure {
+            open_receivables_minor,
+            uninvoiced_orders_minor,
+        },
+        overdue_minor,
+        oldest_overdue_due_on,
+        credit_warning: has(Effect::CreditWarning),
+        credit_hold: has(Effect::CreditHold) || has(Effect::Blacklist),
+        blacklisted_since,
+        green_channel_pending,
+    })
+}
+
+/// Checks a sale of `amount_minor` on credit to the customer in `currency` at `stage` under
+/// the credit policy, as things stand.
+pub fn check_sale(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    amount_minor: i64,
+    currency: Currency,
+    stage: Stage,
+    today: NaiveDate,
+) -> Result<CreditCheck, StoreError> {
+    let policy = settings::document::<CreditPolicy>(conn)?.settings;
+    let facts = facts(conn, customer_id, currency, None, today)?;
+    Ok(check(amount_minor, stage, &facts, &policy.check, today))
+}
+
+/// Checks the step `step` of `order` (confirming a quotation is the order stage, shipping
+/// the shipment stage) with its customer's row locked (steps of one customer
+/// are judged one after the other, each seeing what the last did). A block is let through
+/// once by an unused, unexpired override of the order that covers its credit part; the
+/// override is then used up.
+pub(crate) fn check_order_step(
+    conn: &mut DbConnection,
+    order: &Order,
+    step: &str,
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<StepCheck, StoreError> {
+    let customer_id = order.draft.customer_id;
+    lock_row(conn, "customers", customer_id)?;
+    let amount_minor = credit_part(
+        order.totals.amount.amount_minor,
+        order.draft.terms.prepayment_bp,
+    );
+    let policy = settings::document::<CreditPolicy>(conn)?.settings;
+    let facts = facts(
+        conn,
+        customer_id,
+        order.draft.currency,
+        Some(order.id),
+        today,
+    )?;
+    let stage = if order.status == OrderStatus::Quoted {
+        Stage::Order
+    } else {
+        Stage::Shipment
+    };
+    let mut judged = check(amount_minor, stage, &facts, &policy.check, today);
+    let mut override_id = None;
+    if judged.decision == CheckDecision::Block {
+        let usable = overrides_of(conn, order.id)?
+            .into_iter()
+            .find(|o| o.covers(amount_minor, today));
+        if let Some(granted) = usable {
+            let used = CreditOverride {
+                used_at: Some(now()),
+                used_step: Some(step.to_owned()),
+                ..granted.clone()
+            };
+            diesel::update(credit_overrides::table.find(used.id.to_string()))
+                .set((
+                    credit_overrides::used_at.eq(used.used_at.map(to_db_time)),
+                    credit_overrides::used_step.eq(&used.used_step),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                OVERRIDE_ENTITY,
+                used.id,
+                AuditAction::Updated,
+                actor,
+                &changes(&audit::view(&granted)?, &audit::view(&used)?),
+            )?;
+            judged = granted.apply(judged);
+            override_id = Some(granted.id);
+        }
+    }
+    Ok(StepCheck {
+        step: step.to_owned(),
+        check: judged,
+        amount_minor,
+        override_id,
+        checked_at: now(),
+    })
+}
+
+type OverrideRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    NaiveDate,
+    Option<NaiveDateTime>,
+    Option<String>,
+    NaiveDateTime,
+    String,
+);
+
+const COLUMNS: (
+    credit_overrides::id,
+    credit_overrides::order_id,
+    credit_overrides::customer_id,
+    credit_overrides::currency,
+    credit_overrides::amount_minor,
+    credit_overrides::reason,
+    credit_overrides::expires_on,
+    credit_overrides::used_at,
+    credit_overrides::used_step,
+    credit_overrides::created_at,
+    credit_overrides::created_by,
+) = (
+    credit_overrides::id,
+    credit_overrides::order_id,
+    credit_overrides::customer_id,
+    credit_overrides::currency,
+    credit_overrides::amount_minor,
+    credit_overrides::reason,
+    credit_overrides::expires_on,
+    credit_overrides::used_at,
+    credit_overrides::used_step,
+    credit_overrides::created_at,
+    credit_overrides::created_by,
+);
+
+fn override_of(row: OverrideRow) -> Result<CreditOverride, StoreError> {
+    let (
+        id,
+        order_id,
+        customer_id,
+        currency,
+        amount_minor,
+        reason,
+        expires_on,
+        used_at,
+        used_step,
+        created_at,
+        created_by,
+    ) = row;
+    Ok(CreditOverride {
+        id: parse_id(&id)?,
+        order_id: parse_id(&order_id)?,
+        customer_id: parse_id(&customer_id)?,
+        currency: parse_currency(&currency)?,
+        amount_minor,
+        reason,
+        expires_on,
+        used_at: used_at.map(from_db_time),
+        used_step,
+        created_at: from_db_time(created_at),
+        created_by: parse_id(&created_by)?,
+    })
+}
+
+/// The overrides of an order, oldest first.
+pub fn overrides_of(
+    conn: &mut DbConnection,
+    order_id: Uuid,
+) -> Result<Vec<CreditOverride>, StoreError> {
+    credit_overrides::table
+        .filter(credit_overrides::order_id.eq(order_id.to_string()))
+        .order((credit_overrides::created_at, credit_overrides::id))
+        .select(COLUMNS)
+        .load::<OverrideRow>(conn)?
+        .into_iter()
+        .map(override_of)
+        .collect()
+}
+
+pub fn credit_override(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<CreditOverride>, StoreError> {
+    credit_overrides::table
+        .find(id.to_string())
+        .select(COLUMNS)
+        .first::<OverrideRow>(conn)
+        .optional()?
+        .map(override_of)
+        .transpose()
+}
+
+/// Records an override of `order` under its customer's lock: within the approver's limit
+/// (in the company currency at today's rate); audited.
+pub fn grant_override(
+    conn: &mut DbConnection,
+    order: &Order,
+    new: NewOverride,
+    approver: &Principal,
+    today: NaiveDate,
+) -> Result<Decided<CreditOverride, StepRefusal>, StoreError> {
+    write_transaction(conn, |conn| {
+        customers::lock_writable_file(conn, order.draft.customer_id)?;
+        let policy = settings::document::<CreditPolicy>(conn)?.settings;
+        let company = settings::company(conn)?.settings.currency;
+        let currency = order.draft.currency;
+        let Some(amount) = in_company_currency(conn, new.amount_minor, currency, company, today)?
+        else {
+            return Ok(Decided::Refused(StepRefusal::Invalid(vec![no_rate(
+                "amount_minor",
+            )])));
+        };
+        let approver = Approver {
+            id: approver.user_id,
+            role: approver.role,
+        };
+        if let Err(up_to_minor) =
+            policy
+                .approval
+                .may_approve(approver.role, amount, company.minor_digits())
+        {
+            return Ok(Decided::Refused(StepRefusal::OverApprovalLimit {
+                up_to_minor,
+            }));
+        }
+        let granted = CreditOverride {
+            id: Uuid::now_v7(),
+            order_id: order.id,
+            customer_id: order.draft.customer_id,
+            currency,
+            amount_minor: new.amount_minor,
+            reason: new.reason,
+            expires_on: new.expires_on,
+            used_at: None,
+            used_step: None,
+            created_at: now(),
+            created_by: approver.id,
+        };
+        diesel::insert_into(credit_overrides::table)
+            .values((
+                credit_overrides::id.eq(granted.id.to_string()),
+                credit_overrides::order_id.eq(granted.order_id.to_string()),
+                credit_overrides::customer_id.eq(granted.customer_id.to_string()),
+                credit_overrides::currency.eq(granted.currency.as_str()),
+                credit_overrides::amount_minor.eq(granted.amount_minor),
+                credit_overrides::reason.eq(&granted.reason),
+                credit_overrides::expires_on.eq(granted.expires_on),
+                credit_overrides::created_at.eq(to_db_time(granted.created_at)),
+                credit_overrides::created_by.eq(granted.created_by.to_string()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            OVERRIDE_ENTITY,
+            granted.id,
+            AuditAction::Created,
+            approver.id,
+            &changes(&serde_json::Value::Null, &audit::view(&granted)?),
+        )?;
+        Ok(Decided::Done(granted))
+    })
+}

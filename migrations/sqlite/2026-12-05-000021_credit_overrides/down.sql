@@ -1,0 +1,2 @@
+DROP INDEX receivables_open_customer_idx;
+DROP TABLE credit_overrides;

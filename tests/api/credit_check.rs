@@ -1,0 +1,272 @@
+//! The credit check: asked before a sale and run by the order steps `confirm` and `ship`,
+//! with overrides used once, on both databases.
+
+use chrono::{Days, NaiveDate};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::orders::line;
+
+fn today() -> NaiveDate {
+    company_today().parse().unwrap()
+}
+
+fn days_ago(days: u64) -> String {
+    (today() - Days::new(days)).to_string()
+}
+
+async fn carry_over(app: &TestApp, admin: &str, customer: &str, limit_minor: i64) {
+    let (status, body) = app
+        .post(
+            "/api/v1/credit/agreements",
+            admin,
+            json!({"customer_id": customer, "currency": "CNY", "limit_minor": limit_minor,
+                   "term_days": 60, "reason": "旧系统额度"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// An item of the customer issued and due on those days.
+async fn item(app: &TestApp, admin: &str, customer: &str, amount: i64, issued: &str, due: &str) {
+    let reference = format!("INV-{issued}-{amount}");
+    app.item(
+        admin,
+        json!({"customer_id": customer, "currency": "CNY", "amount_minor": amount,
+               "issued_on": issued, "due_on": due, "reference": reference}),
+    )
+    .await;
+}
+
+async fn check(app: &TestApp, token: &str, customer: &str, amount: i64, stage: &str) -> Value {
+    let (status, answer) = app
+        .post(
+            "/api/v1/credit/check",
+            token,
+            json!({"customer_id": customer, "amount_minor": amount, "currency": "CNY",
+                   "stage": stage}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer
+}
+
+fn codes(check: &Value) -> Vec<&str> {
+    check["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
+}
+
+/// An order of one line of `amount`, `prepayment_bp` paid in advance.
+fn order_of(customer: &str, amount: i64, prepayment_bp: i64) -> Value {
+    json!({"customer_id": customer, "currency": "CNY", "prepayment_bp": prepayment_bp,
+           "credit_days": 30, "lines": [line("CX", 1, amount, 0)]})
+}
+
+#[actix_web::test]
+async fn the_check_weighs_the_line_against_open_items_and_confirmed_orders() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, agent) = app.user(&admin, "k.agent", "agent", None).await;
+    let customer = app.organization(&agent, "琼海农机有限公司").await;
+
+    let none = check(&app, &agent, &customer, 1, "order").await;
+    assert_eq!(none["decision"], "block");
+    assert_eq!(codes(&none), ["no_agreement"]);
+    assert_eq!(none["limit_minor"], Value::Null);
+    assert_eq!(none["available_minor"], Value::Null);
+    let prepaid = check(&app, &agent, &customer, 0, "order").await;
+    assert_eq!(
+        (&prepaid["decision"], codes(&prepaid).len()),
+        (&json!("allow"), 0)
+    );
+
+    carry_over(&app, &admin, &customer, 1_000_000).await;
+    item(&app, &admin, &customer, 600_000, &days_ago(5), &days_ago(0)).await;
+    let first = app.order(&agent, order_of(&customer, 100_000, 0)).await;
+    let (status, confirmed) = app.step(&agent, &first, "confirm").await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let kept = &confirmed["credit_check"];
+    assert_eq!(kept["decision"], "allow");
+    assert_eq!(kept["exposure_minor"], 600_000);
+    assert_eq!(kept["amount_minor"], 100_000);
+    assert_eq!(kept["limit_minor"], 1_000_000);
+
+    // Limit 1,000,000 less 600,000 open and 100,000 ordered: 300,000 available, and a
+    // tenth of the limit over it only warns.
+    let within = check(&app, &agent, &customer, 300_000, "order").await;
+    assert_eq!(within["decision"], "allow");
+    assert_eq!(
+        (
+            &within["exposure_minor"],
+            &within["available_minor"],
+            &within["overdue_minor"]
+        ),
+        (&json!(700_000), &json!(300_000), &json!(0))
+    );
+    let over = check(&app, &agent, &customer, 400_000, "shipment").await;
+    assert_eq!(over["decision"], "warn");
+    assert_eq!(codes(&over), ["over_limit"]);
+    let beyond = check(&app, &agent, &customer, 400_001, "order").await;
+    assert_eq!(beyond["decision"], "block");
+    assert_eq!(codes(&beyond), ["over_limit_beyond_tolerance"]);
+
+    // The order step runs the same check; a block leaves the order as it was.
+    let second = app.order(&agent, order_of(&customer, 450_000, 0)).await;
+    let (status, refused) = app.step(&agent, &second, "confirm").await;
+    assert_problem(
+        status,
+        &refused,
+        StatusCode::CONFLICT,
+        "credit_limit_exceeded",
+    );
+    assert_eq!(refused["credit_check"]["decision"], "block");
+    assert_eq!(
+        refused["credit_check"]["reasons"][0]["code"],
+        "over_limit_beyond_tolerance"
+    );
+    let path = format!("/api/v1/orders/{}", second["id"].as_str().unwrap());
+    let (_, unchanged) = app.get(&path, &agent).await;
+    assert_eq!(unchanged["status"], "quoted");
+    assert_eq!(unchanged["credit_check"], Value::Null);
+    // Only the part sold on credit counts: a fully prepaid order passes.
+    let prepaid = app
+        .order(&agent, order_of(&customer, 50_000_000, 10_000))
+        .await;
+    let (status, confirmed) = app.step(&agent, &prepaid, "confirm").await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    assert_eq!(confirmed["credit_check"]["amount_minor"], 0);
+
+    // An override lets exactly that order through once, within its approver's limit.
+    let (_, credit) = app.user(&admin, "k.credit", "credit_manager", None).await;
+    let grant = |order: &Value, amount: i64| {
+        json!({"order_id": order["id"], "amount_minor": amount, "reason": "政府项目特批",
+               "expires_on": (today() + Days::new(7)).to_string()})
+    };
+    let (status, refused) = app
+        .post("/api/v1/credit/overrides", &agent, grant(&second, 450_000))
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    let (status, refused) = app
+        .post(
+            "/api/v1/credit/overrides",
+            &credit,
+            grant(&second, 500_000_001),
+        )
+        .await;
+    assert_problem(
+        status,
+        &refused,
+        StatusCode::FORBIDDEN,
+        "approval_limit_exceeded",
+    );
+    let (status, granted) = app
+        .post("/api/v1/credit/overrides", &credit, grant(&second, 450_000))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    assert_eq!(granted["used_at"], Value::Null);
+    let (status, confirmed) = app.step(&agent, &second, "confirm").await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let kept = &confirmed["credit_check"];
+    assert_eq!(kept["decision"], "warn");
+    assert_eq!(
+        codes(kept),
+        ["over_limit_beyond_tolerance", "override_used"]
+    );
+    assert_eq!(kept["override_id"], granted["id"]);
+    let (_, used) = app
+        .get(
+            &format!(
+                "/api/v1/credit/overrides/{}",
+                granted["id"].as_str().unwrap()
+            ),
+            &agent,
+        )
+        .await;
+    assert_eq!(used["used_step"], "confirmed");
+    assert!(used["used_at"].is_string(), "{used}");
+    // Used once: shipping the same order is checked afresh and blocked.
+    let (status, refused) = app.step(&agent, &second, "ship").await;
+    assert_problem(
+        status,
+        &refused,
+        StatusCode::CONFLICT,
+        "credit_limit_exceeded",
+    );
+    assert_eq!(refused["credit_check"]["override_id"], Value::Null);
+}
+
+#[actix_web::test]
+async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+
+    // Ten days overdue warns; over thirty blocks, and puts the customer on the warning list.
+    let late = app.organization(&admin, "万宁椰子有限公司").await;
+    carry_over(&app, &admin, &late, 1_000_000).await;
+    item(&app, &admin, &late, 1_000, &days_ago(40), &days_ago(10)).await;
+    let warned = check(&app, &admin, &late, 1, "shipment").await;
+    assert_eq!(warned["decision"], "warn");
+    assert_eq!(codes(&warned), ["overdue"]);
+    assert_eq!(warned["overdue_minor"], 1_000);
+    let very_late = app.organization(&admin, "陵水槟榔有限公司").await;
+    carry_over(&app, &admin, &very_late, 1_000_000).await;
+    item(
+        &app,
+        &admin,
+        &very_late,
+        2_000,
+        &days_ago(100),
+        &days_ago(40),
+    )
+    .await;
+    let blocked = check(&app, &admin, &very_late, 1, "order").await;
+    assert_eq!(blocked["decision"], "block");
+    assert_eq!(codes(&blocked), ["blacklisted", "overdue_beyond_threshold"]);
+
+    // Dunning's written demand (due + 14) holds credit: shipments stop, orders warn.
+    let held = app.organization(&admin, "乐东芒果有限公司").await;
+    carry_over(&app, &admin, &held, 1_000_000).await;
+    item(&app, &admin, &held, 3_000, &days_ago(50), &days_ago(20)).await;
+    let (status, run) = app
+        .post(
+            "/api/v1/dunning/runs",
+            &admin,
+            json!({"as_of": company_today(), "dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let at_shipment = check(&app, &admin, &held, 1, "shipment").await;
+    assert_eq!(at_shipment["decision"], "block");
+    assert_eq!(codes(&at_shipment), ["credit_hold", "overdue"]);
+    let at_order = check(&app, &admin, &held, 1, "order").await;
+    assert_eq!(at_order["decision"], "warn");
+
+    // A green-channel application lets a customer without a line buy, flagged.
+    let unit = app.create_unit(&admin, "QH").await;
+    let (_, agent) = app.user(&admin, "g.agent", "agent", Some(&unit)).await;
+    let urgent = app.organization(&agent, "三沙港口工程有限公司").await;
+    let (status, application) = app
+        .post(
+            "/api/v1/credit/applications",
+            &agent,
+            json!({"customer_id": urgent, "requested_limit_minor": 5_000_000, "currency": "CNY",
+                   "term_days": 30, "reason": "政府项目急单", "green_channel": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+    let flagged = check(&app, &agent, &urgent, 100, "shipment").await;
+    assert_eq!(flagged["decision"], "warn");
+    assert_eq!(codes(&flagged), ["green_channel_pending"]);
+    let (status, order) = app
+        .post("/api/v1/orders", &agent, order_of(&urgent, 100, 0))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let (status, confirmed) = app.step(&agent, &order, "confirm").await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    assert_eq!(confirmed["credit_check"]["decision"], "warn");
+}
