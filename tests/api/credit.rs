@@ -296,17 +296,22 @@ async fn the_credit_policy_keeps_its_bands_exact_and_refuses_gaps() {
     assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
 }
 
-/// Files `statement_body` for the customer at `customer_path` and returns the body of an
-/// evaluation of it that scores every point the statement does not pre-score `score`.
+/// Files `statement_body` for the customer (or reuses the one filed before) and returns the
+/// body of an evaluation of it that scores every point the statement does not pre-score
+/// `score`.
 pub async fn evaluation_body(app: &TestApp, admin: &str, customer_id: &str, score: u32) -> Value {
-    let (status, statement) = app
+    let (status, filed) = app
         .post(
             &format!("/api/v1/customers/{customer_id}/financial-statements"),
             admin,
             statement_body("2025-12-31"),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{statement}");
+    let statement_id = match status {
+        StatusCode::CREATED => filed["id"].clone(),
+        StatusCode::CONFLICT => filed["existing_id"].clone(),
+        _ => panic!("{status}: {filed}"),
+    };
     let (_, template) = app.get("/api/v1/credit/templates/active", admin).await;
     let mut scores = Vec::new();
     for item in template["items"].as_array().unwrap() {
@@ -316,7 +321,7 @@ pub async fn evaluation_body(app: &TestApp, admin: &str, customer_id: &str, scor
             }
         }
     }
-    json!({"customer_id": customer_id, "statement_id": statement["id"],
+    json!({"customer_id": customer_id, "statement_id": statement_id,
            "requested_limit_minor": 100_000_000, "currency": "CNY",
            "characteristic_scores": scores})
 }

@@ -189,6 +189,20 @@ async fn the_check_weighs_the_line_against_open_items_and_confirmed_orders() {
         .await;
     assert_eq!(used["used_step"], "confirmed");
     assert!(used["used_at"].is_string(), "{used}");
+    // Exposure with the order above 90 % of the line: an early warning with a task for the
+    // account manager.
+    let path = format!("/api/v1/credit/alerts?customer_id={customer}&kind=limit_use");
+    let (_, alerts) = app.get(&path, &credit).await;
+    let alerts = alerts["items"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        alerts[0]["detail"],
+        "exposure 1150000 of the limit 1000000 (115.00 %)"
+    );
+    let task = format!("/api/v1/tasks/{}", alerts[0]["task_id"].as_str().unwrap());
+    let (status, task) = app.get(&task, &agent).await;
+    assert_eq!(status, StatusCode::OK, "{task}");
+    assert_eq!(task["kind"], "review");
     // Used once: shipping the same order is checked afresh and blocked.
     let (status, refused) = app.step(&agent, &second, "ship").await;
     assert_problem(
@@ -245,6 +259,32 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
     assert_eq!(codes(&at_shipment), ["credit_hold", "overdue"]);
     let at_order = check(&app, &admin, &held, 1, "order").await;
     assert_eq!(at_order["decision"], "warn");
+    // Levels with a credit effect, and lawsuits, raise early warnings.
+    let (_, overdue) = app.get("/api/v1/credit/alerts?kind=overdue", &admin).await;
+    let mut warned: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["customer_id"].as_str().unwrap())
+        .collect();
+    warned.sort();
+    let mut expected = [late.as_str(), very_late.as_str(), held.as_str()];
+    expected.sort();
+    assert_eq!(warned, expected);
+    let (status, event) = app
+        .post(
+            &format!("/api/v1/customers/{held}/events"),
+            &admin,
+            json!({"kind": "litigation", "department": "credit", "description": "被供应商起诉"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let path = format!("/api/v1/credit/alerts?customer_id={held}&kind=litigation");
+    let (_, sued) = app.get(&path, &admin).await;
+    assert_eq!(
+        sued["items"][0]["detail"],
+        "litigation recorded: 被供应商起诉"
+    );
 
     // A green-channel application lets a customer without a line buy, flagged.
     let unit = app.create_unit(&admin, "QH").await;

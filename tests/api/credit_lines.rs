@@ -259,6 +259,26 @@ async fn approval_limits_hold_for_approvals_and_carried_over_lines() {
     let (status, approved) = step(&app, &desk.admin, id, "approve", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     let first = approved["agreement_id"].as_str().unwrap().to_owned();
+    // A line rated worse than the one it replaces (5A2 -> 3A2) raises an alert.
+    let renewal = apply(&app, &desk.agent, &customer, true).await;
+    let renewal = renewal["id"].as_str().unwrap();
+    let evaluation = evaluate(&app, &desk, &customer, Some(renewal), None).await;
+    let attach = json!({"evaluation_id": evaluation["id"]});
+    step(&app, &desk.evaluator.1, renewal, "evaluate", attach).await;
+    let (status, approved) = step(&app, &desk.approver.1, renewal, "approve", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    let (_, dropped) = app
+        .get(
+            &format!("/api/v1/credit/alerts?customer_id={customer}&kind=rating_drop"),
+            &desk.admin,
+        )
+        .await;
+    assert_eq!(dropped["items"][0]["detail"], "rating 5A2 -> 3A2 (CNY)");
+    let (_, first_line) = app
+        .get(&format!("/api/v1/credit/agreements/{first}"), &desk.admin)
+        .await;
+    assert_eq!(first_line["status"], "superseded");
+    let first = approved["agreement_id"].as_str().unwrap().to_owned();
 
     // A line carried over from the old system supersedes the line of its currency.
     let carried = json!({"customer_id": customer, "currency": "CNY", "limit_minor": 50_000_000,
@@ -336,7 +356,7 @@ async fn approval_limits_hold_for_approvals_and_carried_over_lines() {
         )
     })
     .await;
-    assert_eq!(lines, 2, "the refused lines wrote nothing");
+    assert_eq!(lines, 3, "the refused lines wrote nothing");
 }
 
 #[actix_web::test]
@@ -460,5 +480,87 @@ async fn rejections_and_faulty_steps_leave_reasons_and_write_nothing_else() {
     assert_eq!(credit["open_applications"][0]["id"], second);
     let (_, other) = app.user(&desk.admin, "l.other", "agent", None).await;
     let (_, none) = app.get("/api/v1/credit/applications", &other).await;
+    assert_eq!(none["items"], json!([]));
+}
+
+#[actix_web::test]
+async fn reviews_fall_due_before_lines_run_out_on_stale_data_and_on_events() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let today: chrono::NaiveDate = company_today().parse().unwrap();
+    let line = |customer: &str, valid_to: chrono::NaiveDate| {
+        json!({"customer_id": customer, "currency": "CNY", "limit_minor": 1000, "term_days": 30,
+               "reason": "旧系统额度", "valid_to": valid_to.to_string()})
+    };
+    let expiring = app.organization(&desk.agent, "五指山茶业有限公司").await;
+    let fresh = app.organization(&desk.agent, "保亭热带水果有限公司").await;
+    let stale = app.organization(&desk.agent, "屯昌黑猪养殖有限公司").await;
+    let sued = app.organization(&desk.agent, "定安建材有限公司").await;
+    for (customer, days) in [(&expiring, 10), (&fresh, 300), (&stale, 300)] {
+        let body = line(customer, today + chrono::Days::new(days));
+        let (status, created) = app
+            .post("/api/v1/credit/agreements", &desk.admin, body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    // Six months and a day pass for one customer's credit data.
+    let stale_owned = stale.clone();
+    let refreshed = (today - chrono::Days::new(181))
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    db_run(&app, move |conn| {
+        diesel::sql_query("UPDATE customers SET credit_data_refreshed_at = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(refreshed)
+            .bind::<Text, _>(stale_owned)
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let (status, event) = app
+        .post(
+            &format!("/api/v1/customers/{sued}/events"),
+            &desk.agent,
+            json!({"kind": "leadership_change", "department": "sales", "description": "法人变更"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+
+    let (status, due) = app.get("/api/v1/credit/reviews/due", &desk.agent).await;
+    assert_eq!(status, StatusCode::OK, "{due}");
+    let mut found: Vec<(String, Vec<String>)> = due["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let codes = item["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["code"].as_str().unwrap().to_owned())
+                .collect();
+            (item["customer_id"].as_str().unwrap().to_owned(), codes)
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![
+        (expiring.clone(), vec!["line_expiring".to_owned()]),
+        (stale.clone(), vec!["credit_data_stale".to_owned()]),
+        (sued.clone(), vec!["review_event".to_owned()]),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+    let expiring_item = due["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["customer_id"] == expiring.as_str())
+        .unwrap();
+    assert_eq!(
+        expiring_item["reasons"][0]["due_on"],
+        (today + chrono::Days::new(10)).to_string()
+    );
+    // Another unit's agent sees none of them.
+    let (_, other) = app.user(&desk.admin, "r.other", "agent", None).await;
+    let (_, none) = app.get("/api/v1/credit/reviews/due", &other).await;
     assert_eq!(none["items"], json!([]));
 }

@@ -227,7 +227,7 @@ async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
     assert_eq!(job["result"]["actions"], 1, "{job}");
     // The item's highest level is due today: the account manager has its task, made by
     // the rules' account, which no one sees among the people.
-    let tasks = app.walk("/api/v1/tasks", &admin).await;
+    let tasks = app.walk("/api/v1/tasks?kind=collection", &admin).await;
     let tasks = tasks.as_array().unwrap();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(

@@ -156,7 +156,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getCreditAgreement"
         | "getCustomerCredit"
         | "checkCredit"
-        | "getCreditOverride" => true,
+        | "getCreditOverride"
+        | "listCreditAlerts"
+        | "listCreditReviewsDue" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -836,6 +838,8 @@ async fn call(
             )
         }
         "getCustomerCredit" => (Method::GET, format!("{c}/credit"), None),
+        "listCreditAlerts" => (Method::GET, "/api/v1/credit/alerts".into(), None),
+        "listCreditReviewsDue" => (Method::GET, "/api/v1/credit/reviews/due".into(), None),
         "checkCredit" => (
             Method::POST,
             "/api/v1/credit/check".into(),

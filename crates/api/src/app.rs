@@ -103,6 +103,8 @@ where
                 .service(credit::checks::check_credit)
                 .service(credit::checks::create_override)
                 .service(credit::checks::get_override)
+                .service(credit::alerts::list_alerts)
+                .service(credit::agreements::reviews_due)
                 .service(credit::documents::get_template)
                 .service(credit::documents::publish_template)
                 .service(credit::documents::get_policy)

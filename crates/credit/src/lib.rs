@@ -9,6 +9,7 @@
 //! the customer buys on.
 
 pub mod agreement;
+pub mod alert;
 pub mod application;
 pub mod characteristic;
 pub mod check;
@@ -17,5 +18,6 @@ pub mod limit;
 pub mod number;
 pub mod overrides;
 pub mod policy;
+pub mod review;
 pub mod statement;
 pub mod working_capital;

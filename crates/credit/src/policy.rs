@@ -1,5 +1,5 @@
 //! The company's credit policy: one document for the working-capital bands, the limit
-//! rules, the approval limits and the credit check, versioned and audited as a whole.
+//! rules, the approval limits, the credit check and reviews, versioned and audited as a whole.
 
 use credo_core::FieldError;
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::application::ApprovalPolicy;
 use crate::check::CheckPolicy;
 use crate::limit::LimitPolicy;
+use crate::review::ReviewPolicy;
 use crate::working_capital::WorkingCapitalPolicy;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -23,10 +24,14 @@ pub struct CreditPolicy {
     /// overdue, alert above 90 % use).
     #[serde(default)]
     pub check: CheckPolicy,
+    /// When reviews fall due (default: lines 30 days before they run out, credit data
+    /// after 180 days).
+    #[serde(default)]
+    pub reviews: ReviewPolicy,
 }
 
 impl CreditPolicy {
-    /// Every rule the policy breaks, named under `working_capital.`, `limits.`, `approval.` or `check.`.
+    /// Every rule the policy breaks, named under `working_capital.`, `limits.`, `approval.`, `check.` or `reviews.`.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         fn nested(
             result: Result<(), Vec<FieldError>>,
@@ -42,6 +47,7 @@ impl CreditPolicy {
             .chain(nested(self.limits.check(), "limits"))
             .chain(nested(self.approval.check(), "approval"))
             .chain(nested(self.check.check(), "check"))
+            .chain(nested(self.reviews.check(), "reviews"))
             .collect();
         if errors.is_empty() {
             Ok(())

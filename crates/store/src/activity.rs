@@ -3,6 +3,7 @@
 //! append-only.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use credo_credit::alert::AlertKind;
 use credo_customers::event::NewEvent;
 use credo_customers::interaction::{Direction, InteractionChannel, NewInteraction, Participants};
 use credo_customers::{
@@ -20,7 +21,7 @@ use crate::schema::{
     assessments, customer_events, customer_notes, interactions, ownership_transfers,
 };
 use crate::versioned::Expected;
-use crate::{now, DbConnection, StoreError};
+use crate::{credit, now, DbConnection, StoreError};
 
 pub(crate) fn insert_transfer(
     conn: &mut DbConnection,
@@ -327,6 +328,17 @@ pub fn add_event(
                 customer_events::created_at.eq(to_db_time(record.created_at)),
             ))
             .execute(conn)?;
+        if record.kind == EventKind::Litigation {
+            let detail = format!("litigation recorded: {}", record.description);
+            credit::alerts::raise(
+                conn,
+                customer_id,
+                AlertKind::Litigation,
+                detail,
+                record.occurred_on,
+                actor,
+            )?;
+        }
         if record.opens_credit_review {
             match customers::update(
                 conn,

@@ -405,6 +405,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_alerts (id) {
+        id -> Text,
+        customer_id -> Text,
+        kind -> Text,
+        detail -> Text,
+        raised_on -> Date,
+        task_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> sales_units (sales_unit_id));
 diesel::joinable!(customer_tags -> customers (customer_id));
 diesel::joinable!(contacts -> customers (customer_id));
@@ -643,6 +655,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_applications,
     credit_agreements,
     credit_overrides,
+    credit_alerts,
 );
 
 diesel::table! {

@@ -3,16 +3,18 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
-use credo_core::{Currency, Principal};
+use credo_core::{Currency, Principal, Scope};
 use credo_credit::agreement::{
     revoke, Agreement, AgreementSource, AgreementStatus, RevokeRefusal, Terms,
 };
+use credo_credit::alert::{rating_dropped, AlertKind};
 use credo_credit::application::{Approver, StepRefusal};
 use credo_credit::policy::CreditPolicy;
+use credo_credit::review::{reasons, ReviewDue, ReviewFacts, ReviewPolicy};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{in_company_currency, Decided};
+use super::{alerts, in_company_currency, Decided};
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
@@ -126,16 +128,30 @@ pub struct Origin {
 }
 
 /// Grants a line to a customer whose row the caller holds locked: the active line of its
-/// currency is superseded, the new one recorded; both audited.
+/// currency is superseded, the new one recorded; both audited. A worse rating than the line replaced raises an alert.
 pub(super) fn grant(
     conn: &mut DbConnection,
     customer_id: Uuid,
     terms: Terms,
     origin: Origin,
     actor: Uuid,
+    today: NaiveDate,
 ) -> Result<Agreement, StoreError> {
     let at = now();
     if let Some(active) = active(conn, customer_id, terms.currency)? {
+        if let (Some(old), Some(new)) = (&active.rating, &origin.rating) {
+            if rating_dropped(old, new) {
+                let detail = format!("rating {old} -> {new} ({})", terms.currency.as_str());
+                alerts::raise(
+                    conn,
+                    customer_id,
+                    AlertKind::RatingDrop,
+                    detail,
+                    today,
+                    actor,
+                )?;
+            }
+        }
         let superseded = Agreement {
             status: AgreementStatus::Superseded,
             ended_by: Some(actor),
@@ -226,6 +242,7 @@ pub fn carry_over(
             terms,
             origin,
             approver.id,
+            today,
         )?))
     })
 }
@@ -294,5 +311,96 @@ pub fn active_lines(
         .load(conn)?
         .into_iter()
         .map(AgreementRow::into_agreement)
+        .collect()
+}
+
+/// The customers whose credit is due for review on `today`, after `after` by id, at most
+/// `limit`: an event called for a review, or they hold a line that runs out within the
+/// policy's notice or whose credit data is stale.
+pub fn reviews_due(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    policy: &ReviewPolicy,
+    today: NaiveDate,
+    window: &crate::keyset::Window<()>,
+) -> Result<Vec<ReviewDue>, StoreError> {
+    use crate::schema::customers;
+    let active = || {
+        credit_agreements::table
+            .filter(credit_agreements::status.eq(AgreementStatus::Active.as_str()))
+            .select(credit_agreements::customer_id)
+    };
+    let expiring = active().filter(credit_agreements::valid_to.le(policy.expiring_by(today)));
+    let stale_before = to_db_time(
+        policy
+            .stale_before(today)
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc(),
+    );
+    let query = customers::table
+        .filter(
+            customers::credit_review_due_since
+                .is_not_null()
+                .or(customers::id.eq_any(expiring))
+                .or(customers::credit_data_refreshed_at
+                    .lt(stale_before)
+                    .and(customers::id.eq_any(active()))),
+        )
+        .into_boxed::<crate::db::MultiBackend>();
+    // The scope on the customers' own columns: `of_visible_customers!` filters through a
+    // subquery of customers, which cannot nest in a query of customers.
+    let mut query = match scope {
+        Scope::All => query,
+        Scope::Unit(None) => return Ok(Vec::new()),
+        Scope::Unit(Some(unit)) => query.filter(customers::sales_unit_id.eq(unit.to_string())),
+        Scope::Owner(owner) => query.filter(customers::owner_id.eq(owner.to_string())),
+    };
+    if let Some((_, after)) = window.after {
+        query = query.filter(customers::id.gt(after.to_string()));
+    }
+    let found = query
+        .order(customers::id)
+        .limit(window.limit)
+        .select((
+            customers::id,
+            customers::legal_name,
+            customers::owner_id,
+            customers::credit_data_refreshed_at,
+            customers::credit_review_due_since,
+        ))
+        .load::<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?;
+    let ids: Vec<String> = found.iter().map(|row| row.0.clone()).collect();
+    let mut lines: std::collections::BTreeMap<String, Vec<(Currency, NaiveDate)>> =
+        Default::default();
+    for (customer, currency, valid_to) in credit_agreements::table
+        .filter(credit_agreements::status.eq(AgreementStatus::Active.as_str()))
+        .filter(credit_agreements::customer_id.eq_any(&ids))
+        .select((
+            credit_agreements::customer_id,
+            credit_agreements::currency,
+            credit_agreements::valid_to,
+        ))
+        .load::<(String, String, NaiveDate)>(conn)?
+    {
+        lines
+            .entry(customer)
+            .or_default()
+            .push((parse_currency(&currency)?, valid_to));
+    }
+    found
+        .into_iter()
+        .map(|(id, name, owner, refreshed, review_since)| {
+            let facts = ReviewFacts {
+                lines: lines.get(&id).map_or(&[], Vec::as_slice),
+                credit_data_refreshed_on: from_db_time(refreshed).date_naive(),
+                review_due_since: review_since.map(|at| from_db_time(at).date_naive()),
+            };
+            Ok(ReviewDue {
+                customer_id: parse_id(&id)?,
+                name,
+                owner_id: parse_id(&owner)?,
+                reasons: reasons(&facts, policy, today),
+            })
+        })
         .collect()
 }

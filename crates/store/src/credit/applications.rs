@@ -403,6 +403,7 @@ pub fn take_step(
                             approved.terms,
                             origin,
                             actor.user_id,
+                            today,
                         )?;
                         after.agreement_id = Some(agreement.id);
                         set_reviewer(conn, approved.evaluation_id, actor.user_id)?;

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{Currency, Principal};
+use credo_credit::alert::{limit_use, AlertKind};
 use credo_credit::application::{ApplicationStatus, Approver, StepRefusal};
 use credo_credit::check::{
     check, credit_part, CheckDecision, CheckFacts, CreditCheck, Exposure, Stage, StepCheck,
@@ -17,7 +18,7 @@ use diesel::dsl::min;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::agreements;
+use super::{agreements, alerts};
 use super::{in_company_currency, no_rate, Decided};
 use crate::aggregate;
 use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
@@ -184,6 +185,12 @@ pub(crate) fn check_order_step(
             )?;
             judged = granted.apply(judged);
             override_id = Some(granted.id);
+        }
+    }
+    if let (Some(limit), true) = (judged.limit_minor, judged.decision != CheckDecision::Block) {
+        let after = judged.exposure_minor.saturating_add(amount_minor);
+        if let Some(detail) = limit_use(after, limit, policy.check.alert_use_bp) {
+            alerts::raise(conn, customer_id, AlertKind::LimitUse, detail, today, actor)?;
         }
     }
     Ok(StepCheck {

@@ -2,6 +2,7 @@
 //! agreements they lead to.
 
 pub mod agreements;
+pub mod alerts;
 pub mod applications;
 pub mod checks;
 

@@ -6,10 +6,11 @@
 //! the second finds nothing new.
 
 use chrono::NaiveDate;
+use credo_credit::alert::AlertKind;
 use credo_customers::task::TaskFields;
 use credo_customers::{TaskKind, TaskStatus};
 use credo_receivables::dunning::{
-    decide, Anchor, Dunning, DunningAction, DunningItem, DunningPolicy, HeldBack,
+    decide, Anchor, Dunning, DunningAction, DunningItem, DunningPolicy, Effect, HeldBack,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use crate::convert::{parse_id, parse_optional_id, to_db_time};
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
 use crate::schema::{customers, dunning_actions, dunning_notices, payments, receivables};
 use crate::tasks::{self, NewTask};
-use crate::{now, DbConnection, StoreError};
+use crate::{credit, now, DbConnection, StoreError};
 
 /// What a run did, or in a dry run would do.
 #[derive(Debug, Default)]
@@ -225,6 +226,15 @@ fn dun(
                 dunning_notices::action_id.eq(id.to_string()),
             ))
             .execute(conn)?;
+    }
+    if action.effect != Effect::None {
+        let detail = format!(
+            "dunning level {} ({}) on {} item(s)",
+            action.level,
+            action.effect,
+            notices.len()
+        );
+        credit::alerts::raise(conn, customer, AlertKind::Overdue, detail, as_of, actor)?;
     }
     action.id = Some(id);
     action.task_id = Some(task.id);

@@ -8,6 +8,7 @@ use credo_credit::agreement::{Agreement, AgreementInput, RevokeRefusal, Standing
 use credo_credit::application::{Application, ApplicationStatus};
 use credo_credit::evaluation::EvaluationSummary;
 use credo_credit::policy::CreditPolicy;
+use credo_credit::review::ReviewDue;
 use credo_store::credit::agreements as repo;
 use credo_store::credit::applications::{self as applications, ApplicationFilter};
 use credo_store::credit::{self as evaluations, Decided};
@@ -20,7 +21,8 @@ use uuid::Uuid;
 use super::applications::decided;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::Body;
+use crate::extract::{Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_customer, visible_record};
 use crate::state::AppState;
@@ -265,4 +267,36 @@ pub async fn get_customer_credit(
         open_applications: applications,
     };
     Ok(Reply::ok(&credit).into_response())
+}
+
+/// List credit reviews due
+///
+/// Customers whose credit is due for review today, by id: a line (and the rating it
+/// carries) running out within the policy's notice (default 30 days) or run out, credit
+/// data older than the policy allows (default 180 days) for a customer with a line, or an
+/// event of a kind that calls for a review (`credit_review_due_since`). Each with its
+/// reasons and the day each holds from. Within the caller's data scope.
+#[utoipa::path(
+    tag = "credit",
+    operation_id = "listCreditReviewsDue",
+    params(PageParams),
+    responses((status = 200, description = "One page", body = Page<ReviewDue>)),
+    security(("bearer" = []))
+)]
+#[get("/credit/reviews/due")]
+pub async fn reviews_due(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let (today, scope) = (state.today().await?, caller.scope());
+    page.answer(
+        &state,
+        move |conn, window| {
+            let policy = settings::document::<CreditPolicy>(conn)?.settings.reviews;
+            repo::reviews_due(conn, &scope, &policy, today, window)
+        },
+        |due: &ReviewDue| ((), due.customer_id),
+    )
+    .await
 }

@@ -2,6 +2,7 @@
 //! and the credit policy, evaluations, applications and agreements.
 
 pub mod agreements;
+pub mod alerts;
 pub mod applications;
 pub mod checks;
 pub mod documents;
