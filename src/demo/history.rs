@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use credo_core::Currency;
+use credo_credit::agreement::{Agreement, AgreementSource, AgreementStatus};
 use credo_customers::event::NewEvent;
 use credo_customers::interaction::{Direction, InteractionChannel, NewInteraction, Participants};
 use credo_customers::visit::{GeoPoint, Presence, VisitPlan, VisitReport};
@@ -16,7 +17,7 @@ use credo_sales::{
 };
 use credo_store::leads::{LeadChange, NewLead};
 use credo_store::versioned::Expected;
-use credo_store::{activity, leads, orders, receivables, visits, DbConnection, StoreError};
+use credo_store::{activity, credit, leads, orders, receivables, visits, DbConnection, StoreError};
 use rand::rngs::StdRng;
 use rand::Rng;
 use uuid::Uuid;
@@ -277,6 +278,63 @@ pub fn orders(
     history
 }
 
+/// Minor units a demo line is rounded up to: 10,000 in the major unit for two-digit
+/// currencies.
+const LINE_STEP_MINOR: i64 = 1_000_000;
+
+/// The lines the credit department carried over from its old system: for buying customers
+/// (but one in twenty, sold to for cash), about three months of their sales (an eighth of
+/// two years'), in their currency, granted on a day of the last year for twelve months, so
+/// some come up for review soon.
+fn credit_lines(
+    rng: &mut StdRng,
+    accounts: &[Account],
+    history: &[Order],
+    now: DateTime<Utc>,
+) -> Vec<Agreement> {
+    let today = now.date_naive();
+    let mut sales: HashMap<Uuid, i64> = HashMap::new();
+    for order in history
+        .iter()
+        .filter(|o| o.status != OrderStatus::Cancelled)
+    {
+        *sales.entry(order.draft.customer_id).or_default() += order.totals.amount.amount_minor;
+    }
+    accounts
+        .iter()
+        .filter(|account| account.buys && !account.lost)
+        .filter_map(|account| {
+            if rng.random_range(0..20) == 0 {
+                return None;
+            }
+            let quarter = sales.get(&account.id).copied().unwrap_or(0) / 8;
+            let limit_minor = (quarter / LINE_STEP_MINOR + 1) * LINE_STEP_MINOR;
+            let valid_from = today - Duration::days(rng.random_range(0..365));
+            Some(Agreement {
+                id: Uuid::now_v7(),
+                customer_id: account.id,
+                currency: account.currency,
+                limit_minor,
+                term_days: *pick(rng, &[30, 60, 90]),
+                valid_from,
+                valid_to: valid_from + Duration::days(364),
+                guarantees: Vec::new(),
+                source: AgreementSource::CarriedOver,
+                application_id: None,
+                evaluation_id: None,
+                rating: None,
+                reason: Some("demo: line carried over from the old system".into()),
+                status: AgreementStatus::Active,
+                ended_by: None,
+                ended_at: None,
+                end_reason: None,
+                created_at: now,
+                created_by: account.owner_id,
+            })
+        })
+        .collect()
+}
+
 /// Writes orders and their receivables, interactions, visits and events for a batch of
 /// accounts, adding each customer's CNY revenue to `revenue`; returns the counts (orders,
 /// interactions, visits, events, items).
@@ -300,6 +358,7 @@ pub fn record_activity(
     ledger.record(rng, &history, today);
     receivables::import(conn, &ledger.items, &ledger.payments, &ledger.allocations)?;
     counts[4] = ledger.items.len();
+    credit::agreements::import(conn, &credit_lines(rng, accounts, &history, now))?;
     for order in history
         .iter()
         .filter(|o| o.draft.currency.as_str() == "CNY")

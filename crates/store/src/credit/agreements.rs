@@ -404,3 +404,27 @@ pub fn reviews_due(
         })
         .collect()
 }
+
+/// Lines carried over in bulk (a legacy system's, or the demo's), written as they are: one
+/// active line per customer and currency, no audit entries (as the ledger's import).
+pub fn import(conn: &mut DbConnection, lines: &[Agreement]) -> Result<(), StoreError> {
+    let rows: Vec<AgreementRow> = lines
+        .iter()
+        .map(AgreementRow::of)
+        .collect::<Result<_, _>>()?;
+    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
+    macro_rules! insert_all {
+        ($conn:expr) => {{
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(credit_agreements::table)
+                    .values(chunk)
+                    .execute($conn)?;
+            }
+        }};
+    }
+    match conn {
+        DbConnection::Postgres(pg) => insert_all!(pg),
+        DbConnection::Sqlite(lite) => insert_all!(lite),
+    }
+    Ok(())
+}
