@@ -294,13 +294,6 @@ pub struct Approved {
     pub rating: String,
 }
 
-/// Who approves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Approver {
-    pub id: Uuid,
-    pub role: Role,
-}
-
 fn note(raw: Option<&str>, field: &str) -> Result<Option<String>, StepRefusal> {
     raw.map(|n| clean_text(n, REASON_MAX))
         .transpose()
@@ -421,7 +414,7 @@ impl Application {
         &mut self,
         input: &ApprovalInput,
         evaluation: Option<&EvaluationFacts>,
-        approver: Approver,
+        approver: &Principal,
         policy: &ApprovalPolicy,
         company_digits: u8,
         today: NaiveDate,
@@ -438,7 +431,7 @@ impl Application {
             .ok_or(refused)?;
         let note = note(input.note.as_deref(), "note")?;
         let evaluated_by = self.evaluation.as_ref().map(|e| e.by);
-        if approver.id == evaluation.evaluator_id || Some(approver.id) == evaluated_by {
+        if approver.user_id == evaluation.evaluator_id || Some(approver.user_id) == evaluated_by {
             return Err(StepRefusal::SamePerson);
         }
         policy
@@ -463,7 +456,7 @@ impl Application {
         .map_err(StepRefusal::Invalid)?;
         self.move_to(ApplicationStatus::Approved);
         self.decision = Some(StepRecord {
-            by: approver.id,
+            by: approver.user_id,
             at,
             note,
         });
@@ -559,7 +552,11 @@ mod tests {
         app.approve(
             &ApprovalInput::default(),
             Some(&facts(amount)),
-            Approver { id: who, role },
+            &Principal {
+                user_id: who,
+                role,
+                sales_unit_id: None,
+            },
             &ApprovalPolicy::default(),
             2,
             day("2026-12-02"),

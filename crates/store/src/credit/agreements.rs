@@ -5,16 +5,16 @@ use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{Currency, Principal, Scope};
 use credo_credit::agreement::{
-    revoke, Agreement, AgreementSource, AgreementStatus, RevokeRefusal, Terms,
+    revoke, Agreement, AgreementInput, AgreementSource, AgreementStatus, RevokeRefusal, Terms,
 };
 use credo_credit::alert::{rating_dropped, AlertKind};
-use credo_credit::application::{Approver, StepRefusal};
+use credo_credit::application::StepRefusal;
 use credo_credit::policy::CreditPolicy;
 use credo_credit::review::{reasons, ReviewDue, ReviewFacts, ReviewPolicy};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{alerts, in_company_currency, Decided};
+use super::{alerts, within_approval_limit, Decided};
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
@@ -195,39 +195,28 @@ pub(super) fn grant(
     Ok(agreement)
 }
 
-/// Records a line carried over from an old system, under the customer's lock: within the
-/// recorder's approval limit (in the company currency at today's rate).
+/// Records a line carried over from an old system, under the customer's lock: its terms
+/// checked against the credit policy (the default validity), within the recorder's approval
+/// limit (in the company currency at today's rate).
 pub fn carry_over(
     conn: &mut DbConnection,
     customer_id: Uuid,
-    terms: Terms,
-    reason: String,
+    input: &AgreementInput,
     recorder: &Principal,
     today: NaiveDate,
 ) -> Result<Decided<Agreement, StepRefusal>, StoreError> {
     write_transaction(conn, |conn| {
         customers::lock_writable_file(conn, customer_id)?;
-        let policy = settings::document::<CreditPolicy>(conn)?.settings;
-        let company = settings::company(conn)?.settings.currency;
-        let Some(amount) =
-            in_company_currency(conn, terms.limit_minor, terms.currency, company, today)?
-        else {
-            return Ok(Decided::Refused(StepRefusal::Invalid(vec![
-                super::no_rate("currency"),
-            ])));
+        let policy = settings::document::<CreditPolicy>(conn)?.settings.approval;
+        let (terms, reason) = match input.validate(today, policy.validity_months) {
+            Ok(valid) => valid,
+            Err(errors) => return Ok(Decided::Refused(StepRefusal::Invalid(errors))),
         };
-        let approver = Approver {
-            id: recorder.user_id,
-            role: recorder.role,
-        };
-        if let Err(up_to_minor) =
-            policy
-                .approval
-                .may_approve(approver.role, amount, company.minor_digits())
+        let amount = (terms.limit_minor, terms.currency);
+        if let Err(refusal) =
+            within_approval_limit(conn, &policy, recorder, amount, "currency", today)?
         {
-            return Ok(Decided::Refused(StepRefusal::OverApprovalLimit {
-                up_to_minor,
-            }));
+            return Ok(Decided::Refused(refusal));
         }
         let origin = Origin {
             source: AgreementSource::CarriedOver,
@@ -236,14 +225,8 @@ pub fn carry_over(
             rating: None,
             reason: Some(reason),
         };
-        Ok(Decided::Done(grant(
-            conn,
-            customer_id,
-            terms,
-            origin,
-            approver.id,
-            today,
-        )?))
+        let granted = grant(conn, customer_id, terms, origin, recorder.user_id, today)?;
+        Ok(Decided::Done(granted))
     })
 }
 

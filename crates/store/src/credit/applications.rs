@@ -8,8 +8,8 @@ use credo_core::json::changes;
 use credo_core::{Currency, Principal, Scope};
 use credo_credit::agreement::AgreementSource;
 use credo_credit::application::{
-    green_channel_pending, Application, ApplicationStatus, ApprovalInput, Approver,
-    EvaluationFacts, NewApplication, StepKind, StepRecord, StepRefusal,
+    green_channel_pending, Application, ApplicationStatus, ApprovalInput, EvaluationFacts,
+    NewApplication, StepKind, StepRecord, StepRefusal,
 };
 use credo_credit::policy::CreditPolicy;
 use diesel::prelude::*;
@@ -376,14 +376,10 @@ pub fn take_step(
                     None => None,
                 };
                 let policy = settings::document::<CreditPolicy>(conn)?.settings;
-                let approver = Approver {
-                    id: actor.user_id,
-                    role: actor.role,
-                };
                 match after.approve(
                     &input,
                     facts.as_ref(),
-                    approver,
+                    actor,
                     &policy.approval,
                     company.minor_digits(),
                     today,

@@ -6,7 +6,7 @@ use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{Currency, Principal};
 use credo_credit::alert::{limit_use, AlertKind};
-use credo_credit::application::{ApplicationStatus, Approver, StepRefusal};
+use credo_credit::application::{ApplicationStatus, StepRefusal};
 use credo_credit::check::{
     check, credit_part, CheckDecision, CheckFacts, CreditCheck, Exposure, Stage, StepCheck,
 };
@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::{agreements, alerts};
-use super::{in_company_currency, no_rate, Decided};
+use super::{within_approval_limit, Decided};
 use crate::aggregate;
 use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
 use crate::db::{lock_row, write_transaction};
@@ -310,27 +310,13 @@ pub fn grant_override(
 ) -> Result<Decided<CreditOverride, StepRefusal>, StoreError> {
     write_transaction(conn, |conn| {
         customers::lock_writable_file(conn, order.draft.customer_id)?;
-        let policy = settings::document::<CreditPolicy>(conn)?.settings;
-        let company = settings::company(conn)?.settings.currency;
+        let policy = settings::document::<CreditPolicy>(conn)?.settings.approval;
         let currency = order.draft.currency;
-        let Some(amount) = in_company_currency(conn, new.amount_minor, currency, company, today)?
-        else {
-            return Ok(Decided::Refused(StepRefusal::Invalid(vec![no_rate(
-                "amount_minor",
-            )])));
-        };
-        let approver = Approver {
-            id: approver.user_id,
-            role: approver.role,
-        };
-        if let Err(up_to_minor) =
-            policy
-                .approval
-                .may_approve(approver.role, amount, company.minor_digits())
+        let amount = (new.amount_minor, currency);
+        if let Err(refusal) =
+            within_approval_limit(conn, &policy, approver, amount, "amount_minor", today)?
         {
-            return Ok(Decided::Refused(StepRefusal::OverApprovalLimit {
-                up_to_minor,
-            }));
+            return Ok(Decided::Refused(refusal));
         }
         let granted = CreditOverride {
             id: Uuid::now_v7(),
@@ -343,7 +329,7 @@ pub fn grant_override(
             used_at: None,
             used_step: None,
             created_at: now(),
-            created_by: approver.id,
+            created_by: approver.user_id,
         };
         diesel::insert_into(credit_overrides::table)
             .values((
@@ -363,7 +349,7 @@ pub fn grant_override(
             OVERRIDE_ENTITY,
             granted.id,
             AuditAction::Created,
-            approver.id,
+            approver.user_id,
             &changes(&serde_json::Value::Null, &audit::view(&granted)?),
         )?;
         Ok(Decided::Done(granted))

@@ -9,6 +9,8 @@ pub mod checks;
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
+use credo_core::{Currency, FieldCode, FieldError, Principal};
+use credo_credit::application::{ApprovalPolicy, StepRefusal};
 use credo_credit::evaluation::EvaluationSummary;
 use credo_credit::statement::{Figures, Statement};
 use diesel::prelude::*;
@@ -18,7 +20,7 @@ use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, Window};
 use crate::schema::{credit_evaluations, financial_statements};
-use crate::{audit, customers, fx, now, DbConnection, StoreError};
+use crate::{audit, customers, fx, now, settings, DbConnection, StoreError};
 
 pub const STATEMENT_ENTITY: &str = "financial_statement";
 
@@ -267,31 +269,38 @@ impl<T, R> Outcome for Decided<T, R> {
     }
 }
 
-/// `amount_minor` of `currency` in the company currency at the rate of `on` (or the latest
-/// before); `None` when no rate is recorded. Beyond the cap counts as the largest amount.
-pub(crate) fn in_company_currency(
+/// Whether `approver` may grant `amount_minor` of `currency`: within their role's approval
+/// limit (`policy`), the amount taken into the company currency at the rate of `today` (or
+/// the latest before). No rate for the currency is a refusal on `field`.
+pub(crate) fn within_approval_limit(
     conn: &mut DbConnection,
-    amount_minor: i64,
-    currency: credo_core::Currency,
-    company: credo_core::Currency,
-    on: NaiveDate,
-) -> Result<Option<i64>, StoreError> {
-    if currency == company {
-        return Ok(Some(amount_minor));
-    }
-    Ok(fx::on_or_before(conn, currency, on)?.map(|rate| {
-        rate.to_company_minor(amount_minor, company)
-            .unwrap_or(i64::MAX)
-    }))
-}
-
-/// The field error of an amount in a currency without an exchange rate.
-pub(crate) fn no_rate(field: &str) -> credo_core::FieldError {
-    credo_core::FieldError::new(
-        field,
-        credo_core::FieldCode::InvalidRate,
-        "no exchange rate into the company currency is recorded for this currency",
-    )
+    policy: &ApprovalPolicy,
+    approver: &Principal,
+    (amount_minor, currency): (i64, Currency),
+    field: &str,
+    today: NaiveDate,
+) -> Result<Result<(), StepRefusal>, StoreError> {
+    let company = settings::company(conn)?.settings.currency;
+    let amount = if currency == company {
+        amount_minor
+    } else {
+        match fx::on_or_before(conn, currency, today)? {
+            // Beyond the cap counts as the largest amount.
+            Some(rate) => rate
+                .to_company_minor(amount_minor, company)
+                .unwrap_or(i64::MAX),
+            None => {
+                return Ok(Err(StepRefusal::Invalid(vec![FieldError::new(
+                    field,
+                    FieldCode::InvalidRate,
+                    "no exchange rate into the company currency is recorded for this currency",
+                )])))
+            }
+        }
+    };
+    Ok(policy
+        .may_approve(approver.role, amount, company.minor_digits())
+        .map_err(|up_to_minor| StepRefusal::OverApprovalLimit { up_to_minor }))
 }
 
 /// The customer's latest evaluation in brief.

@@ -90,20 +90,9 @@ pub async fn create_agreement(
         let customer =
             referenced_customer(&state, &caller, input.customer_id, "customer_id").await?;
         let today = state.today().await?;
-        let months = state
-            .db(|conn| {
-                Ok(settings::document::<CreditPolicy>(conn)?
-                    .settings
-                    .approval
-                    .validity_months)
-            })
-            .await?;
-        let (terms, reason) = input
-            .validate(today, months)
-            .map_err(ApiError::validation)?;
         let recorder = caller.clone();
         reply::write(&state, move |conn| {
-            let outcome = repo::carry_over(conn, customer.id, terms, reason, &recorder, today)?;
+            let outcome = repo::carry_over(conn, customer.id, &input, &recorder, today)?;
             Ok(decided(outcome, |agreement| {
                 let id = agreement.id;
                 Reply::created(&AgreementView::of(agreement, today), location(id))
