@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
 use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, SortKey, Sorting};
-use crate::schema::tasks;
+use crate::schema::{customers, tasks};
 use crate::versioned::{self, Expected, Updated, Versioned};
 use crate::{audit, now, DbConnection, StoreError};
 
@@ -130,6 +130,44 @@ pub fn create(conn: &mut DbConnection, new: NewTask) -> Result<Task, StoreError>
 }
 
 impl Outcome for Task {}
+
+/// Gives the customer's account manager (its owner, in the customer's sales unit) an open
+/// task of `kind` due `due_on`, made by `actor` in the caller's transaction: what a rule
+/// asks of them. `describe` writes the title and the note from the customer's name.
+pub(crate) fn for_account_manager(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    kind: TaskKind,
+    due_on: NaiveDate,
+    actor: Uuid,
+    describe: impl FnOnce(&str) -> (String, String),
+) -> Result<Task, StoreError> {
+    let (owner, unit, name) = customers::table
+        .find(customer_id.to_string())
+        .select((
+            customers::owner_id,
+            customers::sales_unit_id,
+            customers::legal_name,
+        ))
+        .first::<(String, Option<String>, String)>(conn)?;
+    let (title, note) = describe(&name);
+    create(
+        conn,
+        NewTask {
+            fields: TaskFields {
+                kind,
+                title,
+                assignee_id: parse_id(&owner)?,
+                customer_id: Some(customer_id),
+                due_on,
+                note: Some(note),
+                status: TaskStatus::Open,
+            },
+            sales_unit_id: parse_optional_id(unit.as_deref())?,
+            actor,
+        },
+    )
+}
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError> {
     tasks::table

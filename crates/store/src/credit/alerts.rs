@@ -4,15 +4,15 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use credo_core::Scope;
 use credo_credit::alert::{Alert, AlertKind};
-use credo_customers::task::{TaskFields, TaskKind, TaskStatus};
+use credo_customers::task::TaskKind;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::convert::{from_db_time, parse_id, parse_name, to_db_time};
 use crate::db::MultiBackend;
 use crate::keyset::{keyset, of_visible_customers, Window};
-use crate::schema::{credit_alerts, customers};
-use crate::tasks::{self, NewTask};
+use crate::schema::credit_alerts;
+use crate::tasks;
 use crate::{now, DbConnection, StoreError};
 
 /// Raises a `kind` alert for the customer on `on` unless one was raised that day: an alert
@@ -35,30 +35,10 @@ pub(crate) fn raise(
     if raised > 0 {
         return Ok(());
     }
-    let (owner, unit, name) = customers::table
-        .find(customer_id.to_string())
-        .select((
-            customers::owner_id,
-            customers::sales_unit_id,
-            customers::legal_name,
-        ))
-        .first::<(String, Option<String>, String)>(conn)?;
-    let task = tasks::create(
-        conn,
-        NewTask {
-            fields: TaskFields {
-                kind: TaskKind::Review,
-                title: format!("Credit alert ({kind}): {name}"),
-                assignee_id: parse_id(&owner)?,
-                customer_id: Some(customer_id),
-                due_on: on,
-                note: Some(detail.clone()),
-                status: TaskStatus::Open,
-            },
-            sales_unit_id: parse_optional_id(unit.as_deref())?,
-            actor,
-        },
-    )?;
+    let task =
+        tasks::for_account_manager(conn, customer_id, TaskKind::Review, on, actor, |name| {
+            (format!("Credit alert ({kind}): {name}"), detail.clone())
+        })?;
     diesel::insert_into(credit_alerts::table)
         .values((
             credit_alerts::id.eq(Uuid::now_v7().to_string()),

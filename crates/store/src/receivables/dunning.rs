@@ -7,8 +7,7 @@
 
 use chrono::NaiveDate;
 use credo_credit::alert::AlertKind;
-use credo_customers::task::TaskFields;
-use credo_customers::{TaskKind, TaskStatus};
+use credo_customers::TaskKind;
 use credo_receivables::dunning::{
     decide, Anchor, Dunning, DunningAction, DunningItem, DunningPolicy, Effect, HeldBack,
 };
@@ -16,10 +15,10 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::ItemRow;
-use crate::convert::{parse_id, parse_optional_id, to_db_time};
+use crate::convert::{parse_id, to_db_time};
 use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
-use crate::schema::{customers, dunning_actions, dunning_notices, payments, receivables};
-use crate::tasks::{self, NewTask};
+use crate::schema::{dunning_actions, dunning_notices, payments, receivables};
+use crate::tasks;
 use crate::{credit, now, DbConnection, StoreError};
 
 /// What a run did, or in a dry run would do.
@@ -175,34 +174,15 @@ fn dun(
     let Some(actor) = actor else {
         return Ok(Dunned::Acted(action));
     };
-    let (owner, unit, name) = customers::table
-        .find(customer.to_string())
-        .select((
-            customers::owner_id,
-            customers::sales_unit_id,
-            customers::legal_name,
-        ))
-        .first::<(String, Option<String>, String)>(conn)?;
-    let task = tasks::create(
-        conn,
-        NewTask {
-            fields: TaskFields {
-                kind: TaskKind::Collection,
-                title: action.action.clone(),
-                assignee_id: parse_id(&owner)?,
-                customer_id: Some(customer),
-                due_on: as_of,
-                note: Some(format!(
-                    "{name}: dunning level {} on {} item(s)",
-                    action.level,
-                    notices.len()
-                )),
-                status: TaskStatus::Open,
-            },
-            sales_unit_id: parse_optional_id(unit.as_deref())?,
-            actor,
-        },
-    )?;
+    let task =
+        tasks::for_account_manager(conn, customer, TaskKind::Collection, as_of, actor, |name| {
+            let note = format!(
+                "{name}: dunning level {} on {} item(s)",
+                action.level,
+                notices.len()
+            );
+            (action.action.clone(), note)
+        })?;
     let id = Uuid::now_v7();
     diesel::insert_into(dunning_actions::table)
         .values((
