@@ -16,18 +16,6 @@ fn days_ago(days: u64) -> String {
     (today() - Days::new(days)).to_string()
 }
 
-async fn carry_over(app: &TestApp, admin: &str, customer: &str, limit_minor: i64) {
-    let (status, body) = app
-        .post(
-            "/api/v1/credit/agreements",
-            admin,
-            json!({"customer_id": customer, "currency": "CNY", "limit_minor": limit_minor,
-                   "term_days": 60, "reason": "旧系统额度"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 /// An item of the customer issued and due on those days.
 async fn item(app: &TestApp, admin: &str, customer: &str, amount: i64, issued: &str, due: &str) {
     let reference = format!("INV-{issued}-{amount}");
@@ -85,7 +73,8 @@ async fn the_check_weighs_the_line_against_open_items_and_confirmed_orders() {
         (&json!("allow"), 0)
     );
 
-    carry_over(&app, &admin, &customer, 1_000_000).await;
+    app.carried_over_line(&admin, &customer, "CNY", 1_000_000)
+        .await;
     item(&app, &admin, &customer, 600_000, &days_ago(5), &days_ago(0)).await;
     let first = app.order(&agent, order_of(&customer, 100_000, 0)).await;
     let (status, confirmed) = app.step(&agent, &first, "confirm").await;
@@ -221,14 +210,15 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
 
     // Ten days overdue warns; over thirty blocks, and puts the customer on the warning list.
     let late = app.organization(&admin, "万宁椰子有限公司").await;
-    carry_over(&app, &admin, &late, 1_000_000).await;
+    app.carried_over_line(&admin, &late, "CNY", 1_000_000).await;
     item(&app, &admin, &late, 1_000, &days_ago(40), &days_ago(10)).await;
     let warned = check(&app, &admin, &late, 1, "shipment").await;
     assert_eq!(warned["decision"], "warn");
     assert_eq!(codes(&warned), ["overdue"]);
     assert_eq!(warned["overdue_minor"], 1_000);
     let very_late = app.organization(&admin, "陵水槟榔有限公司").await;
-    carry_over(&app, &admin, &very_late, 1_000_000).await;
+    app.carried_over_line(&admin, &very_late, "CNY", 1_000_000)
+        .await;
     item(
         &app,
         &admin,
@@ -244,7 +234,7 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
 
     // Dunning's written demand (due + 14) holds credit: shipments stop, orders warn.
     let held = app.organization(&admin, "乐东芒果有限公司").await;
-    carry_over(&app, &admin, &held, 1_000_000).await;
+    app.carried_over_line(&admin, &held, "CNY", 1_000_000).await;
     item(&app, &admin, &held, 3_000, &days_ago(50), &days_ago(20)).await;
     let (status, run) = app
         .post(

@@ -216,15 +216,7 @@ async fn credit_application(
 
 /// A carried-over credit line of the customer; its path.
 async fn credit_agreement(app: &TestApp, admin: &str, customer_id: &str) -> String {
-    let (status, line) = app
-        .post(
-            "/api/v1/credit/agreements",
-            admin,
-            json!({"customer_id": customer_id, "currency": "CNY", "limit_minor": 1000,
-                   "term_days": 30, "reason": "r"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{line}");
+    let line = app.carried_over_line(admin, customer_id, "CNY", 1000).await;
     format!("/api/v1/credit/agreements/{}", line["id"].as_str().unwrap())
 }
 

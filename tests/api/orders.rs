@@ -43,12 +43,25 @@ impl TestApp {
             .iter()
             .any(|line| line["currency"] == currency);
         if !has_line {
-            let line = json!({"customer_id": customer, "currency": currency,
-                              "limit_minor": 1_000_000_000_000_i64, "term_days": 90,
-                              "reason": "test fixture"});
-            let (status, body) = self.post("/api/v1/credit/agreements", &admin, line).await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
+            self.carried_over_line(&admin, customer, currency, 1_000_000_000_000)
+                .await;
         }
+    }
+
+    /// Records a line carried over from an old system (60 days' credit, twelve months from
+    /// today) as `token`, and returns it.
+    pub async fn carried_over_line(
+        &self,
+        token: &str,
+        customer: &str,
+        currency: &str,
+        limit_minor: i64,
+    ) -> Value {
+        let line = json!({"customer_id": customer, "currency": currency,
+                          "limit_minor": limit_minor, "term_days": 60, "reason": "旧系统额度"});
+        let (status, body) = self.post("/api/v1/credit/agreements", token, line).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
     }
 
     /// Moves an order one step (`confirm`, `ship` ...) without a body.
