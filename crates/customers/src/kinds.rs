@@ -106,6 +106,12 @@ string_enum! {
         CooperationWillingness = "cooperation_willingness",
         Reputation = "reputation",
         PaymentWillingness = "payment_willingness",
+        /// The customer's standing in its industry (5: sets the trend); read by the value score.
+        IndustryInfluence = "industry_influence",
+        /// How hard the customer presses on price (5: very); read by the value score.
+        PriceSensitivity = "price_sensitivity",
+        /// How quickly and clearly the customer answers (5: best); read by the value score.
+        CommunicationEfficiency = "communication_efficiency",
         Other = "other",
     }
 }

@@ -6,7 +6,12 @@
 //! churn from BG/NBD and Gamma-Gamma fitted on the company's own purchases, the value x
 //! potential quadrant and the service tier.
 
+pub mod abc;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod history;
 pub mod numeric;
+pub mod policy;
+pub mod rfm;
+pub mod run;
+pub mod score;
