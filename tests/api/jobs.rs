@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::common::*;
 
 /// A `credo serve` process on the test's database, killed when dropped.
-struct Instance(Child);
+pub(crate) struct Instance(Child);
 
 impl Drop for Instance {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for Instance {
     }
 }
 
-fn instance(app: &TestApp) -> Instance {
+pub(crate) fn instance(app: &TestApp) -> Instance {
     let child = Command::new(env!("CARGO_BIN_EXE_credo"))
         .arg("serve")
         .env("CREDO_DATABASE_URL", app.database_url().url())

@@ -28,4 +28,5 @@ mod owasp;
 mod receivables;
 mod schema;
 mod scope;
+mod segmentation;
 mod warning_list;

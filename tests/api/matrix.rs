@@ -89,6 +89,12 @@ fn allowed(operation: &str, role: &str) -> bool {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
+        "publishSegmentationPolicy" => matches!(role, "admin" | "credit_manager"),
+        "startSegmentationRun" | "requestGradeOverride" | "approveGradeOverride" => {
+            matches!(role, "admin" | "credit_manager" | "unit_manager")
+        }
+        // Company-wide: for who sees every customer.
+        "getSegmentationPareto" => !matches!(role, "agent" | "unit_manager"),
         "createCreditApplication" => matches!(role, "admin" | "unit_manager" | "agent"),
         // The unit head; before the pre-review the unit head may also reject.
         "preReviewCreditApplication" => matches!(role, "admin" | "unit_manager"),
@@ -158,7 +164,16 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "checkCredit"
         | "getCreditOverride"
         | "listCreditAlerts"
-        | "listCreditReviewsDue" => true,
+        | "listCreditReviewsDue"
+        | "getSegmentationPolicy"
+        | "getSegmentationPolicyVersion"
+        | "listSegmentationRuns"
+        | "getSegmentationRun"
+        | "listSegmentationResults"
+        | "compareSegmentationRuns"
+        | "getCustomerValue"
+        | "getCustomerGradeHistory"
+        | "getGradeOverride" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -855,6 +870,82 @@ async fn call(
             assert_eq!(status, StatusCode::CREATED, "{granted}");
             let id = granted["id"].as_str().unwrap();
             (Method::GET, format!("/api/v1/credit/overrides/{id}"), None)
+        }
+        "getSegmentationPolicy" => (Method::GET, "/api/v1/segmentation/policy".into(), None),
+        "getSegmentationPolicyVersion" => (
+            Method::GET,
+            "/api/v1/segmentation/policy/versions/0".into(),
+            None,
+        ),
+        "publishSegmentationPolicy" => {
+            let (_, mut policy) = app.get("/api/v1/segmentation/policy", admin).await;
+            policy["abc"]["a_pct"] = json!(50 + n % 20);
+            for stamp in ["version", "updated_at", "updated_by"] {
+                policy.as_object_mut().unwrap().remove(stamp);
+            }
+            (
+                Method::PUT,
+                "/api/v1/segmentation/policy".into(),
+                Some(policy),
+            )
+        }
+        "startSegmentationRun" => (
+            Method::POST,
+            "/api/v1/segmentation/runs".into(),
+            Some(json!({})),
+        ),
+        "listSegmentationRuns" => (Method::GET, "/api/v1/segmentation/runs".into(), None),
+        "getSegmentationRun" | "listSegmentationResults" | "compareSegmentationRuns" => {
+            let (status, run) = app
+                .post("/api/v1/segmentation/runs", admin, json!({}))
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+            let r = format!("/api/v1/segmentation/runs/{}", run["id"].as_str().unwrap());
+            let path = match operation {
+                "getSegmentationRun" => r,
+                "listSegmentationResults" => format!("{r}/results"),
+                _ => format!("{r}/compare?with={}", run["id"].as_str().unwrap()),
+            };
+            (Method::GET, path, None)
+        }
+        "getSegmentationPareto" | "getCustomerValue" => {
+            let _runner = crate::jobs::instance(app);
+            let run = app.segment(admin, json!({})).await;
+            let path = if operation == "getCustomerValue" {
+                format!("{c}/value")
+            } else {
+                format!(
+                    "/api/v1/segmentation/runs/{}/pareto",
+                    run["id"].as_str().unwrap()
+                )
+            };
+            (Method::GET, path, None)
+        }
+        "getCustomerGradeHistory" => (Method::GET, format!("{c}/grades"), None),
+        "requestGradeOverride" | "getGradeOverride" | "approveGradeOverride" => {
+            let body = json!({"customer_id": customer_id, "grade": "A", "reason": "r",
+                              "expires_on": day_at(24 * 30)});
+            if operation == "requestGradeOverride" {
+                (
+                    Method::POST,
+                    "/api/v1/segmentation/overrides".into(),
+                    Some(body),
+                )
+            } else {
+                let (status, asked) = app
+                    .post("/api/v1/segmentation/overrides", &ctx.evaluator_token, body)
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{asked}");
+                let path = format!(
+                    "/api/v1/segmentation/overrides/{}",
+                    asked["id"].as_str().unwrap()
+                );
+                if operation == "getGradeOverride" {
+                    (Method::GET, path, None)
+                } else {
+                    (Method::POST, format!("{path}/approve"), Some(json!({})))
+                }
+            }
         }
         other => panic!("the role matrix has no call for operation {other}: add one"),
     };

@@ -58,6 +58,7 @@ fn portable(data_type: &str, column: &str) -> String {
         "text" => "Text",
         "bigint" => "BigInt",
         "boolean" => "Bool",
+        "double precision" => "Double",
         "date" => "Date",
         "timestamp without time zone" => "Timestamp",
         other => panic!("{column}: {other} is not a portable type"),
@@ -72,6 +73,8 @@ fn storage_class(portable: &str) -> String {
     match portable {
         "Text" | "Date" | "Timestamp" => "TEXT",
         "BigInt" | "Bool" => "INTEGER",
+        // Scores and probabilities, never money.
+        "Double" => "REAL",
         other => panic!("{other} is not a portable type"),
     }
     .to_owned()
@@ -117,6 +120,7 @@ fn migrated(url: &DatabaseUrl) -> Columns {
             Backend::Sqlite => match row.data_type.to_ascii_uppercase().as_str() {
                 "BIGINT" | "INTEGER" | "BOOLEAN" => "INTEGER".to_owned(),
                 "TEXT" | "DATE" | "TIMESTAMP" => "TEXT".to_owned(),
+                "DOUBLE PRECISION" => "REAL".to_owned(),
                 other => panic!("{}: {other} is not a portable type", row.column_name),
             },
         };

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
     company, contacts, credit, customers, directory, events, interactions, jobs, leads, notes,
-    orders, receivables, session, system, tasks, trials, visits,
+    orders, receivables, segmentation, session, system, tasks, trials, visits,
 };
 use crate::{openapi, request_id};
 
@@ -109,6 +109,20 @@ where
                 .service(credit::documents::publish_template)
                 .service(credit::documents::get_policy)
                 .service(credit::documents::replace_policy)
+                .service(segmentation::policy::get_policy)
+                .service(segmentation::policy::publish_policy)
+                .service(segmentation::policy::get_policy_version)
+                .service(segmentation::runs::start_run)
+                .service(segmentation::runs::list_runs)
+                .service(segmentation::runs::get_run)
+                .service(segmentation::runs::list_results)
+                .service(segmentation::runs::compare_runs)
+                .service(segmentation::runs::get_pareto)
+                .service(segmentation::values::get_value)
+                .service(segmentation::values::get_grade_history)
+                .service(segmentation::values::request_override)
+                .service(segmentation::values::get_override)
+                .service(segmentation::values::approve_override)
                 .service(events::list_events)
                 .service(events::create_event)
                 .service(events::refresh_credit_data)

@@ -11,7 +11,7 @@ use credo_receivables::ageing::previous_month_end;
 use credo_store::jobs::{self, Claimed, Finish, NewJob};
 use credo_store::receivables::Taken;
 use credo_store::users::RULES_USER;
-use credo_store::{idempotency, receivables, sessions, settings, Db, StoreError};
+use credo_store::{idempotency, receivables, segmentation, sessions, settings, Db, StoreError};
 
 use crate::routes::receivables::dunning::dunning_policy;
 use uuid::Uuid;
@@ -52,6 +52,11 @@ pub struct JobContext<'a> {
 }
 
 impl JobContext<'_> {
+    /// The job's id (a segmentation run shares it).
+    pub fn id(&self) -> Uuid {
+        self.job
+    }
+
     /// Records progress and renews the lease; an error when the job was taken from this
     /// runner (its lease ran out), so the work stops.
     pub fn report(&self, processed: i64, total: Option<i64>) -> Result<(), String> {
@@ -158,12 +163,15 @@ impl Runner {
             PURGE => purge(&context),
             DUNNING => dunning(&context),
             AGEING_SNAPSHOT => ageing_snapshot(&context),
+            segmentation::RUN_JOB => segmentation_run(&context),
             other => Err(format!("no runner knows jobs of kind {other:?}")),
         };
+        let result_link = (job.kind == segmentation::RUN_JOB)
+            .then(|| format!("/api/v1/segmentation/runs/{}", job.id));
         let finish = match outcome {
             Ok(result) => Finish::Succeeded {
                 result,
-                result_link: None,
+                result_link,
             },
             Err(error) => {
                 tracing::warn!(job = %job.id, %error, "job failed");
@@ -238,6 +246,22 @@ fn dunning(context: &JobContext) -> Result<serde_json::Value, String> {
         "actions": report.actions.len(),
         "held_back": report.held_back.len(),
     }))
+}
+
+/// A segmentation run, made as the rules' account (its churn tasks are the rules').
+fn segmentation_run(context: &JobContext) -> Result<serde_json::Value, String> {
+    let executed = context
+        .db
+        .run(|conn| {
+            let today = settings::company(conn)?.settings.today(Utc::now());
+            segmentation::execute(conn, context.id(), today, RULES_USER, &mut |done, total| {
+                context
+                    .report(done, Some(total))
+                    .map_err(StoreError::Conflict)
+            })
+        })
+        .map_err(|error| error.to_string())?;
+    serde_json::to_value(executed).map_err(|error| error.to_string())
 }
 
 /// The daily clean-up, one table at a time.

@@ -40,6 +40,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
         (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy; evaluations, applications with maker-checker approval, agreements"),
         (name = "dunning", description = "Dunning levels and the runs that give each customer its highest level due"),
+        (name = "segmentation", description = "One versioned rule set for ABC, the twelve-indicator value score, RFM, lifetime value and churn, quadrants and service tiers; runs, customer values and grade overrides"),
     ),
     components(schemas(Problem)),
     modifiers(&Security)

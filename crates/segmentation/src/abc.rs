@@ -102,7 +102,7 @@ impl AbcPolicy {
 }
 
 /// A customer's place in the ranking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AbcPlace {
     pub class: AbcClass,
     /// 1 for the largest measure.
@@ -161,7 +161,7 @@ pub fn classify<K: Ord>(policy: &AbcPolicy, measures: &[(K, i64)]) -> Vec<AbcPla
 }
 
 /// One point of the Pareto curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ParetoPoint {
     /// The top customers, as a percentage of all.
     #[schema(example = 20)]
@@ -172,7 +172,7 @@ pub struct ParetoPoint {
 }
 
 /// The 80/20 report of a set of customers.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Pareto {
     pub customers: u32,
     /// Customers with a positive measure.

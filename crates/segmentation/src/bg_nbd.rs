@@ -3,14 +3,14 @@
 //! purchase a beta-distributed chance of dropping out for good. Fitted by maximum
 //! likelihood; the likelihood is the paper's equation (6).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::history::Repeat;
 use crate::numeric::{hyp2f1, minimize, NoMinimum};
 
 /// The model's four parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BgNbd {
     /// Shape of the purchase-rate gamma.
     #[schema(example = 0.243)]
@@ -27,7 +27,7 @@ pub struct BgNbd {
 }
 
 /// A fitted model with what it was fitted on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BgNbdFit {
     #[serde(flatten)]
     pub model: BgNbd,
@@ -46,6 +46,21 @@ pub enum FitError {
     TooLittleData,
     /// The likelihood has no finite maximum the search could find.
     NoMaximum(NoMinimum),
+    /// The maximum lies at a bound (a parameter ran off to 0 or infinity): the purchases
+    /// cannot tell the model's parameters apart, e.g. every spend the same.
+    NotIdentified,
+}
+
+/// Parameters the search may reach before they count as run off to a bound.
+const PLAUSIBLE: std::ops::RangeInclusive<f64> = 1e-8..=1e8;
+
+/// The parameters when all of them are plausible.
+pub(crate) fn identified<const N: usize>(parameters: [f64; N]) -> Result<[f64; N], FitError> {
+    if parameters.iter().all(|p| PLAUSIBLE.contains(p)) {
+        Ok(parameters)
+    } else {
+        Err(FitError::NotIdentified)
+    }
 }
 
 impl std::fmt::Display for FitError {
@@ -57,6 +72,9 @@ impl std::fmt::Display for FitError {
             }
             FitError::NoMaximum(NoMinimum::TooManyIterations) => {
                 f.write_str("the likelihood maximisation did not converge")
+            }
+            FitError::NotIdentified => {
+                f.write_str("the purchases do not identify the parameters (one ran to a bound)")
             }
         }
     }
@@ -194,7 +212,7 @@ pub fn fit(data: &[Repeat]) -> Result<BgNbdFit, FitError> {
         -ll / n
     };
     let minimum = minimize(objective, &[0.0; 4]).map_err(FitError::NoMaximum)?;
-    let [r, alpha, a, b] = [0, 1, 2, 3].map(|i| minimum.at[i].exp());
+    let [r, alpha, a, b] = identified([0, 1, 2, 3].map(|i| minimum.at[i].exp()))?;
     Ok(BgNbdFit {
         model: BgNbd { r, alpha, a, b },
         log_likelihood: -minimum.value * n,

@@ -2,15 +2,15 @@
 //! Fader and Hardie 2013, "The Gamma-Gamma model of monetary value"), fitted by maximum
 //! likelihood on the customers with repeat purchases, in major units.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::bg_nbd::FitError;
+use crate::bg_nbd::{identified, FitError};
 use crate::history::Repeat;
 use crate::numeric::{digamma, minimize};
 
 /// The model's three parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GammaGamma {
     #[schema(example = 6.25)]
     pub p: f64,
@@ -21,7 +21,7 @@ pub struct GammaGamma {
 }
 
 /// A fitted model with what it was fitted on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GammaGammaFit {
     #[serde(flatten)]
     pub model: GammaGamma,
@@ -103,7 +103,7 @@ pub fn fit(customers: &[Repeat]) -> Result<GammaGammaFit, FitError> {
         -ll / n
     };
     let minimum = minimize(objective, &[0.0; 3]).map_err(FitError::NoMaximum)?;
-    let [p, q, gamma] = [0, 1, 2].map(|i| minimum.at[i].exp());
+    let [p, q, gamma] = identified([0, 1, 2].map(|i| minimum.at[i].exp()))?;
     Ok(GammaGammaFit {
         model: GammaGamma { p, q, gamma },
         log_likelihood: -minimum.value * n,

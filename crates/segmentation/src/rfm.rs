@@ -100,7 +100,7 @@ pub struct RfmInput {
 }
 
 /// A customer's scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Rfm {
     #[schema(example = 5)]
     pub r: u8,

@@ -2,7 +2,7 @@
 //! of facts wherever the customer is owned.
 
 use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ pub struct CustomerFacts {
 }
 
 /// The models a run fitted, or why not.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Models {
     pub time_unit: TimeUnit,
     /// Absent when the purchases cannot identify it (see `note`).
@@ -36,7 +36,7 @@ pub struct Models {
 }
 
 /// A customer's lifetime value and churn risk.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Clv {
     /// Repeat purchases (x).
     #[schema(example = 4)]

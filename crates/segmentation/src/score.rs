@@ -529,7 +529,7 @@ pub fn measure(facts: &ScoreFacts, context: &ScoreContext, measure: Measure) -> 
 }
 
 /// One measure as the explanation shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MeasureInput {
     pub measure: Measure,
     /// Absent without data.
@@ -538,7 +538,7 @@ pub struct MeasureInput {
 }
 
 /// One indicator of a customer's score.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IndicatorScore {
     pub key: IndicatorKey,
     /// The raw measures it read.
@@ -554,7 +554,7 @@ pub struct IndicatorScore {
 }
 
 /// A customer's value score.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Score {
     /// 0 to 100.
     #[schema(example = 64.2)]

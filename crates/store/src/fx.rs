@@ -120,3 +120,43 @@ pub fn list(
         .map(from_row)
         .collect()
 }
+
+/// Every rate in memory, for work that converts many amounts at once (a segmentation run).
+pub struct RateBook {
+    company: Currency,
+    /// Per currency, rates by day ascending.
+    rates: std::collections::HashMap<Currency, Vec<FxRate>>,
+}
+
+impl RateBook {
+    pub fn load(conn: &mut DbConnection, company: Currency) -> Result<Self, StoreError> {
+        let mut rates: std::collections::HashMap<Currency, Vec<FxRate>> = Default::default();
+        let rows = fx_rates::table
+            .select((fx_rates::currency, fx_rates::rate_on, fx_rates::rate))
+            .order((fx_rates::currency.asc(), fx_rates::rate_on.asc()))
+            .load::<RateRow>(conn)?;
+        for row in rows {
+            let rate = from_row(row)?;
+            rates.entry(rate.currency).or_default().push(rate);
+        }
+        Ok(Self { company, rates })
+    }
+
+    /// `amount_minor` of `currency` on `on` in minor units of the company currency, at the
+    /// latest rate on or before that day; `None` without such a rate (or when it overflows).
+    pub fn to_company_minor(
+        &self,
+        currency: Currency,
+        on: NaiveDate,
+        amount_minor: i64,
+    ) -> Option<i64> {
+        if currency == self.company {
+            return Some(amount_minor);
+        }
+        let rates = self.rates.get(&currency)?;
+        let after = rates.partition_point(|rate| rate.on <= on);
+        rates[..after]
+            .last()?
+            .to_company_minor(amount_minor, self.company)
+    }
+}

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod receivables;
 pub mod schema;
 mod search;
+pub mod segmentation;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

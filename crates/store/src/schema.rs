@@ -656,6 +656,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_agreements,
     credit_overrides,
     credit_alerts,
+    segmentation_runs,
+    segmentation_results,
+    segmentation_overrides,
+    jobs,
 );
 
 diesel::table! {
@@ -691,3 +695,65 @@ diesel::table! {
         created_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    settings_history (key, version) {
+        key -> Text,
+        version -> BigInt,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    segmentation_runs (id) {
+        id -> Text,
+        as_of -> Date,
+        policy_version -> BigInt,
+        sales_unit_id -> Nullable<Text>,
+        currency -> Text,
+        models -> Nullable<Text>,
+        excluded_orders -> Nullable<BigInt>,
+        pareto -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    segmentation_results (run_id, customer_id) {
+        run_id -> Text,
+        customer_id -> Text,
+        sales_unit_id -> Nullable<Text>,
+        abc_class -> Text,
+        abc_rank -> BigInt,
+        measure_minor -> BigInt,
+        score_total -> Double,
+        grade -> Text,
+        rfm_segment -> Nullable<Text>,
+        quadrant -> Nullable<Text>,
+        tier -> Text,
+        churn_probability -> Nullable<Double>,
+        clv_minor -> Nullable<BigInt>,
+        negative_value -> Bool,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    segmentation_overrides (id) {
+        id -> Text,
+        customer_id -> Text,
+        grade -> Text,
+        reason -> Text,
+        expires_on -> Date,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(segmentation_runs -> jobs (id));
+diesel::joinable!(segmentation_results -> segmentation_runs (run_id));
+diesel::joinable!(segmentation_results -> customers (customer_id));

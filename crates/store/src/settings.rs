@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::write_transaction;
-use crate::schema::settings;
+use crate::schema::{settings, settings_history};
 use crate::versioned::{Expected, Updated};
 use crate::{audit, now, DbConnection, StoreError};
 
@@ -51,6 +51,11 @@ impl Document for credo_credit::policy::CreditPolicy {
     const KEY: &'static str = "credit_policy";
 }
 
+/// The segmentation rule set; runs name the version they graded by.
+impl Document for credo_segmentation::policy::SegmentationPolicy {
+    const KEY: &'static str = "segmentation_policy";
+}
+
 /// A document with its version and last change; the defaults at version 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stored<T> {
@@ -71,6 +76,24 @@ pub fn document<T: Document>(conn: &mut DbConnection) -> Result<Stored<T>, Store
         Some(stored) => Ok(serde_json::from_str(&stored)?),
         None => Ok(Stored::default()),
     }
+}
+
+/// The document as it was at `version` (0: the defaults); `None` for a version never
+/// published.
+pub fn document_version<T: Document>(
+    conn: &mut DbConnection,
+    version: i64,
+) -> Result<Option<Stored<T>>, StoreError> {
+    if version == 0 {
+        return Ok(Some(Stored::default()));
+    }
+    settings_history::table
+        .find((T::KEY, version))
+        .select(settings_history::value)
+        .first::<String>(conn)
+        .optional()?
+        .map(|value| serde_json::from_str(&value).map_err(StoreError::from))
+        .transpose()
 }
 
 /// The company's settings; the defaults until an admin changes them.
@@ -142,6 +165,13 @@ pub fn update_document<T: Document>(
         if written == 0 {
             return Err(StoreError::Conflict(format!("settings.{key}")));
         }
+        diesel::insert_into(settings_history::table)
+            .values((
+                settings_history::key.eq(key),
+                settings_history::version.eq(stored.version),
+                settings_history::value.eq(&value),
+            ))
+            .execute(conn)?;
         audit::record(
             conn,
             T::ENTITY,

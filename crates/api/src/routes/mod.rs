@@ -13,6 +13,7 @@ pub mod leads;
 pub mod notes;
 pub mod orders;
 pub mod receivables;
+pub mod segmentation;
 pub mod session;
 pub mod system;
 pub mod tasks;

@@ -1,0 +1,235 @@
+//! A customer's value: why it has its grade, its grade history, and manual overrides with
+//! maker-checker approval.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_segmentation::overrides::{may_override, ApprovalRefusal, GradeOverride, OverrideInput};
+use credo_segmentation::policy::SegmentationPolicy;
+use credo_segmentation::record::{CustomerValue, GradeEntry};
+use credo_store::credit::Decided;
+use credo_store::segmentation as repo;
+use credo_store::settings;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::extract::Body;
+use crate::reply::{self, idempotent, Reply};
+use crate::routes::customers::visible_customer;
+use crate::state::AppState;
+
+/// Get a customer's value
+///
+/// Explains the grade in force: the latest finished run's ABC class, rank and measure; the
+/// twelve-indicator score with each indicator's raw input, score, weight and a note that
+/// names missing inputs; RFM; lifetime value and churn (frequency, recency and T in the
+/// model's unit, P(alive), churn probability, expected purchases over the horizon, expected
+/// spend per purchase and lifetime value in minor units of `currency`); the value x
+/// potential quadrant with its budget guidance; the tier and its service; and the approved
+/// override in force, whose grade then is the grade. The same data gives the same grade in
+/// every unit, whoever owns the customer. 404 before any run graded the customer.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "getCustomerValue",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "The customer's value", body = CustomerValue)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/value")]
+pub async fn get_value(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let today = state.today().await?;
+    let value = state
+        .db(move |conn| repo::value(conn, customer.id, today))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&value).into_response())
+}
+
+/// A customer's grade history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GradeHistory {
+    pub customer_id: Uuid,
+    /// Each finished run's grade, the latest first.
+    pub runs: Vec<GradeEntry>,
+    /// Every override asked for, the latest first.
+    pub overrides: Vec<GradeOverride>,
+}
+
+/// Get a customer's grade history
+///
+/// The grades each finished run gave the customer and every override asked for, approved
+/// or pending.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "getCustomerGradeHistory",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "The history", body = GradeHistory)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/grades")]
+pub async fn get_grade_history(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let customer_id = customer.id;
+    let history = state
+        .db(move |conn| {
+            Ok(GradeHistory {
+                customer_id,
+                runs: repo::grade_history(conn, customer_id)?,
+                overrides: repo::overrides_of(conn, customer_id)?,
+            })
+        })
+        .await?;
+    Ok(Reply::ok(&history).into_response())
+}
+
+/// Ask for a grade override
+///
+/// A manual grade for a customer the caller sees, with a reason and a last day; it takes
+/// effect once someone else approves it. Admins, credit managers and unit managers; audited.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "requestGradeOverride",
+    request_body = OverrideInput,
+    responses((status = 201, description = "Pending approval", body = GradeOverride, headers(("Location" = String)))),
+    security(("bearer" = []))
+)]
+#[post("/segmentation/overrides")]
+pub async fn request_override(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<OverrideInput>,
+) -> ApiResult<HttpResponse> {
+    if !may_override(&caller) {
+        return Err(ApiError::forbidden(
+            "overrides are asked for by admins, credit managers and unit managers",
+        ));
+    }
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        if visible_customer(&state, &caller, input.customer_id)
+            .await
+            .is_err()
+        {
+            return Err(ApiError::field(
+                "customer_id",
+                credo_core::FieldCode::NotFound,
+                "no customer with this id in your data scope",
+            ));
+        }
+        let today = state.today().await?;
+        let policy = state
+            .db(settings::document::<SegmentationPolicy>)
+            .await?
+            .settings;
+        let request = input
+            .validate(&policy, today)
+            .map_err(ApiError::validation)?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            let asked = repo::request_override(conn, request, actor)?;
+            let location = format!("/api/v1/segmentation/overrides/{}", asked.id);
+            Ok(Ok(Reply::created(&asked, location)))
+        })
+        .await
+    })
+    .await
+}
+
+/// An override of a customer the caller sees; anything else is 404.
+async fn visible_override(
+    state: &AppState,
+    caller: &credo_core::Principal,
+    id: Uuid,
+) -> ApiResult<GradeOverride> {
+    let found = state
+        .db(move |conn| repo::get_override(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    visible_customer(state, caller, found.customer_id).await?;
+    Ok(found)
+}
+
+/// Get a grade override
+///
+/// Pending or approved, with who asked, who approved and until when it holds; for a
+/// customer the caller sees.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "getGradeOverride",
+    params(("id" = Uuid, Path, description = "Override id")),
+    responses((status = 200, description = "The override", body = GradeOverride)),
+    security(("bearer" = []))
+)]
+#[get("/segmentation/overrides/{id}")]
+pub async fn get_override(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let found = visible_override(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&found).into_response())
+}
+
+/// Approve a grade override
+///
+/// Puts the override in force until its last day. Someone other than who asked (403
+/// `same_person`): an admin, a credit manager or a unit manager who sees the customer.
+/// Approving twice or after it expired is 409 `invalid_transition`.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "approveGradeOverride",
+    params(("id" = Uuid, Path, description = "Override id")),
+    responses(
+        (status = 200, description = "Approved", body = GradeOverride),
+        (status = 403, description = "Your role may not approve (`forbidden`), or you asked (`same_person`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Approved already or expired (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/segmentation/overrides/{id}/approve")]
+pub async fn approve_override(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let today = state.today().await?;
+    visible_override(&state, &caller, id).await?;
+    let approver = caller.clone();
+    let reply = reply::write(&state, move |conn| {
+        Ok(match repo::approve_override(conn, id, &approver, today)? {
+            Decided::Done(approved) => Ok(Reply::ok(&approved)),
+            Decided::NotFound => Err(ApiError::not_found()),
+            Decided::Refused(refusal) => Err(match refusal {
+                ApprovalRefusal::Forbidden => ApiError::forbidden(
+                    "overrides are approved by admins, credit managers and unit managers",
+                ),
+                ApprovalRefusal::SamePerson => ApiError::new(
+                    ErrorCode::SamePerson,
+                    "someone other than who asked approves the override",
+                ),
+                ApprovalRefusal::AlreadyApproved => ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    "the override is approved already",
+                ),
+                ApprovalRefusal::Expired => ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    "the override expired before it was approved",
+                ),
+            }),
+        })
+    })
+    .await?;
+    Ok(reply.into_response())
+}

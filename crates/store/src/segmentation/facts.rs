@@ -1,0 +1,252 @@
+//! What a segmentation run reads: every live customer's purchases and the facts of its value
+//! score, from the company's own orders, trials, claims and assessments, in the company
+//! currency.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use credo_core::Currency;
+use credo_customers::kinds::AssessmentTopic;
+use credo_sales::claim::ClaimStatus;
+use credo_sales::order::OrderStatus;
+use credo_sales::trial::TrialStage;
+use credo_segmentation::history::Purchase;
+use credo_segmentation::run::CustomerFacts;
+use credo_segmentation::score::ScoreFacts;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
+use uuid::Uuid;
+
+use crate::convert::{parse_id, parse_optional_id};
+use crate::fx::RateBook;
+use crate::schema::customers;
+use crate::{DbConnection, StoreError};
+
+/// The run's input, customers in id order.
+pub struct RunFacts {
+    pub customers: Vec<CustomerFacts>,
+    /// Each customer's sales unit, in the same order.
+    pub units: Vec<Option<Uuid>>,
+    /// Orders left out for want of an exchange rate on or before their day.
+    pub excluded_orders: i64,
+}
+
+#[derive(QueryableByName)]
+struct OrderRow {
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = Date)]
+    ordered_on: NaiveDate,
+    #[diesel(sql_type = Text)]
+    currency: String,
+    #[diesel(sql_type = BigInt)]
+    amount_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    prepayment_bp: i64,
+    #[diesel(sql_type = BigInt)]
+    credit_days: i64,
+    #[diesel(sql_type = Nullable<Date>)]
+    completed_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    shipped_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    documents_sent_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    paid_on: Option<NaiveDate>,
+    /// Lines' cost and distinct products, read for orders in the period only.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    cost_minor: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    product_kinds: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = BigInt)]
+    all: i64,
+    #[diesel(sql_type = BigInt)]
+    some: i64,
+    #[diesel(sql_type = BigInt)]
+    more: i64,
+}
+
+#[derive(QueryableByName)]
+struct RatingRow {
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = Text)]
+    topic: String,
+    #[diesel(sql_type = BigInt)]
+    rating: i64,
+}
+
+fn count(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+/// Loads the facts as of `as_of`, the score's period starting `period_start`; customers of
+/// `sales_unit` only when given.
+pub fn load(
+    conn: &mut DbConnection,
+    as_of: NaiveDate,
+    period_start: NaiveDate,
+    company: Currency,
+    sales_unit: Option<Uuid>,
+) -> Result<RunFacts, StoreError> {
+    let mut query = customers::table
+        .filter(customers::archived_at.is_null())
+        .select((customers::id, customers::sales_unit_id))
+        .order(customers::id.asc())
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(unit) = sales_unit {
+        query = query.filter(customers::sales_unit_id.eq(unit.to_string()));
+    }
+    let rows = query.load::<(String, Option<String>)>(conn)?;
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    let mut customers = Vec::with_capacity(rows.len());
+    let mut units = Vec::with_capacity(rows.len());
+    for (i, (id, unit)) in rows.into_iter().enumerate() {
+        customers.push(CustomerFacts {
+            id: parse_id(&id)?,
+            purchases: Vec::new(),
+            score: ScoreFacts::default(),
+        });
+        units.push(parse_optional_id(unit.as_deref())?);
+        index.insert(id, i);
+    }
+
+    let rates = RateBook::load(conn, company)?;
+    // Placeholders are numbered in the order they first appear: SQLite numbers `$n` that
+    // way whatever n says.
+    let mut excluded_orders = 0;
+    let orders = diesel::sql_query(format!(
+        "SELECT o.customer_id, o.ordered_on, o.currency, o.amount_minor, o.prepayment_bp, \
+         o.credit_days, o.completed_on, o.shipped_on, o.documents_sent_on, o.paid_on, \
+         CASE WHEN o.ordered_on >= $1 THEN (SELECT CAST(SUM(l.quantity * l.unit_cost_minor) AS BIGINT) \
+           FROM order_lines l WHERE l.order_id = o.id) END AS cost_minor, \
+         CASE WHEN o.ordered_on >= $1 THEN (SELECT COUNT(DISTINCT l.product_code) \
+           FROM order_lines l WHERE l.order_id = o.id) END AS product_kinds \
+         FROM orders o WHERE o.status NOT IN ('{}', '{}') AND o.ordered_on <= $2",
+        OrderStatus::Quoted.as_str(),
+        OrderStatus::Cancelled.as_str(),
+    ))
+    .bind::<Date, _>(period_start)
+    .bind::<Date, _>(as_of)
+    .load::<OrderRow>(conn)?;
+    for order in orders {
+        let Some(&i) = index.get(&order.customer_id) else {
+            continue;
+        };
+        let currency = Currency::parse(&order.currency)
+            .map_err(|_| StoreError::Internal("stored order currency is invalid".into()))?;
+        let convert = |amount| rates.to_company_minor(currency, order.ordered_on, amount);
+        let Some(amount_minor) = convert(order.amount_minor) else {
+            excluded_orders += 1;
+            continue;
+        };
+        let customer = &mut customers[i];
+        customer.purchases.push(Purchase {
+            on: order.ordered_on,
+            amount_minor,
+        });
+        let facts = &mut customer.score;
+        facts.first_order_on = Some(
+            facts
+                .first_order_on
+                .map_or(order.ordered_on, |first| first.min(order.ordered_on)),
+        );
+        if order.ordered_on < period_start {
+            continue;
+        }
+        facts.orders += 1;
+        facts.revenue_minor += amount_minor;
+        facts.cost_minor += order.cost_minor.and_then(convert).unwrap_or(0);
+        if let Some(kinds) = order.product_kinds.filter(|&k| k > 0) {
+            facts.orders_with_lines += 1;
+            facts.product_kinds += count(kinds);
+        }
+        facts.prepayment_bp += order.prepayment_bp;
+        facts.credit_days += order.credit_days;
+        if let (Some(completed), Some(shipped)) = (order.completed_on, order.shipped_on) {
+            facts.shipped_orders += 1;
+            facts.shipping_days += (shipped - completed).num_days().max(0);
+        }
+        if let (Some(sent), Some(paid)) = (order.documents_sent_on, order.paid_on) {
+            facts.paid_orders += 1;
+            facts.payment_days += (paid - sent).num_days().max(0);
+        }
+    }
+
+    let trials = diesel::sql_query(format!(
+        "SELECT customer_id, COUNT(*) AS \"all\", \
+         SUM(CASE WHEN stage = '{}' THEN 1 ELSE 0 END) AS some, 0 AS more \
+         FROM product_trials WHERE inquired_on <= $1 GROUP BY customer_id",
+        TrialStage::Ordered.as_str()
+    ))
+    .bind::<Date, _>(as_of)
+    .load::<CountRow>(conn)?;
+    for row in trials {
+        if let Some(&i) = index.get(&row.customer_id) {
+            let facts = &mut customers[i].score;
+            facts.trials = count(row.all);
+            facts.trials_ordered = count(row.some);
+        }
+    }
+
+    let claims = diesel::sql_query(format!(
+        "SELECT customer_id, COUNT(*) AS \"all\", \
+         SUM(CASE WHEN status <> '{}' THEN 1 ELSE 0 END) AS some, \
+         SUM(CASE WHEN status = '{}' THEN 1 ELSE 0 END) AS more \
+         FROM order_claims WHERE raised_on >= $1 AND raised_on <= $2 GROUP BY customer_id",
+        ClaimStatus::Open.as_str(),
+        ClaimStatus::Accepted.as_str(),
+    ))
+    .bind::<Date, _>(period_start)
+    .bind::<Date, _>(as_of)
+    .load::<CountRow>(conn)?;
+    for row in claims {
+        if let Some(&i) = index.get(&row.customer_id) {
+            let facts = &mut customers[i].score;
+            facts.claims = count(row.all);
+            facts.claims_decided = count(row.some);
+            facts.claims_accepted = count(row.more);
+        }
+    }
+
+    let topics = [
+        AssessmentTopic::IndustryInfluence,
+        AssessmentTopic::PriceSensitivity,
+        AssessmentTopic::CommunicationEfficiency,
+    ];
+    let ratings = diesel::sql_query(format!(
+        "SELECT customer_id, topic, rating FROM assessments \
+         WHERE topic IN ('{}', '{}', '{}') AND assessed_on <= $1 \
+         ORDER BY customer_id, topic, assessed_on, created_at",
+        topics[0].as_str(),
+        topics[1].as_str(),
+        topics[2].as_str(),
+    ))
+    .bind::<Date, _>(as_of)
+    .load::<RatingRow>(conn)?;
+    // In date order: the latest rating of a topic is the one that stays.
+    for row in ratings {
+        let Some(&i) = index.get(&row.customer_id) else {
+            continue;
+        };
+        let facts = &mut customers[i].score;
+        let rating = u8::try_from(row.rating).ok();
+        match AssessmentTopic::parse(&row.topic) {
+            Some(AssessmentTopic::IndustryInfluence) => facts.industry_influence = rating,
+            Some(AssessmentTopic::PriceSensitivity) => facts.price_sensitivity = rating,
+            Some(AssessmentTopic::CommunicationEfficiency) => facts.communication = rating,
+            _ => {}
+        }
+    }
+    Ok(RunFacts {
+        customers,
+        units,
+        excluded_orders,
+    })
+}

@@ -1,0 +1,357 @@
+//! Segmentation: runs queued as jobs, each grading the customers by one version of the
+//! policy and keeping a result per customer; a customer's value is its latest result with
+//! the override in force.
+
+mod facts;
+mod overrides;
+mod results;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use credo_core::job::{JobState, Progress};
+use credo_core::Currency;
+use credo_customers::task::TaskKind;
+use credo_segmentation::abc::pareto;
+use credo_segmentation::policy::SegmentationPolicy;
+use credo_segmentation::record::{ParetoReport, Run, UnitPareto};
+use credo_segmentation::run::{self as grading, period_start, CustomerValue, Models};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::db::{lock_row, write_transaction, Outcome};
+use crate::jobs::{self, NewJob};
+use crate::keyset::{keyset, Window};
+use crate::schema::{jobs as jobs_table, segmentation_runs, tasks};
+use crate::{now, settings, tasks as task_store, DbConnection, StoreError};
+
+pub use overrides::{
+    approve_override, get_override, overrides_of, request_override, ApprovedOverride,
+};
+pub use results::{compare, grade_history, results, value, ResultFilter, RunWindow};
+
+/// The job kind of a run.
+pub const RUN_JOB: &str = "segmentation_run";
+
+impl Outcome for Run {}
+
+type RunRow = (
+    (
+        String,
+        NaiveDate,
+        i64,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<i64>,
+        NaiveDateTime,
+        String,
+    ),
+    (
+        String,
+        i64,
+        Option<i64>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<String>,
+    ),
+);
+
+macro_rules! run_columns {
+    () => {
+        (
+            (
+                segmentation_runs::id,
+                segmentation_runs::as_of,
+                segmentation_runs::policy_version,
+                segmentation_runs::sales_unit_id,
+                segmentation_runs::currency,
+                segmentation_runs::models,
+                segmentation_runs::excluded_orders,
+                segmentation_runs::created_at,
+                segmentation_runs::created_by,
+            ),
+            (
+                jobs_table::state,
+                jobs_table::processed,
+                jobs_table::total,
+                jobs_table::started_at,
+                jobs_table::finished_at,
+                jobs_table::error,
+            ),
+        )
+    };
+}
+
+fn from_row(row: RunRow) -> Result<Run, StoreError> {
+    let (
+        (
+            id,
+            as_of,
+            policy_version,
+            unit,
+            currency,
+            models,
+            excluded_orders,
+            created_at,
+            created_by,
+        ),
+        (state, processed, total, started_at, finished_at, error),
+    ) = row;
+    let state = parse_name(&state, JobState::parse)?;
+    Ok(Run {
+        id: parse_id(&id)?,
+        state,
+        as_of,
+        policy_version,
+        sales_unit_id: parse_optional_id(unit.as_deref())?,
+        currency,
+        progress: Progress { processed, total },
+        started_at: started_at.map(from_db_time),
+        // A failed attempt that will be retried is not finished.
+        finished_at: finished_at
+            .filter(|_| matches!(state, JobState::Succeeded | JobState::Failed))
+            .map(from_db_time),
+        error,
+        models: models
+            .as_deref()
+            .map(serde_json::from_str::<Models>)
+            .transpose()?,
+        excluded_orders,
+        created_at: from_db_time(created_at),
+        created_by: parse_id(&created_by)?,
+    })
+}
+
+/// Queues a run as of `as_of` by the policy in force, of one unit's customers or all.
+pub fn create_run(
+    conn: &mut DbConnection,
+    as_of: NaiveDate,
+    sales_unit: Option<Uuid>,
+    actor: Uuid,
+) -> Result<Run, StoreError> {
+    write_transaction(conn, |conn| {
+        let policy_version = settings::document::<SegmentationPolicy>(conn)?.version;
+        let currency = settings::company(conn)?.settings.currency;
+        let job = jobs::enqueue(
+            conn,
+            NewJob {
+                kind: RUN_JOB.into(),
+                payload: serde_json::json!({}),
+                run_at: now(),
+                schedule_key: None,
+                max_attempts: 3,
+                created_by: Some(actor),
+            },
+        )?
+        .ok_or_else(|| {
+            StoreError::Internal("a job without a schedule key was not queued".into())
+        })?;
+        diesel::insert_into(segmentation_runs::table)
+            .values((
+                segmentation_runs::id.eq(job.id.to_string()),
+                segmentation_runs::as_of.eq(as_of),
+                segmentation_runs::policy_version.eq(policy_version),
+                segmentation_runs::sales_unit_id.eq(sales_unit.map(|u| u.to_string())),
+                segmentation_runs::currency.eq(currency.as_str()),
+                segmentation_runs::created_at.eq(to_db_time(job.created_at)),
+                segmentation_runs::created_by.eq(actor.to_string()),
+            ))
+            .execute(conn)?;
+        get_run(conn, job.id)?
+            .ok_or_else(|| StoreError::Internal("the run just made is gone".into()))
+    })
+}
+
+pub fn get_run(conn: &mut DbConnection, id: Uuid) -> Result<Option<Run>, StoreError> {
+    segmentation_runs::table
+        .inner_join(jobs_table::table)
+        .filter(segmentation_runs::id.eq(id.to_string()))
+        .select(run_columns!())
+        .first::<RunRow>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+/// Runs, the latest made first.
+pub fn runs(
+    conn: &mut DbConnection,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Vec<Run>, StoreError> {
+    let mut query = segmentation_runs::table
+        .inner_join(jobs_table::table)
+        .select(run_columns!())
+        .into_boxed::<crate::db::MultiBackend>();
+    keyset!(
+        query,
+        segmentation_runs::created_at,
+        segmentation_runs::id,
+        window.after_db_time(),
+        true
+    );
+    query
+        .limit(window.limit)
+        .load::<RunRow>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The run's 80/20 report; `None` until it has one.
+pub fn pareto_report(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<ParetoReport>, StoreError> {
+    segmentation_runs::table
+        .find(id.to_string())
+        .select(segmentation_runs::pareto)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten()
+        .map(|json| serde_json::from_str(&json).map_err(StoreError::from))
+        .transpose()
+}
+
+/// The policy a run grades by.
+pub fn run_policy(conn: &mut DbConnection, run: &Run) -> Result<SegmentationPolicy, StoreError> {
+    settings::document_version::<SegmentationPolicy>(conn, run.policy_version)?
+        .map(|stored| stored.settings)
+        .ok_or_else(|| {
+            StoreError::Internal(format!("policy version {} is not kept", run.policy_version))
+        })
+}
+
+/// What a run did, for its job's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Executed {
+    pub customers: usize,
+    pub excluded_orders: i64,
+    pub churn_tasks: usize,
+}
+
+const WRITE_BATCH: usize = 500;
+
+/// Does run `id`: reads the facts, grades, and writes the results in batches (a resumed
+/// run starts its results over), the models and the 80/20 report; on a run as of `today`,
+/// gives each customer at churn risk one open intervention task. `progress` hears
+/// (written, total).
+pub fn execute(
+    conn: &mut DbConnection,
+    id: Uuid,
+    today: NaiveDate,
+    actor: Uuid,
+    progress: &mut dyn FnMut(i64, i64) -> Result<(), StoreError>,
+) -> Result<Executed, StoreError> {
+    let run = get_run(conn, id)?.ok_or_else(|| StoreError::Internal(format!("no run {id}")))?;
+    let policy = run_policy(conn, &run)?;
+    let currency = Currency::parse(&run.currency)
+        .map_err(|_| StoreError::Internal("stored run currency is invalid".into()))?;
+    let start = period_start(run.as_of, policy.abc.period_days);
+    let loaded = facts::load(conn, run.as_of, start, currency, run.sales_unit_id)?;
+    let minor_per_major = 10f64.powi(i32::from(currency.minor_digits()));
+    let outcome = grading::run(&policy, run.as_of, minor_per_major, &loaded.customers);
+    let total = i64::try_from(outcome.customers.len()).unwrap_or(i64::MAX);
+    progress(0, total)?;
+    results::clear(conn, id)?;
+    let mut written = 0;
+    for (values, units) in outcome
+        .customers
+        .chunks(WRITE_BATCH)
+        .zip(loaded.units.chunks(WRITE_BATCH))
+    {
+        results::write(conn, id, values, units)?;
+        written += values.len();
+        progress(i64::try_from(written).unwrap_or(i64::MAX), total)?;
+    }
+    let report = pareto_of(&outcome.customers, &loaded.units);
+    diesel::update(segmentation_runs::table.find(id.to_string()))
+        .set((
+            segmentation_runs::models.eq(serde_json::to_string(&outcome.models)?),
+            segmentation_runs::excluded_orders.eq(loaded.excluded_orders),
+            segmentation_runs::pareto.eq(serde_json::to_string(&report)?),
+        ))
+        .execute(conn)?;
+    let churn_tasks = if run.as_of == today {
+        intervene(conn, &policy, &outcome.customers, today, actor)?
+    } else {
+        0
+    };
+    Ok(Executed {
+        customers: outcome.customers.len(),
+        excluded_orders: loaded.excluded_orders,
+        churn_tasks,
+    })
+}
+
+fn pareto_of(values: &[CustomerValue], units: &[Option<Uuid>]) -> ParetoReport {
+    let mut by_unit: std::collections::BTreeMap<Option<Uuid>, Vec<i64>> = Default::default();
+    for (value, unit) in values.iter().zip(units) {
+        by_unit
+            .entry(*unit)
+            .or_default()
+            .push(value.abc.measure_minor);
+    }
+    ParetoReport {
+        overall: pareto(values.iter().map(|v| v.abc.measure_minor)),
+        units: by_unit
+            .into_iter()
+            .map(|(sales_unit_id, measures)| UnitPareto {
+                sales_unit_id,
+                pareto: pareto(measures),
+            })
+            .collect(),
+    }
+}
+
+/// One open `churn_intervention` task per customer at churn risk, never a second while one
+/// is open; each customer in its own transaction with its row locked. Answers how many were
+/// made.
+fn intervene(
+    conn: &mut DbConnection,
+    policy: &SegmentationPolicy,
+    values: &[CustomerValue],
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<usize, StoreError> {
+    let mut made = 0;
+    for value in values.iter().filter(|v| v.churn_risk) {
+        let Some(clv) = value.clv else { continue };
+        let guidance = value.quadrant.and_then(|q| policy.guidance(q));
+        let note = format!(
+            "Churn probability {:.0} % (threshold {:.0} %). {}",
+            clv.churn_probability * 100.0,
+            policy.churn.threshold * 100.0,
+            match guidance {
+                Some(g) => format!(
+                    "Quadrant {}: budget {:+} %, {}.",
+                    g.quadrant, g.budget_change_pct, g.guidance
+                ),
+                None => "No quadrant: no lifetime value to weigh.".to_owned(),
+            }
+        );
+        let created = write_transaction(conn, |conn| {
+            lock_row(conn, "customers", value.id)?;
+            let open = tasks::table
+                .filter(tasks::customer_id.eq(value.id.to_string()))
+                .filter(tasks::kind.eq(TaskKind::ChurnIntervention.as_str()))
+                .filter(tasks::status.eq(credo_customers::task::TaskStatus::Open.as_str()))
+                .count()
+                .get_result::<i64>(conn)?;
+            if open > 0 {
+                return Ok(0usize);
+            }
+            task_store::for_account_manager(
+                conn,
+                value.id,
+                TaskKind::ChurnIntervention,
+                today,
+                actor,
+                |name| (format!("Churn intervention: {name}"), note.clone()),
+            )?;
+            Ok(1usize)
+        })?;
+        made += created;
+    }
+    Ok(made)
+}

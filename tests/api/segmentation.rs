@@ -1,0 +1,614 @@
+//! Segmentation through HTTP: runs as jobs with their models and results, customers' values
+//! that explain themselves, the same grade whoever owns the customer, versioned policies,
+//! overrides with maker-checker approval, and churn interventions.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::jobs::instance;
+use crate::orders::line;
+
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(days))
+        .date_naive()
+        .to_string()
+}
+
+impl TestApp {
+    /// A confirmed order of `price` (cost 80 % of it) in `currency` dated `days` ago.
+    async fn bought(&self, token: &str, customer: &str, days: i64, price: i64, currency: &str) {
+        self.bought_lines(
+            token,
+            customer,
+            days,
+            currency,
+            vec![line("P-1", 1, price, price * 8 / 10)],
+        )
+        .await;
+    }
+
+    async fn bought_lines(
+        &self,
+        token: &str,
+        customer: &str,
+        days: i64,
+        currency: &str,
+        lines: Vec<Value>,
+    ) {
+        let order = self
+            .order(
+                token,
+                json!({"customer_id": customer, "currency": currency, "ordered_on": days_ago(days),
+                       "lines": lines}),
+            )
+            .await;
+        let (status, confirmed) = self.step(token, &order, "confirm").await;
+        assert_eq!(status, StatusCode::OK, "{confirmed}");
+    }
+
+    /// Starts a run (202 with its Location) and waits until it has finished.
+    pub(crate) async fn segment(&self, token: &str, body: Value) -> Value {
+        let response = self
+            .request(
+                reqwest::Method::POST,
+                "/api/v1/segmentation/runs",
+                Some(token),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let (status, run) = read(response).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+        let id = run["id"].as_str().unwrap();
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("/api/v1/segmentation/runs/{id}").as_str())
+        );
+        assert_eq!(run["state"], "queued");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, run) = self
+                .get(&format!("/api/v1/segmentation/runs/{id}"), token)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{run}");
+            if run["state"] == "succeeded" || run["state"] == "failed" {
+                assert_eq!(run["state"], "succeeded", "{run}");
+                return run;
+            }
+            assert!(Instant::now() < deadline, "the run is still going: {run}");
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn value(&self, token: &str, customer: &str) -> Value {
+        let (status, value) = self
+            .get(&format!("/api/v1/customers/{customer}/value"), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        value
+    }
+}
+
+#[actix_web::test]
+async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    let mut steady = Vec::new();
+    for i in 0..8 {
+        let customer = app.organization(&admin, &format!("Steady {i}")).await;
+        let gap = 14 + 7 * i;
+        let mut days = 300;
+        while days >= 0 {
+            let price = 1_000_000 * (i + 1) + (days % 5) * 100_000;
+            app.bought(&admin, &customer, days, price, "CNY").await;
+            days -= gap;
+        }
+        steady.push(customer);
+    }
+    let mut gone = Vec::new();
+    for i in 0..3 {
+        let customer = app.organization(&admin, &format!("Gone {i}")).await;
+        for week in 0..10 {
+            app.bought(
+                &admin,
+                &customer,
+                400 - 7 * week,
+                500_000 + week * 20_000,
+                "CNY",
+            )
+            .await;
+        }
+        gone.push(customer);
+    }
+    let once = app.organization(&admin, "Once").await;
+    app.bought(&admin, &once, 100, 200_000, "CNY").await;
+    // The first USD rate is today's: the order of 50 days ago has none on or before its
+    // day, so the run leaves it out and says so.
+    let (status, rate) = app
+        .post(
+            "/api/v1/fx-rates",
+            &admin,
+            json!({"currency": "USD", "on": company_today(), "rate": "7.1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rate}");
+    app.bought(&admin, &once, 50, 300_000, "USD").await;
+    let never = app.organization(&admin, "Never").await;
+    // A crowd that buys at many different rates and stops after a few purchases, as real
+    // customers do: what identifies the models' heterogeneity and dropout.
+    let mut seed: u64 = 42;
+    let mut next = |below: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        i64::try_from((seed >> 33) % below).unwrap()
+    };
+    for i in 0..30 {
+        let customer = app.organization(&admin, &format!("Crowd {i}")).await;
+        let mut days = 60 + next(300);
+        for _ in 0..1 + next(5) {
+            app.bought(&admin, &customer, days, 100_000 + next(900_000), "CNY")
+                .await;
+            days -= 5 + next(90);
+            if days < 0 {
+                break;
+            }
+        }
+    }
+
+    let run = app.segment(&admin, json!({})).await;
+    assert_eq!(run["policy_version"], 0);
+    assert_eq!(run["as_of"], company_today());
+    assert_eq!(run["excluded_orders"], 1, "{run}");
+    assert_eq!(run["progress"], json!({"processed": 43, "total": 43}));
+    assert!(run["started_at"].is_string() && run["finished_at"].is_string());
+    assert_eq!(run["error"], Value::Null);
+    let models = &run["models"];
+    assert_eq!(models["time_unit"], "week", "{run}");
+    let bg = &models["bg_nbd"];
+    for key in ["r", "alpha", "a", "b"] {
+        let value = bg[key].as_f64().unwrap_or_else(|| panic!("{models}"));
+        assert!(value > 0.0, "{models}");
+    }
+    assert!(bg["log_likelihood"].as_f64().unwrap() < 0.0, "{models}");
+    assert_eq!(bg["customers"], 42, "every customer who bought: {models}");
+    let repeaters = models["gamma_gamma"]["customers"].as_i64().unwrap();
+    assert!(
+        (11..42).contains(&repeaters),
+        "those with repeats: {models}"
+    );
+
+    // The biggest buyer: class A, rank 1, its own purchases as the measure.
+    let purchase_days =
+        |i: i64| -> Vec<i64> { (0..=300).rev().step_by(14 + 7 * i as usize).collect() };
+    let spent = |i: i64| -> i64 {
+        purchase_days(i)
+            .iter()
+            .map(|d| 1_000_000 * (i + 1) + (d % 5) * 100_000)
+            .sum()
+    };
+    let biggest = (0..8).max_by_key(|&i| spent(i)).unwrap();
+    let top = app.value(&admin, &steady[biggest as usize]).await;
+    let run_id = run["id"].as_str().unwrap();
+    assert_eq!(top["run_id"], run_id);
+    assert_eq!(top["as_of"], company_today());
+    assert_eq!(top["abc"]["class"], "A");
+    assert_eq!(top["abc"]["rank"], 1, "{top}");
+    assert_eq!(top["abc"]["measure_minor"], spent(biggest));
+    let purchases = purchase_days(biggest).len() as i64;
+    let indicators = top["score"]["indicators"].as_array().unwrap();
+    let keys: Vec<&str> = indicators
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "profit",
+            "order_size",
+            "order_structure",
+            "payment_method",
+            "industry_influence",
+            "cooperation_years",
+            "new_product_success",
+            "shipping_efficiency",
+            "payment_efficiency",
+            "price_sensitivity",
+            "communication_efficiency",
+            "claim_reasonableness"
+        ]
+    );
+    let profit = &indicators[0];
+    assert_eq!(
+        profit["input"][0],
+        json!({"measure": "profit_rate_pct", "value": 20.0})
+    );
+    assert_eq!(profit["weight"], 15);
+    let influence = &indicators[4];
+    assert_eq!(influence["score"], 50.0);
+    assert_eq!(
+        influence["note"],
+        "no data (industry_influence_rating): neutral score"
+    );
+    let total = top["score"]["total"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&total));
+    assert_eq!(top["rfm"]["r"], 5, "{top}");
+    let clv = &top["clv"];
+    assert_eq!(clv["frequency"], purchases - 1);
+    assert!(
+        (clv["t"].as_f64().unwrap() - 300.0 / 7.0).abs() < 1e-9,
+        "{clv}"
+    );
+    let p_alive = clv["p_alive"].as_f64().unwrap();
+    assert!((p_alive + clv["churn_probability"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!(clv["expected_purchases"].as_f64().unwrap() > 0.0);
+    assert!(clv["clv"].as_i64().unwrap() > 0, "{clv}");
+    assert!(
+        top["quadrant"].is_string() && top["tier"].is_string(),
+        "{top}"
+    );
+    assert_eq!(top["override"], Value::Null);
+    assert_eq!(top["grade"], top["score"]["grade"]);
+
+    // Those who stopped a year ago are churning, and their owner has one task each.
+    for customer in &gone {
+        let value = app.value(&admin, customer).await;
+        assert!(value["churn_risk"].as_bool().unwrap(), "{value}");
+        assert!(value["clv"]["churn_probability"].as_f64().unwrap() >= 0.5);
+    }
+    let churn_tasks = |customer: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let (status, tasks) = app
+                .get(
+                    &format!(
+                        "/api/v1/tasks?customer_id={customer}&kind=churn_intervention&status=open"
+                    ),
+                    &admin,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{tasks}");
+            tasks["items"].as_array().unwrap().clone()
+        }
+    };
+    let tasks = churn_tasks(gone[0].clone()).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert!(tasks[0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("Churn probability"));
+    assert!(churn_tasks(steady[biggest as usize].clone())
+        .await
+        .is_empty());
+
+    // Never bought: graded C on its (absent) data, no RFM, no lifetime value.
+    let nothing = app.value(&admin, &never).await;
+    assert_eq!(nothing["abc"]["class"], "C");
+    assert_eq!(
+        (nothing["rfm"].clone(), nothing["clv"].clone()),
+        (Value::Null, Value::Null)
+    );
+
+    // The results list the most valuable first, and filter.
+    let (status, page) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/results?abc=A&limit=200"),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let ranks: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["abc"]["rank"].as_i64().unwrap())
+        .collect();
+    assert!(
+        !ranks.is_empty() && ranks.windows(2).all(|w| w[0] < w[1]),
+        "{ranks:?}"
+    );
+    assert_eq!(ranks[0], 1);
+    let (_, churning) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/results?churn_above=0.5"),
+            &admin,
+        )
+        .await;
+    let churning = churning["items"].as_array().unwrap();
+    for item in churning {
+        assert!(item["churn_probability"].as_f64().unwrap() >= 0.5, "{item}");
+        assert!(
+            !steady.iter().any(|s| item["customer_id"] == s.as_str()),
+            "{item}"
+        );
+    }
+    for customer in &gone {
+        assert!(churning
+            .iter()
+            .any(|item| item["customer_id"] == customer.as_str()));
+    }
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/results?churn_above=2"),
+            &admin,
+        )
+        .await;
+    assert_invalid(status, &body, &[("churn_above", "out_of_range")]);
+
+    // The 80/20 report, company-wide for whoever sees every customer.
+    let (status, pareto) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/pareto"),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pareto}");
+    assert_eq!(pareto["overall"]["customers"], 43);
+    assert_eq!(pareto["overall"]["curve"][9]["measure_pct"], 100.0);
+    let (_, agent) = app.user(&admin, "agent.p", "agent", None).await;
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/pareto"),
+            &agent,
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    // An agent sees its own customers' results only: none here.
+    let (_, mine) = app
+        .get(
+            &format!("/api/v1/segmentation/runs/{run_id}/results"),
+            &agent,
+        )
+        .await;
+    assert_eq!(mine["items"], json!([]));
+    let (status, body) = app
+        .post("/api/v1/segmentation/runs", &agent, json!({}))
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+
+    // A second run as of today adds no second task while the first is open.
+    app.segment(&admin, json!({})).await;
+    assert_eq!(churn_tasks(gone[0].clone()).await.len(), 1);
+}
+
+#[actix_web::test]
+async fn the_same_data_gives_the_same_grade_in_every_unit_whoever_owns_the_customer() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    let north = app.create_unit(&admin, "N").await;
+    let south = app.create_unit(&admin, "S").await;
+    let (_, agent_n) = app.user(&admin, "agent.n", "agent", Some(&north)).await;
+    let (agent_s_id, agent_s) = app.user(&admin, "agent.s", "agent", Some(&south)).await;
+    let twin_n = app.organization(&agent_n, "Twin North").await;
+    let twin_s = app.organization(&agent_s, "Twin South").await;
+    for twin in [&twin_n, &twin_s] {
+        for days in [200, 150, 90, 30] {
+            app.bought(&admin, twin, days, 2_500_000, "CNY").await;
+        }
+    }
+    app.segment(&admin, json!({})).await;
+    let (north_value, south_value) = (
+        app.value(&agent_n, &twin_n).await,
+        app.value(&agent_s, &twin_s).await,
+    );
+    for field in ["score", "rfm", "clv", "quadrant", "tier", "grade"] {
+        assert_eq!(north_value[field], south_value[field], "{field}");
+    }
+    assert_eq!(north_value["abc"]["class"], south_value["abc"]["class"]);
+    assert_eq!(north_value["abc"]["measure_minor"], 10_000_000);
+
+    // Handing the north twin to the south agent changes no grade.
+    let (status, moved) = app
+        .post(
+            &format!("/api/v1/customers/{twin_n}/transfer"),
+            &admin,
+            json!({"new_owner_id": agent_s_id, "reason": "handover"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let after_transfer = app.value(&agent_s, &twin_n).await;
+    assert_eq!(after_transfer["grade"], north_value["grade"]);
+    app.segment(&admin, json!({})).await;
+    let regraded = app.value(&agent_s, &twin_n).await;
+    assert_eq!(regraded["score"], north_value["score"]);
+    assert_eq!(regraded["grade"], north_value["grade"]);
+    // And the north agent no longer sees it.
+    let (status, _) = app
+        .get(&format!("/api/v1/customers/{twin_n}/value"), &agent_n)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn an_override_needs_another_approver_shows_in_the_value_and_the_history() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    let unit = app.create_unit(&admin, "E").await;
+    let (_, credit) = app.user(&admin, "credit.m", "credit_manager", None).await;
+    let (_, manager) = app
+        .user(&admin, "unit.m", "unit_manager", Some(&unit))
+        .await;
+    let (_, agent) = app.user(&admin, "agent.e", "agent", Some(&unit)).await;
+    let customer = app.organization(&agent, "Override Co").await;
+    app.bought(&admin, &customer, 30, 1_000_000, "CNY").await;
+    let (status, body) = app
+        .get(&format!("/api/v1/customers/{customer}/value"), &admin)
+        .await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    app.segment(&admin, json!({})).await;
+    let before = app.value(&admin, &customer).await;
+    assert_ne!(before["grade"], "A", "{before}");
+
+    let expires = days_ago(-30);
+    let (status, body) = app
+        .post("/api/v1/segmentation/overrides", &credit,
+              json!({"customer_id": customer, "grade": "Z", "reason": " ", "expires_on": days_ago(1)}))
+        .await;
+    assert_invalid(
+        status,
+        &body,
+        &[
+            ("grade", "unknown_key"),
+            ("reason", "required"),
+            ("expires_on", "out_of_range"),
+        ],
+    );
+    let (status, body) = app
+        .post("/api/v1/segmentation/overrides", &agent,
+              json!({"customer_id": customer, "grade": "A", "reason": "key account", "expires_on": expires}))
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, asked) = app
+        .post("/api/v1/segmentation/overrides", &credit,
+              json!({"customer_id": customer, "grade": "A", "reason": "sole distributor in the region", "expires_on": expires}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["status"], "pending");
+    let approve = format!(
+        "/api/v1/segmentation/overrides/{}/approve",
+        asked["id"].as_str().unwrap()
+    );
+    // Pending: the rules' grade still stands.
+    assert_eq!(app.value(&admin, &customer).await["grade"], before["grade"]);
+    let (status, body) = app.post(&approve, &credit, json!({})).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "same_person");
+    let (status, body) = app.post(&approve, &agent, json!({})).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, approved) = app.post(&approve, &manager, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let (status, body) = app.post(&approve, &admin, json!({})).await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "invalid_transition");
+
+    let after = app.value(&agent, &customer).await;
+    assert_eq!(after["grade"], "A");
+    assert_eq!(after["tier"], "vip");
+    assert_eq!(after["service"]["visit_every_days"], 14);
+    assert_eq!(
+        after["override"]["reason"],
+        "sole distributor in the region"
+    );
+    assert_eq!(
+        after["score"], before["score"],
+        "the rules' explanation stays"
+    );
+
+    let (status, history) = app
+        .get(&format!("/api/v1/customers/{customer}/grades"), &agent)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(history["runs"][0]["grade"], before["grade"]);
+    assert_eq!(history["overrides"][0]["status"], "approved");
+}
+
+#[actix_web::test]
+async fn a_published_policy_is_a_new_version_and_runs_name_theirs() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/segmentation/policy",
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, policy) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{policy}");
+    assert_eq!(policy["version"], 0);
+    assert_eq!(policy["churn"]["threshold"], 0.5);
+    assert_eq!(policy["lifetime"]["time_unit"], "week");
+    assert_eq!(policy["abc"]["a_pct"], 70);
+    let mut next = policy.clone();
+    for key in ["version", "updated_at", "updated_by"] {
+        next.as_object_mut().unwrap().remove(key);
+    }
+    let mut broken = next.clone();
+    broken["score"]["grades"][3]["min_score"] = json!(10);
+    broken["churn"]["threshold"] = json!(1.5);
+    let (status, body) = app
+        .put_if_match("/api/v1/segmentation/policy", &admin, broken, &etag)
+        .await;
+    assert_invalid(
+        status,
+        &body,
+        &[
+            ("score.grades", "invalid_value"),
+            ("churn.threshold", "out_of_range"),
+        ],
+    );
+    next["abc"]["a_pct"] = json!(50);
+    let (_, credit) = app.user(&admin, "credit.p", "credit_manager", None).await;
+    let (_, agent) = app.user(&admin, "agent.p", "agent", None).await;
+    let (status, body) = app
+        .put_if_match("/api/v1/segmentation/policy", &agent, next.clone(), &etag)
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, published) = app
+        .put_if_match("/api/v1/segmentation/policy", &credit, next.clone(), &etag)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(
+        (
+            published["version"].clone(),
+            published["abc"]["a_pct"].clone()
+        ),
+        (json!(1), json!(50))
+    );
+    let (status, body) = app
+        .put_if_match("/api/v1/segmentation/policy", &credit, next, &etag)
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::PRECONDITION_FAILED,
+        "version_mismatch",
+    );
+
+    let (_, original) = app
+        .get("/api/v1/segmentation/policy/versions/0", &admin)
+        .await;
+    assert_eq!(original["abc"]["a_pct"], 70);
+    let (_, first) = app
+        .get("/api/v1/segmentation/policy/versions/1", &agent)
+        .await;
+    assert_eq!(first["abc"]["a_pct"], 50);
+    let (status, body) = app
+        .get("/api/v1/segmentation/policy/versions/2", &admin)
+        .await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+
+    let customer = app.organization(&admin, "Versioned").await;
+    app.bought(&admin, &customer, 10, 100_000, "CNY").await;
+    let run = app.segment(&admin, json!({"as_of": days_ago(1)})).await;
+    assert_eq!(run["policy_version"], 1);
+    assert_eq!(run["as_of"], days_ago(1));
+    assert_eq!(app.value(&admin, &customer).await["policy_version"], 1);
+    let (status, body) = app
+        .post(
+            "/api/v1/segmentation/runs",
+            &admin,
+            json!({"as_of": days_ago(-1)}),
+        )
+        .await;
+    assert_invalid(status, &body, &[("as_of", "in_future")]);
+    let (status, runs) = app.get("/api/v1/segmentation/runs", &agent).await;
+    assert_eq!(status, StatusCode::OK, "{runs}");
+    assert_eq!(runs["items"][0]["id"], run["id"]);
+}
