@@ -2,6 +2,7 @@
 //! `admin`.
 
 mod demo;
+mod fit;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -30,6 +31,13 @@ enum Command {
     Demo(DemoArgs),
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Fit BG/NBD to a customer summary (CSV: frequency, recency, T) and print the fit as
+    /// JSON: for comparing with another implementation on the same data (bench/).
+    FitBgNbd {
+        /// The summary file.
+        #[arg(long)]
+        summary: std::path::PathBuf,
+    },
     /// Operator tasks on the database.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -222,6 +230,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", credo_api::api_spec().to_pretty_json()?);
             Ok(())
         }
+        Some(Command::FitBgNbd { summary }) => fit::run(&summary),
         Some(Command::Demo(args)) => {
             let _log = init_logging();
             let prepared = prepare(&args.database.settings()?)?;

@@ -142,6 +142,30 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{rate}");
     app.bought(&admin, &once, 50, 300_000, "USD").await;
+    // Shipped two days after production finished, then claimed against.
+    let shipped = app
+        .order(&admin, json!({"customer_id": once, "currency": "CNY", "ordered_on": days_ago(60),
+                              "lines": [line("P-1", 1, 400_000, 300_000), line("P-2", 2, 50_000, 40_000)]}))
+        .await;
+    let o = format!("/api/v1/orders/{}", shipped["id"].as_str().unwrap());
+    for (step, body) in [
+        ("confirm", json!({"on": days_ago(60)})),
+        (
+            "ship",
+            json!({"on": days_ago(55), "completed_on": days_ago(57)}),
+        ),
+    ] {
+        let (status, body) = app.post(&format!("{o}/{step}"), &admin, body).await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    let (status, claim) = app
+        .post(
+            &format!("{o}/claims"),
+            &admin,
+            json!({"amount_minor": 10_000, "reason": "scratched"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
     let never = app.organization(&admin, "Never").await;
     // A crowd that buys at many different rates and stops after a few purchases, as real
     // customers do: what identifies the models' heterogeneity and dropout.
@@ -164,6 +188,30 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
             }
         }
     }
+
+    let purchase_days =
+        |i: i64| -> Vec<i64> { (0..=300).rev().step_by(14 + 7 * i as usize).collect() };
+    let spent = |i: i64| -> i64 {
+        purchase_days(i)
+            .iter()
+            .map(|d| 1_000_000 * (i + 1) + (d % 5) * 100_000)
+            .sum()
+    };
+    let biggest = (0..8).max_by_key(|&i| spent(i)).unwrap();
+    // Manual ratings (the latest counts) and a trial that has not reached an order.
+    let top_path = format!("/api/v1/customers/{}", steady[biggest as usize]);
+    for (rating, day) in [(2, 40), (5, 10)] {
+        let (status, body) = app
+            .post(&format!("{top_path}/assessments"), &admin,
+                  json!({"department": "sales", "topic": "industry_influence", "rating": rating, "assessed_on": days_ago(day)}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = app
+        .post(&format!("{top_path}/product-trials"), &admin,
+              json!({"product_code": "NEW-1", "product_name": "New press", "inquired_on": days_ago(20)}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let run = app.segment(&admin, json!({})).await;
     assert_eq!(run["policy_version"], 0);
@@ -188,15 +236,6 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
     );
 
     // The biggest buyer: class A, rank 1, its own purchases as the measure.
-    let purchase_days =
-        |i: i64| -> Vec<i64> { (0..=300).rev().step_by(14 + 7 * i as usize).collect() };
-    let spent = |i: i64| -> i64 {
-        purchase_days(i)
-            .iter()
-            .map(|d| 1_000_000 * (i + 1) + (d % 5) * 100_000)
-            .sum()
-    };
-    let biggest = (0..8).max_by_key(|&i| spent(i)).unwrap();
     let top = app.value(&admin, &steady[biggest as usize]).await;
     let run_id = run["id"].as_str().unwrap();
     assert_eq!(top["run_id"], run_id);
@@ -234,10 +273,22 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
     );
     assert_eq!(profit["weight"], 15);
     let influence = &indicators[4];
-    assert_eq!(influence["score"], 50.0);
+    assert_eq!(influence["input"][0]["value"], 5.0);
+    assert_eq!(influence["score"], 100.0);
     assert_eq!(
-        influence["note"],
-        "no data (industry_influence_rating): neutral score"
+        indicators[6]["input"][0],
+        json!({"measure": "trial_success_pct", "value": 0.0})
+    );
+    let structure = &indicators[2];
+    assert_eq!(
+        structure["input"][0]["value"], 1.0,
+        "one product a line: {structure}"
+    );
+    let price = &indicators[9];
+    assert_eq!(price["score"], 50.0);
+    assert_eq!(
+        price["note"],
+        "no data (price_sensitivity_rating): neutral score"
     );
     let total = top["score"]["total"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&total));
@@ -291,6 +342,26 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
         .await
         .is_empty());
 
+    // Two orders in the period, one shipped and claimed against, one with two products.
+    let once_value = app.value(&admin, &once).await;
+    let inputs = |key: &str| {
+        once_value["score"]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap()["input"]
+            .clone()
+    };
+    assert_eq!(inputs("shipping_efficiency")[0]["value"], 2.0);
+    assert_eq!(inputs("order_structure")[0]["value"], 1.5);
+    assert_eq!(
+        inputs("claim_reasonableness"),
+        json!([
+            {"measure": "claim_rate_pct", "value": 50.0},
+            {"measure": "claims_accepted_pct", "value": null},
+        ])
+    );
     // Never bought: graded C on its (absent) data, no RFM, no lifetime value.
     let nothing = app.value(&admin, &never).await;
     assert_eq!(nothing["abc"]["class"], "C");

@@ -181,7 +181,7 @@ pub fn load(
 
     let trials = diesel::sql_query(format!(
         "SELECT customer_id, COUNT(*) AS \"all\", \
-         SUM(CASE WHEN stage = '{}' THEN 1 ELSE 0 END) AS some, 0 AS more \
+         SUM(CASE WHEN stage = '{}' THEN 1 ELSE 0 END) AS some, CAST(0 AS BIGINT) AS more \
          FROM product_trials WHERE inquired_on <= $1 GROUP BY customer_id",
         TrialStage::Ordered.as_str()
     ))
