@@ -52,6 +52,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "requestExtension"
         | "openDispute"
         | "resolveDispute"
+        | "recordCustomerLoss"
         | "fileFinancialStatement" => role != "viewer",
         "decideExtension" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createOrder"
@@ -922,6 +923,11 @@ async fn call(
             (Method::GET, path, None)
         }
         "getCustomerGradeHistory" => (Method::GET, format!("{c}/grades"), None),
+        "recordCustomerLoss" => (
+            Method::POST,
+            format!("{c}/loss"),
+            Some(json!({"reason": "competitor", "note": "cheaper offer"})),
+        ),
         "requestGradeOverride" | "getGradeOverride" | "approveGradeOverride" => {
             let body = json!({"customer_id": customer_id, "grade": "A", "reason": "r",
                               "expires_on": day_at(24 * 30)});

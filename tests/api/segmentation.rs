@@ -576,6 +576,39 @@ async fn an_override_needs_another_approver_shows_in_the_value_and_the_history()
         "the rules' explanation stays"
     );
 
+    // Lost to a competitor: the value names the reason and what it calls for.
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/customers/{customer}/loss"),
+            &agent,
+            json!({"reason": "bored", "lost_on": days_ago(-1)}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let (status, loss) = app
+        .post(
+            &format!("/api/v1/customers/{customer}/loss"),
+            &agent,
+            json!({"reason": "competitor", "note": "cheaper offer"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loss}");
+    let lost = app.value(&agent, &customer).await["loss"].clone();
+    assert_eq!(lost["reason"], "competitor");
+    assert_eq!(lost["lost_on"], company_today());
+    assert!(
+        lost["treatment"]
+            .as_str()
+            .unwrap()
+            .starts_with("compare the offer"),
+        "{lost}"
+    );
+
     let (status, history) = app
         .get(&format!("/api/v1/customers/{customer}/grades"), &agent)
         .await;

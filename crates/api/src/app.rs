@@ -120,6 +120,7 @@ where
                 .service(segmentation::runs::get_pareto)
                 .service(segmentation::values::get_value)
                 .service(segmentation::values::get_grade_history)
+                .service(segmentation::values::record_loss)
                 .service(segmentation::values::request_override)
                 .service(segmentation::values::get_override)
                 .service(segmentation::values::approve_override)

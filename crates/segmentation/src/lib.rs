@@ -10,6 +10,7 @@ pub mod abc;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod history;
+pub mod loss;
 pub mod numeric;
 pub mod overrides;
 pub mod policy;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::abc::{AbcPlace, Pareto};
+use crate::loss::Loss;
 use crate::overrides::GradeOverride;
 use crate::policy::{Quadrant, QuadrantGuidance, ServiceTier, TierRule};
 use crate::rfm::{Rfm, RfmSegment};
@@ -87,6 +88,8 @@ pub struct CustomerValue {
     /// The approved override in force, if any.
     #[serde(rename = "override")]
     pub grade_override: Option<GradeOverride>,
+    /// Why the customer was lost, if it was, with the treatment that calls for.
+    pub loss: Option<Loss>,
 }
 
 /// One run's grade of a customer, for its history.

@@ -659,6 +659,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     segmentation_runs,
     segmentation_results,
     segmentation_overrides,
+    customer_losses,
     jobs,
 );
 
@@ -757,3 +758,15 @@ diesel::table! {
 diesel::joinable!(segmentation_runs -> jobs (id));
 diesel::joinable!(segmentation_results -> segmentation_runs (run_id));
 diesel::joinable!(segmentation_results -> customers (customer_id));
+
+diesel::table! {
+    customer_losses (id) {
+        id -> Text,
+        customer_id -> Text,
+        reason -> Text,
+        note -> Nullable<Text>,
+        lost_on -> Date,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}

@@ -3,6 +3,7 @@
 //! the override in force.
 
 mod facts;
+mod losses;
 mod overrides;
 mod results;
 
@@ -25,6 +26,7 @@ use crate::keyset::{keyset, Window};
 use crate::schema::{jobs as jobs_table, segmentation_runs, tasks};
 use crate::{now, settings, tasks as task_store, DbConnection, StoreError};
 
+pub use losses::{latest_loss, record_loss};
 pub use overrides::{
     approve_override, get_override, overrides_of, request_override, ApprovedOverride,
 };

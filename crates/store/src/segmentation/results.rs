@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
 
-use super::{get_run, overrides, run_policy};
+use super::{get_run, losses, overrides, run_policy};
 use crate::convert::{parse_id, parse_name, parse_optional_id};
 use crate::db::MultiBackend;
 use crate::keyset::{keyset, of_visible_customers, Window};
@@ -290,6 +290,7 @@ pub fn value(
         churn_risk: detail.churn_risk,
         negative_value: result.negative_value,
         grade_override,
+        loss: losses::latest_loss(conn, customer_id)?,
     }))
 }
 

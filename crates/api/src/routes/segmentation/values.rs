@@ -2,6 +2,7 @@
 //! maker-checker approval.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_segmentation::loss::{Loss, LossInput};
 use credo_segmentation::overrides::{may_override, ApprovalRefusal, GradeOverride, OverrideInput};
 use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::record::{CustomerValue, GradeEntry};
@@ -16,7 +17,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::Body;
 use crate::reply::{self, idempotent, Reply};
-use crate::routes::customers::visible_customer;
+use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
 
 /// Get a customer's value
@@ -49,6 +50,45 @@ pub async fn get_value(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(&value).into_response())
+}
+
+/// Record why a customer was lost
+///
+/// The reason (`dissatisfied`, `competitor`, `negative_value`, `involuntary`), a note and the
+/// day (today or earlier); answered with the treatment the segmentation policy recommends for
+/// the reason, which the customer's value shows from then on. Whoever may change the
+/// customer's file; audited. A later record replaces the reason.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "recordCustomerLoss",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    request_body = LossInput,
+    responses((status = 201, description = "Recorded", body = Loss)),
+    security(("bearer" = []))
+)]
+#[post("/customers/{id}/loss")]
+pub async fn record_loss(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<LossInput>,
+) -> ApiResult<HttpResponse> {
+    require_writer(&caller)?;
+    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let today = state.today().await?;
+        let record = input.validate(today).map_err(ApiError::validation)?;
+        let (customer_id, actor) = (customer.id, caller.user_id);
+        reply::write(&state, move |conn| {
+            let loss = repo::record_loss(conn, customer_id, record, actor)?;
+            let location = format!("/api/v1/customers/{customer_id}/value");
+            Ok(Ok(Reply::created(&loss, location)))
+        })
+        .await
+    })
+    .await
 }
 
 /// A customer's grade history.
