@@ -330,6 +330,14 @@ impl OrderDraft {
     pub fn totals(&self) -> OrderTotals {
         OrderTotals::of(&self.lines, self.currency).expect("validated drafts have totals")
     }
+
+    /// How many different products the order holds (the value score's order structure).
+    pub fn product_kinds(&self) -> usize {
+        let mut codes: Vec<&str> = self.lines.iter().map(|l| l.product_code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.len()
+    }
 }
 
 /// Amount, cost and profit of an order, exact.
@@ -650,6 +658,8 @@ mod tests {
         assert_eq!(totals.cost.amount_minor, 72_000_300);
         assert_eq!(totals.profit.amount_minor, 18_000_699);
         assert_eq!(totals.profit_rate_bp, Some(2000));
+        // Two lines of one product are one kind.
+        assert_eq!(draft.product_kinds(), 1);
         assert_eq!(totals.amount.currency.as_str(), "CNY");
     }
 

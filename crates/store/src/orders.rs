@@ -62,6 +62,8 @@ struct Row {
     updated_by: String,
     version: i64,
     credit_check: Option<String>,
+    cost_minor: i64,
+    product_kinds: i64,
 }
 
 impl Row {
@@ -98,6 +100,8 @@ impl Row {
                 .credit_check
                 .as_ref()
                 .map(|c| serde_json::to_string(c).expect("a step check serialises")),
+            cost_minor: o.totals.cost.amount_minor,
+            product_kinds: i64::try_from(d.product_kinds()).unwrap_or(i64::MAX),
         }
     }
 

@@ -450,6 +450,8 @@ diesel::table! {
         updated_by -> Text,
         version -> BigInt,
         credit_check -> Nullable<Text>,
+        cost_minor -> BigInt,
+        product_kinds -> BigInt,
     }
 }
 

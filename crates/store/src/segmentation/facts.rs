@@ -53,11 +53,10 @@ struct OrderRow {
     documents_sent_on: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Date>)]
     paid_on: Option<NaiveDate>,
-    /// Lines' cost and distinct products, read for orders in the period only.
-    #[diesel(sql_type = Nullable<BigInt>)]
-    cost_minor: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    product_kinds: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    cost_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    product_kinds: i64,
 }
 
 #[derive(QueryableByName)]
@@ -118,21 +117,14 @@ pub fn load(
     }
 
     let rates = RateBook::load(conn, company)?;
-    // Placeholders are numbered in the order they first appear: SQLite numbers `$n` that
-    // way whatever n says.
     let mut excluded_orders = 0;
     let orders = diesel::sql_query(format!(
-        "SELECT o.customer_id, o.ordered_on, o.currency, o.amount_minor, o.prepayment_bp, \
-         o.credit_days, o.completed_on, o.shipped_on, o.documents_sent_on, o.paid_on, \
-         CASE WHEN o.ordered_on >= $1 THEN (SELECT CAST(SUM(l.quantity * l.unit_cost_minor) AS BIGINT) \
-           FROM order_lines l WHERE l.order_id = o.id) END AS cost_minor, \
-         CASE WHEN o.ordered_on >= $1 THEN (SELECT COUNT(DISTINCT l.product_code) \
-           FROM order_lines l WHERE l.order_id = o.id) END AS product_kinds \
-         FROM orders o WHERE o.status NOT IN ('{}', '{}') AND o.ordered_on <= $2",
+        "SELECT customer_id, ordered_on, currency, amount_minor, cost_minor, product_kinds, \
+         prepayment_bp, credit_days, completed_on, shipped_on, documents_sent_on, paid_on \
+         FROM orders WHERE status NOT IN ('{}', '{}') AND ordered_on <= $1",
         OrderStatus::Quoted.as_str(),
         OrderStatus::Cancelled.as_str(),
     ))
-    .bind::<Date, _>(period_start)
     .bind::<Date, _>(as_of)
     .load::<OrderRow>(conn)?;
     for order in orders {
@@ -162,10 +154,10 @@ pub fn load(
         }
         facts.orders += 1;
         facts.revenue_minor += amount_minor;
-        facts.cost_minor += order.cost_minor.and_then(convert).unwrap_or(0);
-        if let Some(kinds) = order.product_kinds.filter(|&k| k > 0) {
+        facts.cost_minor += convert(order.cost_minor).unwrap_or(0);
+        if order.product_kinds > 0 {
             facts.orders_with_lines += 1;
-            facts.product_kinds += count(kinds);
+            facts.product_kinds += count(order.product_kinds);
         }
         facts.prepayment_bp += order.prepayment_bp;
         facts.credit_days += order.credit_days;
@@ -195,6 +187,8 @@ pub fn load(
         }
     }
 
+    // Placeholders are numbered in the order they first appear: SQLite numbers `$n` that
+    // way whatever n says.
     let claims = diesel::sql_query(format!(
         "SELECT customer_id, COUNT(*) AS \"all\", \
          SUM(CASE WHEN status <> '{}' THEN 1 ELSE 0 END) AS some, \

@@ -10,7 +10,7 @@ mod results;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use credo_core::job::{JobState, Progress};
 use credo_core::Currency;
-use credo_customers::task::TaskKind;
+use credo_customers::task::{TaskKind, TaskStatus};
 use credo_segmentation::abc::pareto;
 use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::record::{ParetoReport, Run, UnitPareto};
@@ -250,9 +250,12 @@ pub fn execute(
     let currency = Currency::parse(&run.currency)
         .map_err(|_| StoreError::Internal("stored run currency is invalid".into()))?;
     let start = period_start(run.as_of, policy.abc.period_days);
+    let clock = std::time::Instant::now();
     let loaded = facts::load(conn, run.as_of, start, currency, run.sales_unit_id)?;
+    let read = clock.elapsed();
     let minor_per_major = 10f64.powi(i32::from(currency.minor_digits()));
     let outcome = grading::run(&policy, run.as_of, minor_per_major, &loaded.customers);
+    let graded = clock.elapsed();
     let total = i64::try_from(outcome.customers.len()).unwrap_or(i64::MAX);
     progress(0, total)?;
     results::clear(conn, id)?;
@@ -274,11 +277,22 @@ pub fn execute(
             segmentation_runs::pareto.eq(serde_json::to_string(&report)?),
         ))
         .execute(conn)?;
+    let written = clock.elapsed();
     let churn_tasks = if run.as_of == today {
         intervene(conn, &policy, &outcome.customers, today, actor)?
     } else {
         0
     };
+    tracing::info!(
+        run = %id,
+        customers = outcome.customers.len(),
+        read_ms = read.as_millis() as u64,
+        grade_ms = (graded - read).as_millis() as u64,
+        write_ms = (written - graded).as_millis() as u64,
+        tasks_ms = (clock.elapsed() - written).as_millis() as u64,
+        churn_tasks,
+        "segmentation run done"
+    );
     Ok(Executed {
         customers: outcome.customers.len(),
         excluded_orders: loaded.excluded_orders,
@@ -307,7 +321,8 @@ fn pareto_of(values: &[CustomerValue], units: &[Option<Uuid>]) -> ParetoReport {
 }
 
 /// One open `churn_intervention` task per customer at churn risk, never a second while one
-/// is open; each customer in its own transaction with its row locked. Answers how many were
+/// is open: a batch of customers at a time in one transaction with their rows locked (in id
+/// order, as every batch takes them), so two runs never both give one. Answers how many were
 /// made.
 fn intervene(
     conn: &mut DbConnection,
@@ -316,44 +331,59 @@ fn intervene(
     today: NaiveDate,
     actor: Uuid,
 ) -> Result<usize, StoreError> {
+    let at_risk: Vec<&CustomerValue> = values.iter().filter(|v| v.churn_risk).collect();
     let mut made = 0;
-    for value in values.iter().filter(|v| v.churn_risk) {
-        let Some(clv) = value.clv else { continue };
-        let guidance = value.quadrant.and_then(|q| policy.guidance(q));
-        let note = format!(
-            "Churn probability {:.0} % (threshold {:.0} %). {}",
-            clv.churn_probability * 100.0,
-            policy.churn.threshold * 100.0,
-            match guidance {
-                Some(g) => format!(
-                    "Quadrant {}: budget {:+} %, {}.",
-                    g.quadrant, g.budget_change_pct, g.guidance
-                ),
-                None => "No quadrant: no lifetime value to weigh.".to_owned(),
+    for batch in at_risk.chunks(WRITE_BATCH) {
+        made += write_transaction(conn, |conn| {
+            let ids: Vec<String> = batch.iter().map(|v| v.id.to_string()).collect();
+            for value in batch {
+                lock_row(conn, "customers", value.id)?;
             }
-        );
-        let created = write_transaction(conn, |conn| {
-            lock_row(conn, "customers", value.id)?;
-            let open = tasks::table
-                .filter(tasks::customer_id.eq(value.id.to_string()))
+            let open: std::collections::HashSet<String> = tasks::table
+                .filter(tasks::customer_id.eq_any(&ids))
                 .filter(tasks::kind.eq(TaskKind::ChurnIntervention.as_str()))
-                .filter(tasks::status.eq(credo_customers::task::TaskStatus::Open.as_str()))
-                .count()
-                .get_result::<i64>(conn)?;
-            if open > 0 {
-                return Ok(0usize);
+                .filter(tasks::status.eq(TaskStatus::Open.as_str()))
+                .select(tasks::customer_id)
+                .load::<Option<String>>(conn)?
+                .into_iter()
+                .flatten()
+                .collect();
+            let mut made = 0usize;
+            for value in batch {
+                if open.contains(&value.id.to_string()) {
+                    continue;
+                }
+                let note = intervention_note(policy, value);
+                task_store::for_account_manager(
+                    conn,
+                    value.id,
+                    TaskKind::ChurnIntervention,
+                    today,
+                    actor,
+                    |name| (format!("Churn intervention: {name}"), note),
+                )?;
+                made += 1;
             }
-            task_store::for_account_manager(
-                conn,
-                value.id,
-                TaskKind::ChurnIntervention,
-                today,
-                actor,
-                |name| (format!("Churn intervention: {name}"), note.clone()),
-            )?;
-            Ok(1usize)
+            Ok(made)
         })?;
-        made += created;
     }
     Ok(made)
+}
+
+/// What the account manager reads on the task: how likely the customer is gone, and what
+/// its quadrant allows to spend on winning it back.
+fn intervention_note(policy: &SegmentationPolicy, value: &CustomerValue) -> String {
+    let churn = value.clv.map_or(0.0, |c| c.churn_probability);
+    let guidance = match value.quadrant.and_then(|q| policy.guidance(q)) {
+        Some(g) => format!(
+            "Quadrant {}: budget {:+} %, {}.",
+            g.quadrant, g.budget_change_pct, g.guidance
+        ),
+        None => "No quadrant: no lifetime value to weigh.".to_owned(),
+    };
+    format!(
+        "Churn probability {:.0} % (threshold {:.0} %). {guidance}",
+        churn * 100.0,
+        policy.churn.threshold * 100.0,
+    )
 }

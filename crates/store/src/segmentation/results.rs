@@ -239,8 +239,12 @@ fn result_of(
         .transpose()
 }
 
-/// The runs that succeeded and graded the customer, the latest as-of first.
-fn graded_runs(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<String>, StoreError> {
+/// The runs that succeeded and graded the customer, the latest as-of first, at most `limit`.
+fn graded_runs(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
     Ok(results_table::table
         .inner_join(segmentation_runs::table.inner_join(jobs::table))
         .filter(results_table::customer_id.eq(customer_id.to_string()))
@@ -250,6 +254,7 @@ fn graded_runs(conn: &mut DbConnection, customer_id: Uuid) -> Result<Vec<String>
             segmentation_runs::id.desc(),
         ))
         .select(segmentation_runs::id)
+        .limit(limit)
         .load::<String>(conn)?)
 }
 
@@ -260,7 +265,7 @@ pub fn value(
     customer_id: Uuid,
     today: NaiveDate,
 ) -> Result<Option<CustomerValue>, StoreError> {
-    let Some(run_id) = graded_runs(conn, customer_id)?.into_iter().next() else {
+    let Some(run_id) = graded_runs(conn, customer_id, 1)?.into_iter().next() else {
         return Ok(None);
     };
     let run = get_run(conn, parse_id(&run_id)?)?
@@ -294,13 +299,16 @@ pub fn value(
     }))
 }
 
-/// The customer's grades run by run, the latest first.
+/// How many runs a grade history shows.
+const HISTORY_MAX: i64 = 500;
+
+/// The customer's grades run by run, the latest first (the last 500).
 pub fn grade_history(
     conn: &mut DbConnection,
     customer_id: Uuid,
 ) -> Result<Vec<GradeEntry>, StoreError> {
     let mut entries = Vec::new();
-    for run_id in graded_runs(conn, customer_id)? {
+    for run_id in graded_runs(conn, customer_id, HISTORY_MAX)? {
         let run = get_run(conn, parse_id(&run_id)?)?
             .ok_or_else(|| StoreError::Internal("a graded run is gone".into()))?;
         if let Some((result, _)) = result_of(conn, &run_id, customer_id)? {

@@ -95,7 +95,7 @@ pub async fn record_loss(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GradeHistory {
     pub customer_id: Uuid,
-    /// Each finished run's grade, the latest first.
+    /// Each finished run's grade, the latest first (the last 500).
     pub runs: Vec<GradeEntry>,
     /// Every override asked for, the latest first.
     pub overrides: Vec<GradeOverride>,

@@ -1,0 +1,2 @@
+ALTER TABLE orders DROP COLUMN product_kinds;
+ALTER TABLE orders DROP COLUMN cost_minor;
