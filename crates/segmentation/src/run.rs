@@ -89,6 +89,9 @@ pub struct CustomerValue {
 pub struct Outcome {
     pub models: Models,
     pub customers: Vec<CustomerValue>,
+    /// What every customer's score was read against: with a customer's facts it gives the
+    /// score again.
+    pub context: ScoreContext,
 }
 
 /// The first day of a period of `days` ending on `as_of`.
@@ -299,6 +302,7 @@ pub fn run(
     Outcome {
         models,
         customers: values,
+        context,
     }
 }
 

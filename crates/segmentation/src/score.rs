@@ -437,7 +437,7 @@ impl ScorePolicy {
 
 /// What the score reads of a customer; sums and counts over the run's period unless named
 /// otherwise, amounts in minor units of the company currency.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreFacts {
     pub orders: u32,
     pub revenue_minor: i64,

@@ -719,6 +719,7 @@ diesel::table! {
         pareto -> Nullable<Text>,
         created_at -> Timestamp,
         created_by -> Text,
+        company_margin_minor -> Nullable<BigInt>,
     }
 }
 

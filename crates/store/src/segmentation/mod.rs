@@ -15,6 +15,7 @@ use credo_segmentation::abc::pareto;
 use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::record::{ParetoReport, Run, UnitPareto};
 use credo_segmentation::run::{self as grading, period_start, CustomerValue, Models};
+use credo_segmentation::score::ScoreContext;
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -224,6 +225,32 @@ pub fn run_policy(conn: &mut DbConnection, run: &Run) -> Result<SegmentationPoli
         })
 }
 
+/// Minor units in a major unit of `currency`: the models read spend in major units.
+fn minor_per_major(currency: Currency) -> f64 {
+    10f64.powi(i32::from(currency.minor_digits()))
+}
+
+/// What a run's scores were read against; with a customer's facts it gives its score again.
+fn score_context(
+    conn: &mut DbConnection,
+    run: &Run,
+    policy: &SegmentationPolicy,
+) -> Result<ScoreContext, StoreError> {
+    let company_margin_minor = segmentation_runs::table
+        .find(run.id.to_string())
+        .select(segmentation_runs::company_margin_minor)
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0);
+    let currency = Currency::parse(&run.currency)
+        .map_err(|_| StoreError::Internal("stored run currency is invalid".into()))?;
+    Ok(ScoreContext {
+        as_of: run.as_of,
+        period_days: policy.abc.period_days,
+        company_margin_minor,
+        minor_per_major: minor_per_major(currency),
+    })
+}
+
 /// What a run did, for its job's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Executed {
@@ -253,19 +280,24 @@ pub fn execute(
     let clock = std::time::Instant::now();
     let loaded = facts::load(conn, run.as_of, start, currency, run.sales_unit_id)?;
     let read = clock.elapsed();
-    let minor_per_major = 10f64.powi(i32::from(currency.minor_digits()));
-    let outcome = grading::run(&policy, run.as_of, minor_per_major, &loaded.customers);
+    let outcome = grading::run(
+        &policy,
+        run.as_of,
+        minor_per_major(currency),
+        &loaded.customers,
+    );
     let graded = clock.elapsed();
     let total = i64::try_from(outcome.customers.len()).unwrap_or(i64::MAX);
     progress(0, total)?;
     results::clear(conn, id)?;
     let mut written = 0;
-    for (values, units) in outcome
+    for ((values, units), facts) in outcome
         .customers
         .chunks(WRITE_BATCH)
         .zip(loaded.units.chunks(WRITE_BATCH))
+        .zip(loaded.customers.chunks(WRITE_BATCH))
     {
-        results::write(conn, id, values, units)?;
+        results::write(conn, id, values, units, facts)?;
         written += values.len();
         progress(i64::try_from(written).unwrap_or(i64::MAX), total)?;
     }
@@ -275,6 +307,7 @@ pub fn execute(
             segmentation_runs::models.eq(serde_json::to_string(&outcome.models)?),
             segmentation_runs::excluded_orders.eq(loaded.excluded_orders),
             segmentation_runs::pareto.eq(serde_json::to_string(&report)?),
+            segmentation_runs::company_margin_minor.eq(outcome.context.company_margin_minor),
         ))
         .execute(conn)?;
     let written = clock.elapsed();

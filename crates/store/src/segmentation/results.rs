@@ -5,27 +5,30 @@ use chrono::NaiveDate;
 use credo_core::job::JobState;
 use credo_core::Scope;
 use credo_segmentation::abc::{AbcClass, AbcPlace};
+use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::policy::{Quadrant, ServiceTier};
 use credo_segmentation::record::{CustomerValue, GradeEntry, Movement, Run, RunResult};
 use credo_segmentation::rfm::{Rfm, RfmSegment};
-use credo_segmentation::run::{self as grading, Clv};
-use credo_segmentation::score::Score;
+use credo_segmentation::run::{self as grading, Clv, CustomerFacts};
+use credo_segmentation::score::{self, Score, ScoreContext, ScoreFacts};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
 
-use super::{get_run, losses, overrides, run_policy};
+use super::{get_run, losses, overrides, run_policy, score_context};
 use crate::convert::{parse_id, parse_name, parse_optional_id};
 use crate::db::MultiBackend;
 use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::schema::{jobs, segmentation_results as results_table, segmentation_runs};
 use crate::{DbConnection, StoreError};
 
-/// The explanation a result keeps besides its list columns.
+/// What a result keeps besides its list columns: the facts its score was read from (the
+/// score with its explanation is given again from them by the run's policy), RFM and
+/// lifetime value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Detail {
-    score: Score,
+    facts: ScoreFacts,
     rfm: Option<Rfm>,
     clv: Option<Clv>,
     churn_risk: bool,
@@ -44,14 +47,16 @@ pub(super) fn write(
     run_id: Uuid,
     values: &[grading::CustomerValue],
     units: &[Option<Uuid>],
+    facts: &[CustomerFacts],
 ) -> Result<(), StoreError> {
     let run = run_id.to_string();
     let rows = values
         .iter()
         .zip(units)
-        .map(|(value, unit)| {
+        .zip(facts)
+        .map(|((value, unit), facts)| {
             let detail = Detail {
-                score: value.score.clone(),
+                facts: facts.score.clone(),
                 rfm: value.rfm,
                 clv: value.clv,
                 churn_risk: value.churn_risk,
@@ -273,6 +278,7 @@ pub fn value(
     let (result, detail) = result_of(conn, &run_id, customer_id)?
         .ok_or_else(|| StoreError::Internal("a graded result is gone".into()))?;
     let policy = run_policy(conn, &run)?;
+    let context = score_context(conn, &run, &policy)?;
     let grade_override = overrides::in_force(conn, customer_id, today)?;
     let grade = grade_override
         .as_ref()
@@ -284,7 +290,7 @@ pub fn value(
         policy_version: run.policy_version,
         currency: run.currency,
         abc: result.abc,
-        score: detail.score,
+        score: score::score(&policy.score, &detail.facts, &context),
         rfm: detail.rfm,
         clv: detail.clv,
         quadrant: result.quadrant,
@@ -387,6 +393,15 @@ pub fn compare(
     limit: usize,
 ) -> Result<Vec<Movement>, StoreError> {
     const SCAN: i64 = 1000;
+    let scoring = |conn: &mut DbConnection,
+                   run: &Run|
+     -> Result<(SegmentationPolicy, ScoreContext), StoreError> {
+        let policy = run_policy(conn, run)?;
+        let context = score_context(conn, run, &policy)?;
+        Ok((policy, context))
+    };
+    let (before_policy, before_context) = scoring(conn, before)?;
+    let (after_policy, after_context) = scoring(conn, after)?;
     let mut found = Vec::new();
     let mut cursor = after_customer.map(|c| c.to_string());
     loop {
@@ -427,7 +442,16 @@ pub fn compare(
             let old_detail: Detail = serde_json::from_str(&old_detail)?;
             found.push(Movement {
                 customer_id: new.customer_id,
-                reasons: reasons((&old, &old_detail.score), (&new, &new_detail.score)),
+                reasons: reasons(
+                    (
+                        &old,
+                        &score::score(&before_policy.score, &old_detail.facts, &before_context),
+                    ),
+                    (
+                        &new,
+                        &score::score(&after_policy.score, &new_detail.facts, &after_context),
+                    ),
+                ),
                 before: old,
                 after: new,
             });

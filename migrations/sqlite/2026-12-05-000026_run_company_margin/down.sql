@@ -1,0 +1,1 @@
+ALTER TABLE segmentation_runs DROP COLUMN company_margin_minor;
