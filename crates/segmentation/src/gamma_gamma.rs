@@ -82,6 +82,19 @@ impl GammaGamma {
     }
 }
 
+/// The mean spend per repeat purchase over every customer the model can read, in major
+/// units: what Gamma-Gamma's prediction tends to for everyone when spend does not differ
+/// between customers beyond chance (and the model is then not identified).
+pub fn mean_spend(customers: &[Repeat]) -> Option<f64> {
+    let (spent, purchases) = customers
+        .iter()
+        .filter_map(observed)
+        .fold((0.0, 0.0), |(spent, purchases), (x, m)| {
+            (spent + x * m, purchases + x)
+        });
+    (purchases > 0.0).then(|| spent / purchases)
+}
+
 /// Fits the model on the customers with a repeat purchase, from p = q = gamma = 1.
 pub fn fit(customers: &[Repeat]) -> Result<GammaGammaFit, FitError> {
     let data: Vec<(f64, f64)> = customers.iter().filter_map(observed).collect();

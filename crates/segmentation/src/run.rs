@@ -31,6 +31,9 @@ pub struct Models {
     /// Absent when the purchases cannot identify it (see `note`).
     pub bg_nbd: Option<BgNbdFit>,
     pub gamma_gamma: Option<GammaGammaFit>,
+    /// Without Gamma-Gamma: the mean spend per repeat purchase (major units) every customer
+    /// is expected to spend per purchase.
+    pub mean_spend: Option<f64>,
     /// Why a model is absent.
     pub note: Option<String>,
 }
@@ -101,7 +104,24 @@ pub fn period_start(as_of: NaiveDate, days: u32) -> NaiveDate {
 
 struct Fitted {
     bg_nbd: BgNbd,
-    gamma_gamma: Option<GammaGamma>,
+    spend: Option<Spend>,
+}
+
+/// How the spend of a future purchase is expected.
+#[derive(Clone, Copy)]
+enum Spend {
+    GammaGamma(GammaGamma),
+    /// The same mean for everyone, where Gamma-Gamma could not be fitted.
+    Mean(f64),
+}
+
+impl Spend {
+    fn expected(self, repeat: &Repeat) -> Option<f64> {
+        match self {
+            Spend::GammaGamma(model) => model.expected_spend(repeat),
+            Spend::Mean(mean) => Some(mean),
+        }
+    }
 }
 
 fn fit_models(unit: TimeUnit, repeats: &[Repeat]) -> (Models, Option<Fitted>) {
@@ -112,14 +132,27 @@ fn fit_models(unit: TimeUnit, repeats: &[Repeat]) -> (Models, Option<Fitted>) {
     let gg = gamma_gamma::fit(repeats)
         .map_err(|e| notes.push(format!("Gamma-Gamma not fitted: {e}")))
         .ok();
+    let mean_spend = gg
+        .is_none()
+        .then(|| gamma_gamma::mean_spend(repeats))
+        .flatten();
+    if mean_spend.is_some() {
+        notes.push("spend per purchase is expected at the mean of repeat purchases".into());
+    }
+    let spend = match (gg, mean_spend) {
+        (Some(gg), _) => Some(Spend::GammaGamma(gg.model)),
+        (None, Some(mean)) => Some(Spend::Mean(mean)),
+        (None, None) => None,
+    };
     let fitted = bg.map(|bg| Fitted {
         bg_nbd: bg.model,
-        gamma_gamma: gg.map(|gg| gg.model),
+        spend,
     });
     let models = Models {
         time_unit: unit,
         bg_nbd: bg,
         gamma_gamma: gg,
+        mean_spend,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     };
     (models, fitted)
@@ -135,7 +168,7 @@ fn lifetime_value(
     let month = lifetime.time_unit.of_days(1) * 365.25 / 12.0;
     let monthly_discount =
         (1.0 + f64::from(lifetime.annual_discount_bp) / 10_000.0).powf(1.0 / 12.0);
-    let spend = fitted.gamma_gamma.and_then(|gg| gg.expected_spend(repeat));
+    let spend = fitted.spend.and_then(|spend| spend.expected(repeat));
     let mut before = 0.0;
     let mut discounted_purchases = 0.0;
     for m in 1..=lifetime.horizon_months {
@@ -381,6 +414,34 @@ mod tests {
             assert!((0.0..=1.0).contains(&value.p_alive));
             assert!(value.expected_purchases >= 0.0);
             assert!(value.clv.expect("spend model") >= 0);
+        }
+    }
+
+    #[test]
+    fn where_spend_does_not_differ_between_customers_everyone_is_expected_at_the_mean() {
+        let customers: Vec<CustomerFacts> = (0..300)
+            .map(|i| {
+                let stop = if i % 3 == 0 { 120 } else { 364 };
+                let mut facts = customer(i, (i as i64 * 3) % 100, 7 + (i as i64 % 40), stop);
+                for purchase in &mut facts.purchases {
+                    purchase.amount_minor = 250_000;
+                }
+                facts
+            })
+            .collect();
+        let outcome = run(&SegmentationPolicy::default(), day(364), 100.0, &customers);
+        assert_eq!(outcome.models.gamma_gamma, None);
+        assert_eq!(outcome.models.mean_spend, Some(2500.0));
+        assert!(outcome
+            .models
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("mean of repeat purchases"));
+        for value in &outcome.customers {
+            let clv = value.clv.unwrap_or_else(|| panic!("{:?}", outcome.models));
+            assert_eq!(clv.expected_spend, Some(250_000));
+            assert!(value.quadrant.is_some());
         }
     }
 
