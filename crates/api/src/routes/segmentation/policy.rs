@@ -2,7 +2,12 @@
 
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use credo_segmentation::policy::SegmentationPolicy;
+use credo_segmentation::abc::AbcPolicy;
+use credo_segmentation::policy::{
+    ChurnPolicy, LifetimePolicy, LossTreatment, QuadrantPolicy, SegmentationPolicy, TierRule,
+};
+use credo_segmentation::rfm::RfmPolicy;
+use credo_segmentation::score::ScorePolicy;
 use credo_store::settings::{self, Stored};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,8 +23,14 @@ use crate::state::AppState;
 /// The segmentation policy with its version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SegmentationPolicyRecord {
-    #[serde(flatten)]
-    pub policy: SegmentationPolicy,
+    pub abc: AbcPolicy,
+    pub score: ScorePolicy,
+    pub rfm: RfmPolicy,
+    pub lifetime: LifetimePolicy,
+    pub churn: ChurnPolicy,
+    pub quadrants: QuadrantPolicy,
+    pub tiers: Vec<TierRule>,
+    pub losses: Vec<LossTreatment>,
     /// 0 while the shipped default stands; runs record the version they graded by.
     #[schema(example = 1)]
     pub version: i64,
@@ -29,8 +40,16 @@ pub struct SegmentationPolicyRecord {
 
 impl From<Stored<SegmentationPolicy>> for SegmentationPolicyRecord {
     fn from(stored: Stored<SegmentationPolicy>) -> Self {
+        let p = stored.settings;
         Self {
-            policy: stored.settings,
+            abc: p.abc,
+            score: p.score,
+            rfm: p.rfm,
+            lifetime: p.lifetime,
+            churn: p.churn,
+            quadrants: p.quadrants,
+            tiers: p.tiers,
+            losses: p.losses,
             version: stored.version,
             updated_at: stored.updated_at,
             updated_by: stored.updated_by,

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -82,6 +82,18 @@ pub async fn start_run(
         }
         None => today,
     };
+    if let Some(unit) = unit {
+        let known = state
+            .db(move |conn| credo_store::units::get(conn, unit))
+            .await?;
+        if known.is_none() {
+            return Err(ApiError::field(
+                "sales_unit_id",
+                FieldCode::UnknownSalesUnit,
+                "no sales unit has this id",
+            ));
+        }
+    }
     let Body { raw, .. } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let actor = caller.user_id;
@@ -181,7 +193,10 @@ pub struct ResultParams {
     tag = "segmentation",
     operation_id = "listSegmentationResults",
     params(("id" = Uuid, Path, description = "Run id"), ResultParams, PageParams),
-    responses((status = 200, description = "One page", body = Page<RunResult>)),
+    responses(
+        (status = 200, description = "One page", body = Page<RunResult>),
+        (status = 422, description = "`churn_above` is not a probability", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/segmentation/runs/{id}/results")]
@@ -238,7 +253,10 @@ pub struct CompareParams {
     tag = "segmentation",
     operation_id = "compareSegmentationRuns",
     params(("id" = Uuid, Path, description = "Run id (after)"), CompareParams, PageParams),
-    responses((status = 200, description = "One page", body = Page<Movement>)),
+    responses(
+        (status = 200, description = "One page", body = Page<Movement>),
+        (status = 422, description = "No run has the id `with` names", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/segmentation/runs/{id}/compare")]
