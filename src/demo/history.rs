@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use credo_core::company::{parse_rate, FxRate};
 use credo_core::Currency;
 use credo_credit::agreement::{Agreement, AgreementSource, AgreementStatus};
 use credo_customers::event::NewEvent;
@@ -17,7 +18,9 @@ use credo_sales::{
 };
 use credo_store::leads::{LeadChange, NewLead};
 use credo_store::versioned::Expected;
-use credo_store::{activity, credit, leads, orders, receivables, visits, DbConnection, StoreError};
+use credo_store::{
+    activity, credit, fx, leads, orders, receivables, visits, DbConnection, StoreError,
+};
 use rand::rngs::StdRng;
 use rand::Rng;
 use uuid::Uuid;
@@ -37,22 +40,26 @@ pub struct Product {
     cost_bp: i64,
 }
 
-/// Forty products from spare parts to production lines.
+/// Models per product family in the catalogue.
+const MODELS: usize = 5;
+
+/// Forty products from spare parts to production lines: eight families of five models, the
+/// cheapest family first.
 pub fn catalogue(rng: &mut StdRng) -> Vec<Product> {
     const FAMILIES: &[(&str, &str, i64)] = &[
+        ("SP", "备件包", 600_000),
+        ("TL", "模具", 1_800_000),
+        ("SV", "维保服务", 2_500_000),
+        ("CN", "控制系统", 9_000_000),
+        ("HP", "液压机", 30_000_000),
         ("CX", "数控折弯机", 45_000_000),
         ("LS", "激光切割机", 120_000_000),
-        ("HP", "液压机", 30_000_000),
         ("PL", "自动化生产线", 280_000_000),
-        ("SP", "备件包", 600_000),
-        ("SV", "维保服务", 2_500_000),
-        ("TL", "模具", 1_800_000),
-        ("CN", "控制系统", 9_000_000),
     ];
     FAMILIES
         .iter()
-        .flat_map(|&(code, name, price)| (1..=5).map(move |model| (code, name, price, model)))
-        .map(|(code, name, price, model)| Product {
+        .flat_map(|&family| (1..=MODELS as i64).map(move |model| (family, model)))
+        .map(|((code, name, price), model)| Product {
             code: format!("{code}-{}00", model),
             name: format!("{name} {code}-{}00", model),
             price_minor: price / 10 * (8 + model),
@@ -64,7 +71,8 @@ pub fn catalogue(rng: &mut StdRng) -> Vec<Product> {
 /// How a customer buys: how often, how much, on what terms, how fast it pays.
 struct Buyer {
     orders: usize,
-    scale: f64,
+    /// What an order of this customer is worth on average, in fen.
+    ticket_minor: f64,
     favourites: Vec<usize>,
     terms: PaymentTerms,
     shipping_days: i64,
@@ -73,19 +81,40 @@ struct Buyer {
     last_day: NaiveDate,
 }
 
-/// A Pareto(alpha = 1.5, minimum 1) draw: a few customers are many times the typical one.
-fn pareto(rng: &mut StdRng) -> f64 {
+/// The tail of customer sizes: Pareto(1.2), about the 80/20 rule's 1.16.
+const SIZE_ALPHA: f64 = 1.2;
+/// The largest customer orders this many times as often as the smallest.
+const SIZE_CAP: f64 = 200.0;
+
+/// A Pareto(SIZE_ALPHA, minimum 1) draw capped at SIZE_CAP: a few customers are many times
+/// the typical one.
+fn size(rng: &mut StdRng) -> f64 {
     let u: f64 = rng.random_range(f64::EPSILON..1.0);
-    u.powf(-1.0 / 1.5)
+    u.powf(-1.0 / SIZE_ALPHA).min(SIZE_CAP)
 }
 
+/// The mean of `size`: 1 + (1 - cap^(1 - alpha)) / (alpha - 1).
+fn mean_size() -> f64 {
+    1.0 + (1.0 - SIZE_CAP.powf(1.0 - SIZE_ALPHA)) / (SIZE_ALPHA - 1.0)
+}
+
+/// A Gamma(shape, 1) draw for a whole-number shape: a sum of exponentials.
+fn gamma(rng: &mut StdRng, shape: u32) -> f64 {
+    (0..shape)
+        .map(|_| -rng.random_range(f64::EPSILON..1.0).ln())
+        .sum()
+}
+
+/// The shapes of spend: between customers (Gamma-Gamma's q) and between one customer's
+/// orders (its p). Spend drawn this way is what the Gamma-Gamma model describes, so that the
+/// segmentation run's fit on demo data recovers them (about, as days with two orders merge).
+const SPEND_SHAPE_BETWEEN: u32 = 2;
+const SPEND_SHAPE_WITHIN: u32 = 2;
+/// The scale of tickets: a median customer orders for about 900,000 yuan.
+const TICKET_SCALE_MINOR: f64 = 150_000_000.0;
+
 fn buyer(rng: &mut StdRng, mean_orders: f64, catalogue: &[Product], last_day: NaiveDate) -> Buyer {
-    // Sizes are capped at 60 times the smallest; the capped Pareto(1.5) has the mean
-    // 3 - 2/sqrt(60), so that the orders average `mean_orders`.
-    const CAP: f64 = 60.0;
-    let size = pareto(rng).min(CAP);
-    let mean_size = 3.0 - 2.0 / CAP.sqrt();
-    let orders = ((size * mean_orders / mean_size).round() as usize).max(1);
+    let orders = ((size(rng) * mean_orders / mean_size()).round() as usize).max(1);
     let (prepayment_bp, credit_days) = *pick(
         rng,
         &[
@@ -97,11 +126,18 @@ fn buyer(rng: &mut StdRng, mean_orders: f64, catalogue: &[Product], last_day: Na
             (10_000, 0),
         ],
     );
+    let ticket_minor = TICKET_SCALE_MINOR / gamma(rng, SPEND_SHAPE_BETWEEN);
+    // A customer buys within its line of business: three models of the dearest family it
+    // takes a few of per order (big spenders buy production lines, small ones spare parts).
+    let family = (0..catalogue.len() / MODELS)
+        .rev()
+        .find(|family| (catalogue[family * MODELS].price_minor as f64) * 3.0 <= ticket_minor)
+        .unwrap_or(0);
     Buyer {
         orders,
-        scale: size.sqrt(),
+        ticket_minor,
         favourites: (0..3)
-            .map(|_| rng.random_range(0..catalogue.len()))
+            .map(|_| family * MODELS + rng.random_range(0..MODELS))
             .collect(),
         terms: PaymentTerms {
             prepayment_bp,
@@ -210,14 +246,14 @@ pub fn orders(
     let mut day = start + Duration::days(rng.random_range(0..interval.ceil().max(1.0) as i64));
     let mut history = Vec::with_capacity(buyer.orders);
     while day <= buyer.last_day && history.len() < buyer.orders {
-        let lines: Vec<OrderLine> = (0..*pick(rng, &[1, 1, 1, 2, 2, 3, 4]))
+        let line_count = *pick(rng, &[1, 1, 1, 2, 2, 3, 4]);
+        let line_minor = buyer.ticket_minor * gamma(rng, SPEND_SHAPE_WITHIN)
+            / f64::from(SPEND_SHAPE_WITHIN)
+            / f64::from(line_count);
+        let lines: Vec<OrderLine> = (0..line_count)
             .map(|_| {
-                let product = if rng.random_bool(0.8) {
-                    &catalogue[*pick(rng, &buyer.favourites)]
-                } else {
-                    pick(rng, catalogue)
-                };
-                let quantity = ((rng.random_range(1.0..6.0) * buyer.scale).round() as i64).max(1);
+                let product = &catalogue[*pick(rng, &buyer.favourites)];
+                let quantity = ((line_minor / product.price_minor as f64).round() as i64).max(1);
                 // List prices are in fen; a dollar buys about seven yuan.
                 let list = if account.currency.as_str() == "USD" {
                     product.price_minor / 7
@@ -276,6 +312,52 @@ pub fn orders(
         day += Duration::days(step.round().max(1.0) as i64);
     }
     history
+}
+
+/// Monthly rates (on the first) between the demo's two currencies, CNY and USD, from before the first
+/// order to today, as a finance team keeps them; a random walk around 7.1 yuan per dollar.
+/// Returns how many were recorded; a company whose currency is neither gets none.
+pub fn record_exchange_rates(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    company: Currency,
+    today: NaiveDate,
+    actor: Uuid,
+) -> Result<usize, StoreError> {
+    let (cny, usd) = (
+        Currency::parse("CNY").expect("ISO 4217"),
+        Currency::parse("USD").expect("ISO 4217"),
+    );
+    let foreign = match company.as_str() {
+        "CNY" => usd,
+        "USD" => cny,
+        _ => return Ok(0),
+    };
+    let mut yuan_per_dollar = 7.1_f64;
+    let mut recorded = 0;
+    let mut month = (today - Duration::days(HISTORY_DAYS + 31))
+        .with_day(1)
+        .expect("day 1");
+    while month <= today {
+        let rate = if foreign == usd {
+            format!("{yuan_per_dollar:.4}")
+        } else {
+            format!("{:.6}", 1.0 / yuan_per_dollar)
+        };
+        let rate = FxRate {
+            currency: foreign,
+            on: month,
+            rate: parse_rate(&rate).expect("a plain decimal"),
+        };
+        if let fx::Recorded::Created(_) = fx::record(conn, rate, actor)? {
+            recorded += 1;
+        }
+        yuan_per_dollar = (yuan_per_dollar + rng.random_range(-0.05..0.05)).clamp(6.8, 7.4);
+        month = month
+            .checked_add_months(chrono::Months::new(1))
+            .expect("a representable month");
+    }
+    Ok(recorded)
 }
 
 /// Minor units a demo line is rounded up to: 10,000 in the major unit for two-digit

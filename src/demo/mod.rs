@@ -354,11 +354,15 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
         .run(|conn| users::find_by_username(conn, "admin"))?
         .map(|(u, _)| u.id)
         .context("the admin user is missing")?;
+    let now = credo_store::now();
+    let rates = db.run(|conn| {
+        let company = credo_store::settings::company(conn)?.settings.currency;
+        history::record_exchange_rates(conn, &mut rng, company, now.date_naive(), admin)
+    })?;
     let mut created = 0usize;
     let catalogue = history::catalogue(&mut rng);
     // 70% of demo customers are past the prospect stage and buy.
     let mean_orders = amounts.orders as f64 / (count.max(1) as f64 * 0.7);
-    let now = credo_store::now();
     let mut revenue = std::collections::HashMap::new();
     let mut counts = [0usize; 5];
     for batch_start in (0..count).step_by(500) {
@@ -448,7 +452,7 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
         .map_or_else(|| "-".into(), |share| format!("{:.0}%", share * 100.0));
     println!(
         "demo: {created} customers, {orders} orders (top fifth of buyers: {top_fifth} of CNY revenue), \
-         {items} receivables, {interactions} interactions, {visits} visits, {events} events, {leads} leads in {:.1}s; \
+         {items} receivables, {rates} exchange rates, {interactions} interactions, {visits} visits, {events} events, {leads} leads in {:.1}s; \
          users agent1.sz .. head.hk, credit, finance, service, viewer; password {DEMO_PASSWORD}",
         started.elapsed().as_secs_f64()
     );
