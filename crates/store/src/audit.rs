@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, to_db_time};
-use crate::db::MultiBackend;
+use crate::db::{insert_chunks, MultiBackend};
 use crate::keyset::{keyset, Window};
 use crate::schema::audit_log;
 use crate::{now, DbConnection, StoreError};
@@ -39,17 +39,45 @@ pub fn record(
     actor_id: Uuid,
     changes: &[FieldChange],
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(Uuid::now_v7().to_string()),
-            audit_log::entity_type.eq(entity_type),
-            audit_log::entity_id.eq(entity_id.to_string()),
-            audit_log::action.eq(action.as_str()),
-            audit_log::actor_id.eq(actor_id.to_string()),
-            audit_log::at.eq(to_db_time(now())),
-            audit_log::changes.eq(serde_json::to_string(changes)?),
-        ))
-        .execute(conn)?;
+    record_all(conn, entity_type, action, &[(entity_id, actor_id, changes)])
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewEntry<'a> {
+    id: String,
+    entity_type: &'a str,
+    entity_id: String,
+    action: &'static str,
+    actor_id: String,
+    at: chrono::NaiveDateTime,
+    changes: String,
+}
+
+/// Records the same action on many records of a type, in multi-row inserts: (record id,
+/// actor, changes) each.
+pub fn record_all(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    action: AuditAction,
+    entries: &[(Uuid, Uuid, &[FieldChange])],
+) -> Result<(), StoreError> {
+    let at = to_db_time(now());
+    let rows = entries
+        .iter()
+        .map(|(entity_id, actor_id, changes)| {
+            Ok(NewEntry {
+                id: Uuid::now_v7().to_string(),
+                entity_type,
+                entity_id: entity_id.to_string(),
+                action: action.as_str(),
+                actor_id: actor_id.to_string(),
+                at,
+                changes: serde_json::to_string(changes)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    insert_chunks!(conn, audit_log::table, rows, 1000);
     Ok(())
 }
 

@@ -112,6 +112,47 @@ pub(crate) fn lock_row(
     Ok(())
 }
 
+/// Locks the rows of `table` with these ids, in id order (as every caller takes them, so
+/// that two batches never wait on each other in a circle), until the transaction ends.
+/// PostgreSQL only, as `lock_row`.
+pub(crate) fn lock_rows(
+    conn: &mut DbConnection,
+    table: &'static str,
+    ids: &[Uuid],
+) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(conn) = conn {
+        let mut ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        ids.sort_unstable();
+        diesel::sql_query(format!(
+            "SELECT 1 FROM {table} WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+        ))
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(ids)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts the slice `$rows` into `$table` in multi-row INSERTs of `$chunk` rows each (under
+/// SQLite's 32,766 bound parameters): multi-row inserts do not go through the
+/// MultiConnection enum, so there is one arm per backend.
+macro_rules! insert_chunks {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        match $conn {
+            $crate::DbConnection::Postgres(pg) => {
+                for chunk in $rows.chunks($chunk) {
+                    diesel::insert_into($table).values(chunk).execute(pg)?;
+                }
+            }
+            $crate::DbConnection::Sqlite(lite) => {
+                for chunk in $rows.chunks($chunk) {
+                    diesel::insert_into($table).values(chunk).execute(lite)?;
+                }
+            }
+        }
+    }};
+}
+pub(crate) use insert_chunks;
+
 /// Serializes the transactions that take the same `key` until each ends, for a lock on
 /// something that is not a row (a client address). PostgreSQL only, as `lock_row`.
 pub(crate) fn lock_key(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {

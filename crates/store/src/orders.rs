@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, stamps, to_db_time,
 };
-use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::db::{insert_chunks, lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -1013,24 +1013,7 @@ pub fn import(conn: &mut DbConnection, batch: &[Order]) -> Result<(), StoreError
                 })
         })
         .collect();
-    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
-    macro_rules! insert_all {
-        ($conn:expr) => {{
-            for chunk in rows.chunks(IMPORT_CHUNK / 2) {
-                diesel::insert_into(orders::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-            for chunk in lines.chunks(IMPORT_CHUNK * 2) {
-                diesel::insert_into(order_lines::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-        }};
-    }
-    match conn {
-        DbConnection::Postgres(pg) => insert_all!(pg),
-        DbConnection::Sqlite(lite) => insert_all!(lite),
-    }
+    insert_chunks!(conn, orders::table, rows, IMPORT_CHUNK / 2);
+    insert_chunks!(conn, order_lines::table, lines, IMPORT_CHUNK * 2);
     Ok(())
 }

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, stamps, to_db_time};
-use crate::db::{write_transaction, MultiBackend, Outcome};
+use crate::db::{insert_chunks, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::{customers, tasks};
 use crate::versioned::{self, Expected, Updated, Versioned};
@@ -95,41 +95,57 @@ pub struct NewTask {
 }
 
 pub fn create(conn: &mut DbConnection, new: NewTask) -> Result<Task, StoreError> {
-    let at = now();
-    let task = Task {
-        id: Uuid::now_v7(),
-        completed_at: (new.fields.status == TaskStatus::Done).then_some(at),
-        fields: new.fields,
-        sales_unit_id: new.sales_unit_id,
-        stamps: Stamps {
-            created_at: at,
-            created_by: new.actor,
-            updated_at: at,
-            updated_by: new.actor,
-            version: 1,
-        },
-    };
     write_transaction(conn, |conn| {
-        diesel::insert_into(tasks::table)
-            .values(Row::from_task(&task))
-            .execute(conn)?;
-        let created = changes(
-            &serde_json::Value::Null,
-            &serde_json::to_value(&task.fields)?,
-        );
-        audit::record(
-            conn,
-            ENTITY,
-            task.id,
-            AuditAction::Created,
-            new.actor,
-            &created,
-        )?;
-        Ok(task)
+        create_all(conn, vec![new])?
+            .pop()
+            .ok_or_else(|| StoreError::Internal("a task to make was not made".into()))
     })
 }
 
 impl Outcome for Task {}
+
+/// Rows per multi-row INSERT of tasks: under SQLite's 32,766 bound parameters (15 columns).
+const INSERT_CHUNK: usize = 1000;
+
+/// Makes the tasks in the caller's transaction, with their audit entries, in multi-row
+/// inserts.
+fn create_all(conn: &mut DbConnection, news: Vec<NewTask>) -> Result<Vec<Task>, StoreError> {
+    let at = now();
+    let made: Vec<Task> = news
+        .into_iter()
+        .map(|new| Task {
+            id: Uuid::now_v7(),
+            completed_at: (new.fields.status == TaskStatus::Done).then_some(at),
+            fields: new.fields,
+            sales_unit_id: new.sales_unit_id,
+            stamps: Stamps {
+                created_at: at,
+                created_by: new.actor,
+                updated_at: at,
+                updated_by: new.actor,
+                version: 1,
+            },
+        })
+        .collect();
+    let rows: Vec<Row> = made.iter().map(Row::from_task).collect();
+    insert_chunks!(conn, tasks::table, rows, INSERT_CHUNK);
+    let created = made
+        .iter()
+        .map(|task| {
+            Ok(changes(
+                &serde_json::Value::Null,
+                &serde_json::to_value(&task.fields)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let entries: Vec<(Uuid, Uuid, &[_])> = made
+        .iter()
+        .zip(&created)
+        .map(|(task, changes)| (task.id, task.stamps.created_by, changes.as_slice()))
+        .collect();
+    audit::record_all(conn, ENTITY, AuditAction::Created, &entries)?;
+    Ok(made)
+}
 
 /// Gives the customer's account manager (its owner, in the customer's sales unit) an open
 /// task of `kind` due `due_on`, made by `actor` in the caller's transaction: what a rule
@@ -140,33 +156,57 @@ pub(crate) fn for_account_manager(
     kind: TaskKind,
     due_on: NaiveDate,
     actor: Uuid,
-    describe: impl FnOnce(&str) -> (String, String),
+    describe: impl Fn(&str) -> (String, String),
 ) -> Result<Task, StoreError> {
-    let (owner, unit, name) = customers::table
-        .find(customer_id.to_string())
-        .select((
-            customers::owner_id,
-            customers::sales_unit_id,
-            customers::legal_name,
-        ))
-        .first::<(String, Option<String>, String)>(conn)?;
-    let (title, note) = describe(&name);
-    create(
-        conn,
-        NewTask {
-            fields: TaskFields {
-                kind,
-                title,
-                assignee_id: parse_id(&owner)?,
-                customer_id: Some(customer_id),
-                due_on,
-                note: Some(note),
-                status: TaskStatus::Open,
-            },
-            sales_unit_id: parse_optional_id(unit.as_deref())?,
-            actor,
-        },
-    )
+    for_account_managers(conn, &[customer_id], kind, due_on, actor, |_, name| {
+        describe(name)
+    })?
+    .pop()
+    .ok_or(StoreError::NotFound)
+}
+
+/// `for_account_manager` for many customers at once, in a few statements (`describe` hears
+/// the customer's id too); customers that do not exist get none.
+pub(crate) fn for_account_managers(
+    conn: &mut DbConnection,
+    customer_ids: &[Uuid],
+    kind: TaskKind,
+    due_on: NaiveDate,
+    actor: Uuid,
+    describe: impl Fn(Uuid, &str) -> (String, String),
+) -> Result<Vec<Task>, StoreError> {
+    let mut news = Vec::with_capacity(customer_ids.len());
+    for ids in customer_ids.chunks(INSERT_CHUNK) {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let accounts = customers::table
+            .filter(customers::id.eq_any(&ids))
+            .select((
+                customers::id,
+                customers::owner_id,
+                customers::sales_unit_id,
+                customers::legal_name,
+            ))
+            .order(customers::id.asc())
+            .load::<(String, String, Option<String>, String)>(conn)?;
+        for (id, owner, unit, name) in accounts {
+            let customer_id = parse_id(&id)?;
+            let (title, note) = describe(customer_id, &name);
+            news.push(NewTask {
+                fields: TaskFields {
+                    kind,
+                    title,
+                    assignee_id: parse_id(&owner)?,
+                    customer_id: Some(customer_id),
+                    due_on,
+                    note: Some(note),
+                    status: TaskStatus::Open,
+                },
+                sales_unit_id: parse_optional_id(unit.as_deref())?,
+                actor,
+            });
+        }
+    }
+    create_all(conn, news)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Task>, StoreError> {

@@ -18,7 +18,7 @@ use super::{alerts, within_approval_limit, Decided};
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
-use crate::db::write_transaction;
+use crate::db::{insert_chunks, write_transaction};
 use crate::schema::credit_agreements;
 use crate::{audit, customers, now, settings, DbConnection, StoreError};
 
@@ -395,19 +395,6 @@ pub fn import(conn: &mut DbConnection, lines: &[Agreement]) -> Result<(), StoreE
         .iter()
         .map(AgreementRow::of)
         .collect::<Result<_, _>>()?;
-    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
-    macro_rules! insert_all {
-        ($conn:expr) => {{
-            for chunk in rows.chunks(500) {
-                diesel::insert_into(credit_agreements::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-        }};
-    }
-    match conn {
-        DbConnection::Postgres(pg) => insert_all!(pg),
-        DbConnection::Sqlite(lite) => insert_all!(lite),
-    }
+    insert_chunks!(conn, credit_agreements::table, rows, 500);
     Ok(())
 }

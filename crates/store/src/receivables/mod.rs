@@ -43,7 +43,7 @@ use crate::aggregate::sum;
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
-use crate::db::{lock_key, lock_row, write_transaction, MultiBackend, Outcome};
+use crate::db::{insert_chunks, lock_key, lock_row, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::orders::{self as order_store, OrderChange};
 use crate::schema::{orders, payments, receivable_reductions, receivables};
@@ -262,30 +262,9 @@ pub fn import(
     let items: Vec<ItemRow> = items.iter().map(ItemRow::from_item).collect();
     let payments: Vec<PaymentRow> = payments.iter().map(PaymentRow::from_payment).collect();
     let reductions: Vec<ReductionRow> = reductions.iter().map(ReductionRow::from_record).collect();
-    // Multi-row inserts do not go through the MultiConnection enum: one arm per backend.
-    macro_rules! insert_all {
-        ($conn:expr) => {{
-            for chunk in items.chunks(IMPORT_CHUNK) {
-                diesel::insert_into(receivables::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-            for chunk in payments.chunks(IMPORT_CHUNK) {
-                diesel::insert_into(payments::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-            for chunk in reductions.chunks(IMPORT_CHUNK) {
-                diesel::insert_into(receivable_reductions::table)
-                    .values(chunk)
-                    .execute($conn)?;
-            }
-        }};
-    }
-    match conn {
-        DbConnection::Postgres(pg) => insert_all!(pg),
-        DbConnection::Sqlite(lite) => insert_all!(lite),
-    }
+    insert_chunks!(conn, receivables::table, items, IMPORT_CHUNK);
+    insert_chunks!(conn, payments::table, payments, IMPORT_CHUNK);
+    insert_chunks!(conn, receivable_reductions::table, reductions, IMPORT_CHUNK);
     Ok(())
 }
 

@@ -13,13 +13,14 @@ use credo_sales::trial::TrialStage;
 use credo_segmentation::history::Purchase;
 use credo_segmentation::run::CustomerFacts;
 use credo_segmentation::score::ScoreFacts;
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Text};
+use diesel::sql_types::{BigInt, Date, Text};
 use uuid::Uuid;
 
 use crate::convert::{parse_id, parse_optional_id};
 use crate::fx::RateBook;
-use crate::schema::customers;
+use crate::schema::{customers, orders};
 use crate::{DbConnection, StoreError};
 
 /// The run's input, customers in id order.
@@ -31,33 +32,22 @@ pub struct RunFacts {
     pub excluded_orders: i64,
 }
 
-#[derive(QueryableByName)]
-struct OrderRow {
-    #[diesel(sql_type = Text)]
-    customer_id: String,
-    #[diesel(sql_type = Date)]
-    ordered_on: NaiveDate,
-    #[diesel(sql_type = Text)]
-    currency: String,
-    #[diesel(sql_type = BigInt)]
-    amount_minor: i64,
-    #[diesel(sql_type = BigInt)]
-    prepayment_bp: i64,
-    #[diesel(sql_type = BigInt)]
-    credit_days: i64,
-    #[diesel(sql_type = Nullable<Date>)]
-    completed_on: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
-    shipped_on: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
-    documents_sent_on: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
-    paid_on: Option<NaiveDate>,
-    #[diesel(sql_type = BigInt)]
-    cost_minor: i64,
-    #[diesel(sql_type = BigInt)]
-    product_kinds: i64,
-}
+/// An order as the run reads it: customer, day, currency, amount, cost, product kinds,
+/// prepayment, credit days, completed, shipped, documents sent, paid.
+type OrderRow = (
+    String,
+    NaiveDate,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
 
 #[derive(QueryableByName)]
 struct CountRow {
@@ -118,54 +108,79 @@ pub fn load(
 
     let rates = RateBook::load(conn, company)?;
     let mut excluded_orders = 0;
-    let orders = diesel::sql_query(format!(
-        "SELECT customer_id, ordered_on, currency, amount_minor, cost_minor, product_kinds, \
-         prepayment_bp, credit_days, completed_on, shipped_on, documents_sent_on, paid_on \
-         FROM orders WHERE status NOT IN ('{}', '{}') AND ordered_on <= $1",
-        OrderStatus::Quoted.as_str(),
-        OrderStatus::Cancelled.as_str(),
-    ))
-    .bind::<Date, _>(as_of)
-    .load::<OrderRow>(conn)?;
+    // Streamed: a run reads millions of orders, and only their sums per customer stay.
+    let orders = orders::table
+        .filter(orders::status.ne(OrderStatus::Quoted.as_str()))
+        .filter(orders::status.ne(OrderStatus::Cancelled.as_str()))
+        .filter(orders::ordered_on.le(as_of))
+        .select((
+            orders::customer_id,
+            orders::ordered_on,
+            orders::currency,
+            orders::amount_minor,
+            orders::cost_minor,
+            orders::product_kinds,
+            orders::prepayment_bp,
+            orders::credit_days,
+            orders::completed_on,
+            orders::shipped_on,
+            orders::documents_sent_on,
+            orders::paid_on,
+        ))
+        .load_iter::<OrderRow, DefaultLoadingMode>(conn)?;
     for order in orders {
-        let Some(&i) = index.get(&order.customer_id) else {
+        let (
+            customer_id,
+            ordered_on,
+            currency,
+            amount_minor,
+            cost_minor,
+            product_kinds,
+            prepayment_bp,
+            credit_days,
+            completed_on,
+            shipped_on,
+            documents_sent_on,
+            paid_on,
+        ) = order?;
+        let Some(&i) = index.get(&customer_id) else {
             continue;
         };
-        let currency = Currency::parse(&order.currency)
+        let currency = Currency::parse(&currency)
             .map_err(|_| StoreError::Internal("stored order currency is invalid".into()))?;
-        let convert = |amount| rates.to_company_minor(currency, order.ordered_on, amount);
-        let Some(amount_minor) = convert(order.amount_minor) else {
+        let convert = |amount| rates.to_company_minor(currency, ordered_on, amount);
+        let Some(amount_minor) = convert(amount_minor) else {
             excluded_orders += 1;
             continue;
         };
         let customer = &mut customers[i];
         customer.purchases.push(Purchase {
-            on: order.ordered_on,
+            on: ordered_on,
             amount_minor,
         });
         let facts = &mut customer.score;
         facts.first_order_on = Some(
             facts
                 .first_order_on
-                .map_or(order.ordered_on, |first| first.min(order.ordered_on)),
+                .map_or(ordered_on, |first| first.min(ordered_on)),
         );
-        if order.ordered_on < period_start {
+        if ordered_on < period_start {
             continue;
         }
         facts.orders += 1;
         facts.revenue_minor += amount_minor;
-        facts.cost_minor += convert(order.cost_minor).unwrap_or(0);
-        if order.product_kinds > 0 {
+        facts.cost_minor += convert(cost_minor).unwrap_or(0);
+        if product_kinds > 0 {
             facts.orders_with_lines += 1;
-            facts.product_kinds += count(order.product_kinds);
+            facts.product_kinds += count(product_kinds);
         }
-        facts.prepayment_bp += order.prepayment_bp;
-        facts.credit_days += order.credit_days;
-        if let (Some(completed), Some(shipped)) = (order.completed_on, order.shipped_on) {
+        facts.prepayment_bp += prepayment_bp;
+        facts.credit_days += credit_days;
+        if let (Some(completed), Some(shipped)) = (completed_on, shipped_on) {
             facts.shipped_orders += 1;
             facts.shipping_days += (shipped - completed).num_days().max(0);
         }
-        if let (Some(sent), Some(paid)) = (order.documents_sent_on, order.paid_on) {
+        if let (Some(sent), Some(paid)) = (documents_sent_on, paid_on) {
             facts.paid_orders += 1;
             facts.payment_days += (paid - sent).num_days().max(0);
         }

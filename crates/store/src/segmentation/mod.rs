@@ -7,6 +7,8 @@ mod losses;
 mod overrides;
 mod results;
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use credo_core::job::{JobState, Progress};
 use credo_core::Currency;
@@ -21,7 +23,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
-use crate::db::{lock_row, write_transaction, Outcome};
+use crate::db::{lock_rows, write_transaction, Outcome};
 use crate::jobs::{self, NewJob};
 use crate::keyset::{keyset, Window};
 use crate::schema::{jobs as jobs_table, segmentation_runs, tasks};
@@ -368,12 +370,10 @@ fn intervene(
     let mut made = 0;
     for batch in at_risk.chunks(WRITE_BATCH) {
         made += write_transaction(conn, |conn| {
-            let ids: Vec<String> = batch.iter().map(|v| v.id.to_string()).collect();
-            for value in batch {
-                lock_row(conn, "customers", value.id)?;
-            }
-            let open: std::collections::HashSet<String> = tasks::table
-                .filter(tasks::customer_id.eq_any(&ids))
+            let ids: Vec<Uuid> = batch.iter().map(|v| v.id).collect();
+            lock_rows(conn, "customers", &ids)?;
+            let open: HashSet<String> = tasks::table
+                .filter(tasks::customer_id.eq_any(ids.iter().map(Uuid::to_string)))
                 .filter(tasks::kind.eq(TaskKind::ChurnIntervention.as_str()))
                 .filter(tasks::status.eq(TaskStatus::Open.as_str()))
                 .select(tasks::customer_id)
@@ -381,23 +381,26 @@ fn intervene(
                 .into_iter()
                 .flatten()
                 .collect();
-            let mut made = 0usize;
-            for value in batch {
-                if open.contains(&value.id.to_string()) {
-                    continue;
-                }
-                let note = intervention_note(policy, value);
-                task_store::for_account_manager(
-                    conn,
-                    value.id,
-                    TaskKind::ChurnIntervention,
-                    today,
-                    actor,
-                    |name| (format!("Churn intervention: {name}"), note),
-                )?;
-                made += 1;
-            }
-            Ok(made)
+            let due: HashMap<Uuid, &CustomerValue> = batch
+                .iter()
+                .filter(|value| !open.contains(&value.id.to_string()))
+                .map(|value| (value.id, *value))
+                .collect();
+            let ids: Vec<Uuid> = due.keys().copied().collect();
+            let made = task_store::for_account_managers(
+                conn,
+                &ids,
+                TaskKind::ChurnIntervention,
+                today,
+                actor,
+                |id, name| {
+                    let note = due
+                        .get(&id)
+                        .map_or_else(String::new, |value| intervention_note(policy, value));
+                    (format!("Churn intervention: {name}"), note)
+                },
+            )?;
+            Ok(made.len())
         })?;
     }
     Ok(made)
