@@ -296,6 +296,37 @@ async fn the_credit_policy_keeps_its_bands_exact_and_refuses_gaps() {
     assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
 }
 
+/// A client reads the whole policy, edits one rule and sends it back: every section it read
+/// (approvals, the check, reviews too) is what it sent, not a default.
+#[actix_web::test]
+async fn the_credit_policy_reads_whole_and_survives_a_round_trip() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (status, mut policy) = app.get("/api/v1/credit/policy", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        policy["check"],
+        json!({"tolerance_bp": 1000, "overdue_block_days": 30, "alert_use_bp": 9000})
+    );
+    for section in ["approval", "reviews"] {
+        assert!(policy[section].is_object(), "{section} missing: {policy}");
+    }
+    let stamp = policy.as_object_mut().unwrap();
+    for field in ["version", "updated_at", "updated_by"] {
+        stamp.remove(field);
+    }
+    policy["check"]["overdue_block_days"] = json!(45);
+    let (status, replaced) = app
+        .put_if_match("/api/v1/credit/policy", &admin, policy.clone(), "\"0\"")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    let (_, read) = app.get("/api/v1/credit/policy", &admin).await;
+    assert_eq!(read["version"], 1);
+    for (section, sent) in policy.as_object().unwrap() {
+        assert_eq!(&read[section], sent, "{section}");
+    }
+}
+
 /// Files `statement_body` for the customer (or reuses the one filed before) and returns the
 /// body of an evaluation of it that scores every point the statement does not pre-score
 /// `score`.

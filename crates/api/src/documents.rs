@@ -1,10 +1,17 @@
 //! Reading and replacing a company document (a policy): one shape for every policy, with
 //! its version as the ETag and `If-Match` on replacement.
 
+use std::borrow::Cow;
+
 use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use credo_core::FieldError;
 use credo_store::settings::{self, Document, Stored};
 use serde::Serialize;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract;
@@ -58,4 +65,85 @@ where
 /// A document's record names its version.
 pub trait HasVersion {
     fn version(&self) -> i64;
+}
+
+/// A company document as the API shows it: the document's own fields beside its version
+/// and last change, in one flat object.
+#[derive(Debug, Serialize)]
+pub struct Record<T> {
+    #[serde(flatten)]
+    pub document: T,
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+/// A document's version and last change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stamp {
+    /// 0 while the shipped default stands; the ETag is derived from it, and what used the
+    /// document (a run, an evaluation) names the version it used.
+    #[schema(example = 1)]
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<Uuid>,
+}
+
+impl<T> From<Stored<T>> for Record<T> {
+    fn from(stored: Stored<T>) -> Self {
+        Self {
+            document: stored.settings,
+            stamp: Stamp {
+                version: stored.version,
+                updated_at: stored.updated_at,
+                updated_by: stored.updated_by,
+            },
+        }
+    }
+}
+
+impl<T> HasVersion for Record<T> {
+    fn version(&self) -> i64 {
+        self.stamp.version
+    }
+}
+
+/// A document shown as a `Record`: the record's schema name.
+pub trait Shown: ToSchema {
+    const RECORD: &'static str;
+}
+
+/// The schema of a flattened struct's object.
+fn object_of<T: ToSchema>() -> utoipa::openapi::schema::Object {
+    let RefOr::T(Schema::Object(object)) = T::schema() else {
+        unreachable!("{} is derived from a struct", T::name())
+    };
+    object
+}
+
+/// The document's properties and the stamp's in one object. Derived with `flatten`, the
+/// schema would be an `allOf` of the document (which admits no other property, as a
+/// request body) and the stamp: no response could match it.
+impl<T: Shown> PartialSchema for Record<T> {
+    fn schema() -> RefOr<Schema> {
+        let mut record = object_of::<T>();
+        let stamp = object_of::<Stamp>();
+        record.additional_properties = None;
+        record.properties.extend(stamp.properties);
+        record.required.extend(stamp.required);
+        record.required.sort();
+        record.description = record
+            .description
+            .map(|text| format!("{text}\n\nWith its version and last change."));
+        RefOr::T(Schema::Object(record))
+    }
+}
+
+impl<T: Shown> ToSchema for Record<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed(T::RECORD)
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        T::schemas(schemas);
+    }
 }

@@ -11,10 +11,14 @@ use crate::limit::LimitPolicy;
 use crate::review::ReviewPolicy;
 use crate::working_capital::WorkingCapitalPolicy;
 
+/// The credit policy: the working-capital model, the limit grades, approvals, the credit
+/// check and reviews.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPolicy {
+    /// The working-capital model's bands of the evaluation value.
     pub working_capital: WorkingCapitalPolicy,
+    /// Grade factors and the bounds of the limit grades 1A-5A.
     pub limits: LimitPolicy,
     /// Who approves how much, and how long a line holds by default. A policy stored
     /// before approvals existed reads with the defaults.

@@ -4,16 +4,14 @@
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use credo_credit::characteristic::{GradeRule, Item, Template};
-use credo_credit::limit::LimitPolicy;
 use credo_credit::policy::CreditPolicy;
-use credo_credit::working_capital::WorkingCapitalPolicy;
 use credo_store::settings::Stored;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::documents::{self, HasVersion};
+use crate::documents::{self, HasVersion, Record, Shown};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
 use crate::state::AppState;
@@ -116,36 +114,11 @@ pub async fn publish_template(
     .await
 }
 
-/// The credit policy.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreditPolicyRecord {
-    /// The working-capital model's bands of the evaluation value.
-    pub working_capital: WorkingCapitalPolicy,
-    /// Grade factors and the bounds of the limit grades 1A-5A.
-    pub limits: LimitPolicy,
-    /// 0 while the default stands.
-    #[schema(example = 0)]
-    pub version: i64,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub updated_by: Option<Uuid>,
-}
+/// The credit policy with its version.
+pub type CreditPolicyRecord = Record<CreditPolicy>;
 
-impl From<Stored<CreditPolicy>> for CreditPolicyRecord {
-    fn from(stored: Stored<CreditPolicy>) -> Self {
-        Self {
-            working_capital: stored.settings.working_capital,
-            limits: stored.settings.limits,
-            version: stored.version,
-            updated_at: stored.updated_at,
-            updated_by: stored.updated_by,
-        }
-    }
-}
-
-impl HasVersion for CreditPolicyRecord {
-    fn version(&self) -> i64 {
-        self.version
-    }
+impl Shown for CreditPolicy {
+    const RECORD: &'static str = "CreditPolicyRecord";
 }
 
 /// Get the credit policy

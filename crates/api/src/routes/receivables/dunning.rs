@@ -3,50 +3,25 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::date::not_in_future;
-use credo_receivables::dunning::{
-    DunningAction, DunningLevelRule, DunningPolicy, DunningPolicyRules, HeldBack,
-};
+use credo_receivables::dunning::{DunningAction, DunningPolicy, DunningPolicyRules, HeldBack};
 use credo_store::receivables as repo;
-use credo_store::settings::{self, Stored};
+use credo_store::settings;
 use credo_store::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::documents::{self, HasVersion};
+use crate::documents::{self, Record, Shown};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
 use crate::reply::{idempotent, Reply};
 use crate::state::AppState;
 
-/// The dunning policy as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DunningPolicyRecord {
-    /// Mildest first: a run gives a customer the highest level due across its items.
-    pub levels: Vec<DunningLevelRule>,
-    /// 0 while the default stands; the ETag is derived from it.
-    #[schema(example = 1)]
-    pub version: i64,
-    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub updated_by: Option<Uuid>,
-}
+/// The dunning policy with its version.
+pub type DunningPolicyRecord = Record<DunningPolicyRules>;
 
-impl From<Stored<DunningPolicyRules>> for DunningPolicyRecord {
-    fn from(stored: Stored<DunningPolicyRules>) -> Self {
-        Self {
-            levels: stored.settings.levels,
-            version: stored.version,
-            updated_at: stored.updated_at,
-            updated_by: stored.updated_by,
-        }
-    }
-}
-
-impl HasVersion for DunningPolicyRecord {
-    fn version(&self) -> i64 {
-        self.version
-    }
+impl Shown for DunningPolicyRules {
+    const RECORD: &'static str = "DunningPolicyRecord";
 }
 
 /// Get the dunning policy

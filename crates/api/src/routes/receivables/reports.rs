@@ -5,12 +5,10 @@ use actix_web::{get, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::{Currency, FieldCode, FieldError, Principal};
 use credo_receivables::ageing::{Basis, Buckets, GroupBy};
-use credo_receivables::allowance::{
-    allowance, AllowanceBandRule, AllowancePolicy, AllowancePolicyRules,
-};
+use credo_receivables::allowance::{allowance, AllowancePolicy, AllowancePolicyRules};
 use credo_receivables::collection::{collection_metrics, count_back_months};
 use credo_store::receivables::{self as repo, AgeingQuery, CustomerStanding, LedgerSlice};
-use credo_store::settings::{self, Stored};
+use credo_store::settings;
 use credo_store::StoreError;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -20,7 +18,7 @@ use uuid::Uuid;
 
 use super::report_day;
 use crate::auth::Caller;
-use crate::documents::{self, HasVersion};
+use crate::documents::{self, Record, Shown};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination;
@@ -411,33 +409,11 @@ pub async fn double_ten(
     .into_response())
 }
 
-/// The allowance policy as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AllowancePolicyRecord {
-    /// Youngest first; the last band holds everything older.
-    pub bands: Vec<AllowanceBandRule>,
-    /// 0 while the default stands; the ETag is derived from it.
-    #[schema(example = 1)]
-    pub version: i64,
-    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub updated_by: Option<Uuid>,
-}
+/// The allowance policy with its version.
+pub type AllowancePolicyRecord = Record<AllowancePolicyRules>;
 
-impl From<Stored<AllowancePolicyRules>> for AllowancePolicyRecord {
-    fn from(stored: Stored<AllowancePolicyRules>) -> Self {
-        Self {
-            bands: stored.settings.bands,
-            version: stored.version,
-            updated_at: stored.updated_at,
-            updated_by: stored.updated_by,
-        }
-    }
-}
-
-impl HasVersion for AllowancePolicyRecord {
-    fn version(&self) -> i64 {
-        self.version
-    }
+impl Shown for AllowancePolicyRules {
+    const RECORD: &'static str = "AllowancePolicyRecord";
 }
 
 /// Get the allowance policy

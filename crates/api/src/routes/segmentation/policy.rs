@@ -1,66 +1,21 @@
 //! The segmentation policy: one versioned document, every published version readable.
 
 use actix_web::{get, put, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use credo_segmentation::abc::AbcPolicy;
-use credo_segmentation::policy::{
-    ChurnPolicy, LifetimePolicy, LossTreatment, QuadrantPolicy, SegmentationPolicy, TierRule,
-};
-use credo_segmentation::rfm::RfmPolicy;
-use credo_segmentation::score::ScorePolicy;
-use credo_store::settings::{self, Stored};
-use serde::Serialize;
-use utoipa::ToSchema;
-use uuid::Uuid;
+use credo_segmentation::policy::SegmentationPolicy;
+use credo_store::settings;
 
 use crate::auth::Caller;
-use crate::documents::{self, HasVersion};
+use crate::documents::{self, Record, Shown};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
 use crate::reply::Reply;
 use crate::state::AppState;
 
 /// The segmentation policy with its version.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SegmentationPolicyRecord {
-    pub abc: AbcPolicy,
-    pub score: ScorePolicy,
-    pub rfm: RfmPolicy,
-    pub lifetime: LifetimePolicy,
-    pub churn: ChurnPolicy,
-    pub quadrants: QuadrantPolicy,
-    pub tiers: Vec<TierRule>,
-    pub losses: Vec<LossTreatment>,
-    /// 0 while the shipped default stands; runs record the version they graded by.
-    #[schema(example = 1)]
-    pub version: i64,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub updated_by: Option<Uuid>,
-}
+pub type SegmentationPolicyRecord = Record<SegmentationPolicy>;
 
-impl From<Stored<SegmentationPolicy>> for SegmentationPolicyRecord {
-    fn from(stored: Stored<SegmentationPolicy>) -> Self {
-        let p = stored.settings;
-        Self {
-            abc: p.abc,
-            score: p.score,
-            rfm: p.rfm,
-            lifetime: p.lifetime,
-            churn: p.churn,
-            quadrants: p.quadrants,
-            tiers: p.tiers,
-            losses: p.losses,
-            version: stored.version,
-            updated_at: stored.updated_at,
-            updated_by: stored.updated_by,
-        }
-    }
-}
-
-impl HasVersion for SegmentationPolicyRecord {
-    fn version(&self) -> i64 {
-        self.version
-    }
+impl Shown for SegmentationPolicy {
+    const RECORD: &'static str = "SegmentationPolicyRecord";
 }
 
 /// Get the segmentation policy
