@@ -174,7 +174,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "compareSegmentationRuns"
         | "getCustomerValue"
         | "getCustomerGradeHistory"
-        | "getGradeOverride" => true,
+        | "getGradeOverride"
+        | "getGradeOverrideHistory" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
     }
 }
@@ -928,7 +929,10 @@ async fn call(
             format!("{c}/loss"),
             Some(json!({"reason": "competitor", "note": "cheaper offer"})),
         ),
-        "requestGradeOverride" | "getGradeOverride" | "approveGradeOverride" => {
+        "requestGradeOverride"
+        | "getGradeOverride"
+        | "getGradeOverrideHistory"
+        | "approveGradeOverride" => {
             let body = json!({"customer_id": customer_id, "grade": "A", "reason": "r",
                               "expires_on": day_at(24 * 30)});
             if operation == "requestGradeOverride" {
@@ -948,6 +952,8 @@ async fn call(
                 );
                 if operation == "getGradeOverride" {
                     (Method::GET, path, None)
+                } else if operation == "getGradeOverrideHistory" {
+                    (Method::GET, format!("{path}/history"), None)
                 } else {
                     (Method::POST, format!("{path}/approve"), Some(json!({})))
                 }

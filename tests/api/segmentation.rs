@@ -562,6 +562,35 @@ async fn an_override_needs_another_approver_shows_in_the_value_and_the_history()
     assert_eq!(approved["status"], "approved");
     let (status, body) = app.post(&approve, &admin, json!({})).await;
     assert_problem(status, &body, StatusCode::CONFLICT, "invalid_transition");
+    // The audit trail: who asked for what and why, then who approved.
+    let trail = app
+        .walk(
+            &format!(
+                "/api/v1/segmentation/overrides/{}/history",
+                asked["id"].as_str().unwrap()
+            ),
+            &agent,
+        )
+        .await;
+    let trail = trail.as_array().unwrap();
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert_eq!(trail[0]["action"], "created");
+    assert_eq!(trail[0]["actor_id"], asked["requested_by"]);
+    let set = |entry: &Value, field: &str| {
+        entry["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == field)
+            .map(|c| c["new"].clone())
+    };
+    assert_eq!(set(&trail[0], "grade"), Some(json!("A")));
+    assert_eq!(
+        set(&trail[0], "reason"),
+        Some(json!("sole distributor in the region"))
+    );
+    assert_eq!(trail[1]["actor_id"], approved["approved_by"]);
+    assert_eq!(set(&trail[1], "status"), Some(json!("approved")));
 
     let after = app.value(&agent, &customer).await;
     assert_eq!(after["grade"], "A");

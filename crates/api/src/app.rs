@@ -123,6 +123,7 @@ where
                 .service(segmentation::values::record_loss)
                 .service(segmentation::values::request_override)
                 .service(segmentation::values::get_override)
+                .service(segmentation::values::get_override_history)
                 .service(segmentation::values::approve_override)
                 .service(events::list_events)
                 .service(events::create_event)

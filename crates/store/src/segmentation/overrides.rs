@@ -196,3 +196,12 @@ pub(super) fn in_force(
         .filter(|o| o.in_force(today))
         .max_by_key(|o| o.approved_at))
 }
+
+/// The override's audit trail, oldest first: asked for, approved.
+pub fn override_history(
+    conn: &mut DbConnection,
+    id: Uuid,
+    window: &crate::keyset::Window<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<credo_core::audit::AuditEntry>, StoreError> {
+    audit::history(conn, ENTITY, id, window)
+}

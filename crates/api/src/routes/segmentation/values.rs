@@ -2,6 +2,7 @@
 //! maker-checker approval.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_core::audit::AuditEntry;
 use credo_segmentation::loss::{Loss, LossInput};
 use credo_segmentation::overrides::{may_override, ApprovalRefusal, GradeOverride, OverrideInput};
 use credo_segmentation::policy::SegmentationPolicy;
@@ -15,7 +16,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::Body;
+use crate::extract::{Body, Query};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{require_writer, visible_customer};
 use crate::state::AppState;
@@ -219,6 +221,33 @@ pub async fn get_override(
 ) -> ApiResult<HttpResponse> {
     let found = visible_override(&state, &caller, id.into_inner()).await?;
     Ok(Reply::ok(&found).into_response())
+}
+
+/// Get a grade override's audit trail
+///
+/// Who asked for the override and who approved it, when, with the fields each step set;
+/// oldest first, for a customer the caller sees.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "getGradeOverrideHistory",
+    params(("id" = Uuid, Path, description = "Override id"), PageParams),
+    responses((status = 200, description = "Audit entries, oldest first", body = Page<AuditEntry>)),
+    security(("bearer" = []))
+)]
+#[get("/segmentation/overrides/{id}/history")]
+pub async fn get_override_history(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let found = visible_override(&state, &caller, id.into_inner()).await?;
+    page.answer(
+        &state,
+        move |conn, window| repo::override_history(conn, found.id, window),
+        |entry| (entry.at, entry.id),
+    )
+    .await
 }
 
 /// Approve a grade override
