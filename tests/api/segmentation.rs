@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::jobs::instance;
+use crate::jobs::{db_run, instance};
 use crate::orders::line;
 
 fn days_ago(days: i64) -> String {
@@ -51,6 +51,12 @@ impl TestApp {
 
     /// Starts a run (202 with its Location) and waits until it has finished.
     pub(crate) async fn segment(&self, token: &str, body: Value) -> Value {
+        let id = self.queue_run(token, body).await;
+        self.finished_run(token, &id).await
+    }
+
+    /// Starts a run: 202 with its Location, queued; answers its id.
+    async fn queue_run(&self, token: &str, body: Value) -> String {
         let response = self
             .request(
                 reqwest::Method::POST,
@@ -67,12 +73,17 @@ impl TestApp {
             .map(|l| l.to_str().unwrap().to_owned());
         let (status, run) = read(response).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{run}");
-        let id = run["id"].as_str().unwrap();
+        let id = run["id"].as_str().unwrap().to_owned();
         assert_eq!(
             location.as_deref(),
             Some(format!("/api/v1/segmentation/runs/{id}").as_str())
         );
         assert_eq!(run["state"], "queued");
+        id
+    }
+
+    /// Waits until run `id` has succeeded; answers it.
+    async fn finished_run(&self, token: &str, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, run) = self
@@ -450,6 +461,78 @@ async fn a_run_fits_the_models_grades_everyone_and_explains_each_grade() {
     // A second run as of today adds no second task while the first is open.
     app.segment(&admin, json!({})).await;
     assert_eq!(churn_tasks(gone[0].clone()).await.len(), 1);
+}
+
+/// A run whose runner died part way (its lease run out, some results written) is taken up
+/// by one of two instances and done once more from the start: one result per customer, none
+/// left from the dead attempt.
+#[actix_web::test]
+async fn a_run_whose_runner_died_is_done_again_once_by_one_of_two_instances() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        let customer = app.organization(&admin, &format!("Resumed {i}")).await;
+        app.bought(&admin, &customer, 30 + 10 * i, 1_000_000 * (i + 1), "CNY")
+            .await;
+        customers.push(customer);
+    }
+    let id = app.queue_run(&admin, json!({})).await;
+    let (run, stale_customer) = (id.clone(), customers[0].clone());
+    let lapsed = (chrono::Utc::now() - chrono::Duration::minutes(5)).naive_utc();
+    db_run(&app, move |conn| {
+        use diesel::sql_types::{Text, Timestamp};
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "UPDATE jobs SET state = 'running', attempts = 1, runner = 'gone', lease_until = $1 \
+             WHERE id = $2",
+        )
+        .bind::<Timestamp, _>(lapsed)
+        .bind::<Text, _>(run.clone())
+        .execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO segmentation_results (run_id, customer_id, abc_class, abc_rank, \
+             measure_minor, score_total, grade, tier, negative_value, detail) \
+             VALUES ($1, $2, 'C', 99, 0, 0, 'Z', 'ordinary', FALSE, '{}')",
+        )
+        .bind::<Text, _>(run)
+        .bind::<Text, _>(stale_customer)
+        .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let (_first, _second) = (instance(&app), instance(&app));
+    let run = app.finished_run(&admin, &id).await;
+    assert_eq!(
+        run["progress"],
+        json!({"processed": 3, "total": 3}),
+        "{run}"
+    );
+    let (status, job) = app.get(&format!("/api/v1/jobs/{id}"), &admin).await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["attempts"], 2, "{job}");
+    let results = app
+        .walk(&format!("/api/v1/segmentation/runs/{id}/results"), &admin)
+        .await;
+    let mut graded: Vec<(String, String)> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["customer_id"].as_str().unwrap().to_owned(),
+                r["grade"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    graded.sort();
+    let mut expected = customers.clone();
+    expected.sort();
+    assert_eq!(
+        graded.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert!(graded.iter().all(|(_, grade)| grade != "Z"), "{graded:?}");
 }
 
 #[actix_web::test]
