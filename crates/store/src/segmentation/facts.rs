@@ -14,6 +14,7 @@ use credo_segmentation::history::Purchase;
 use credo_segmentation::run::CustomerFacts;
 use credo_segmentation::score::ScoreFacts;
 use diesel::connection::DefaultLoadingMode;
+use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 use uuid::Uuid;
@@ -108,7 +109,6 @@ pub fn load(
 
     let rates = RateBook::load(conn, company)?;
     let mut excluded_orders = 0;
-    // Streamed: a run reads millions of orders, and only their sums per customer stay.
     let orders = orders::table
         .filter(orders::status.ne(OrderStatus::Quoted.as_str()))
         .filter(orders::status.ne(OrderStatus::Cancelled.as_str()))
@@ -126,9 +126,8 @@ pub fn load(
             orders::shipped_on,
             orders::documents_sent_on,
             orders::paid_on,
-        ))
-        .load_iter::<OrderRow, DefaultLoadingMode>(conn)?;
-    for order in orders {
+        ));
+    let mut add = |order: OrderRow| -> Result<(), StoreError> {
         let (
             customer_id,
             ordered_on,
@@ -142,16 +141,16 @@ pub fn load(
             shipped_on,
             documents_sent_on,
             paid_on,
-        ) = order?;
+        ) = order;
         let Some(&i) = index.get(&customer_id) else {
-            continue;
+            return Ok(());
         };
         let currency = Currency::parse(&currency)
             .map_err(|_| StoreError::Internal("stored order currency is invalid".into()))?;
         let convert = |amount| rates.to_company_minor(currency, ordered_on, amount);
         let Some(amount_minor) = convert(amount_minor) else {
             excluded_orders += 1;
-            continue;
+            return Ok(());
         };
         let customer = &mut customers[i];
         customer.purchases.push(Purchase {
@@ -165,7 +164,7 @@ pub fn load(
                 .map_or(ordered_on, |first| first.min(ordered_on)),
         );
         if ordered_on < period_start {
-            continue;
+            return Ok(());
         }
         facts.orders += 1;
         facts.revenue_minor += amount_minor;
@@ -183,6 +182,21 @@ pub fn load(
         if let (Some(sent), Some(paid)) = (documents_sent_on, paid_on) {
             facts.paid_orders += 1;
             facts.payment_days += (paid - sent).num_days().max(0);
+        }
+        Ok(())
+    };
+    // Streamed, a row at a time: a run reads millions of orders, and only their sums per
+    // customer stay (PostgreSQL's default would hold the whole result in memory first).
+    match conn {
+        DbConnection::Postgres(pg) => {
+            for order in orders.load_iter::<OrderRow, PgRowByRowLoadingMode>(pg)? {
+                add(order?)?;
+            }
+        }
+        DbConnection::Sqlite(lite) => {
+            for order in orders.load_iter::<OrderRow, DefaultLoadingMode>(lite)? {
+                add(order?)?;
+            }
         }
     }
 
