@@ -277,3 +277,177 @@ fn answered_properties_are_required_and_inputs_stay_optional() {
     assert!(!required("CustomerInput").contains(&"uscc".to_owned()));
     assert!(!required("Problem").contains(&"errors".to_owned()));
 }
+
+/// The type a declaration line names (`pub struct Name<T> {` is `Name`), if it declares one.
+fn declared_type(line: &str) -> Option<String> {
+    let mut words = line.split_whitespace();
+    words.find(|w| *w == "struct" || *w == "enum")?;
+    let name = words.next()?.split(['<', '{', '(', ';']).next()?;
+    (!name.is_empty() && !name.starts_with('$')).then(|| name.to_owned())
+}
+
+/// The schema names one source file's types claim, with their lines: each type deriving
+/// `ToSchema` (its own name, or `#[schema(as = ..)]`), and each type the declaring macros
+/// (`string_enum!`, `list_sort!`) make, which derive it.
+fn claims_of_file(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut claims = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let invoked = line.contains("string_enum!") || line.contains("list_sort!(");
+        if let Some(record) = line.split("const RECORD: &'static str = \"").nth(1) {
+            claims.push((record.trim_end_matches("\";").to_owned(), i + 1));
+        } else if line.trim_start().starts_with("merge_patch!") {
+            // `merge_patch!(/// docs.. Name of Input, read_only: [..])`
+            let declared = lines[i + 1..].iter().enumerate().find_map(|(k, l)| {
+                let (name, _) = l.trim().split_once(" of ")?;
+                Some((name.to_owned(), i + 2 + k))
+            });
+            claims.extend(declared);
+        } else if invoked && !line.contains("macro_rules") {
+            let declared = lines[i + 1..].iter().enumerate().find_map(|(k, l)| {
+                let name = if line.contains("list_sort!(") {
+                    l.split_once(" => ").map(|(name, _)| name.trim().to_owned())
+                } else {
+                    declared_type(l)
+                };
+                name.map(|name| (name, i + 2 + k))
+            });
+            claims.extend(declared);
+        } else if line.trim_start().starts_with("#[derive(") {
+            // A derive may span several lines.
+            let end = (i..lines.len()).find(|&e| lines[e].contains(")]")).unwrap();
+            if lines[i..=end].iter().any(|l| l.contains("ToSchema")) {
+                let mut alias = None;
+                let mut j = end + 1;
+                while lines[j].trim_start().starts_with("#[")
+                    || lines[j].trim_start().starts_with("//")
+                {
+                    if let Some(rest) = lines[j].split("schema(as = ").nth(1) {
+                        alias = rest.split([',', ')']).next().map(str::to_owned);
+                    }
+                    j += 1;
+                }
+                if let Some(declared) = declared_type(lines[j]) {
+                    let name = alias.unwrap_or(declared);
+                    claims.push((name.rsplit("::").next().unwrap().to_owned(), j + 1));
+                }
+            }
+            i = end;
+        }
+        i += 1;
+    }
+    claims
+}
+
+/// The schema names the source's types claim, with where each is declared. utoipa keeps one
+/// schema per name, so two types claiming one name publish one of them for both (a credit
+/// check's body typed as a visit's GPS point).
+fn claimed_schema_names() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (name, line) in claims_of_file(&text) {
+                    found.push((name, format!("{}:{line}", path.display())));
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates"),
+        &mut found,
+    );
+    found
+}
+
+#[test]
+fn no_two_types_claim_one_schema_name() {
+    let claimed = claimed_schema_names();
+    assert!(
+        claimed.len() > 100,
+        "the scan found {} types",
+        claimed.len()
+    );
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (name, place) in &claimed {
+        by_name.entry(name).or_default().push(place);
+    }
+    let collisions: Vec<_> = by_name.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(
+        collisions.is_empty(),
+        "one schema name, several types: {collisions:?}"
+    );
+    // Every schema the spec publishes is one of those types: the scan misses none.
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let unclaimed: Vec<&String> = spec["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|name| {
+            // A generic type's instance, `Page_Order`, is named after both.
+            let parts: Vec<&str> = name.split('_').collect();
+            !parts.iter().all(|part| by_name.contains_key(part))
+        })
+        .collect();
+    assert!(
+        unclaimed.is_empty(),
+        "published, claimed by no type: {unclaimed:?}"
+    );
+}
+
+/// Each operation's own request example, sent as published, is taken as a body of that
+/// operation: no member is unknown to the server and none has the wrong type (the server
+/// may still refuse what the example names, such as records that do not exist here).
+#[actix_web::test]
+async fn every_operation_takes_its_own_example() {
+    let app = crate::common::TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut sent = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(example) = operation["requestBody"]["content"]["application/json"]
+                .get("example")
+                .cloned()
+            else {
+                continue;
+            };
+            let concrete: String = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        uuid::Uuid::new_v4().to_string()
+                    } else {
+                        segment.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .request(method.clone(), &concrete, Some(&admin))
+                .header("If-Match", "*")
+                .json(&example)
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = crate::common::read(response).await;
+            let misfits: Vec<_> = crate::common::error_fields(&body)
+                .into_iter()
+                .filter(|(_, code)| code == "unknown_field" || code == "invalid_type")
+                .collect();
+            assert!(
+                status.as_u16() < 500 && body["code"] != "malformed_json" && misfits.is_empty(),
+                "{method} {path} refuses its own example {example}: {status} {body}"
+            );
+            sent += 1;
+        }
+    }
+    assert!(sent > 50, "only {sent} examples");
+}

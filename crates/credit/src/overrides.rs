@@ -15,7 +15,7 @@ use crate::check::{CheckDecision, CheckReason, CreditCheck, ReasonCode};
 /// An override as the credit department records it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OverrideInput {
+pub struct CreditOverrideInput {
     /// The order it lets through.
     pub order_id: Uuid,
     /// The most of the order sold on credit it covers, in the order's currency.
@@ -40,7 +40,7 @@ pub struct NewOverride {
     pub expires_on: NaiveDate,
 }
 
-impl OverrideInput {
+impl CreditOverrideInput {
     pub fn validate(&self, today: NaiveDate) -> Result<NewOverride, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         if !(1..=MAX_MINOR).contains(&self.amount_minor) {
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn an_override_has_an_amount_a_reason_and_a_day_to_come() {
-        let input = OverrideInput {
+        let input = CreditOverrideInput {
             order_id: Uuid::nil(),
             amount_minor: 0,
             reason: " ".into(),

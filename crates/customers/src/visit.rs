@@ -77,7 +77,7 @@ impl GeoPoint {
 /// Arriving at (or leaving) the customer: the device's time and position.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckInput {
+pub struct CheckInInput {
     /// The device's time; defaults to now.
     pub at: Option<DateTime<Utc>>,
     pub location: GeoPoint,
@@ -127,7 +127,7 @@ pub struct VisitInput {
     )]
     pub purpose: String,
     /// Offline capture: the check-in that already happened.
-    pub check_in: Option<CheckInput>,
+    pub check_in: Option<CheckInInput>,
     /// Offline capture: the check-out that already happened (needs `check_in`).
     pub check_out: Option<CheckOutInput>,
 }
@@ -291,7 +291,7 @@ impl Visit {
 
     pub fn check_in(
         &self,
-        input: &CheckInput,
+        input: &CheckInInput,
         now: DateTime<Utc>,
     ) -> Result<Visit, VisitStepError> {
         if self.status != VisitStatus::Planned {
@@ -377,7 +377,7 @@ mod tests {
     fn positions_are_in_range() {
         let now = Utc::now();
         let mut bad = input(now);
-        bad.check_in = Some(CheckInput {
+        bad.check_in = Some(CheckInInput {
             at: None,
             location: point(91.0, f64::NAN),
         });
@@ -397,7 +397,7 @@ mod tests {
     fn an_offline_visit_arrives_whole_and_in_order() {
         let now = Utc::now();
         let mut whole = input(now);
-        whole.check_in = Some(CheckInput {
+        whole.check_in = Some(CheckInInput {
             at: Some(now - Duration::hours(2)),
             location: point(22.5, 114.0),
         });

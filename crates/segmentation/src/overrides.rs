@@ -24,7 +24,7 @@ credo_core::string_enum! {
 /// An override as a client asks for it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OverrideInput {
+pub struct GradeOverrideInput {
     pub customer_id: Uuid,
     /// One of the policy's grades.
     #[schema(example = "A")]
@@ -51,7 +51,7 @@ pub struct OverrideRequest {
     pub expires_on: NaiveDate,
 }
 
-impl OverrideInput {
+impl GradeOverrideInput {
     /// Checks the request against the policy's grades on `today`.
     pub fn validate(
         &self,
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn a_request_names_a_policy_grade_a_reason_and_a_future_end() {
         let policy = SegmentationPolicy::default();
-        let input = OverrideInput {
+        let input = GradeOverrideInput {
             customer_id: Uuid::from_u128(8),
             grade: "Z".into(),
             reason: "  ".into(),
@@ -227,7 +227,7 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["grade", "reason", "expires_on"]);
-        let good = OverrideInput {
+        let good = GradeOverrideInput {
             grade: "B".into(),
             reason: "key account".into(),
             expires_on: day(30),

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use credo_core::FieldCode;
 use credo_core::Principal;
-use credo_customers::visit::{CheckInput, CheckOutInput, VisitStepError};
+use credo_customers::visit::{CheckInInput, CheckOutInput, VisitStepError};
 use credo_customers::{Visit, VisitInput};
 use credo_store::contacts;
 use credo_store::visits::{self as repo, CreateVisitOutcome};
@@ -93,21 +93,23 @@ pub async fn create_visit(
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let (agent_id, actor) = (agent.id, caller.user_id);
         reply::write(&state, move |conn| {
-            Ok(match repo::create(conn, id, agent_id, plan, actor)? {
-                CreateVisitOutcome::Created(visit) => {
-                    Ok(Reply::created(&visit, location(visit.id))
-                        .with_version(visit.stamps.version))
-                }
-                CreateVisitOutcome::Replayed(visit) => {
-                    let mut reply = Reply::ok(&visit).with_version(visit.stamps.version);
-                    reply.location = Some(location(visit.id));
-                    Ok(reply)
-                }
-                CreateVisitOutcome::IdTaken(_) => Err(ApiError::new(
-                    ErrorCode::IdConflict,
-                    "another visit has this id",
-                )),
-            })
+            Ok(
+                match repo::create(conn, id, agent_id, plan.clone(), actor)? {
+                    CreateVisitOutcome::Created(visit) => {
+                        Ok(Reply::created(&visit, location(visit.id))
+                            .with_version(visit.stamps.version))
+                    }
+                    CreateVisitOutcome::Replayed(visit) => {
+                        let mut reply = Reply::ok(&visit).with_version(visit.stamps.version);
+                        reply.location = Some(location(visit.id));
+                        Ok(reply)
+                    }
+                    CreateVisitOutcome::IdTaken(_) => Err(ApiError::new(
+                        ErrorCode::IdConflict,
+                        "another visit has this id",
+                    )),
+                },
+            )
         })
         .await
     })
@@ -143,7 +145,7 @@ async fn step(
     req: &HttpRequest,
     id: Uuid,
     raw: &serde_json::Value,
-    apply: impl FnOnce(&Visit) -> Result<Visit, VisitStepError> + Send + 'static,
+    mut apply: impl FnMut(&Visit) -> Result<Visit, VisitStepError> + Send + 'static,
 ) -> ApiResult<HttpResponse> {
     require_writer(caller)?;
     let expected = extract::optional_if_match(req)?;
@@ -152,7 +154,7 @@ async fn step(
         let actor = caller.user_id;
         reply::write(state, move |conn| {
             Ok(reply::updated(
-                repo::step(conn, visit.id, &expected, apply, actor)?,
+                repo::step(conn, visit.id, &expected, &mut apply, actor)?,
                 "visit",
                 |v| v.stamps.version,
                 |refusal| match refusal {
@@ -179,7 +181,7 @@ async fn step(
         ("id" = Uuid, Path, description = "Visit id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version you move"),
     ),
-    request_body = CheckInput,
+    request_body = CheckInInput,
     responses(
         (status = 200, description = "Checked in", body = Visit, headers(("ETag" = String))),
         (status = 409, description = "Not planned (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -193,7 +195,7 @@ pub async fn check_in(
     Caller(caller): Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Body<CheckInput>,
+    body: Body<CheckInInput>,
 ) -> ApiResult<HttpResponse> {
     let Body { value: input, raw } = body;
     let now = credo_store::now();

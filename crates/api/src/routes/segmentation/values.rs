@@ -4,7 +4,9 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use credo_core::audit::AuditEntry;
 use credo_segmentation::loss::{Loss, LossInput};
-use credo_segmentation::overrides::{may_override, ApprovalRefusal, GradeOverride, OverrideInput};
+use credo_segmentation::overrides::{
+    may_override, ApprovalRefusal, GradeOverride, GradeOverrideInput,
+};
 use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::record::{CustomerValue, GradeEntry};
 use credo_store::credit::Decided;
@@ -84,7 +86,7 @@ pub async fn record_loss(
         let record = input.validate(today).map_err(ApiError::validation)?;
         let (customer_id, actor) = (customer.id, caller.user_id);
         reply::write(&state, move |conn| {
-            let loss = repo::record_loss(conn, customer_id, record, actor)?;
+            let loss = repo::record_loss(conn, customer_id, record.clone(), actor)?;
             let location = format!("/api/v1/customers/{customer_id}/value");
             Ok(Ok(Reply::created(&loss, location)))
         })
@@ -141,7 +143,7 @@ pub async fn get_grade_history(
 #[utoipa::path(
     tag = "segmentation",
     operation_id = "requestGradeOverride",
-    request_body = OverrideInput,
+    request_body = GradeOverrideInput,
     responses((status = 201, description = "Pending approval", body = GradeOverride, headers(("Location" = String)))),
     security(("bearer" = []))
 )]
@@ -150,7 +152,7 @@ pub async fn request_override(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     req: HttpRequest,
-    body: Body<OverrideInput>,
+    body: Body<GradeOverrideInput>,
 ) -> ApiResult<HttpResponse> {
     if !may_override(&caller) {
         return Err(ApiError::forbidden(
@@ -179,7 +181,7 @@ pub async fn request_override(
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let asked = repo::request_override(conn, request, actor)?;
+            let asked = repo::request_override(conn, request.clone(), actor)?;
             let location = format!("/api/v1/segmentation/overrides/{}", asked.id);
             Ok(Ok(Reply::created(&asked, location)))
         })
