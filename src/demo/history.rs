@@ -588,8 +588,9 @@ pub fn record_leads(
                 }
             })
             .collect();
-        recorded +=
-            credo_store::write_transaction(conn, |conn| record_batch(conn, rng, batch, actor))?;
+        recorded += credo_store::write_transaction(conn, |conn| {
+            record_batch(conn, rng, batch.clone(), actor)
+        })?;
     }
     Ok(recorded)
 }

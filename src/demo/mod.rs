@@ -379,7 +379,7 @@ pub fn run(db: &Db, amounts: &Amounts, seed: u64, force: bool) -> anyhow::Result
         db.run(|conn| {
             credo_store::write_transaction(conn, |conn| {
                 let mut accounts = Vec::with_capacity(batch.len());
-                for (owner, unit, mut profile, people) in batch {
+                for (owner, unit, mut profile, people) in batch.clone() {
                     let id = Uuid::now_v7();
                     let account = history::Account {
                         id,

@@ -25,6 +25,7 @@ mod openapi;
 mod operations;
 mod orders;
 mod owasp;
+mod races;
 mod receivables;
 mod schema;
 mod scope;

@@ -43,13 +43,13 @@ pub async fn replace<T, R>(
     what: &str,
 ) -> ApiResult<HttpResponse>
 where
-    T: Document + Send + 'static,
+    T: Document + Clone + Send + 'static,
     R: Serialize + From<Stored<T>> + HasVersion,
 {
     let expected = extract::if_match(req)?;
     let outcome = state
         .db(move |conn| {
-            let next = |_: &T| check(&next).map(|()| next);
+            let next = |_: &T| check(&next).map(|()| next.clone());
             settings::update_document(conn, &expected, next, actor)
         })
         .await?;

@@ -56,6 +56,7 @@ error_codes! {
     UsernameTaken = (CONFLICT, "username_taken", "The username is taken"),
     UnitCodeTaken = (CONFLICT, "unit_code_taken", "The sales unit code is taken"),
     CustomerArchived = (CONFLICT, "customer_archived", "The customer is archived; its file is read-only until restored"),
+    Conflict = (CONFLICT, "conflict", "Concurrent writes kept aborting this one; retry after Retry-After seconds"),
     ConcurrentUpdate = (CONFLICT, "concurrent_update", "The record changed while this request ran; retry"),
     InvalidTransition = (CONFLICT, "invalid_transition", "The record's status does not allow this step"),
     OrderNotEditable = (CONFLICT, "order_not_editable", "Only quoted orders change their lines and terms"),
@@ -315,6 +316,14 @@ impl From<StoreError> for ApiError {
                     ErrorCode::ConcurrentUpdate,
                     "a concurrent request changed the same data; retry",
                 )
+            }
+            StoreError::Contention(cause) => {
+                tracing::warn!(%cause, "write aborted for contention after retries");
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    "concurrent writes kept aborting this one; retry after a moment",
+                )
+                .with_retry_after(1)
             }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");

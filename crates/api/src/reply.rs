@@ -253,7 +253,7 @@ where
 /// answer a retry replays commit together or not at all. An error answer rolls back.
 pub async fn write(
     state: &AppState,
-    work: impl FnOnce(&mut DbConnection) -> Result<ApiResult<Reply>, StoreError> + Send + 'static,
+    mut work: impl FnMut(&mut DbConnection) -> Result<ApiResult<Reply>, StoreError> + Send + 'static,
 ) -> ApiResult<Reply> {
     let pending = PENDING.try_with(|p| (p.user, p.key.clone())).ok();
     let keeps = pending.is_some();

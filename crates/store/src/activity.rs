@@ -120,7 +120,7 @@ impl Outcome for Interaction {}
 fn add_to_file<T: Outcome>(
     conn: &mut DbConnection,
     customer_id: Uuid,
-    add: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    mut add: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     write_transaction(conn, |conn| {
         customers::lock_writable_file(conn, customer_id)?;
@@ -154,7 +154,7 @@ pub fn add_note(
                 customer_notes::created_at.eq(to_db_time(note.created_at)),
             ))
             .execute(conn)?;
-        Ok(note)
+        Ok(note.clone())
     })
 }
 
@@ -230,7 +230,7 @@ pub fn add_assessment(
                 assessments::created_at.eq(to_db_time(record.created_at)),
             ))
             .execute(conn)?;
-        Ok(record)
+        Ok(record.clone())
     })
 }
 
@@ -351,7 +351,7 @@ pub fn add_event(
                 _ => return Err(StoreError::NotFound),
             }
         }
-        Ok(record)
+        Ok(record.clone())
     })
 }
 
@@ -447,7 +447,7 @@ pub fn add_interaction(
                 interactions::created_at.eq(to_db_time(record.created_at)),
             ))
             .execute(conn)?;
-        Ok(record)
+        Ok(record.clone())
     })
 }
 

@@ -260,7 +260,7 @@ pub(crate) fn follow_archival(
             id,
             &Expected::Any,
             actor,
-            |_| Ok(Some(stored)),
+            |_| Ok(Some(stored.clone())),
             |_, current| {
                 let mut next = current.clone();
                 next.archived_at = archived_at;
@@ -295,7 +295,7 @@ pub fn create(
         let record = ContactRecord {
             id,
             customer_id,
-            contact,
+            contact: contact.clone(),
             stamps: Stamps {
                 created_at: at,
                 created_by: actor,
@@ -320,6 +320,7 @@ pub fn create(
 }
 
 /// A change to one contact.
+#[derive(Clone)]
 pub enum ContactChange {
     /// A JSON merge patch of the contact in its `ContactInput` form.
     Patch(serde_json::Value),
@@ -404,7 +405,7 @@ pub fn update(
             },
             |_, current| {
                 let mut next = current.clone();
-                Ok(match change {
+                Ok(match change.clone() {
                     ContactChange::Patch(patch) => {
                         let contact = patched::<ContactInput>(&current.record.contact, &patch)
                             .and_then(Contact::try_from);

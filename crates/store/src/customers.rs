@@ -336,6 +336,7 @@ impl Outcome for CreateOutcome {
     }
 }
 
+#[derive(Clone)]
 pub struct NewCustomer {
     pub id: Uuid,
     pub profile: CustomerProfile,
@@ -355,7 +356,7 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
         let at = now();
         let customer = Customer {
             id: new.id,
-            profile: new.profile,
+            profile: new.profile.clone(),
             owner_id: new.owner_id,
             sales_unit_id: new.sales_unit_id,
             archived_at: None,
@@ -401,6 +402,7 @@ pub type UpdateOutcome = Updated<Customer, Refusal>;
 
 /// A change to one customer, applied only if the record is still at `expected_version`
 /// (when given).
+#[derive(Clone)]
 pub enum Change {
     /// A JSON merge patch of the profile in its `CustomerInput` form; `today` bounds its dates.
     Patch {
@@ -469,7 +471,7 @@ pub fn update(
             if current.is_read_only() && !archival {
                 return Err(StoreError::CustomerArchived);
             }
-            let action = match change {
+            let action = match change.clone() {
                 Change::Patch { patch, today } => {
                     let profile = patched::<CustomerInput>(&current.profile, &patch)
                         .and_then(|input| input.validate(today));

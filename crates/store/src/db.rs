@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use uuid::Uuid;
@@ -71,14 +71,49 @@ impl<T> From<diesel::result::Error> for Abort<T> {
     }
 }
 
+/// How often a write the database aborted to break a deadlock or a serialization conflict
+/// is run again before the caller is told to retry later.
+const CONTENTION_ATTEMPTS: u32 = 4;
+
 /// Runs `work` in a transaction that is going to write; an outcome that is a refusal rolls
 /// it back. On SQLite the write lock is taken first: a deferred transaction that read and
 /// then writes fails at once when another writer committed in between
 /// (SQLITE_BUSY_SNAPSHOT), where one that starts by writing waits its turn under
-/// busy_timeout.
+/// busy_timeout. A transaction the database aborted for contention (a deadlock, a
+/// serialization failure) is run again from the start a few times, since its reads are
+/// stale; a nested one leaves that to the outermost, as only a whole transaction can be
+/// run again.
 pub fn write_transaction<T: Outcome>(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    mut work: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let outermost =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.is_none());
+    let attempts = if outermost { CONTENTION_ATTEMPTS } else { 1 };
+    let mut attempt = 1;
+    loop {
+        match transaction_once(conn, &mut work) {
+            Err(StoreError::Contention(cause)) if attempt < attempts => {
+                tracing::info!(%cause, attempt, "write aborted for contention; running it again");
+                // A short, growing pause with jitter, so that the writers that collided do
+                // not meet again at once.
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |t| u64::from(t.subsec_micros() % 10));
+                let pause = 5 * u64::from(attempt) + jitter;
+                std::thread::sleep(Duration::from_millis(pause));
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn transaction_once<T: Outcome>(
+    conn: &mut DbConnection,
+    work: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let result = conn.transaction(|conn| {
         if let DbConnection::Sqlite(_) = conn {
@@ -128,6 +163,38 @@ pub(crate) fn lock_rows(
         ))
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(ids)
         .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The rows of one customer's money that a write is about to change. Every writer of money
+/// locks them through `lock_money`, which takes them in the one order declared there; a
+/// writer that needs only some of them leaves the others empty.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct MoneyRows<'a> {
+    pub customer: Option<Uuid>,
+    pub orders: &'a [Uuid],
+    pub receivables: &'a [Uuid],
+    pub payments: &'a [Uuid],
+}
+
+/// Locks a customer's money in the one order every writer takes it: the customer, then its
+/// orders, its receivables, its payments, each kind in id order. Two writers of the same
+/// money then queue one behind the other, whichever subset each needs, and never wait on
+/// each other in a circle (a deadlock). Balances are read after this, under the locks.
+/// PostgreSQL only, as `lock_row`.
+pub(crate) fn lock_money(conn: &mut DbConnection, rows: MoneyRows<'_>) -> Result<(), StoreError> {
+    if let Some(customer) = rows.customer {
+        lock_row(conn, "customers", customer)?;
+    }
+    for (table, ids) in [
+        ("orders", rows.orders),
+        ("receivables", rows.receivables),
+        ("payments", rows.payments),
+    ] {
+        if !ids.is_empty() {
+            lock_rows(conn, table, ids)?;
+        }
     }
     Ok(())
 }

@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A uniqueness rule caught a concurrent write; the text names the constraint.
     #[error("conflicting write: {0}")]
     Conflict(String),
+    /// The database broke a deadlock or a serialization conflict by aborting this write, and
+    /// retrying it did not get through either: the client may retry later.
+    #[error("write aborted by concurrent writes: {0}")]
+    Contention(String),
     /// The database cannot be reached or dropped the connection.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -30,7 +34,11 @@ impl From<DieselError> for StoreError {
                 StoreError::Unavailable(info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-                StoreError::Conflict(info.message().to_owned())
+                StoreError::Contention(info.message().to_owned())
+            }
+            // PostgreSQL's 40P01, which diesel has no kind for.
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                StoreError::Contention(info.message().to_owned())
             }
             // SQLite reports a writer it waited for past busy_timeout as "database is locked".
             DieselError::DatabaseError(_, info)

@@ -70,7 +70,7 @@ pub fn record(conn: &mut DbConnection, rate: FxRate, actor: Uuid) -> Result<Reco
                 fx_rates::created_by.eq(actor.to_string()),
             ))
             .execute(conn)?;
-        Ok(Recorded::Created(rate))
+        Ok(Recorded::Created(rate.clone()))
     })
 }
 

@@ -219,7 +219,7 @@ pub fn record(
             .collect::<Result<_, StoreError>>()?;
         let at = now();
         let mut recorded = Vec::with_capacity(batch.len());
-        for (new, key) in batch.into_iter().zip(keys) {
+        for (new, key) in batch.iter().cloned().zip(keys) {
             if let Some(customer) = customers.get(&key.0) {
                 let holder = holder::of_customer(conn, *customer)?;
                 recorded.push(Recorded::Duplicate(Duplicate::Customer(holder)));
@@ -247,6 +247,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Lead>, StoreError
 }
 
 /// A change to one lead.
+#[derive(Clone)]
 pub enum LeadChange {
     /// A JSON merge patch of facts, qualification or owner (the `LeadInput` form).
     Patch {
@@ -261,6 +262,7 @@ pub enum LeadChange {
     Convert(Conversion),
 }
 
+#[derive(Clone)]
 pub enum Conversion {
     NewCustomer {
         id: Uuid,
@@ -319,7 +321,7 @@ pub fn update(
         |conn| get(conn, id),
         |conn, current| {
             let at = now();
-            Ok(match change {
+            Ok(match change.clone() {
                 LeadChange::Patch {
                     patch,
                     caller,

@@ -22,11 +22,13 @@ use uuid::Uuid;
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, stamps, to_db_time,
 };
-use crate::db::{insert_chunks, lock_row, write_transaction, MultiBackend, Outcome};
+use crate::db::{
+    insert_chunks, lock_money, lock_row, write_transaction, MoneyRows, MultiBackend, Outcome,
+};
 use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
-use crate::{audit, credit, now, receivables, DbConnection, StoreError};
+use crate::{audit, credit, customers, now, receivables, DbConnection, StoreError};
 
 pub const ENTITY: &str = "order";
 pub const CLAIM_ENTITY: &str = "order_claim";
@@ -224,11 +226,10 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Order>, StoreErro
     Ok(with_lines(conn, vec![row])?.pop())
 }
 
+#[derive(Clone)]
 pub struct NewOrder {
     pub id: Uuid,
     pub draft: OrderDraft,
-    pub owner_id: Uuid,
-    pub sales_unit_id: Option<Uuid>,
     pub actor: Uuid,
     pub today: NaiveDate,
 }
@@ -238,6 +239,8 @@ pub enum CreateOrderOutcome {
     IdTaken(Order),
     /// The named product trial cannot be concluded by this order.
     TrialRefused(FieldError),
+    /// The customer's file is archived (read-only until restored).
+    CustomerArchived,
 }
 
 impl Outcome for CreateOrderOutcome {
@@ -246,8 +249,22 @@ impl Outcome for CreateOrderOutcome {
     }
 }
 
+/// Creates an order under its customer's lock, owned where the customer is owned as it
+/// stands then; refused while the customer's file is archived.
 pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutcome, StoreError> {
     write_transaction(conn, |conn| {
+        let customer_id = new.draft.customer_id;
+        lock_money(
+            conn,
+            MoneyRows {
+                customer: Some(customer_id),
+                ..MoneyRows::default()
+            },
+        )?;
+        let customer = customers::get(conn, customer_id)?.ok_or(StoreError::NotFound)?;
+        if customer.is_read_only() {
+            return Ok(CreateOrderOutcome::CustomerArchived);
+        }
         if let Some(existing) = get(conn, new.id)? {
             return Ok(CreateOrderOutcome::IdTaken(existing));
         }
@@ -256,12 +273,12 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             id: new.id,
             status: OrderStatus::Quoted,
             totals: new.draft.totals(),
-            draft: new.draft,
+            draft: new.draft.clone(),
             dates: OrderDates::default(),
             cancel_reason: None,
             credit_check: None,
-            owner_id: new.owner_id,
-            sales_unit_id: new.sales_unit_id,
+            owner_id: customer.owner_id,
+            sales_unit_id: customer.sales_unit_id,
             stamps: Stamps {
                 created_at: at,
                 created_by: new.actor,
@@ -325,6 +342,7 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
 }
 
 /// A change to one order.
+#[derive(Clone)]
 pub enum OrderChange {
     /// A JSON merge patch of the lines and terms (the `OrderInput` form); only while the
     /// order is a quotation. `today` bounds its dates.
@@ -357,6 +375,27 @@ pub type UpdateOrderOutcome = Updated<Order, OrderRefusal>;
 impl Versioned for Order {
     const TABLE: &'static str = "orders";
     const ENTITY: &'static str = ENTITY;
+
+    /// An order's steps move its customer's money (the credit check weighs the customer's
+    /// exposure, invoicing and paying write its items): its customer is locked first. An
+    /// order's customer never changes, so reading it before the lock is safe.
+    fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+        let customer = orders::table
+            .find(id.to_string())
+            .select(orders::customer_id)
+            .first::<String>(conn)
+            .optional()?
+            .map(|customer| parse_id(&customer))
+            .transpose()?;
+        lock_money(
+            conn,
+            MoneyRows {
+                customer,
+                orders: &[id],
+                ..MoneyRows::default()
+            },
+        )
+    }
 
     versioned::stamps_field!();
 
@@ -394,7 +433,7 @@ pub fn update(
         |conn| get(conn, id),
         |conn, current| {
             let mut next = current.clone();
-            Ok(match change {
+            Ok(match change.clone() {
                 OrderChange::Patch { patch, today } => {
                     if !current.status.is_editable() {
                         return Ok(Err(OrderRefusal::NotEditable(current.status)));
@@ -641,7 +680,14 @@ pub fn add_claim(
         created_at: now(),
     };
     write_transaction(conn, |conn| {
-        lock_row(conn, "orders", order.id)?;
+        lock_money(
+            conn,
+            MoneyRows {
+                customer: Some(order.draft.customer_id),
+                orders: &[order.id],
+                ..MoneyRows::default()
+            },
+        )?;
         let every = Window {
             after: None,
             limit: i64::MAX,
@@ -677,7 +723,7 @@ pub fn add_claim(
             actor,
             &created,
         )?;
-        Ok(Ok(record))
+        Ok(Ok(record.clone()))
     })
 }
 
@@ -736,7 +782,7 @@ pub fn decide_claim(
     conn: &mut DbConnection,
     id: Uuid,
     order_id: Uuid,
-    decide: impl FnOnce(&Claim) -> Result<Decision, Vec<FieldError>>,
+    mut decide: impl FnMut(&Claim) -> Result<Decision, Vec<FieldError>>,
     actor: Uuid,
 ) -> Result<Result<DecideOutcome, Vec<FieldError>>, StoreError> {
     write_transaction(conn, |conn| {
@@ -885,7 +931,7 @@ pub fn add_trial(
             actor,
             &created,
         )?;
-        Ok(trial)
+        Ok(trial.clone())
     })
 }
 
@@ -946,6 +992,7 @@ impl Versioned for Trial {
 }
 
 /// A step of a product trial: to a sample, dropped, or concluded by an order.
+#[derive(Clone)]
 pub struct TrialMove {
     pub to: TrialStage,
     pub on: NaiveDate,

@@ -177,7 +177,7 @@ impl Outcome for Attempt {}
 pub fn admit_login_attempt(
     conn: &mut DbConnection,
     source: &LoginSource,
-    judge: impl FnOnce(Failures, Failures) -> Option<DateTime<Utc>>,
+    mut judge: impl FnMut(Failures, Failures) -> Option<DateTime<Utc>>,
 ) -> Result<Attempt, StoreError> {
     write_transaction(conn, |conn| {
         lock_key(conn, &format!("login:{}", source.client))?;

@@ -120,7 +120,7 @@ pub fn update_company(
 pub fn update_document<T: Document>(
     conn: &mut DbConnection,
     expected: &Expected,
-    next: impl FnOnce(&T) -> Result<T, Vec<FieldError>>,
+    mut next: impl FnMut(&T) -> Result<T, Vec<FieldError>>,
     actor: Uuid,
 ) -> Result<Updated<Stored<T>, Vec<FieldError>>, StoreError> {
     let key = T::KEY;

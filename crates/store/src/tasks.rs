@@ -88,6 +88,7 @@ impl Row {
 
 /// A task to make: its fields, the assignee's unit (for the unit manager's view) and who
 /// makes it (a user, or the rule's system user).
+#[derive(Clone)]
 pub struct NewTask {
     pub fields: TaskFields,
     pub sales_unit_id: Option<Uuid>,
@@ -96,7 +97,7 @@ pub struct NewTask {
 
 pub fn create(conn: &mut DbConnection, new: NewTask) -> Result<Task, StoreError> {
     write_transaction(conn, |conn| {
-        create_all(conn, vec![new])?
+        create_all(conn, vec![new.clone()])?
             .pop()
             .ok_or_else(|| StoreError::Internal("a task to make was not made".into()))
     })

@@ -205,12 +205,12 @@ pub fn update(
                 .filter(users::version.eq(current.version)),
         )
         .set((
-            users::display_name.eq(changes.display_name.unwrap_or(current.display_name)),
-            users::email.eq(changes.email.unwrap_or(current.email)),
+            users::display_name.eq(changes.display_name.clone().unwrap_or(current.display_name)),
+            users::email.eq(changes.email.clone().unwrap_or(current.email)),
             users::role.eq(changes.role.unwrap_or(current.role).as_str()),
             users::sales_unit_id.eq(unit.map(|u| u.to_string())),
             users::disabled.eq(changes.disabled.unwrap_or(current.disabled)),
-            users::password_hash.eq(changes.password_hash.unwrap_or(hash)),
+            users::password_hash.eq(changes.password_hash.clone().unwrap_or(hash)),
             users::updated_at.eq(to_db_time(now())),
             users::version.eq(current.version + 1),
         ))

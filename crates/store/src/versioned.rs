@@ -26,6 +26,12 @@ pub(crate) trait Versioned: Clone {
     /// `current`'s (answering how many rows were written), then what hangs on the row (tags,
     /// lines, the search index).
     fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError>;
+
+    /// Locks record `id` for a change: its row. A record of a customer's money takes its
+    /// place in the money's lock order instead (`db::lock_money`).
+    fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+        lock_row(conn, Self::TABLE, id)
+    }
 }
 
 /// The versions a change may apply to, as an `If-Match` header names them (RFC 9110):
@@ -102,11 +108,11 @@ pub(crate) fn update<R: Versioned, E>(
     id: Uuid,
     expected: &Expected,
     actor: Uuid,
-    load: impl FnOnce(&mut DbConnection) -> Result<Option<R>, StoreError>,
-    judge: impl FnOnce(&mut DbConnection, &R) -> Judged<R, E>,
+    mut load: impl FnMut(&mut DbConnection) -> Result<Option<R>, StoreError>,
+    mut judge: impl FnMut(&mut DbConnection, &R) -> Judged<R, E>,
 ) -> Result<Updated<R, E>, StoreError> {
     write_transaction(conn, |conn| {
-        lock_row(conn, R::TABLE, id)?;
+        R::lock(conn, id)?;
         let Some(current) = load(conn)? else {
             return Ok(Updated::NotFound);
         };

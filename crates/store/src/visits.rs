@@ -166,8 +166,8 @@ pub fn create(
             status: Visit::initial_status(&plan),
             check_in: plan.check_in,
             check_out: plan.check_out.as_ref().map(|(p, _)| *p),
-            report: plan.check_out.map(|(_, r)| r),
-            purpose: plan.purpose,
+            report: plan.check_out.clone().map(|(_, r)| r),
+            purpose: plan.purpose.clone(),
             stamps: Stamps {
                 created_at: at,
                 created_by: actor,
@@ -213,7 +213,7 @@ pub fn step(
     conn: &mut DbConnection,
     id: Uuid,
     expected: &Expected,
-    apply: impl FnOnce(&Visit) -> Result<Visit, VisitStepError>,
+    mut apply: impl FnMut(&Visit) -> Result<Visit, VisitStepError>,
     actor: Uuid,
 ) -> Result<VisitStepOutcome, StoreError> {
     versioned::update(

@@ -158,7 +158,7 @@ pub async fn create_fx_rate(
         let rate = input.validate(home).map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(match fx::record(conn, rate, actor)? {
+            Ok(match fx::record(conn, rate.clone(), actor)? {
                 Recorded::Created(rate) => {
                     Ok(Reply::json(actix_web::http::StatusCode::CREATED, &rate))
                 }

@@ -105,20 +105,22 @@ pub async fn create_contact(
         let contact = Contact::try_from(input).map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(match repo::create(conn, id, customer.id, contact, actor)? {
-                CreateOutcome::Created(record) => Ok(Reply::created(
-                    &record,
-                    format!(
-                        "/api/v1/customers/{}/contacts/{}",
-                        record.customer_id, record.id
-                    ),
-                )
-                .with_version(record.stamps.version)),
-                CreateOutcome::IdTaken => Err(ApiError::new(
-                    ErrorCode::IdConflict,
-                    "a contact with this id exists",
-                )),
-            })
+            Ok(
+                match repo::create(conn, id, customer.id, contact.clone(), actor)? {
+                    CreateOutcome::Created(record) => Ok(Reply::created(
+                        &record,
+                        format!(
+                            "/api/v1/customers/{}/contacts/{}",
+                            record.customer_id, record.id
+                        ),
+                    )
+                    .with_version(record.stamps.version)),
+                    CreateOutcome::IdTaken => Err(ApiError::new(
+                        ErrorCode::IdConflict,
+                        "a contact with this id exists",
+                    )),
+                },
+            )
         })
         .await
     })

@@ -180,7 +180,7 @@ pub async fn create_customer(
         };
         let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(match repo::create(conn, new)? {
+            Ok(match repo::create(conn, new.clone())? {
                 CreateOutcome::Created(customer) => {
                     Ok(Reply::created(&customer, location(customer.id))
                         .with_version(customer.stamps.version))
@@ -345,7 +345,7 @@ async fn change_archival(
     reply::write(state, move |conn| {
         Ok(updated(
             &caller,
-            repo::update(conn, current.id, &expected, change, actor)?,
+            repo::update(conn, current.id, &expected, change.clone(), actor)?,
         ))
     })
     .await
@@ -544,7 +544,7 @@ pub async fn transfer_customer(
         reply::write(&state, move |conn| {
             Ok(updated(
                 &caller,
-                repo::update(conn, current.id, &expected, change, actor)?,
+                repo::update(conn, current.id, &expected, change.clone(), actor)?,
             ))
         })
         .await

@@ -79,7 +79,7 @@ pub async fn create_event(
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let record = activity::add_event(conn, customer.id, event, actor)?;
+            let record = activity::add_event(conn, customer.id, event.clone(), actor)?;
             Ok(Ok(Reply::created(
                 &record,
                 format!("/api/v1/customers/{customer_id}/events"),
@@ -144,7 +144,7 @@ pub async fn refresh_credit_data(
         reply::write(&state, move |conn| {
             Ok(updated(
                 &caller,
-                repo::update(conn, current.id, &expected, change, actor)?,
+                repo::update(conn, current.id, &expected, change.clone(), actor)?,
             ))
         })
         .await

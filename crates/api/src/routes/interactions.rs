@@ -125,7 +125,7 @@ pub async fn create_interaction(
         .await?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let record = activity::add_interaction(conn, customer.id, interaction, actor)?;
+            let record = activity::add_interaction(conn, customer.id, interaction.clone(), actor)?;
             Ok(Ok(Reply::created(
                 &record,
                 format!("/api/v1/customers/{customer_id}/interactions"),

@@ -114,7 +114,7 @@ pub async fn create_lead(
         let actor = caller.user_id;
         let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(match repo::record(conn, vec![new], actor)?.pop() {
+            Ok(match repo::record(conn, vec![new.clone()], actor)?.pop() {
                 Some(Recorded::Created(lead)) => {
                     Ok(Reply::created(&lead, location(lead.id)).with_version(lead.stamps.version))
                 }
@@ -136,7 +136,7 @@ pub struct LeadBatch {
     pub leads: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowOutcome {
     Created,
@@ -144,7 +144,7 @@ pub enum RowOutcome {
     Invalid,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateKind {
     Customer,
@@ -153,7 +153,7 @@ pub enum DuplicateKind {
 
 /// The record a row repeats: its id when it is in your data scope, else the unit that
 /// holds it (whom to ask).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DuplicateOf {
     pub kind: DuplicateKind,
     pub id: Option<Uuid>,
@@ -161,7 +161,7 @@ pub struct DuplicateOf {
 }
 
 /// What became of one row.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BatchRow {
     /// Position in `leads`, from 0.
     pub index: usize,
@@ -286,8 +286,9 @@ pub async fn import_leads(
         let actor = caller.user_id;
         let caller = caller.clone();
         reply::write(&state, move |conn| {
-            let recorded = repo::record(conn, new, actor)?;
-            for (index, outcome) in batch_rows.into_iter().zip(recorded) {
+            let recorded = repo::record(conn, new.clone(), actor)?;
+            let mut rows = rows.clone();
+            for (index, outcome) in batch_rows.iter().copied().zip(recorded) {
                 rows[index] = Some(match outcome {
                     Recorded::Created(lead) => BatchRow {
                         lead_id: Some(lead.id),
@@ -456,7 +457,13 @@ pub async fn move_stage(
         reply::write(&state, move |conn| {
             Ok(updated(
                 &caller,
-                repo::update(conn, lead.id, &expected, LeadChange::Stage(input), actor)?,
+                repo::update(
+                    conn,
+                    lead.id,
+                    &expected,
+                    LeadChange::Stage(input.clone()),
+                    actor,
+                )?,
             ))
         })
         .await
@@ -527,7 +534,7 @@ pub async fn convert_lead(
         let actor = caller.user_id;
         let caller = caller.clone();
         reply::write(&state, move |conn| {
-            let change = LeadChange::Convert(conversion);
+            let change = LeadChange::Convert(conversion.clone());
             Ok(updated(
                 &caller,
                 repo::update(conn, lead.id, &expected, change, actor)?,

@@ -149,7 +149,7 @@ pub async fn create_assessment(
             .map_err(ApiError::validation)?;
         let author = caller.user_id;
         reply::write(&state, move |conn| {
-            let record = activity::add_assessment(conn, customer.id, assessment, author)?;
+            let record = activity::add_assessment(conn, customer.id, assessment.clone(), author)?;
             Ok(Ok(Reply::created(
                 &record,
                 format!("/api/v1/customers/{customer_id}/assessments"),

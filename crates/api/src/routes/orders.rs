@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::audit::AuditEntry;
 use credo_core::FieldCode;
 use credo_core::Principal;
-use credo_customers::Customer;
 use credo_sales::claim::ClaimDecisionInput;
 use credo_sales::order::TransitionError;
 use credo_sales::{
@@ -63,19 +62,6 @@ pub async fn visible_order(state: &AppState, caller: &Principal, id: Uuid) -> Ap
         |order: &Order| order.draft.customer_id,
     )
     .await
-}
-
-/// The live customer an order is for, or 422 on `customer_id`.
-async fn order_customer(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<Customer> {
-    let customer = referenced_customer(state, caller, id, "customer_id").await?;
-    if customer.archived_at.is_some() {
-        return Err(ApiError::field(
-            "customer_id",
-            FieldCode::Archived,
-            "the customer is archived; restore it first",
-        ));
-    }
-    Ok(customer)
 }
 
 fn updated(outcome: UpdateOrderOutcome) -> ApiResult<Reply> {
@@ -159,18 +145,16 @@ pub async fn create_order(
         let id = input.id.unwrap_or_else(Uuid::now_v7);
         let today = state.today().await?;
         let draft = input.validate(today).map_err(ApiError::validation)?;
-        let customer = order_customer(&state, &caller, draft.customer_id).await?;
+        referenced_customer(&state, &caller, draft.customer_id, "customer_id").await?;
         let new = NewOrder {
             id,
             draft,
-            owner_id: customer.owner_id,
-            sales_unit_id: customer.sales_unit_id,
             actor: caller.user_id,
             today,
         };
         let caller = caller.clone();
         reply::write(&state, move |conn| {
-            Ok(match repo::create(conn, new)? {
+            Ok(match repo::create(conn, new.clone())? {
                 CreateOrderOutcome::Created(order) => {
                     Ok(Reply::created(&order, location(order.id))
                         .with_version(order.stamps.version))
@@ -185,6 +169,11 @@ pub async fn create_order(
                     }
                 }
                 CreateOrderOutcome::TrialRefused(error) => Err(ApiError::validation(vec![error])),
+                CreateOrderOutcome::CustomerArchived => Err(ApiError::field(
+                    "customer_id",
+                    FieldCode::Archived,
+                    "the customer is archived; restore it first",
+                )),
             })
         })
         .await
@@ -283,7 +272,11 @@ async fn step(
         let change = OrderChange::Transition { to, input, today };
         reply::write(&state, move |conn| {
             Ok(updated(repo::update(
-                conn, order.id, &expected, change, actor,
+                conn,
+                order.id,
+                &expected,
+                change.clone(),
+                actor,
             )?))
         })
         .await
@@ -575,7 +568,7 @@ pub async fn create_claim(
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(repo::add_claim(conn, &order, claim, actor)?
+            Ok(repo::add_claim(conn, &order, claim.clone(), actor)?
                 .map(|record| Reply::created(&record, format!("{}/claims", location(id))))
                 .map_err(|error| ApiError::validation(vec![error])))
         })

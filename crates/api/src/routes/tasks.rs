@@ -103,7 +103,7 @@ pub async fn create_task(
             actor: caller.user_id,
         };
         reply::write(&state, move |conn| {
-            let task = repo::create(conn, new)?;
+            let task = repo::create(conn, new.clone())?;
             Ok(Ok(
                 Reply::created(&task, location(task.id)).with_version(task.stamps.version)
             ))

@@ -73,7 +73,7 @@ pub async fn create_trial(
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let record = repo::add_trial(conn, customer.id, trial, actor)?;
+            let record = repo::add_trial(conn, customer.id, trial.clone(), actor)?;
             Ok(Ok(Reply::created(
                 &record,
                 format!("/api/v1/customers/{customer_id}/product-trials"),
@@ -112,7 +112,7 @@ async fn advance(
         };
         reply::write(state, move |conn| {
             Ok(reply::updated(
-                repo::advance_trial(conn, id, None, step, actor)?,
+                repo::advance_trial(conn, id, None, step.clone(), actor)?,
                 "trial",
                 |t| t.stamps.version,
                 |refusal| match refusal {

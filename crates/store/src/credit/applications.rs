@@ -160,7 +160,7 @@ pub fn submit(
             currency: new.currency,
             requested_limit_minor: new.requested_limit_minor,
             term_days: new.term_days,
-            reason: new.reason,
+            reason: new.reason.clone(),
             green_channel: new.green_channel,
             green_channel_pending: green_channel_pending(
                 new.green_channel,
@@ -240,6 +240,7 @@ pub fn applications(
 }
 
 /// A step of the workflow with what it carries.
+#[derive(Clone)]
 pub enum Step {
     PreReview {
         note: Option<String>,
@@ -361,7 +362,7 @@ pub fn take_step(
         let mut after = before.clone();
         let at = now();
         let company = settings::company(conn)?.settings.currency;
-        let moved = match step {
+        let moved = match step.clone() {
             Step::PreReview { note } => after.pre_review(note.as_deref(), actor.user_id, at),
             Step::Evaluate {
                 evaluation_id,

@@ -22,7 +22,7 @@ use super::{agreements, alerts};
 use super::{within_approval_limit, Decided};
 use crate::aggregate;
 use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
-use crate::db::{lock_row, write_transaction};
+use crate::db::write_transaction;
 use crate::receivables::warning_entry_of;
 use crate::schema::{
     credit_applications, credit_overrides, dunning_actions, dunning_notices, orders, receivables,
@@ -127,8 +127,8 @@ pub fn check_sale(
 }
 
 /// Checks the step `step` of `order` (confirming a quotation is the order stage, shipping
-/// the shipment stage) with its customer's row locked (steps of one customer
-/// are judged one after the other, each seeing what the last did). A block is let through
+/// the shipment stage). The order's step holds its customer's lock (`Order::lock`), so steps
+/// of one customer are judged one after the other, each seeing what the last did. A block is let through
 /// once by an unused, unexpired override of the order that covers its credit part; the
 /// override is then used up.
 pub(crate) fn check_order_step(
@@ -139,7 +139,6 @@ pub(crate) fn check_order_step(
     actor: Uuid,
 ) -> Result<StepCheck, StoreError> {
     let customer_id = order.draft.customer_id;
-    lock_row(conn, "customers", customer_id)?;
     let amount_minor = credit_part(
         order.totals.amount.amount_minor,
         order.draft.terms.prepayment_bp,
@@ -324,7 +323,7 @@ pub fn grant_override(
             customer_id: order.draft.customer_id,
             currency,
             amount_minor: new.amount_minor,
-            reason: new.reason,
+            reason: new.reason.clone(),
             expires_on: new.expires_on,
             used_at: None,
             used_step: None,

@@ -25,6 +25,7 @@ use crate::{audit, customers, fx, now, settings, DbConnection, StoreError};
 pub const STATEMENT_ENTITY: &str = "financial_statement";
 
 /// A statement to file; its figures checked.
+#[derive(Clone)]
 pub struct NewStatement {
     pub customer_id: Uuid,
     pub period_end: NaiveDate,

@@ -43,7 +43,9 @@ use crate::aggregate::sum;
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
-use crate::db::{insert_chunks, lock_key, lock_row, write_transaction, MultiBackend, Outcome};
+use crate::db::{
+    insert_chunks, lock_key, lock_money, write_transaction, MoneyRows, MultiBackend, Outcome,
+};
 use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::orders::{self as order_store, OrderChange};
 use crate::schema::{orders, payments, receivable_reductions, receivables};
@@ -345,8 +347,8 @@ pub fn post_schedule(
             }
         }
         items
-            .into_iter()
-            .map(|new| insert_item(conn, new, actor))
+            .iter()
+            .map(|new| insert_item(conn, new.clone(), actor))
             .collect::<Result<Vec<_>, _>>()
             .map(|items| Ok(Posted::Created(items)))
     })
@@ -476,7 +478,7 @@ pub fn record_payment(
                 Posted::Conflict(before)
             });
         }
-        insert_payment(conn, new, actor).map(Posted::Created)
+        insert_payment(conn, new.clone(), actor).map(Posted::Created)
     })
 }
 
@@ -535,23 +537,51 @@ fn balance_of(item: &Receivable) -> ItemBalance {
     }
 }
 
+/// Whose money an item is: its customer and its order. Neither ever changes, so they may be
+/// read before the item is locked, to lock the customer's money in order.
+fn item_holders(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<(Uuid, Option<Uuid>)>, StoreError> {
+    receivables::table
+        .find(id.to_string())
+        .select((receivables::customer_id, receivables::order_id))
+        .first::<(String, Option<String>)>(conn)
+        .optional()?
+        .map(|(customer, order)| Ok((parse_id(&customer)?, parse_optional_id(order.as_deref())?)))
+        .transpose()
+}
+
+/// Locks item `id` with its customer and order (and `payments`), in the money's lock order.
+fn lock_item(conn: &mut DbConnection, id: Uuid, payments: &[Uuid]) -> Result<(), StoreError> {
+    let (customer, order) = item_holders(conn, id)?.unzip();
+    let order = order.flatten();
+    lock_money(
+        conn,
+        MoneyRows {
+            customer,
+            orders: order.as_slice(),
+            receivables: &[id],
+            payments,
+        },
+    )
+}
+
 /// Applies part of payment `payment_id` to item `receivable_id` as `decide` rules on both,
-/// locked in that order (every allocation locks the payment first, so two never wait on
-/// each other in reverse).
+/// read under the locks of the customer's money.
 pub fn allocate(
     conn: &mut DbConnection,
     payment_id: Uuid,
     receivable_id: Uuid,
-    decide: impl FnOnce(&ItemBalance, &PaymentBalance) -> Result<Reduction, ReductionRefusal>,
+    mut decide: impl FnMut(&ItemBalance, &PaymentBalance) -> Result<Reduction, ReductionRefusal>,
     today: NaiveDate,
     actor: Uuid,
 ) -> Result<Reduced, StoreError> {
     write_transaction(conn, |conn| {
-        lock_row(conn, "payments", payment_id)?;
+        lock_item(conn, receivable_id, &[payment_id])?;
         let Some(paid) = payment(conn, payment_id)? else {
             return Ok(Reduced::NotFound);
         };
-        lock_row(conn, "receivables", receivable_id)?;
         let Some(item) = get(conn, receivable_id)? else {
             return Ok(Reduced::Refused(ReductionRefusal::Invalid(vec![
                 FieldError::new(
@@ -588,9 +618,17 @@ fn apply_allocation(
     reduction: Reduction,
     actor: Uuid,
 ) -> Result<ReductionRecord, StoreError> {
-    diesel::update(payments::table.find(payment.id.to_string()))
-        .set(payments::unallocated_minor.eq(payments::unallocated_minor - reduction.amount_minor))
-        .execute(conn)?;
+    let written = diesel::update(
+        payments::table
+            .find(payment.id.to_string())
+            .filter(payments::unallocated_minor.ge(reduction.amount_minor)),
+    )
+    .set(payments::unallocated_minor.eq(payments::unallocated_minor - reduction.amount_minor))
+    .execute(conn)?;
+    if written == 0 {
+        // Decided on a balance read under the lock: a writer slipped past it.
+        return Err(StoreError::Conflict(format!("payment {}", payment.id)));
+    }
     write_reduction(conn, item, Some(payment.id), reduction, actor)
 }
 
@@ -598,12 +636,12 @@ fn apply_allocation(
 pub fn adjust(
     conn: &mut DbConnection,
     id: Uuid,
-    decide: impl FnOnce(&ItemBalance) -> Result<Reduction, ReductionRefusal>,
+    mut decide: impl FnMut(&ItemBalance) -> Result<Reduction, ReductionRefusal>,
     today: NaiveDate,
     actor: Uuid,
 ) -> Result<Reduced, StoreError> {
     write_transaction(conn, |conn| {
-        lock_row(conn, "receivables", id)?;
+        lock_item(conn, id, &[])?;
         let Some(item) = get(conn, id)? else {
             return Ok(Reduced::NotFound);
         };
@@ -714,8 +752,24 @@ pub(crate) fn pay_order_items(
     today: NaiveDate,
     actor: Uuid,
 ) -> Result<(), StoreError> {
-    let open: Vec<Receivable> = receivables::table
-        .filter(receivables::order_id.eq(order.id.to_string()))
+    let of_order = || receivables::table.filter(receivables::order_id.eq(order.id.to_string()));
+    let ids = of_order()
+        .select(receivables::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The order step holds the customer and the order already; the items come next.
+    lock_money(
+        conn,
+        MoneyRows {
+            customer: Some(order.draft.customer_id),
+            orders: &[order.id],
+            receivables: &ids,
+            ..MoneyRows::default()
+        },
+    )?;
+    let open: Vec<Receivable> = of_order()
         .filter(receivables::open_minor.gt(0))
         .order(receivables::id)
         .select(ItemRow::as_select())
@@ -735,7 +789,6 @@ pub(crate) fn pay_order_items(
     };
     let mut payment = insert_payment(conn, new, actor)?;
     for item in open {
-        lock_row(conn, "receivables", item.id)?;
         let input = AllocationInput {
             receivable_id: item.id,
             amount_minor: item.open_minor,
@@ -779,21 +832,27 @@ fn write_reduction(
     diesel::insert_into(receivable_reductions::table)
         .values(ReductionRow::from_record(&record))
         .execute(conn)?;
-    let open_minor = item.open_minor - record.amount_minor;
-    let settled_on = if open_minor == 0 {
-        receivable_reductions::table
+    // Relative to the row, and never below zero: a balance decided on a stale read cannot
+    // write over what another writer took.
+    let written = diesel::update(
+        receivables::table
+            .find(item.id.to_string())
+            .filter(receivables::open_minor.ge(record.amount_minor)),
+    )
+    .set(receivables::open_minor.eq(receivables::open_minor - record.amount_minor))
+    .execute(conn)?;
+    if written == 0 {
+        return Err(StoreError::Conflict(format!("receivable {}", item.id)));
+    }
+    if item.open_minor == record.amount_minor {
+        let settled_on = receivable_reductions::table
             .filter(receivable_reductions::receivable_id.eq(item.id.to_string()))
             .select(diesel::dsl::max(receivable_reductions::reduced_on))
-            .first::<Option<NaiveDate>>(conn)?
-    } else {
-        None
-    };
-    diesel::update(receivables::table.find(item.id.to_string()))
-        .set((
-            receivables::open_minor.eq(open_minor),
-            receivables::settled_on.eq(settled_on),
-        ))
-        .execute(conn)?;
+            .first::<Option<NaiveDate>>(conn)?;
+        diesel::update(receivables::table.find(item.id.to_string()))
+            .set(receivables::settled_on.eq(settled_on))
+            .execute(conn)?;
+    }
     let created = changes(&serde_json::Value::Null, &audit::view(&record)?);
     audit::record(
         conn,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{get, RECEIVABLE_ENTITY};
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
-use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::db::{write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, Window};
 use crate::schema::{receivable_extensions, receivables};
 use crate::{audit, now, DbConnection, StoreError};
@@ -85,7 +85,7 @@ fn open_item(
     conn: &mut DbConnection,
     id: Uuid,
 ) -> Result<Result<Receivable, Terms<()>>, StoreError> {
-    lock_row(conn, "receivables", id)?;
+    super::lock_item(conn, id, &[])?;
     Ok(match get(conn, id)? {
         None => Err(Terms::NotFound),
         Some(item) if item.open_minor == 0 => Err(Terms::Refused(TermsRefusal::Settled)),
@@ -124,7 +124,7 @@ fn write_terms(
 pub fn request_extension(
     conn: &mut DbConnection,
     id: Uuid,
-    validate: impl FnOnce(NaiveDate) -> Result<NewExtension, Vec<FieldError>>,
+    mut validate: impl FnMut(NaiveDate) -> Result<NewExtension, Vec<FieldError>>,
     actor: Uuid,
 ) -> Result<Terms<Extension>, StoreError> {
     write_transaction(conn, |conn| {
@@ -199,11 +199,11 @@ pub fn decide_extension(
     conn: &mut DbConnection,
     id: Uuid,
     extension_id: Uuid,
-    decide: impl FnOnce(&Extension) -> Result<(ExtensionStatus, Option<String>), DecisionRefusal>,
+    mut decide: impl FnMut(&Extension) -> Result<(ExtensionStatus, Option<String>), DecisionRefusal>,
     actor: Uuid,
 ) -> Result<Terms<Extension>, StoreError> {
     write_transaction(conn, |conn| {
-        lock_row(conn, "receivables", id)?;
+        super::lock_item(conn, id, &[])?;
         let Some(item) = get(conn, id)? else {
             return Ok(Terms::NotFound);
         };
@@ -280,7 +280,7 @@ pub fn set_dispute(
     actor: Uuid,
 ) -> Result<Terms<Receivable>, StoreError> {
     write_transaction(conn, |conn| {
-        lock_row(conn, "receivables", id)?;
+        super::lock_item(conn, id, &[])?;
         let Some(item) = get(conn, id)? else {
             return Ok(Terms::NotFound);
         };
@@ -293,7 +293,7 @@ pub fn set_dispute(
             _ => {}
         }
         let mut next = item.clone();
-        next.dispute = dispute;
+        next.dispute = dispute.clone();
         write_terms(conn, &item, &next, actor)?;
         Ok(Terms::Changed(next))
     })

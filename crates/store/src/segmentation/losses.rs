@@ -35,7 +35,7 @@ pub fn record_loss(
             customer_id,
             reason: record.reason,
             treatment: treatment(&policy, record.reason),
-            note: record.note,
+            note: record.note.clone(),
             lost_on: record.lost_on,
             recorded_by: actor,
             recorded_at: now(),

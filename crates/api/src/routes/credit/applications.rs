@@ -88,7 +88,7 @@ pub async fn create_application(
         let new = input.validate().map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let application = repo::submit(conn, customer.id, new, actor)?;
+            let application = repo::submit(conn, customer.id, new.clone(), actor)?;
             Ok(Ok(Reply::created(&application, location(application.id))))
         })
         .await
@@ -184,7 +184,7 @@ async fn step(
         let application = visible_application(&state, &caller, id).await?;
         let (today, actor) = (state.today().await?, caller.clone());
         reply::write(&state, move |conn| {
-            let outcome = repo::take_step(conn, application.id, step, &actor, today)?;
+            let outcome = repo::take_step(conn, application.id, step.clone(), &actor, today)?;
             Ok(decided(outcome, |application| Reply::ok(&application)))
         })
         .await

@@ -4,7 +4,7 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use credo_core::{Currency, FieldErrors, Principal};
 use credo_credit::check::{CreditCheck, Stage};
-use credo_credit::overrides::{CreditOverride, OverrideInput};
+use credo_credit::overrides::{CreditOverride, CreditOverrideInput};
 use credo_sales::OrderStatus;
 use credo_store::credit::checks as repo;
 use serde::Deserialize;
@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// A sale to check.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckInput {
+pub struct CreditCheckInput {
     pub customer_id: Uuid,
     /// The part sold on credit (not prepaid), in minor units of `currency`; 0 for a fully
     /// prepaid sale.
@@ -48,7 +48,7 @@ pub struct CheckInput {
 #[utoipa::path(
     tag = "credit",
     operation_id = "checkCredit",
-    request_body = CheckInput,
+    request_body = CreditCheckInput,
     responses((status = 200, description = "The decision", body = CreditCheck)),
     security(("bearer" = []))
 )]
@@ -56,7 +56,7 @@ pub struct CheckInput {
 pub async fn check_credit(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: Body<CheckInput>,
+    body: Body<CreditCheckInput>,
 ) -> ApiResult<HttpResponse> {
     let input = body.value;
     let customer = referenced_customer(&state, &caller, input.customer_id, "customer_id").await?;
@@ -89,7 +89,7 @@ pub async fn check_credit(
 #[utoipa::path(
     tag = "credit",
     operation_id = "createCreditOverride",
-    request_body = OverrideInput,
+    request_body = CreditOverrideInput,
     responses(
         (status = 201, description = "Granted", body = CreditOverride, headers(("Location" = String))),
         (status = 403, description = "Your role may not grant overrides (`forbidden`), or not this large (`approval_limit_exceeded`)", body = Problem, content_type = "application/problem+json"),
@@ -101,7 +101,7 @@ pub async fn create_override(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     req: HttpRequest,
-    body: Body<OverrideInput>,
+    body: Body<CreditOverrideInput>,
 ) -> ApiResult<HttpResponse> {
     if !caller.can_decide_credit() {
         return Err(ApiError::forbidden(
@@ -134,7 +134,7 @@ pub async fn create_override(
         let new = input.validate(today).map_err(ApiError::validation)?;
         let approver = caller.clone();
         reply::write(&state, move |conn| {
-            let outcome = repo::grant_override(conn, &order, new, &approver, today)?;
+            let outcome = repo::grant_override(conn, &order, new.clone(), &approver, today)?;
             Ok(decided(outcome, |granted| {
                 let location = format!("/api/v1/credit/overrides/{}", granted.id);
                 Reply::created(&granted, location)

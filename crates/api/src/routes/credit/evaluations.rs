@@ -25,6 +25,7 @@ use crate::state::AppState;
 /// An evaluation to make.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[derive(Clone)]
 pub struct EvaluationInput {
     pub customer_id: Uuid,
     /// One of the customer's statements; the evaluation is in its currency.
@@ -264,7 +265,7 @@ pub async fn create_evaluation(
         let today = state.today().await?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(match evaluate(conn, input, today, actor)? {
+            Ok(match evaluate(conn, input.clone(), today, actor)? {
                 Ok(evaluation) => Ok(Reply::created(
                     &evaluation,
                     format!("/api/v1/credit/evaluations/{}", evaluation.id),

@@ -156,7 +156,7 @@ pub async fn file_statement(
         };
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(match repo::file_statement(conn, new, actor)? {
+            Ok(match repo::file_statement(conn, new.clone(), actor)? {
                 Filed::Filed(statement) => Ok(Reply::created(
                     &FinancialStatement::from(statement.clone()),
                     statement_location(statement.customer_id, statement.id),

@@ -136,7 +136,7 @@ pub async fn post_receivable(
         referenced_customer(&state, &caller, new.customer_id, "customer_id").await?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(repo::post(conn, new, actor)?
+            Ok(repo::post(conn, new.clone(), actor)?
                 .map_err(|error| ApiError::validation(vec![error]))
                 .and_then(|outcome| posted(outcome, |r| r.id, item_location)))
         })
@@ -190,10 +190,10 @@ pub async fn post_lease(
         let (actor, customer_id) = (caller.user_id, input.customer_id);
         reply::write(&state, move |conn| {
             let answer = |items| LeaseSchedulePosted {
-                instalments: schedule.instalments,
+                instalments: schedule.instalments.clone(),
                 items,
             };
-            let posted = match repo::post_schedule(conn, schedule.items, actor)? {
+            let posted = match repo::post_schedule(conn, schedule.items.clone(), actor)? {
                 Ok(posted) => posted,
                 Err(error) => return Ok(Err(ApiError::validation(vec![error]))),
             };
@@ -467,7 +467,7 @@ pub async fn record_payment(
         referenced_customer(&state, &caller, new.customer_id, "customer_id").await?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let outcome = repo::record_payment(conn, new, actor)?;
+            let outcome = repo::record_payment(conn, new.clone(), actor)?;
             Ok(posted(outcome, |p| p.id, payment_location))
         })
         .await

@@ -72,7 +72,7 @@ pub async fn set_target(
             repo::set_target(conn, collector, month_start, currency, target_minor, actor)?;
             Ok(Ok(Reply::ok(&CollectionTarget {
                 collector_id: collector,
-                month,
+                month: month.clone(),
                 currency,
                 target_minor,
             })))

@@ -201,7 +201,7 @@ pub async fn open_dispute(
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let outcome = repo::set_dispute(conn, id, Some(dispute), actor)?;
+            let outcome = repo::set_dispute(conn, id, Some(dispute.clone()), actor)?;
             Ok(terms(outcome, |item| Reply::ok(&item)))
         })
         .await

@@ -78,7 +78,7 @@ async fn change(
             Ok(Ok(Reply::ok(&WarningChange {
                 customer_id: customer,
                 listed,
-                reason,
+                reason: reason.clone(),
                 on: today,
                 by: actor,
             })))
