@@ -828,3 +828,31 @@ async fn a_published_policy_is_a_new_version_and_runs_name_theirs() {
     assert_eq!(status, StatusCode::OK, "{runs}");
     assert_eq!(runs["items"][0]["id"], run["id"]);
 }
+
+/// A customer whose only order is today has no history for the models to read; its value
+/// still reads, whatever the run stored for it.
+#[actix_web::test]
+async fn the_value_of_a_customer_whose_only_order_is_today_reads() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    for n in 0..4 {
+        let regular = app.organization(&admin, &format!("Regular {n}")).await;
+        for days in [300, 200, 120, 40 + n] {
+            app.bought(&admin, &regular, days, 1_000_000 + n * 10_000, "CNY")
+                .await;
+        }
+    }
+    let newcomer = app.organization(&admin, "Newcomer").await;
+    app.bought(&admin, &newcomer, 0, 500_000, "CNY").await;
+    app.segment(&admin, json!({})).await;
+    let value = app.value(&admin, &newcomer).await;
+    assert_eq!(value["abc"]["measure_minor"], 500_000, "{value}");
+    let clv = &value["clv"];
+    for member in ["p_alive", "churn_probability", "expected_purchases"] {
+        assert!(
+            clv.is_null() || clv[member].is_f64(),
+            "{member} of {clv} is not a number"
+        );
+    }
+}

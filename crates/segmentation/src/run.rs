@@ -158,12 +158,15 @@ fn fit_models(unit: TimeUnit, repeats: &[Repeat]) -> (Models, Option<Fitted>) {
     (models, fitted)
 }
 
+/// The customer's lifetime value under the fitted models; none where the models give no
+/// finite figure for its history (the hypergeometric term of a customer first seen on the
+/// run's day can overflow under some fits): no number is better than a NaN.
 fn lifetime_value(
     policy: &SegmentationPolicy,
     fitted: &Fitted,
     repeat: &Repeat,
     minor_per_major: f64,
-) -> Clv {
+) -> Option<Clv> {
     let lifetime = &policy.lifetime;
     let month = lifetime.time_unit.of_days(1) * 365.25 / 12.0;
     let monthly_discount =
@@ -179,8 +182,12 @@ fn lifetime_value(
         before = by_end;
     }
     let p_alive = fitted.bg_nbd.p_alive(repeat);
+    let figures = [before, discounted_purchases, p_alive, spend.unwrap_or(0.0)];
+    if !figures.iter().all(|f| f.is_finite()) {
+        return None;
+    }
     let minor = |major: f64| (major * minor_per_major).round() as i64;
-    Clv {
+    Some(Clv {
         frequency: repeat.frequency,
         recency: repeat.recency,
         t: repeat.age,
@@ -189,7 +196,7 @@ fn lifetime_value(
         expected_purchases: before,
         expected_spend: spend.map(minor),
         clv: spend.map(|s| minor(s * discounted_purchases)),
-    }
+    })
 }
 
 /// The value at or above which the top `percentile` starts (nearest rank).
@@ -284,15 +291,7 @@ pub fn run(
     };
     let clvs: Vec<Option<Clv>> = repeats
         .iter()
-        .map(|repeat| {
-            let fitted = fitted.as_ref()?;
-            Some(lifetime_value(
-                policy,
-                fitted,
-                repeat.as_ref()?,
-                minor_per_major,
-            ))
-        })
+        .map(|repeat| lifetime_value(policy, fitted.as_ref()?, repeat.as_ref()?, minor_per_major))
         .collect();
     let potential_cut = percentile_cut(
         clvs.iter().flatten().filter_map(|c| c.clv).collect(),
@@ -370,6 +369,30 @@ mod tests {
             },
             purchases,
         }
+    }
+
+    /// Under a fit with a tiny alpha and a below 1, a customer first seen on the run's day
+    /// makes the expected purchases NaN: it gets no lifetime value rather than a NaN one.
+    #[test]
+    fn a_fit_that_gives_no_finite_figure_gives_no_lifetime_value() {
+        let fitted = Fitted {
+            bg_nbd: BgNbd {
+                r: 0.5,
+                alpha: 0.01,
+                a: 0.3,
+                b: 0.5,
+            },
+            spend: None,
+        };
+        let today = Repeat {
+            frequency: 0,
+            recency: 0.0,
+            age: 0.0,
+            mean_repeat_spend: None,
+        };
+        assert!(fitted.bg_nbd.expected_purchases(&today, 4.3).is_nan());
+        let policy = SegmentationPolicy::default();
+        assert_eq!(lifetime_value(&policy, &fitted, &today, 100.0), None);
     }
 
     #[test]

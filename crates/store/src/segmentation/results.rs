@@ -30,8 +30,17 @@ use crate::{DbConnection, StoreError};
 struct Detail {
     facts: ScoreFacts,
     rfm: Option<Rfm>,
+    #[serde(deserialize_with = "lenient_clv")]
     clv: Option<Clv>,
     churn_risk: bool,
+}
+
+/// A stored lifetime value that does not read as one reads as none (runs before the models'
+/// figures were checked to be finite kept a NaN as `null`): reading a result never fails on
+/// what its run stored.
+fn lenient_clv<'de, D: serde::Deserializer<'de>>(stored: D) -> Result<Option<Clv>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(stored)?;
+    Ok(value.and_then(|value| Clv::deserialize(value).ok()))
 }
 
 /// Removes what an interrupted attempt of the run wrote.
@@ -488,5 +497,43 @@ pub fn compare(
             return Ok(found);
         }
         cursor = Some(last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lifetime_value_stored_with_a_nan_reads_as_none() {
+        let detail = Detail {
+            facts: ScoreFacts::default(),
+            rfm: None,
+            clv: Some(Clv {
+                frequency: 0,
+                recency: 0.0,
+                t: 0.0,
+                p_alive: 1.0,
+                churn_probability: 0.0,
+                expected_purchases: f64::NAN,
+                expected_spend: None,
+                clv: None,
+            }),
+            churn_risk: false,
+        };
+        // serde_json writes a NaN as null, which no f64 reads.
+        let stored = serde_json::to_string(&detail).unwrap();
+        assert!(stored.contains("\"expected_purchases\":null"), "{stored}");
+        let read: Detail = serde_json::from_str(&stored).unwrap();
+        assert_eq!(read.clv, None);
+        let sound = Detail {
+            clv: detail.clv.map(|clv| Clv {
+                expected_purchases: 1.5,
+                ..clv
+            }),
+            ..detail
+        };
+        let read: Detail = serde_json::from_str(&serde_json::to_string(&sound).unwrap()).unwrap();
+        assert_eq!(read, sound);
     }
 }
