@@ -148,11 +148,20 @@ async fn exchange_rates_are_recorded_once_and_hold_until_the_next() {
     let admin = app.admin_token().await;
     let (_, finance) = app.user(&admin, "cash", "finance", None).await;
     let (_, agent) = app.user(&admin, "agent.a", "agent", None).await;
+    let (_, credit) = app.user(&admin, "credit.m", "credit_manager", None).await;
     let rate = |currency: &str, on: &str, rate: &str| json!({"currency": currency, "on": on, "rate": rate});
+    // Nobody who approves credit sets the rates its limits are weighed at.
+    for token in [&agent, &credit] {
+        let (status, body) = app
+            .post("/api/v1/fx-rates", token, rate("USD", "2026-06-01", "7.1"))
+            .await;
+        assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    }
+    let tomorrow = day_at(8 + 24);
     let (status, body) = app
-        .post("/api/v1/fx-rates", &agent, rate("USD", "2026-06-01", "7.1"))
+        .post("/api/v1/fx-rates", &finance, rate("USD", &tomorrow, "7.1"))
         .await;
-    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_invalid(status, &body, &[("on", "in_future")]);
     let (status, created) = app
         .post(
             "/api/v1/fx-rates",

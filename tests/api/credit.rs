@@ -215,10 +215,20 @@ async fn the_template_lists_seed_004_s_72_points_and_an_edit_is_a_new_version() 
     assert_invalid(status, &refused, &[("items[1].key", "duplicate")]);
     edit["items"][1]["key"] = template["items"][1]["key"].clone();
     let (_, credit) = app.user(&admin, "c.credit", "credit_manager", None).await;
-    let (status, published) = app
+    // The template bounds the limits credit managers approve: an admin publishes it.
+    let (status, refused) = app
         .put_if_match(
             "/api/v1/credit/templates/active",
             &credit,
+            edit.clone(),
+            "\"0\"",
+        )
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    let (status, published) = app
+        .put_if_match(
+            "/api/v1/credit/templates/active",
+            &admin,
             edit.clone(),
             "\"0\"",
         )
@@ -230,7 +240,7 @@ async fn the_template_lists_seed_004_s_72_points_and_an_edit_is_a_new_version() 
     assert_eq!(active["items"], edit["items"]);
     // Publishing over a version someone else replaced meanwhile: 412.
     let (status, stale) = app
-        .put_if_match("/api/v1/credit/templates/active", &credit, edit, "\"0\"")
+        .put_if_match("/api/v1/credit/templates/active", &admin, edit, "\"0\"")
         .await;
     assert_problem(
         status,
@@ -306,7 +316,8 @@ async fn the_credit_policy_reads_whole_and_survives_a_round_trip() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         policy["check"],
-        json!({"tolerance_bp": 1000, "overdue_block_days": 30, "alert_use_bp": 9000})
+        json!({"tolerance_bp": 1000, "overdue_block_days": 30, "alert_use_bp": 9000,
+               "green_channel_up_to_major": 1_000_000})
     );
     for section in ["approval", "reviews"] {
         assert!(policy[section].is_object(), "{section} missing: {policy}");

@@ -276,9 +276,13 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
         "litigation recorded: 被供应商起诉"
     );
 
-    // A green-channel application lets a customer without a line buy, flagged.
+    // A green-channel application lets a customer without a line buy, flagged, once the
+    // head of its unit acknowledged it, up to what it asked for.
     let unit = app.create_unit(&admin, "QH").await;
     let (_, agent) = app.user(&admin, "g.agent", "agent", Some(&unit)).await;
+    let (_, head) = app
+        .user(&admin, "g.head", "unit_manager", Some(&unit))
+        .await;
     let urgent = app.organization(&agent, "三沙港口工程有限公司").await;
     let (status, application) = app
         .post(
@@ -289,9 +293,41 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{application}");
+    let unacknowledged = check(&app, &agent, &urgent, 100, "shipment").await;
+    assert_eq!(codes(&unacknowledged), ["no_agreement"]);
+    let (status, acknowledged) = app
+        .post(
+            &format!(
+                "/api/v1/credit/applications/{}/pre-review",
+                application["id"].as_str().unwrap()
+            ),
+            &head,
+            json!({"note": "急单，先发货"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acknowledged}");
     let flagged = check(&app, &agent, &urgent, 100, "shipment").await;
     assert_eq!(flagged["decision"], "warn");
     assert_eq!(codes(&flagged), ["green_channel_pending"]);
+    // Ten trillion fen on an application of fifty thousand yuan: blocked.
+    let unbounded = check(&app, &agent, &urgent, 10_000_000_000_000, "shipment").await;
+    assert_eq!(unbounded["decision"], "block");
+    assert_eq!(codes(&unbounded), ["green_channel_exceeded"]);
+    let (status, order) = app
+        .post(
+            "/api/v1/orders",
+            &agent,
+            order_of(&urgent, 10_000_000_000_000, 0),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let (status, refused) = app.step(&agent, &order, "confirm").await;
+    assert_problem(
+        status,
+        &refused,
+        StatusCode::CONFLICT,
+        "credit_limit_exceeded",
+    );
     let (status, order) = app
         .post("/api/v1/orders", &agent, order_of(&urgent, 100, 0))
         .await;

@@ -13,6 +13,7 @@ mod credit_lines;
 mod customers;
 mod directory;
 mod dunning;
+mod duties;
 mod http;
 mod integrity;
 mod jobs;

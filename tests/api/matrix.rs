@@ -24,7 +24,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings" => {
             role == "admin"
         }
-        "createFxRate" => matches!(role, "admin" | "finance" | "credit_manager"),
+        "createFxRate" => matches!(role, "admin" | "finance"),
         "transferCustomer" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createCustomer"
         | "patchCustomer"
@@ -71,16 +71,18 @@ fn allowed(operation: &str, role: &str) -> bool {
         }
         "payOrder" | "postReceivable" | "postLeaseSchedule" | "createCreditNote"
         | "recordPayment" | "allocatePayment" => matches!(role, "admin" | "finance"),
-        "createWriteOff"
-        | "replaceAllowancePolicy"
+        // Rules that bound approvals are set by admins only.
+        "replaceAllowancePolicy"
         | "replaceDunningPolicy"
+        | "publishCharacteristicTemplate"
+        | "replaceCreditPolicy"
+        | "publishSegmentationPolicy" => role == "admin",
+        "createWriteOff"
         | "runDunning"
         | "listOnWarningList"
         | "liftFromWarningList"
         | "takeAgeingSnapshot"
         | "setCollectionTarget"
-        | "publishCharacteristicTemplate"
-        | "replaceCreditPolicy"
         | "createCreditEvaluation"
         | "evaluateCreditApplication"
         | "approveCreditApplication"
@@ -90,7 +92,6 @@ fn allowed(operation: &str, role: &str) -> bool {
             matches!(role, "admin" | "credit_manager")
         }
         "decideOrderClaim" => matches!(role, "admin" | "unit_manager"),
-        "publishSegmentationPolicy" => matches!(role, "admin" | "credit_manager"),
         "startSegmentationRun" | "requestGradeOverride" | "approveGradeOverride" => {
             matches!(role, "admin" | "credit_manager" | "unit_manager")
         }

@@ -776,8 +776,12 @@ async fn a_published_policy_is_a_new_version_and_runs_name_theirs() {
         .put_if_match("/api/v1/segmentation/policy", &agent, next.clone(), &etag)
         .await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, published) = app
+    let (status, body) = app
         .put_if_match("/api/v1/segmentation/policy", &credit, next.clone(), &etag)
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, published) = app
+        .put_if_match("/api/v1/segmentation/policy", &admin, next.clone(), &etag)
         .await;
     assert_eq!(status, StatusCode::OK, "{published}");
     assert_eq!(
@@ -788,7 +792,7 @@ async fn a_published_policy_is_a_new_version_and_runs_name_theirs() {
         (json!(1), json!(50))
     );
     let (status, body) = app
-        .put_if_match("/api/v1/segmentation/policy", &credit, next, &etag)
+        .put_if_match("/api/v1/segmentation/policy", &admin, next, &etag)
         .await;
     assert_problem(
         status,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use credo_core::FieldError;
+use credo_core::{FieldError, Principal};
 use credo_store::settings::{self, Document, Stored};
 use serde::Serialize;
 use utoipa::openapi::schema::Schema;
@@ -34,18 +34,28 @@ where
 /// Replaces the document with `next` if `check` admits it and the client changed the
 /// version it names in `If-Match`: 200 with the new one, 412 with the current, 422 naming
 /// the faults.
+///
+/// Company documents are rules that bound approvals (approval limits, the check's
+/// tolerance, dunning effects, the grades behind a limit), so they are set by admins only:
+/// whoever approves within a rule cannot also set it (docs/API.md, Separation of duties).
 pub async fn replace<T, R>(
     state: &AppState,
     req: &HttpRequest,
+    caller: &Principal,
     next: T,
     check: fn(&T) -> Result<(), Vec<FieldError>>,
-    actor: uuid::Uuid,
     what: &str,
 ) -> ApiResult<HttpResponse>
 where
     T: Document + Clone + Send + 'static,
     R: Serialize + From<Stored<T>> + HasVersion,
 {
+    if !caller.is_admin() {
+        return Err(ApiError::forbidden(format!(
+            "the {what} is set by admins: whoever approves within a rule does not set it"
+        )));
+    }
+    let actor = caller.user_id;
     let expected = extract::if_match(req)?;
     let outcome = state
         .db(move |conn| {

@@ -213,8 +213,9 @@ pub fn parse_rate(text: &str) -> Result<Decimal, FieldError> {
 }
 
 impl FxRateInput {
-    /// A valid rate of a currency other than the company's `home` one.
-    pub fn validate(&self, home: Currency) -> Result<FxRate, Vec<FieldError>> {
+    /// A valid rate of a currency other than the company's `home` one, of a day that has
+    /// come (`today` in the company's time zone): a rate is recorded once it is known.
+    pub fn validate(&self, home: Currency, today: NaiveDate) -> Result<FxRate, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let currency = errors
             .check("currency", Currency::parse(&self.currency))
@@ -229,6 +230,13 @@ impl FxRateInput {
                 }
                 foreign
             });
+        if self.on > today {
+            errors.push(FieldError::new(
+                "on",
+                FieldCode::InFuture,
+                format!("a rate of a day after today ({today}) is not known yet"),
+            ));
+        }
         let rate = errors.check("rate", parse_rate(&self.rate));
         errors.finish(|| FxRate {
             currency: currency.expect("checked"),
@@ -362,10 +370,17 @@ mod tests {
             on: day("2026-06-30"),
             rate: "7.1".into(),
         };
-        assert!(input("USD").validate(cny).is_ok());
+        let today = day("2026-06-30");
+        assert!(input("USD").validate(cny, today).is_ok());
         assert_eq!(
-            input("CNY").validate(cny).unwrap_err()[0].code,
+            input("CNY").validate(cny, today).unwrap_err()[0].code,
             FieldCode::HomeCurrency
+        );
+        // Known once the day has come.
+        let early = input("USD").validate(cny, day("2026-06-29")).unwrap_err();
+        assert_eq!(
+            (early[0].field.as_str(), early[0].code),
+            ("on", FieldCode::InFuture)
         );
     }
 }

@@ -225,7 +225,7 @@ impl Default for ApprovalPolicy {
 }
 
 /// The largest approval limit a policy takes, so that it stays within 2^53 minor units.
-const MAX_APPROVAL_MAJOR: i64 = 1_000_000_000_000;
+pub(crate) const MAX_APPROVAL_MAJOR: i64 = 1_000_000_000_000;
 
 impl ApprovalPolicy {
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
@@ -267,6 +267,21 @@ impl ApprovalPolicy {
         } else {
             Err(up_to)
         }
+    }
+
+    /// Whether `role` may grant a line of `line_company_minor` to a customer whose other
+    /// active lines (in other currencies) come to `other_lines_company_minor`: the limit
+    /// holds for the customer's total credit in the company currency, so a line split
+    /// across currencies gains an approver nothing.
+    pub fn may_grant(
+        &self,
+        role: Role,
+        line_company_minor: i64,
+        other_lines_company_minor: i64,
+        company_digits: u8,
+    ) -> Result<(), i64> {
+        let total = line_company_minor.saturating_add(other_lines_company_minor);
+        self.may_approve(role, total, company_digits)
     }
 }
 
@@ -416,6 +431,7 @@ impl Application {
         evaluation: Option<&EvaluationFacts>,
         approver: &Principal,
         policy: &ApprovalPolicy,
+        other_lines_company_minor: i64,
         company_digits: u8,
         today: NaiveDate,
         at: DateTime<Utc>,
@@ -435,9 +451,10 @@ impl Application {
             return Err(StepRefusal::SamePerson);
         }
         policy
-            .may_approve(
+            .may_grant(
                 approver.role,
                 evaluation.final_limit_company_minor,
+                other_lines_company_minor,
                 company_digits,
             )
             .map_err(|up_to_minor| StepRefusal::OverApprovalLimit { up_to_minor })?;
@@ -558,6 +575,7 @@ mod tests {
                 sales_unit_id: None,
             },
             &ApprovalPolicy::default(),
+            0,
             2,
             day("2026-12-02"),
             DateTime::UNIX_EPOCH,
@@ -727,5 +745,37 @@ mod tests {
             prop_assert!(!within || smaller);
             prop_assert!(policy.may_approve(Role::Admin, amount, digits).is_ok());
         }
+
+        /// Splitting a line across currencies gains nothing: a grant beside other lines is
+        /// allowed exactly when one line of the total would be.
+        #[test]
+        fn a_grant_is_weighed_with_the_customers_other_lines(
+            line in 0..MAX_MINOR,
+            others in 0..MAX_MINOR,
+            digits in 0u8..4,
+        ) {
+            let policy = ApprovalPolicy::default();
+            let role = Role::CreditManager;
+            prop_assert_eq!(
+                policy.may_grant(role, line, others, digits),
+                policy.may_approve(role, line + others, digits)
+            );
+        }
+    }
+
+    #[test]
+    fn two_lines_each_within_the_limit_are_not_granted_together() {
+        let policy = ApprovalPolicy::default();
+        let yuan = |major: i64| major * 100;
+        let role = Role::CreditManager;
+        assert_eq!(policy.may_grant(role, yuan(5_000_000), 0, 2), Ok(()));
+        assert_eq!(
+            policy.may_grant(role, yuan(4_900_000), yuan(5_000_000), 2),
+            Err(yuan(5_000_000))
+        );
+        assert_eq!(
+            policy.may_grant(Role::Admin, yuan(4_900_000), i64::MAX, 2),
+            Ok(())
+        );
     }
 }

@@ -51,6 +51,9 @@ string_enum! {
         Blacklisted = "blacklisted",
         /// A green-channel application waits for its evaluation: sold before it (warns).
         GreenChannelPending = "green_channel_pending",
+        /// The sale would take the customer past what its green-channel application asked
+        /// for (within the policy's cap) before the evaluation (blocks).
+        GreenChannelExceeded = "green_channel_exceeded",
         /// A credit override let this order through (the reasons it overrode stay listed).
         OverrideUsed = "override_used",
     }
@@ -68,7 +71,8 @@ impl ReasonCode {
             | OverLimitBeyondTolerance
             | OverdueBeyondThreshold
             | CreditHold
-            | Blacklisted => CheckDecision::Block,
+            | Blacklisted
+            | GreenChannelExceeded => CheckDecision::Block,
             OverLimit | Overdue | CreditWarning | GreenChannelPending | OverrideUsed => {
                 CheckDecision::Warn
             }
@@ -98,6 +102,15 @@ pub struct CheckPolicy {
     /// Limit use above this share (basis points) raises an early-warning alert.
     #[schema(example = 9000, minimum = 0, maximum = 10000)]
     pub alert_use_bp: u32,
+    /// The most a green-channel application lets a customer owe before its evaluation, in
+    /// major units of the company currency (less when it asked for less).
+    #[serde(default = "default_green_channel_up_to_major")]
+    #[schema(example = 1_000_000, minimum = 0)]
+    pub green_channel_up_to_major: i64,
+}
+
+fn default_green_channel_up_to_major() -> i64 {
+    1_000_000
 }
 
 impl Default for CheckPolicy {
@@ -106,6 +119,7 @@ impl Default for CheckPolicy {
             tolerance_bp: 1_000,
             overdue_block_days: 30,
             alert_use_bp: 9_000,
+            green_channel_up_to_major: default_green_channel_up_to_major(),
         }
     }
 }
@@ -130,6 +144,13 @@ impl CheckPolicy {
                 "overdue_block_days",
                 FieldCode::OutOfRange,
                 "0 to 3650 days",
+            ));
+        }
+        if !(0..=crate::application::MAX_APPROVAL_MAJOR).contains(&self.green_channel_up_to_major) {
+            errors.push(FieldError::new(
+                "green_channel_up_to_major",
+                FieldCode::OutOfRange,
+                format!("0 to {}", crate::application::MAX_APPROVAL_MAJOR),
             ));
         }
         errors.finish(|| ())
@@ -170,8 +191,10 @@ pub struct CheckFacts {
     pub credit_hold: bool,
     /// On the warning list: since when.
     pub blacklisted_since: Option<NaiveDate>,
-    /// A green-channel application in the sale's currency waits for its evaluation.
-    pub green_channel_pending: bool,
+    /// A green-channel application in the sale's currency, acknowledged by the head of its
+    /// sales unit, waits for its evaluation: what it lets the customer owe until then (its
+    /// request, within the policy's cap).
+    pub green_channel_minor: Option<i64>,
 }
 
 /// A check's answer.
@@ -278,10 +301,26 @@ pub fn check(
                     ));
                 }
             }
-            _ if facts.green_channel_pending => reasons.push(reason(
-                ReasonCode::GreenChannelPending,
-                "sold on a green-channel application before its evaluation".into(),
-            )),
+            _ if facts.green_channel_minor.is_some() => {
+                let room = facts
+                    .green_channel_minor
+                    .unwrap_or(0)
+                    .saturating_sub(exposure_minor);
+                reasons.push(if amount_minor > room {
+                    reason(
+                        ReasonCode::GreenChannelExceeded,
+                        format!(
+                            "the green channel lets the customer owe {room} more before the \
+                             evaluation"
+                        ),
+                    )
+                } else {
+                    reason(
+                        ReasonCode::GreenChannelPending,
+                        "sold on a green-channel application before its evaluation".into(),
+                    )
+                })
+            }
             _ => match facts.agreement.as_ref().map(|a| (a.standing(today), a)) {
                 Some((Standing::Expired, agreement)) => reasons.push(reason(
                     ReasonCode::RatingExpired,
@@ -441,12 +480,20 @@ mod tests {
         assert_eq!(prepaid.decision, CheckDecision::Allow);
         assert_eq!(prepaid.limit_minor, None);
         let green = CheckFacts {
-            green_channel_pending: true,
+            green_channel_minor: Some(1_000),
+            exposure: Exposure {
+                open_receivables_minor: 300,
+                uninvoiced_orders_minor: 200,
+            },
             ..CheckFacts::default()
         };
-        let check = judge(1, &green);
+        let check = judge(500, &green);
         assert_eq!(check.decision, CheckDecision::Warn);
         assert_eq!(codes(&check), [ReasonCode::GreenChannelPending]);
+        // Past what the application asked for: blocked, as without a line.
+        let check = judge(501, &green);
+        assert_eq!(check.decision, CheckDecision::Block);
+        assert_eq!(codes(&check), [ReasonCode::GreenChannelExceeded]);
     }
 
     #[test]

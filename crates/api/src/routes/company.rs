@@ -114,25 +114,25 @@ pub async fn patch_settings(
     Ok(reply.into_response())
 }
 
-/// Who may record exchange rates: the people who answer for money.
+/// Who may record exchange rates: finance and admins. Never the credit department, whose
+/// approval limits are weighed in the company currency at these rates.
 fn require_rate_keeper(caller: &Principal) -> ApiResult<()> {
-    if caller.is_admin()
-        || caller.can_record_payments()
-        || caller.role == credo_core::Role::CreditManager
-    {
+    if caller.is_admin() || caller.can_record_payments() {
         Ok(())
     } else {
         Err(ApiError::forbidden(
-            "exchange rates are recorded by finance, credit managers and admins",
+            "exchange rates are recorded by finance and admins, never by who approves credit",
         ))
     }
 }
 
 /// Record an exchange rate
 ///
-/// One rate per currency and day, into the company currency. Posting the same rate again
-/// answers 200 with it; another rate for a recorded day is 409 `fx_rate_conflict` (the
-/// reports that used it do not change under them).
+/// One rate per currency and day, into the company currency, of a day that has come (a
+/// later day is 422 `in_future`). Posting the same rate again answers 200 with it; another
+/// rate for a recorded day is 409 `fx_rate_conflict` (the reports that used it do not
+/// change under them). Finance and admins: never the credit department, whose approval
+/// limits are weighed at these rates.
 #[utoipa::path(
     tag = "company",
     operation_id = "createFxRate",
@@ -155,7 +155,8 @@ pub async fn create_fx_rate(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let home = state.company().await?.settings.currency;
-        let rate = input.validate(home).map_err(ApiError::validation)?;
+        let today = state.today().await?;
+        let rate = input.validate(home, today).map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
             Ok(match fx::record(conn, rate.clone(), actor)? {

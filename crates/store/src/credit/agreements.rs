@@ -14,7 +14,7 @@ use credo_credit::review::{reasons, ReviewDue, ReviewFacts, ReviewPolicy};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{alerts, within_approval_limit, Decided};
+use super::{alerts, within_grant_limit, Decided};
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
@@ -196,8 +196,8 @@ pub(super) fn grant(
 }
 
 /// Records a line carried over from an old system, under the customer's lock: its terms
-/// checked against the credit policy (the default validity), within the recorder's approval
-/// limit (in the company currency at today's rate).
+/// checked against the credit policy (the default validity), the customer's total credit
+/// with it within the recorder's approval limit (in the company currency at today's rate).
 pub fn carry_over(
     conn: &mut DbConnection,
     customer_id: Uuid,
@@ -212,9 +212,8 @@ pub fn carry_over(
             Ok(valid) => valid,
             Err(errors) => return Ok(Decided::Refused(StepRefusal::Invalid(errors))),
         };
-        let amount = (terms.limit_minor, terms.currency);
-        if let Err(refusal) =
-            within_approval_limit(conn, &policy, recorder, amount, "currency", today)?
+        let line = (terms.limit_minor, terms.currency);
+        if let Err(refusal) = within_grant_limit(conn, &policy, recorder, customer_id, line, today)?
         {
             return Ok(Decided::Refused(refusal));
         }

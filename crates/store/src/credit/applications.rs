@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::agreements::{grant, Origin};
-use super::Decided;
+use super::{other_lines_company_minor, Decided};
 use crate::convert::{
     from_db_time, parse_currency, parse_id, parse_name, parse_optional_id, to_db_time,
 };
@@ -377,11 +377,21 @@ pub fn take_step(
                     None => None,
                 };
                 let policy = settings::document::<CreditPolicy>(conn)?.settings;
+                let others = match other_lines_company_minor(
+                    conn,
+                    before.customer_id,
+                    before.currency,
+                    today,
+                )? {
+                    Ok(others) => others,
+                    Err(refusal) => return Ok(Decided::Refused(refusal)),
+                };
                 match after.approve(
                     &input,
                     facts.as_ref(),
                     actor,
                     &policy.approval,
+                    others,
                     company.minor_digits(),
                     today,
                     at,

@@ -8,13 +8,14 @@ use credo_core::{Currency, Principal};
 use credo_credit::alert::{limit_use, AlertKind};
 use credo_credit::application::{ApplicationStatus, StepRefusal};
 use credo_credit::check::{
-    check, credit_part, CheckDecision, CheckFacts, CreditCheck, Exposure, Stage, StepCheck,
+    check, credit_part, CheckDecision, CheckFacts, CheckPolicy, CreditCheck, Exposure, Stage,
+    StepCheck,
 };
 use credo_credit::overrides::{CreditOverride, NewOverride};
 use credo_credit::policy::CreditPolicy;
 use credo_receivables::dunning::Effect;
 use credo_sales::{Order, OrderStatus};
-use diesel::dsl::min;
+use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -27,17 +28,18 @@ use crate::receivables::warning_entry_of;
 use crate::schema::{
     credit_applications, credit_overrides, dunning_actions, dunning_notices, orders, receivables,
 };
-use crate::{audit, customers, now, settings, DbConnection, StoreError};
+use crate::{audit, customers, fx, now, settings, DbConnection, StoreError};
 
 pub const OVERRIDE_ENTITY: &str = "credit_override";
 
-/// The facts a sale of the customer in `currency` is judged on; `excluding` leaves out the
-/// order being checked, whose own amount is the sale.
+/// The facts a sale of the customer in `currency` is judged on under `policy`; `excluding`
+/// leaves out the order being checked, whose own amount is the sale.
 pub fn facts(
     conn: &mut DbConnection,
     customer_id: Uuid,
     currency: Currency,
     excluding: Option<Uuid>,
+    policy: &CheckPolicy,
     today: NaiveDate,
 ) -> Result<CheckFacts, StoreError> {
     let customer = customer_id.to_string();
@@ -83,17 +85,19 @@ pub fn facts(
         .distinct()
         .load::<String>(conn)?;
     let has = |effect: Effect| effects.iter().any(|e| e == effect.as_str());
-    let green_channel_pending = credit_applications::table
+    // A green-channel application counts once the unit head acknowledged it (pre-reviewed)
+    // and until it is evaluated.
+    let green_channel_requested = credit_applications::table
         .filter(credit_applications::customer_id.eq(&customer))
         .filter(credit_applications::currency.eq(currency.as_str()))
         .filter(credit_applications::green_channel.eq(true))
-        .filter(credit_applications::status.eq_any([
-            ApplicationStatus::Submitted.as_str(),
-            ApplicationStatus::PreReviewed.as_str(),
-        ]))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
+        .filter(credit_applications::status.eq(ApplicationStatus::PreReviewed.as_str()))
+        .select(max(credit_applications::requested_limit_minor))
+        .first::<Option<i64>>(conn)?;
+    let green_channel_minor = match green_channel_requested {
+        Some(requested) => green_channel_within_cap(conn, requested, currency, policy, today)?,
+        None => None,
+    };
     let blacklisted_since = warning_entry_of(conn, customer_id, today)?
         .and_then(|entry| entry.reasons.iter().map(|r| r.since).min());
     Ok(CheckFacts {
@@ -107,8 +111,41 @@ pub fn facts(
         credit_warning: has(Effect::CreditWarning),
         credit_hold: has(Effect::CreditHold) || has(Effect::Blacklist),
         blacklisted_since,
-        green_channel_pending,
+        green_channel_minor,
     })
+}
+
+/// What a green-channel request of `requested_minor` in `currency` lets the customer owe:
+/// the request, scaled down to the policy's cap (in the company currency) when above it.
+/// Without a rate for the currency the cap cannot be told, so the green channel does not
+/// count.
+fn green_channel_within_cap(
+    conn: &mut DbConnection,
+    requested_minor: i64,
+    currency: Currency,
+    policy: &CheckPolicy,
+    today: NaiveDate,
+) -> Result<Option<i64>, StoreError> {
+    let company = settings::company(conn)?.settings.currency;
+    let cap_minor = policy
+        .green_channel_up_to_major
+        .saturating_mul(10_i64.pow(u32::from(company.minor_digits())));
+    let requested_company = if currency == company {
+        requested_minor
+    } else {
+        match fx::on_or_before(conn, currency, today)? {
+            Some(rate) => rate
+                .to_company_minor(requested_minor, company)
+                .unwrap_or(i64::MAX),
+            None => return Ok(None),
+        }
+    };
+    if requested_company <= cap_minor {
+        return Ok(Some(requested_minor));
+    }
+    let scaled =
+        i128::from(requested_minor) * i128::from(cap_minor) / i128::from(requested_company);
+    Ok(Some(i64::try_from(scaled).unwrap_or(i64::MAX)))
 }
 
 /// Checks a sale of `amount_minor` on credit to the customer in `currency` at `stage` under
@@ -122,7 +159,7 @@ pub fn check_sale(
     today: NaiveDate,
 ) -> Result<CreditCheck, StoreError> {
     let policy = settings::document::<CreditPolicy>(conn)?.settings;
-    let facts = facts(conn, customer_id, currency, None, today)?;
+    let facts = facts(conn, customer_id, currency, None, &policy.check, today)?;
     Ok(check(amount_minor, stage, &facts, &policy.check, today))
 }
 
@@ -149,6 +186,7 @@ pub(crate) fn check_order_step(
         customer_id,
         order.draft.currency,
         Some(order.id),
+        &policy.check,
         today,
     )?;
     let stage = if order.status == OrderStatus::Quoted {

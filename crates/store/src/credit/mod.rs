@@ -270,38 +270,100 @@ impl<T, R> Outcome for Decided<T, R> {
     }
 }
 
-/// Whether `approver` may grant `amount_minor` of `currency`: within their role's approval
-/// limit (`policy`), the amount taken into the company currency at the rate of `today` (or
-/// the latest before). No rate for the currency is a refusal on `field`.
+/// `amount_minor` of `currency` in the company currency at the rate of `today` (or the latest
+/// before); beyond the cap counts as the largest amount. No rate for the currency is a
+/// refusal on `field`.
+fn in_company_minor(
+    conn: &mut DbConnection,
+    (amount_minor, currency): (i64, Currency),
+    company: Currency,
+    field: &str,
+    today: NaiveDate,
+) -> Result<Result<i64, StepRefusal>, StoreError> {
+    if currency == company {
+        return Ok(Ok(amount_minor));
+    }
+    Ok(match fx::on_or_before(conn, currency, today)? {
+        Some(rate) => Ok(rate
+            .to_company_minor(amount_minor, company)
+            .unwrap_or(i64::MAX)),
+        None => Err(StepRefusal::Invalid(vec![FieldError::new(
+            field,
+            FieldCode::InvalidRate,
+            format!(
+                "no exchange rate of {} into the company currency is recorded",
+                currency.as_str()
+            ),
+        )])),
+    })
+}
+
+/// Whether `approver` may approve a single use of `amount` (an override): within their
+/// role's approval limit (`policy`) in the company currency.
 pub(crate) fn within_approval_limit(
     conn: &mut DbConnection,
     policy: &ApprovalPolicy,
     approver: &Principal,
-    (amount_minor, currency): (i64, Currency),
+    amount: (i64, Currency),
     field: &str,
     today: NaiveDate,
 ) -> Result<Result<(), StepRefusal>, StoreError> {
     let company = settings::company(conn)?.settings.currency;
-    let amount = if currency == company {
-        amount_minor
-    } else {
-        match fx::on_or_before(conn, currency, today)? {
-            // Beyond the cap counts as the largest amount.
-            Some(rate) => rate
-                .to_company_minor(amount_minor, company)
-                .unwrap_or(i64::MAX),
-            None => {
-                return Ok(Err(StepRefusal::Invalid(vec![FieldError::new(
-                    field,
-                    FieldCode::InvalidRate,
-                    "no exchange rate into the company currency is recorded for this currency",
-                )])))
-            }
-        }
+    let amount = match in_company_minor(conn, amount, company, field, today)? {
+        Ok(amount) => amount,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     Ok(policy
         .may_approve(approver.role, amount, company.minor_digits())
         .map_err(|up_to_minor| StepRefusal::OverApprovalLimit { up_to_minor }))
+}
+
+/// Whether `approver` may grant `customer_id` a line of `line` (superseding its active line
+/// of that currency): the customer's total credit with it, in the company currency, within
+/// their role's approval limit (`ApprovalPolicy::may_grant`). Read under the customer's lock.
+pub(crate) fn within_grant_limit(
+    conn: &mut DbConnection,
+    policy: &ApprovalPolicy,
+    approver: &Principal,
+    customer_id: Uuid,
+    line: (i64, Currency),
+    today: NaiveDate,
+) -> Result<Result<(), StepRefusal>, StoreError> {
+    let company = settings::company(conn)?.settings.currency;
+    let line_minor = match in_company_minor(conn, line, company, "currency", today)? {
+        Ok(amount) => amount,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let others = match other_lines_company_minor(conn, customer_id, line.1, today)? {
+        Ok(others) => others,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    Ok(policy
+        .may_grant(approver.role, line_minor, others, company.minor_digits())
+        .map_err(|up_to_minor| StepRefusal::OverApprovalLimit { up_to_minor }))
+}
+
+/// The customer's active lines in currencies other than `except`, in the company currency:
+/// what a new line of `except` (which supersedes that currency's line) adds to.
+pub(crate) fn other_lines_company_minor(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    except: Currency,
+    today: NaiveDate,
+) -> Result<Result<i64, StepRefusal>, StoreError> {
+    let company = settings::company(conn)?.settings.currency;
+    let mut total = 0_i64;
+    for line in agreements::active_lines(conn, customer_id)? {
+        if line.currency == except {
+            continue;
+        }
+        let amount = (line.limit_minor, line.currency);
+        match in_company_minor(conn, amount, company, "currency", today)? {
+            Ok(amount) => total = total.saturating_add(amount),
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    }
+    Ok(Ok(total))
 }
 
 /// The customer's latest evaluation in brief.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::documents::{self, HasVersion, Record, Shown};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::Body;
 use crate::state::AppState;
 
@@ -77,8 +77,8 @@ pub async fn get_template(state: web::Data<AppState>, _caller: Caller) -> ApiRes
 /// keys, weights 1 to 100, 1 to 10 aspects of maximum score 1 to 100, pre-score thresholds
 /// one per point and each harder to meet; grades 1 to 6 with falling cut-offs, the last at
 /// 0, credit sales never allowed below a grade that is refused). Evaluations made before
-/// keep the template they used. `If-Match` is required. Admins and credit managers;
-/// audited.
+/// keep the template they used. `If-Match` is required. Admins only (whoever approves
+/// within a rule does not set it); audited.
 #[utoipa::path(
     tag = "credit",
     operation_id = "publishCharacteristicTemplate",
@@ -98,17 +98,12 @@ pub async fn publish_template(
     req: HttpRequest,
     body: Body<Template>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "the characteristic template is published by credit managers and admins",
-        ));
-    }
     documents::replace::<_, TemplateRecord>(
         &state,
         &req,
+        &caller,
         body.value,
         Template::check,
-        caller.user_id,
         "characteristic template",
     )
     .await
@@ -143,8 +138,8 @@ pub async fn get_policy(state: web::Data<AppState>, _caller: Caller) -> ApiResul
 ///
 /// New bands (2 to 20, bounds exact decimals of at most 2 places, rising, the last
 /// open-ended; shares never falling), grade factors (never rising as the grade worsens)
-/// and limit-grade bounds (rising). `If-Match` is required. Admins and credit managers;
-/// audited.
+/// and limit-grade bounds (rising). `If-Match` is required. Admins only (whoever
+/// approves within a rule does not set it); audited.
 #[utoipa::path(
     tag = "credit",
     operation_id = "replaceCreditPolicy",
@@ -164,17 +159,12 @@ pub async fn replace_policy(
     req: HttpRequest,
     body: Body<CreditPolicy>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "the credit policy is set by credit managers and admins",
-        ));
-    }
     documents::replace::<_, CreditPolicyRecord>(
         &state,
         &req,
+        &caller,
         body.value,
         CreditPolicy::check,
-        caller.user_id,
         "credit policy",
     )
     .await

@@ -44,7 +44,7 @@ pub async fn get_policy(state: web::Data<AppState>, _caller: Caller) -> ApiResul
 ///
 /// New levels (1 to 10, unique keys, offsets within a year, effects that never soften as
 /// the levels escalate), audited. Levels an item had keep counting by their key. `If-Match`
-/// is required. Admins and credit managers.
+/// is required. Admins only (whoever approves within a rule does not set it).
 #[utoipa::path(
     tag = "dunning",
     operation_id = "replaceDunningPolicy",
@@ -64,17 +64,12 @@ pub async fn replace_policy(
     req: HttpRequest,
     body: Body<DunningPolicyRules>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "the dunning policy is set by credit managers and admins",
-        ));
-    }
     documents::replace::<_, DunningPolicyRecord>(
         &state,
         &req,
+        &caller,
         body.value,
         |rules| DunningPolicy::from_rules(rules).map(drop),
-        caller.user_id,
         "dunning policy",
     )
     .await

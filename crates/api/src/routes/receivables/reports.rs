@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::report_day;
 use crate::auth::Caller;
 use crate::documents::{self, Record, Shown};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination;
 use crate::reply::Reply;
@@ -437,8 +437,8 @@ pub async fn get_allowance_policy(
 /// Replace the allowance policy
 ///
 /// New bands and rates for the bad-debt allowance (2 to 13 bands, ascending ages, the last
-/// open-ended, rates that never fall with age), audited. `If-Match` is required. Admins and
-/// credit managers.
+/// open-ended, rates that never fall with age), audited. `If-Match` is required. Admins
+/// only (whoever approves within a rule does not set it).
 #[utoipa::path(
     tag = "receivables",
     operation_id = "replaceAllowancePolicy",
@@ -458,17 +458,12 @@ pub async fn replace_allowance_policy(
     req: HttpRequest,
     body: Body<AllowancePolicyRules>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "the allowance policy is set by credit managers and admins",
-        ));
-    }
     documents::replace::<_, AllowancePolicyRecord>(
         &state,
         &req,
+        &caller,
         body.value,
         |rules| AllowancePolicy::from_rules(&rules.bands).map(drop),
-        caller.user_id,
         "allowance policy",
     )
     .await

@@ -44,7 +44,8 @@ pub async fn get_policy(state: web::Data<AppState>, _caller: Caller) -> ApiResul
 /// readable and the runs made by them keep naming them. Every indicator once with curves of
 /// 2 to 20 rising points scoring 0 to 100, grades with falling minimum scores ending at 0,
 /// every grade in exactly one tier, guidance for each quadrant and a treatment for each
-/// loss reason. `If-Match` is required. Admins and credit managers; audited.
+/// loss reason. `If-Match` is required. Admins only (whoever approves within a rule does
+/// not set it); audited.
 #[utoipa::path(
     tag = "segmentation",
     operation_id = "publishSegmentationPolicy",
@@ -64,17 +65,12 @@ pub async fn publish_policy(
     req: HttpRequest,
     body: Body<SegmentationPolicy>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "the segmentation policy is set by credit managers and admins",
-        ));
-    }
     documents::replace::<_, SegmentationPolicyRecord>(
         &state,
         &req,
+        &caller,
         body.value,
         SegmentationPolicy::check,
-        caller.user_id,
         "segmentation policy",
     )
     .await
