@@ -231,6 +231,22 @@ async fn every_token_defect_is_401_problem_json() {
             }),
         ),
         (
+            "lives a century",
+            sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                claims(sub, 100 * 365 * 24 * 3600),
+            ),
+        ),
+        (
+            "no issue time",
+            sign(Algorithm::HS256, JWT_SECRET, {
+                let mut claims = claims(sub, 600);
+                claims.as_object_mut().unwrap().remove("iat");
+                claims
+            }),
+        ),
+        (
             "not valid yet",
             sign(Algorithm::HS256, JWT_SECRET, {
                 let mut claims = claims(sub, 600);

@@ -336,3 +336,39 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     assert_eq!(confirmed["credit_check"]["decision"], "warn");
 }
+
+/// Amounts beyond what a JavaScript number holds exactly are `too_large`, and a reason or
+/// reference nobody can read (invisible characters only) is no reason.
+#[actix_web::test]
+async fn amounts_past_2_53_and_invisible_reasons_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "海口电力").await;
+    let (status, refused) = app
+        .post(
+            "/api/v1/credit/check",
+            &admin,
+            json!({"customer_id": customer, "amount_minor": i64::MAX, "currency": "CNY",
+                   "stage": "order"}),
+        )
+        .await;
+    assert_invalid(status, &refused, &[("amount_minor", "too_large")]);
+    let (status, allowed) = app
+        .post(
+            "/api/v1/credit/check",
+            &admin,
+            json!({"customer_id": customer, "amount_minor": 9_007_199_254_740_991_i64,
+                   "currency": "CNY", "stage": "order"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{allowed}");
+
+    let line = json!({"customer_id": customer, "currency": "CNY", "limit_minor": 1_000,
+                      "term_days": 60, "reason": "\u{200b}\u{200d} \u{feff}"});
+    let (status, refused) = app.post("/api/v1/credit/agreements", &admin, line).await;
+    assert_invalid(status, &refused, &[("reason", "required")]);
+    let payment = json!({"customer_id": customer, "currency": "CNY", "amount_minor": 100,
+                         "received_on": "2026-02-01", "reference": "\u{200b}"});
+    let (status, refused) = app.post("/api/v1/payments", &admin, payment).await;
+    assert_invalid(status, &refused, &[("reference", "required")]);
+}

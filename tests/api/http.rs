@@ -393,8 +393,10 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
     };
     let state = credo_api::state::AppState {
         db: credo_store::Db::connect_lazy(&url, &options),
-        keys: credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes()),
-        access_token_ttl: std::time::Duration::from_secs(60),
+        keys: credo_api::auth::TokenKeys::new(
+            JWT_SECRET.as_bytes(),
+            std::time::Duration::from_secs(60),
+        ),
         refresh_token_ttl: std::time::Duration::from_secs(60),
         session_lifetime: std::time::Duration::from_secs(60),
         body_timeout: std::time::Duration::from_secs(30),
@@ -407,8 +409,9 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     actix_web::rt::spawn(credo_api::serve(state, listener, 1).unwrap());
     let client = reqwest::Client::new();
-    let token = credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes())
-        .issue(uuid::Uuid::new_v4(), std::time::Duration::from_secs(60));
+    let token =
+        credo_api::auth::TokenKeys::new(JWT_SECRET.as_bytes(), std::time::Duration::from_secs(60))
+            .issue(uuid::Uuid::new_v4());
 
     assert_eq!(
         client

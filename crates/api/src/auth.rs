@@ -28,11 +28,13 @@ const ISSUER: &str = "credo";
 /// How far ahead another instance's clock may be when it issues a token.
 const CLOCK_SKEW_SECONDS: i64 = 5;
 
-/// The HMAC keys access tokens are signed and checked with (HS256 only).
+/// The HMAC keys access tokens are signed and checked with (HS256 only), and how long a
+/// token lives.
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    lifetime: std::time::Duration,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -44,39 +46,53 @@ struct Claims {
 }
 
 impl TokenKeys {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &[u8], lifetime: std::time::Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            lifetime,
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, ttl: std::time::Duration) -> String {
+    /// How long a token this server issues lives.
+    pub fn lifetime(&self) -> std::time::Duration {
+        self.lifetime
+    }
+
+    fn lifetime_seconds(&self) -> i64 {
+        i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    pub fn issue(&self, user_id: Uuid) -> String {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
             iss: ISSUER.into(),
             iat: now,
-            exp: now + ttl.as_secs() as i64,
+            exp: now.saturating_add(self.lifetime_seconds()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing cannot fail")
     }
 
     /// The user id of a valid token; expired, forged, unsigned or other-algorithm tokens
-    /// fail, and so do tokens issued (`iat`) or valid (`nbf`) only in the future: no clock
-    /// of ours issues those.
+    /// fail, and so do tokens issued (`iat`) or valid (`nbf`) only in the future, and tokens
+    /// that would live longer than the configured lifetime (an `exp` a century ahead): no
+    /// clock or configuration of ours issues those.
     pub fn verify(&self, token: &str) -> Option<Uuid> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
-        (claims.iat <= Utc::now().timestamp() + CLOCK_SKEW_SECONDS).then_some(claims.sub)
+        let issued_by_us = claims.iat <= Utc::now().timestamp() + CLOCK_SKEW_SECONDS
+            && claims.exp.saturating_sub(claims.iat)
+                <= self.lifetime_seconds().saturating_add(CLOCK_SKEW_SECONDS);
+        issued_by_us.then_some(claims.sub)
     }
 }
 

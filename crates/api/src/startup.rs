@@ -114,8 +114,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
     Ok(Prepared {
         state: AppState {
             db,
-            keys: TokenKeys::new(secret.as_bytes()),
-            access_token_ttl: settings.access_token_ttl,
+            keys: TokenKeys::new(secret.as_bytes(), settings.access_token_ttl),
             refresh_token_ttl: settings.refresh_token_ttl,
             session_lifetime: settings.session_lifetime,
             body_timeout: settings.body_timeout,

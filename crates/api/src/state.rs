@@ -17,7 +17,6 @@ use crate::error::ApiResult;
 pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
-    pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     /// How long a login lasts, however often its tokens are refreshed.
     pub session_lifetime: Duration,

@@ -214,6 +214,26 @@ impl From<Currency> for String {
 /// every amount is exact as a JavaScript number and browser clients never round silently.
 pub const MAX_MINOR: i64 = (1 << 53) - 1;
 
+/// An amount a client sends: at least `least` (`out_of_range` below), at most `MAX_MINOR`
+/// (`too_large` beyond, as docs/API.md promises).
+pub fn input_amount(amount_minor: i64, least: i64) -> Result<i64, FieldError> {
+    if amount_minor > MAX_MINOR {
+        Err(FieldError::new(
+            "",
+            FieldCode::TooLarge,
+            "at most 2^53 - 1 minor units, exact as a JavaScript number",
+        ))
+    } else if amount_minor < least {
+        Err(FieldError::new(
+            "",
+            FieldCode::OutOfRange,
+            format!("at least {least} minor units"),
+        ))
+    } else {
+        Ok(amount_minor)
+    }
+}
+
 /// `amount` when it is within ±`MAX_MINOR`; `None` beyond it (and for an overflow, `None`).
 pub fn within_cap(amount: Option<i64>) -> Option<i64> {
     amount.filter(|a| a.unsigned_abs() <= MAX_MINOR.unsigned_abs())

@@ -133,8 +133,9 @@ impl Tag {
 }
 
 /// A required or optional free text: bounded length (counted as sent, like the schema's
-/// `maxLength`); trimmed; empty counts as absent; no control characters except line breaks
-/// and tabs.
+/// `maxLength`); trimmed; empty counts as absent, and so does a text of blanks and invisible
+/// format characters only (zero-width spaces, a reason nobody can read); no control
+/// characters except line breaks and tabs.
 pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
     if raw.chars().count() > max_chars {
         return Err(FieldError::new(
@@ -144,7 +145,8 @@ pub fn clean_text(raw: &str, max_chars: usize) -> Result<Option<String>, FieldEr
         ));
     }
     let text = raw.trim();
-    if text.is_empty() {
+    let invisible = |c: char| c.is_whitespace() || c.general_category() == GeneralCategory::Format;
+    if text.chars().all(invisible) {
         return Ok(None);
     }
     if text
@@ -248,6 +250,21 @@ mod tests {
         );
         assert_eq!(Tag::parse(" VIP ").unwrap().as_str(), "vip");
         assert_eq!(Tag::parse("").unwrap_err().code, FieldCode::InvalidTag);
+    }
+
+    #[test]
+    fn a_text_of_invisible_characters_only_is_absent() {
+        for raw in ["\u{200b}", " \u{200b}\u{200d} \u{feff}", "\u{3000}\u{00ad}"] {
+            assert_eq!(clean_text(raw, 100), Ok(None), "{raw:?}");
+            assert_eq!(
+                required_text(raw, 100).unwrap_err().code,
+                FieldCode::Required
+            );
+        }
+        assert_eq!(
+            clean_text("\u{200b}退货\u{200b}", 100),
+            Ok(Some("\u{200b}退货\u{200b}".to_owned()))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! before evaluation and stay flagged until evaluated.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use credo_core::money::MAX_MINOR;
+use credo_core::money::input_amount;
 use credo_core::text::{clean_text, required_text};
 use credo_core::{string_enum, Currency, FieldCode, FieldError, FieldErrors, Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -84,13 +84,10 @@ pub struct NewApplication {
 impl ApplicationInput {
     pub fn validate(&self) -> Result<NewApplication, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
-        if !(1..=MAX_MINOR).contains(&self.requested_limit_minor) {
-            errors.push(FieldError::new(
-                "requested_limit_minor",
-                FieldCode::OutOfRange,
-                "a line asked for is more than zero, at most 2^53 - 1",
-            ));
-        }
+        errors.check(
+            "requested_limit_minor",
+            input_amount(self.requested_limit_minor, 1),
+        );
         let currency = errors.check("currency", Currency::parse(&self.currency));
         check_term_days(self.term_days, &mut errors);
         let reason = errors.check("reason", required_text(&self.reason, REASON_MAX));
@@ -502,6 +499,7 @@ impl Application {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use credo_core::money::MAX_MINOR;
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {

@@ -2,7 +2,7 @@
 //! into the recommended limit, a manual adjustment with its reason into the final limit,
 //! and the rating (seed 004 and its bank paper).
 
-use credo_core::money::MAX_MINOR;
+use credo_core::money::input_amount;
 use credo_core::{FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -62,21 +62,15 @@ pub fn conclude(
     in_company_currency: impl FnOnce(i64) -> i64,
 ) -> Result<Conclusion, Vec<FieldError>> {
     let mut errors = FieldErrors::new();
-    if !(1..=MAX_MINOR).contains(&requested_limit_minor) {
-        errors.push(FieldError::new(
-            "requested_limit_minor",
-            FieldCode::OutOfRange,
-            "the limit applied for is more than zero and at most 2^53 - 1 minor units",
-        ));
-    }
+    errors.check(
+        "requested_limit_minor",
+        input_amount(requested_limit_minor, 1),
+    );
     if let Some(adjustment) = adjustment {
-        if !(0..=MAX_MINOR).contains(&adjustment.final_limit_minor) {
-            errors.push(FieldError::new(
-                "manual_adjustment.final_limit_minor",
-                FieldCode::OutOfRange,
-                "a final limit is zero or more and at most 2^53 - 1 minor units",
-            ));
-        }
+        errors.check(
+            "manual_adjustment.final_limit_minor",
+            input_amount(adjustment.final_limit_minor, 0),
+        );
         let reason = adjustment.reason.trim();
         if reason.is_empty() {
             errors.push(FieldError::new(

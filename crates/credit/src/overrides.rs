@@ -2,7 +2,7 @@
 //! until a day, by someone whose approval limit covers the amount.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use credo_core::money::MAX_MINOR;
+use credo_core::money::input_amount;
 use credo_core::text::required_text;
 use credo_core::{Currency, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -43,13 +43,7 @@ pub struct NewOverride {
 impl CreditOverrideInput {
     pub fn validate(&self, today: NaiveDate) -> Result<NewOverride, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
-        if !(1..=MAX_MINOR).contains(&self.amount_minor) {
-            errors.push(FieldError::new(
-                "amount_minor",
-                FieldCode::OutOfRange,
-                "more than zero, at most 2^53 - 1",
-            ));
-        }
+        errors.check("amount_minor", input_amount(self.amount_minor, 1));
         let reason = errors.check("reason", required_text(&self.reason, REASON_MAX));
         if self.expires_on < today {
             errors.push(FieldError::new(

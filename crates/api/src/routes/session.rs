@@ -99,10 +99,10 @@ async fn issue_tokens(
         })
         .await?;
     Ok(TokenPair {
-        access_token: state.keys.issue(user_id, state.access_token_ttl),
+        access_token: state.keys.issue(user_id),
         refresh_token,
         token_type: "Bearer".into(),
-        expires_in: state.access_token_ttl.as_secs(),
+        expires_in: state.keys.lifetime().as_secs(),
     })
 }
 

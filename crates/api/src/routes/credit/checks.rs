@@ -2,6 +2,7 @@
 //! order through once.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use credo_core::money::input_amount;
 use credo_core::{Currency, FieldErrors, Principal};
 use credo_credit::check::{CreditCheck, Stage};
 use credo_credit::overrides::{CreditOverride, CreditOverrideInput};
@@ -27,7 +28,7 @@ pub struct CreditCheckInput {
     pub customer_id: Uuid,
     /// The part sold on credit (not prepaid), in minor units of `currency`; 0 for a fully
     /// prepaid sale.
-    #[schema(example = 30_000_000, minimum = 0)]
+    #[schema(example = 30_000_000, minimum = 0, maximum = 9_007_199_254_740_991_i64)]
     pub amount_minor: i64,
     #[schema(example = "CNY")]
     pub currency: String,
@@ -62,13 +63,7 @@ pub async fn check_credit(
     let customer = referenced_customer(&state, &caller, input.customer_id, "customer_id").await?;
     let mut errors = FieldErrors::new();
     let currency = errors.check("currency", Currency::parse(&input.currency));
-    if input.amount_minor < 0 {
-        errors.push(credo_core::FieldError::new(
-            "amount_minor",
-            credo_core::FieldCode::OutOfRange,
-            "zero (prepaid) or more",
-        ));
-    }
+    errors.check("amount_minor", input_amount(input.amount_minor, 0));
     let currency = errors
         .finish(|| currency.expect("checked"))
         .map_err(ApiError::validation)?;
