@@ -679,3 +679,36 @@ async fn head_answers_wherever_get_does_without_a_body() {
     assert_eq!(allow.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(allow.headers()["allow"].to_str().unwrap().contains("HEAD"));
 }
+
+/// Dates are written YYYY-MM-DD and lie from 1800 to 2999, in bodies and queries alike: a
+/// line valid from 9999-12-31 (whose end would fall in year 10000) is refused on its field on
+/// both databases, never stored or answered with a 500.
+#[actix_web::test]
+async fn dates_are_strict_and_bounded_on_both_databases() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let customer = app.organization(&admin, "三亚湾酒店").await;
+    let line = |valid_from: &str| {
+        json!({"customer_id": customer, "currency": "CNY", "limit_minor": 1_000,
+               "term_days": 60, "reason": "旧系统额度", "valid_from": valid_from})
+    };
+    for (day, code) in [
+        ("9999-12-31", "out_of_range"),
+        ("2026-1-1", "invalid_value"),
+        ("+2026-01-01", "invalid_value"),
+    ] {
+        let (status, refused) = app
+            .post("/api/v1/credit/agreements", &admin, line(day))
+            .await;
+        assert_invalid(status, &refused, &[("valid_from", code)]);
+    }
+    let (status, refused) = app
+        .get("/api/v1/receivables/ageing?as_of=2026-1-1", &admin)
+        .await;
+    assert_problem(status, &refused, StatusCode::BAD_REQUEST, "invalid_query");
+    let (status, granted) = app
+        .post("/api/v1/credit/agreements", &admin, line("2999-01-01"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{granted}");
+    assert_eq!(granted["valid_to"], "2999-12-31", "{granted}");
+}

@@ -137,9 +137,15 @@ fn read_body<T: DeserializeOwned + 'static>(
     }
 }
 
+/// The days a date may name: every date derived from one (a due day, a line's end, a
+/// schedule) then stays within what both databases store alike.
+const FIRST_DAY: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(1800, 1, 1).unwrap();
+const LAST_DAY: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(2999, 12, 31).unwrap();
+
 /// Why a text value cannot be taken whatever field it is for, or `None`: a NUL character
-/// (no database stores one in text), or a date beyond RFC 3339's years 0000 to 9999, which
-/// chrono reads (`-5000-01-01`, `+10000-01-01`) but PostgreSQL cannot always store.
+/// (no database stores one in text); a date chrono would read but not written `YYYY-MM-DD`
+/// (`2026-1-1`, a signed or five-digit year); a date or time outside 1800-01-01 to
+/// 2999-12-31.
 fn unstorable(text: &str) -> Option<(FieldCode, &'static str)> {
     if text.contains('\0') {
         return Some((
@@ -147,15 +153,27 @@ fn unstorable(text: &str) -> Option<(FieldCode, &'static str)> {
             "text may not hold NUL characters",
         ));
     }
-    // chrono reads a sign before the year (and then more than four digits); RFC 3339 has
-    // neither.
-    let signed =
-        text.starts_with(['+', '-']) && text[1..].starts_with(|c: char| c.is_ascii_digit());
-    let date = text.parse::<chrono::NaiveDate>().is_ok()
-        || text.parse::<chrono::DateTime<chrono::Utc>>().is_ok();
-    (signed && date).then_some((
+    let day = text.parse::<chrono::NaiveDate>().ok().or_else(|| {
+        text.parse::<chrono::DateTime<chrono::Utc>>()
+            .ok()
+            .map(|t| t.date_naive())
+    })?;
+    let strict = |date: &str| {
+        date.len() == 10
+            && date.bytes().enumerate().all(|(at, b)| {
+                if at == 4 || at == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    };
+    if !strict(text.get(..10).unwrap_or(text)) {
+        return Some((FieldCode::InvalidValue, "dates are written YYYY-MM-DD"));
+    }
+    (!(FIRST_DAY..=LAST_DAY).contains(&day)).then_some((
         FieldCode::OutOfRange,
-        "dates are RFC 3339, with years 0000 to 9999",
+        "dates are from 1800-01-01 to 2999-12-31",
     ))
 }
 
@@ -451,16 +469,38 @@ mod tests {
         );
         let key = serde_json::json!({"k\u{0}": 1});
         assert_eq!(field(key).unwrap().0, "k\u{0}");
-        for far in ["-5000-01-01", "+10000-01-01", "-0001-01-01T00:00:00Z"] {
+        for far in [
+            "0000-01-01",
+            "1799-12-31",
+            "3000-01-01",
+            "9999-12-31",
+            "9999-12-31T23:59:59Z",
+        ] {
             let found = field(serde_json::json!({ "on": far }));
             assert_eq!(found, Some(("on".into(), FieldCode::OutOfRange)), "{far}");
         }
+        for loose in [
+            "2026-1-1",
+            "2026-01-1",
+            "-5000-01-01",
+            "+10000-01-01",
+            "+2026-01-01",
+        ] {
+            let found = field(serde_json::json!({ "on": loose }));
+            assert_eq!(
+                found,
+                Some(("on".into(), FieldCode::InvalidValue)),
+                "{loose}"
+            );
+        }
         for fine in [
             "2026-01-01",
-            "0000-01-01",
-            "9999-12-31T23:59:59Z",
+            "1800-01-01",
+            "2999-12-31",
+            "2026-06-30T08:00:00Z",
             "-5 degrees",
             "+86 755 1234",
+            "010-1234-5678",
             "12345-x",
         ] {
             assert_eq!(field(serde_json::json!({ "on": fine })), None, "{fine}");
