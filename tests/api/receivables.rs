@@ -1105,6 +1105,47 @@ async fn a_dispute_is_opened_once_and_resolved() {
         .post(&dispute, &admin, json!({"reason": "x", "until": today}))
         .await;
     assert_invalid(status, &refused, &[("until", "before_earlier_date")]);
+
+    // An agent pauses dunning at most the policy's 90 days; longer is the credit
+    // department's call.
+    let (_, agent) = app.user(&admin, "d.agent", "agent", None).await;
+    let owned = app.organization(&agent, "琼海农贸").await;
+    let item = app
+        .item(&admin, receivable_body(&owned, "INV-2", 1000))
+        .await;
+    let dispute = format!("/api/v1/receivables/{item}/dispute");
+    let day = |days: u64| {
+        (today.parse::<chrono::NaiveDate>().unwrap() + chrono::Days::new(days)).to_string()
+    };
+    let (status, refused) = app
+        .post(
+            &dispute,
+            &agent,
+            json!({"reason": "质量争议", "until": "2999-12-31"}),
+        )
+        .await;
+    assert_invalid(status, &refused, &[("until", "out_of_range")]);
+    let (status, refused) = app
+        .post(
+            &dispute,
+            &agent,
+            json!({"reason": "质量争议", "until": day(91)}),
+        )
+        .await;
+    assert_invalid(status, &refused, &[("until", "out_of_range")]);
+    let (_, item_now) = app
+        .get(&format!("/api/v1/receivables/{item}"), &admin)
+        .await;
+    assert_eq!(item_now["dispute"], Value::Null);
+    let (status, disputed) = app
+        .post(
+            &dispute,
+            &agent,
+            json!({"reason": "质量争议", "until": day(90)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{disputed}");
+    assert_eq!(disputed["dispute"]["until"], day(90));
 }
 
 #[actix_web::test]

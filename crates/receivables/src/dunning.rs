@@ -86,6 +86,15 @@ pub struct DunningPolicyRules {
          "action": "发催款通知,记录不良信用", "effect": "credit_warning"}
     ]))]
     pub levels: Vec<DunningLevelRule>,
+    /// The longest a dispute pauses dunning when whoever works the file opens it, in days
+    /// from today; a longer one is opened by the credit department.
+    #[serde(default = "default_max_dispute_days")]
+    #[schema(example = 90, minimum = 1, maximum = 3650)]
+    pub max_dispute_days: u32,
+}
+
+fn default_max_dispute_days() -> u32 {
+    90
 }
 
 impl Default for DunningPolicyRules {
@@ -136,6 +145,7 @@ impl Default for DunningPolicyRules {
                     Effect::Blacklist,
                 ),
             ],
+            max_dispute_days: default_max_dispute_days(),
         }
     }
 }
@@ -144,6 +154,7 @@ impl Default for DunningPolicyRules {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DunningPolicy {
     levels: Vec<DunningLevelRule>,
+    max_dispute_days: u32,
 }
 
 impl DunningPolicy {
@@ -197,16 +208,32 @@ impl DunningPolicy {
                 });
             }
         }
-        errors.finish(|| Self { levels: checked })
+        if !(1..=3650).contains(&rules.max_dispute_days) {
+            errors.push(FieldError::new(
+                "max_dispute_days",
+                FieldCode::OutOfRange,
+                "1 to 3650 days",
+            ));
+        }
+        errors.finish(|| Self {
+            levels: checked,
+            max_dispute_days: rules.max_dispute_days,
+        })
     }
 
     pub fn levels(&self) -> &[DunningLevelRule] {
         &self.levels
     }
 
+    /// The longest a dispute opened by whoever works the file pauses dunning.
+    pub fn max_dispute_days(&self) -> u32 {
+        self.max_dispute_days
+    }
+
     pub fn rules(&self) -> DunningPolicyRules {
         DunningPolicyRules {
             levels: self.levels.clone(),
+            max_dispute_days: self.max_dispute_days,
         }
     }
 
@@ -582,7 +609,10 @@ mod tests {
                 "levels[4].effect",
             ]
         );
-        let empty = DunningPolicyRules { levels: vec![] };
+        let empty = DunningPolicyRules {
+            levels: vec![],
+            ..DunningPolicyRules::default()
+        };
         assert_eq!(
             DunningPolicy::from_rules(&empty).unwrap_err()[0].field,
             "levels"

@@ -148,18 +148,42 @@ pub struct Dispute {
 /// How long a dispute pauses dunning unless the request says otherwise.
 pub const DEFAULT_DISPUTE_DAYS: u64 = 30;
 
+/// How long a dispute may pause dunning: up to `max_days` from today, unless whoever opens it
+/// is of the credit department (`extends`), who may set any later day.
+#[derive(Debug, Clone, Copy)]
+pub struct DisputeBound {
+    pub max_days: u32,
+    pub extends: bool,
+}
+
 impl DisputeInput {
-    pub fn validate(&self, today: NaiveDate) -> Result<Dispute, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        today: NaiveDate,
+        bound: DisputeBound,
+    ) -> Result<Dispute, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let reason = errors.check("reason", required_text(&self.reason, REASON_MAX));
+        let default_days = DEFAULT_DISPUTE_DAYS.min(u64::from(bound.max_days));
         let until = self
             .until
-            .unwrap_or(today + chrono::Days::new(DEFAULT_DISPUTE_DAYS));
+            .unwrap_or(today + chrono::Days::new(default_days));
+        let latest = today + chrono::Days::new(u64::from(bound.max_days));
         if until <= today {
             errors.push(FieldError::new(
                 "until",
                 FieldCode::BeforeEarlierDate,
                 "a dispute pauses dunning until a day after today",
+            ));
+        } else if until > latest && !bound.extends {
+            errors.push(FieldError::new(
+                "until",
+                FieldCode::OutOfRange,
+                format!(
+                    "a dispute pauses dunning at most {} days (until {latest}); a longer one is \
+                     opened by the credit department",
+                    bound.max_days
+                ),
             ));
         }
         errors.finish(|| Dispute {
@@ -242,12 +266,60 @@ mod tests {
             reason: "规格不符".into(),
             until: None,
         };
-        let dispute = input.validate(today).unwrap();
+        let agent = DisputeBound {
+            max_days: 90,
+            extends: false,
+        };
+        let dispute = input.validate(today, agent).unwrap();
         assert_eq!(dispute.until, day("2026-12-31"));
         let past = DisputeInput {
             reason: "x".into(),
             until: Some(today),
         };
-        assert_eq!(past.validate(today).unwrap_err()[0].field, "until");
+        assert_eq!(past.validate(today, agent).unwrap_err()[0].field, "until");
+    }
+
+    #[test]
+    fn a_dispute_longer_than_the_policy_allows_is_the_credit_departments() {
+        let today = day("2026-12-01");
+        let forever = DisputeInput {
+            reason: "质量争议".into(),
+            until: Some(day("2999-12-31")),
+        };
+        let agent = DisputeBound {
+            max_days: 90,
+            extends: false,
+        };
+        let refused = forever.validate(today, agent).unwrap_err();
+        assert_eq!(
+            (refused[0].field.as_str(), refused[0].code),
+            ("until", FieldCode::OutOfRange)
+        );
+        let last = DisputeInput {
+            until: Some(day("2027-03-01")),
+            ..forever.clone()
+        };
+        assert_eq!(
+            last.validate(today, agent).unwrap().until,
+            day("2027-03-01")
+        );
+        let credit = DisputeBound {
+            extends: true,
+            ..agent
+        };
+        assert!(forever.validate(today, credit).is_ok());
+        // A default never outlasts a shorter policy.
+        let short = DisputeBound {
+            max_days: 10,
+            extends: false,
+        };
+        let defaulted = DisputeInput {
+            until: None,
+            ..forever
+        };
+        assert_eq!(
+            defaulted.validate(today, short).unwrap().until,
+            day("2026-12-11")
+        );
     }
 }

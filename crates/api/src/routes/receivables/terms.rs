@@ -2,11 +2,14 @@
 //! disputes.
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use credo_receivables::dunning::DunningPolicyRules;
 use credo_receivables::terms::{
-    decide, DecisionRefusal, DisputeInput, Extension, ExtensionDecisionInput, ExtensionInput,
+    decide, DecisionRefusal, DisputeBound, DisputeInput, Extension, ExtensionDecisionInput,
+    ExtensionInput,
 };
 use credo_receivables::Receivable;
 use credo_store::receivables::{self as repo, Terms, TermsRefusal};
+use credo_store::settings;
 use uuid::Uuid;
 
 use super::{item_location, visible_item};
@@ -170,8 +173,9 @@ pub async fn decide_extension(
 /// Open a dispute
 ///
 /// The customer disputes an open item (quality, quantity, price): its dunning pauses until
-/// the dispute is resolved or its `until` day passes. A second dispute is 409
-/// `already_disputed`. Every role that works the file.
+/// the dispute is resolved or its `until` day passes (at most the dunning policy's
+/// `max_dispute_days`, 90 by default, unless the credit department opens it). A second
+/// dispute is 409 `already_disputed`. Every role that works the file.
 #[utoipa::path(
     tag = "receivables",
     operation_id = "openDispute",
@@ -196,8 +200,16 @@ pub async fn open_dispute(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         visible_item(&state, &caller, id).await?;
+        let rules = state
+            .db(|conn| settings::document::<DunningPolicyRules>(conn))
+            .await?
+            .settings;
+        let bound = DisputeBound {
+            max_days: rules.max_dispute_days,
+            extends: caller.can_decide_credit(),
+        };
         let dispute = input
-            .validate(state.today().await?)
+            .validate(state.today().await?, bound)
             .map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
