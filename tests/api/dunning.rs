@@ -10,7 +10,7 @@ use crate::common::*;
 
 impl TestApp {
     /// Runs dunning as of `as_of` (today when `None`) and answers the run.
-    async fn dun(&self, token: &str, as_of: Option<NaiveDate>, dry_run: bool) -> Value {
+    pub(crate) async fn dun(&self, token: &str, as_of: Option<NaiveDate>, dry_run: bool) -> Value {
         let mut body = json!({"dry_run": dry_run});
         if let Some(day) = as_of {
             body["as_of"] = json!(day);

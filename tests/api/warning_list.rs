@@ -155,7 +155,7 @@ async fn the_list_names_every_reason_to_every_unit_and_is_kept_by_hand() {
             &late,
             "逾期公司",
             "overdue_credit_sale",
-            ago(40) + Months::new(1),
+            ago(40) + Days::new(30),
         ),
         entry(&by_hand, "人工公司", "listed", today),
     ];
@@ -189,4 +189,84 @@ async fn the_list_names_every_reason_to_every_unit_and_is_kept_by_hand() {
     })
     .await;
     assert_eq!(audited, 4);
+}
+
+/// "A month overdue" is one rule: an item due thirty days ago blocks the credit check, lists
+/// its customer and reaches dunning's blacklist level on the same day; one due twenty-nine
+/// days ago does none of these.
+#[actix_web::test]
+async fn a_month_overdue_is_one_day_for_the_check_the_list_and_dunning() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let today: NaiveDate = company_today().parse().unwrap();
+    let mut customers = Vec::new();
+    for (name, days) in [("Thirty days", 30), ("Twenty-nine days", 29)] {
+        let customer = app.organization(&admin, name).await;
+        let due = today - Days::new(days);
+        app.item(&admin, item(&customer, name, due - Days::new(60), due))
+            .await;
+        app.carried_over_line(&admin, &customer, "CNY", 1_000_000)
+            .await;
+        customers.push(customer);
+    }
+    let mut checked = Vec::new();
+    for customer in &customers {
+        let (status, check) = app
+            .post(
+                "/api/v1/credit/check",
+                &admin,
+                json!({"customer_id": customer, "amount_minor": 1, "currency": "CNY",
+                       "stage": "order"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{check}");
+        let mut codes: Vec<String> = check["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_owned())
+            .collect();
+        codes.sort();
+        checked.push((check["decision"].as_str().unwrap().to_owned(), codes));
+    }
+    // A month overdue blocks, and lists the customer, which blocks too.
+    let owned = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        checked,
+        [
+            (
+                "block".to_owned(),
+                owned(&["blacklisted", "overdue_beyond_threshold"])
+            ),
+            ("warn".to_owned(), owned(&["overdue"]))
+        ]
+    );
+    let since = today.to_string();
+    assert_eq!(
+        listed(&app, &admin).await,
+        [(
+            "Thirty days".to_owned(),
+            vec![("overdue_credit_sale".to_owned(), since)]
+        )]
+    );
+    let run = app.dun(&admin, Some(today), false).await;
+    let mut levels: Vec<(String, String)> = run["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["customer_id"].as_str().unwrap().to_owned(),
+                a["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    levels.sort_by_key(|(customer, _)| customers.iter().position(|c| c == customer));
+    assert_eq!(
+        levels,
+        [
+            (customers[0].clone(), "blacklist".to_owned()),
+            (customers[1].clone(), "written_demand".to_owned())
+        ]
+    );
 }

@@ -3,6 +3,7 @@
 //! hold or on the warning list gets no more goods on credit).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use credo_core::date::{overdue_for, MONTH_OVERDUE_DAYS};
 use credo_core::{string_enum, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -96,7 +97,8 @@ pub struct CheckPolicy {
     /// basis points (1000 = 10 %).
     #[schema(example = 1000, minimum = 0, maximum = 10000)]
     pub tolerance_bp: u32,
-    /// An item overdue longer than this many days blocks; anything overdue warns.
+    /// An item this many days overdue blocks (by default 30: "a month overdue", the day the
+    /// dunning timeline reaches its blacklist level); anything less overdue warns.
     #[schema(example = 30, minimum = 0, maximum = 3650)]
     pub overdue_block_days: i64,
     /// Limit use above this share (basis points) raises an early-warning alert.
@@ -117,7 +119,7 @@ impl Default for CheckPolicy {
     fn default() -> Self {
         Self {
             tolerance_bp: 1_000,
-            overdue_block_days: 30,
+            overdue_block_days: i64::from(MONTH_OVERDUE_DAYS),
             alert_use_bp: 9_000,
             green_channel_up_to_major: default_green_channel_up_to_major(),
         }
@@ -258,13 +260,11 @@ pub fn check(
         }
         if let Some(oldest) = facts.oldest_overdue_due_on {
             let days = (today - oldest).num_days();
-            if days > policy.overdue_block_days {
+            let threshold = u32::try_from(policy.overdue_block_days).unwrap_or(0);
+            if overdue_for(oldest, today, threshold) {
                 reasons.push(reason(
                     ReasonCode::OverdueBeyondThreshold,
-                    format!(
-                        "an item is {days} days overdue, more than the {} allowed",
-                        policy.overdue_block_days
-                    ),
+                    format!("an item is {days} days overdue, {threshold} or more block"),
                 ));
             } else {
                 reasons.push(reason(
@@ -512,7 +512,8 @@ mod tests {
     fn holds_blacklists_and_long_overdue_items_block_the_blocking_reasons_first() {
         let mut facts = with_line(1_000, 0, 0);
         facts.credit_warning = true;
-        facts.oldest_overdue_due_on = Some(day("2026-11-02"));
+        // 29 days overdue warns; 30 (a month overdue) blocks.
+        facts.oldest_overdue_due_on = Some(day("2026-11-03"));
         facts.overdue_minor = 50;
         let check = judge(1, &facts);
         assert_eq!(check.decision, CheckDecision::Warn);
@@ -521,7 +522,7 @@ mod tests {
             [ReasonCode::Overdue, ReasonCode::CreditWarning]
         );
         assert_eq!(check.overdue_minor, 50);
-        facts.oldest_overdue_due_on = Some(day("2026-11-01"));
+        facts.oldest_overdue_due_on = Some(day("2026-11-02"));
         facts.credit_hold = true;
         facts.blacklisted_since = Some(day("2026-11-30"));
         let check = judge(1, &facts);

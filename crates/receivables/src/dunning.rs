@@ -8,6 +8,7 @@
 //! today's demand.
 
 use chrono::{Days, NaiveDate};
+use credo_core::date::MONTH_OVERDUE_DAYS;
 use credo_core::text::required_text;
 use credo_core::{string_enum, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -140,7 +141,7 @@ impl Default for DunningPolicyRules {
                 level(
                     "blacklist",
                     Anchor::Due,
-                    30,
+                    MONTH_OVERDUE_DAYS as i32,
                     "逾期一个月上门调查,立案,通报各部门,列入预警名单",
                     Effect::Blacklist,
                 ),

@@ -3,6 +3,7 @@
 //! six months, with a credit sale overdue over a month, and those listed by hand.
 
 use chrono::{Days, Months, NaiveDate};
+use credo_core::date::{overdue_since, overdue_through, MONTH_OVERDUE_DAYS};
 use credo_core::text::required_text;
 use credo_core::{string_enum, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,6 @@ use crate::ledger::REASON_MAX;
 pub const NEW_LAWSUIT_DAYS: u64 = 90;
 /// Arrears on a sale without credit terms list the customer after this many months.
 pub const NON_CREDIT_ARREARS_MONTHS: u32 = 6;
-/// A credit sale overdue this many months lists the customer (dunning's blacklist level).
-pub const CREDIT_OVERDUE_MONTHS: u32 = 1;
 
 string_enum! {
     /// Why a customer is on the warning list.
@@ -77,11 +76,12 @@ pub fn lawsuit_reasons(first: NaiveDate, last: NaiveDate, today: NaiveDate) -> V
 }
 
 /// What the ledger's reasons are read by as of `today`: items without credit terms issued
-/// before the first day, credit items due before the second.
+/// before the first day, credit items due on or before the second (a month overdue, the
+/// day dunning reaches its blacklist level).
 pub fn arrears_cutoffs(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     (
         today - Months::new(NON_CREDIT_ARREARS_MONTHS),
-        today - Months::new(CREDIT_OVERDUE_MONTHS),
+        overdue_through(today, MONTH_OVERDUE_DAYS),
     )
 }
 
@@ -94,11 +94,12 @@ pub fn non_credit_arrears(oldest_issued_on: NaiveDate) -> WarningReason {
     }
 }
 
-/// The reason of an overdue credit sale, from the oldest such item's due day.
+/// The reason of an overdue credit sale, from the oldest such item's due day: since it was
+/// a month overdue.
 pub fn overdue_credit_sale(oldest_due_on: NaiveDate) -> WarningReason {
     WarningReason {
         code: WarningCode::OverdueCreditSale,
-        since: oldest_due_on + Months::new(CREDIT_OVERDUE_MONTHS),
+        since: overdue_since(oldest_due_on, MONTH_OVERDUE_DAYS).unwrap_or(NaiveDate::MAX),
         note: None,
     }
 }
@@ -166,6 +167,9 @@ mod tests {
     fn arrears_list_after_six_months_without_credit_and_one_month_overdue_with_it() {
         let (non_credit, credit) = arrears_cutoffs(day("2026-12-04"));
         assert_eq!((non_credit, credit), (day("2026-06-04"), day("2026-11-04")));
+        // Thirty days, whatever the month's length.
+        let (_, credit) = arrears_cutoffs(day("2026-03-02"));
+        assert_eq!(credit, day("2026-01-31"));
         assert_eq!(
             non_credit_arrears(day("2026-05-31")).since,
             day("2026-11-30")

@@ -132,7 +132,7 @@ fn entries(
     );
 
     // The ledger: open items without credit terms issued long ago, credit items long overdue.
-    let (issued_before, due_before) = arrears_cutoffs(today);
+    let (issued_before, due_through) = arrears_cutoffs(today);
     let open_items = receivables::table
         .filter(receivables::open_minor.gt(0))
         .filter(receivables::customer_id.gt(after))
@@ -153,7 +153,7 @@ fn entries(
     );
     let overdue = open_items
         .filter(receivables::due_on.gt(receivables::issued_on))
-        .filter(receivables::due_on.lt(due_before))
+        .filter(receivables::due_on.le(due_through))
         .group_by(receivables::customer_id)
         .select((receivables::customer_id, min(receivables::due_on)))
         .order(receivables::customer_id)

@@ -44,7 +44,7 @@ pub struct CreditCheckInput {
 /// receivables plus confirmed orders not yet invoiced), what is available and what is
 /// overdue. With the default policy: within the available amount allows; over it by at most
 /// 10 % of the limit warns; beyond blocks; no line, a line run out, a credit hold at
-/// shipment, the warning list or an item over 30 days overdue block; a fully prepaid sale
+/// shipment, the warning list or an item a month (30 days) overdue block; a fully prepaid sale
 /// (`amount_minor` 0) is allowed. Anyone who sees the customer; nothing is recorded.
 #[utoipa::path(
     tag = "credit",

@@ -201,7 +201,7 @@ pub async fn open_dispute(
     idempotent(&state, &caller, &req, &raw, || async {
         visible_item(&state, &caller, id).await?;
         let rules = state
-            .db(|conn| settings::document::<DunningPolicyRules>(conn))
+            .db(settings::document::<DunningPolicyRules>)
             .await?
             .settings;
         let bound = DisputeBound {

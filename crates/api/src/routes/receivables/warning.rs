@@ -19,7 +19,7 @@ use crate::state::AppState;
 ///
 /// Customers with a suit filed in the last 90 days (`lawsuit`) or older and not lifted
 /// (`unresolved_case`), arrears on a sale without credit terms open over six months
-/// (`non_credit_arrears`), a credit sale overdue over one month (`overdue_credit_sale`), or
+/// (`non_credit_arrears`), a credit sale a month (30 days) overdue (`overdue_credit_sale`), or
 /// listed by hand (`listed`, with its reason), as of today, by customer id. Every role sees
 /// every entry, whoever owns the customer: the entry, not the rest of the file.
 #[utoipa::path(
