@@ -17,12 +17,16 @@ COPY . .
 RUN cargo build --release --locked --bin credo
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+# libssl3 (libssl, libcrypto) is what the server's PostgreSQL client links against: named
+# here, not left to arrive with curl, which is only for the health check.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/credo --create-home credo
 COPY --from=build /src/target/release/credo /usr/local/bin/credo
 USER credo
 WORKDIR /var/lib/credo
+# The embedded default keeps its SQLite file here: a volume, so it outlives the container.
+VOLUME ["/var/lib/credo"]
 ENV CREDO_BIND=0.0.0.0:8080
 EXPOSE 8080
 # Asks the port the server binds (CREDO_BIND, also when overridden at run time) on loopback.

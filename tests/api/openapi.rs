@@ -451,3 +451,46 @@ async fn every_operation_takes_its_own_example() {
     }
     assert!(sent > 50, "only {sent} examples");
 }
+
+/// The README's list of every operation: one row per operation of the spec, by tag, with its
+/// summary.
+fn operations_table(spec: &Value) -> String {
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let tag = operation["tags"][0].as_str().unwrap_or("").to_owned();
+            let summary = operation["summary"].as_str().unwrap_or("").to_owned();
+            rows.push((tag, format!("{} {path}", method.to_uppercase()), summary));
+        }
+    }
+    rows.sort();
+    let mut table = String::from("| Area | Operation | What it does |\n| --- | --- | --- |\n");
+    for (tag, operation, summary) in rows {
+        table.push_str(&format!("| {tag} | `{operation}` | {summary} |\n"));
+    }
+    table
+}
+
+/// Every operation of the spec is listed in the README, and nothing else is.
+#[test]
+fn the_readme_lists_every_operation() {
+    const BEGIN: &str = "<!-- operations:begin -->\n";
+    const END: &str = "<!-- operations:end -->";
+    let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(readme_path).unwrap();
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let expected = operations_table(&spec);
+    let start = readme.find(BEGIN).expect("the README marks its operations") + BEGIN.len();
+    let end = readme
+        .find(END)
+        .expect("the README marks its operations' end");
+    if std::env::var_os("UPDATE_README").is_some() {
+        let written = format!("{}{expected}{}", &readme[..start], &readme[end..]);
+        std::fs::write(readme_path, written).unwrap();
+        return;
+    }
+    assert!(
+        readme[start..end] == expected,
+        "the README's operations differ from the spec: run UPDATE_README=1 cargo test --workspace --test api readme"
+    );
+}
