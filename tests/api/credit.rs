@@ -467,7 +467,7 @@ async fn an_evaluation_with_faults_names_them_and_records_nothing() {
             ("manual_adjustment.reason", "required"),
             ("characteristic_scores[0].score", "out_of_range"),
             (
-                "characteristic_scores.bank_credit.relationships",
+                "characteristic_scores[?@.item=='bank_credit' && @.aspect=='relationships']",
                 "required",
             ),
         ],

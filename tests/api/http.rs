@@ -712,3 +712,30 @@ async fn dates_are_strict_and_bounded_on_both_databases() {
     assert_eq!(status, StatusCode::CREATED, "{granted}");
     assert_eq!(granted["valid_to"], "2999-12-31", "{granted}");
 }
+
+/// The conventions and every problem code reach an integrator who has only the server, with
+/// no token; Swagger UI still answers beside them.
+#[actix_web::test]
+async fn the_conventions_and_the_problem_codes_are_served() {
+    let app = TestApp::spawn().await;
+    let get = |path: &'static str| app.request(Method::GET, path, None).send();
+    let conventions = get("/docs/conventions").await.unwrap();
+    assert_eq!(conventions.status(), StatusCode::OK);
+    assert!(conventions.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    let text = conventions.text().await.unwrap();
+    assert_eq!(text, include_str!("../../docs/API.md"));
+    let errors = get("/docs/errors").await.unwrap().text().await.unwrap();
+    for row in [
+        "| `credit_limit_exceeded` | 409 |",
+        "| `conflict` | 409 |",
+        "| `validation_failed` | 422 |",
+        "- `too_large`",
+    ] {
+        assert!(errors.contains(row), "{row} in {errors}");
+    }
+    let swagger = get("/docs/index.html").await.unwrap();
+    assert_eq!(swagger.status(), StatusCode::OK);
+}

@@ -3,6 +3,7 @@ server: log in, create, read, list and patch a customer, then carry over a credi
 record and confirm an order.
 Every step asserts what the server answered, through the generated models."""
 
+import datetime
 import sys
 import uuid
 
@@ -14,11 +15,20 @@ from credo_api_client.api.customers import (
     list_customers,
     patch_customer,
 )
-from credo_api_client.api.credit import create_credit_agreement
+from credo_api_client.api.credit import (
+    check_credit,
+    create_credit_agreement,
+    create_credit_override,
+)
 from credo_api_client.api.orders import confirm_order, create_order
 from credo_api_client.models import (
     AgreementInput,
     AgreementView,
+    CheckDecision,
+    CreditCheck,
+    CreditCheckInput,
+    CreditOverride,
+    CreditOverrideInput,
     Customer,
     CustomerInput,
     CustomerKind,
@@ -28,7 +38,9 @@ from credo_api_client.models import (
     OrderInput,
     OrderLineInput,
     OrderStatus,
+    Stage,
     TokenPair,
+    ValidationProblem,
 )
 
 base, password = sys.argv[1], sys.argv[2]
@@ -84,6 +96,27 @@ line = create_credit_agreement.sync(
 )
 assert isinstance(line, AgreementView) and line.limit_minor == 100_000_000, line
 
+check = check_credit.sync(
+    client=api,
+    body=CreditCheckInput(
+        customer_id=customer.id,
+        amount_minor=120_000_000,
+        currency="CNY",
+        stage=Stage.ORDER,
+    ),
+)
+assert isinstance(check, CreditCheck), check
+assert check.decision == CheckDecision.BLOCK and check.limit_minor == 100_000_000, check
+# A problem answer is one named type a client catches once.
+refused = check_credit.sync_detailed(
+    client=api,
+    body=CreditCheckInput(
+        customer_id=customer.id, amount_minor=-1, currency="CNY", stage=Stage.ORDER
+    ),
+)
+assert refused.status_code == 422 and isinstance(refused.parsed, ValidationProblem), refused
+assert [e.field for e in refused.parsed.errors] == ["amount_minor"], refused.parsed
+
 order = create_order.sync(
     client=api,
     body=OrderInput(
@@ -106,7 +139,18 @@ assert order.totals.profit_rate_bp == 2000
 confirmed = confirm_order.sync(client=api, id=order.id)
 assert isinstance(confirmed, Order) and confirmed.status == OrderStatus.CONFIRMED, confirmed
 
+granted = create_credit_override.sync(
+    client=api,
+    body=CreditOverrideInput(
+        order_id=order.id,
+        amount_minor=90_000_000,
+        reason="总经理特批: 政府项目, 回款有保障",
+        expires_on=datetime.date(2999, 12, 31),
+    ),
+)
+assert isinstance(granted, CreditOverride) and granted.amount_minor == 90_000_000, granted
+
 print(
-    "generated client: login, create, get, list, patch (and a stale 412), credit line, "
-    "order and confirm: ok"
+    "generated client: login, create, get, list, patch (and a stale 412), credit line, credit check "
+    "(and its typed 422), order, confirm and override: ok"
 )

@@ -119,6 +119,22 @@ const line = await api.POST("/api/v1/credit/agreements", {
 assert.ok(line.data, `line: ${JSON.stringify(line.error)}`);
 assert.equal(line.data.standing, "in_force");
 
+// The credit check before a promise, with the generated body type.
+const sale: components["schemas"]["CreditCheckInput"] = {
+  customer_id: first.customer.id,
+  amount_minor: 120_000_000,
+  currency: "CNY",
+  stage: "order",
+};
+const checked = await api.POST("/api/v1/credit/check", { body: sale });
+assert.ok(checked.data, `check: ${JSON.stringify(checked.error)}`);
+assert.equal(checked.data.decision, "block");
+assert.equal(checked.data.limit_minor, 100_000_000);
+assert.deepEqual(
+  checked.data.reasons.map((r) => r.code),
+  ["over_limit_beyond_tolerance"],
+);
+
 // An order: recorded, confirmed with no body, cancelled with the reason the step requires.
 const order = await api.POST("/api/v1/orders", {
   body: {
@@ -143,6 +159,17 @@ const confirmed = await api.POST("/api/v1/orders/{id}/confirm", {
 assert.ok(confirmed.data, `confirm: ${JSON.stringify(confirmed.error)}`);
 assert.equal(confirmed.data.status, "confirmed");
 assert.equal(confirmed.data.credit_check?.decision, "allow");
+// An override of the credit department, with the generated body type.
+const grant: components["schemas"]["CreditOverrideInput"] = {
+  order_id: order.data.id,
+  amount_minor: 90_000_000,
+  reason: "总经理特批: 政府项目, 回款有保障",
+  expires_on: "2999-12-31",
+};
+const granted = await api.POST("/api/v1/credit/overrides", { body: grant });
+assert.ok(granted.data, `override: ${JSON.stringify(granted.error)}`);
+assert.equal(granted.data.amount_minor, 90_000_000);
+assert.equal(granted.data.used_at, null);
 const cancelled = await api.POST("/api/v1/orders/{id}/cancel", {
   params: { path: { id: order.data.id } },
   body: { reason: "客户撤回采购计划" },
@@ -150,4 +177,6 @@ const cancelled = await api.POST("/api/v1/orders/{id}/cancel", {
 assert.ok(cancelled.data, `cancel: ${JSON.stringify(cancelled.error)}`);
 assert.equal(cancelled.data.status, "cancelled");
 
-console.log("typescript client: login, create, page, patch, stale 412 and retry, 422, order steps: ok");
+console.log(
+  "typescript client: login, create, page, patch, stale 412 and retry, 422, credit check, order steps, override: ok",
+);

@@ -25,6 +25,8 @@ where
     app.service(system::health)
         .service(system::ready)
         .service(system::openapi_json)
+        .service(system::conventions)
+        .service(system::problem_codes)
         .service(
             scope("/api/v1")
                 .service(session::login)
@@ -392,7 +394,11 @@ pub fn build(
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .route("/docs", web::get().to(docs_redirect))
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))
         .into_utoipa_app();
-    register(app).into_app().default_service(web::to(fallback))
+    // The documented pages under /docs (conventions, problem codes) come before Swagger UI's
+    // catch-all there.
+    register(app)
+        .into_app()
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))
+        .default_service(web::to(fallback))
 }

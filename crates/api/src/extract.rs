@@ -168,13 +168,14 @@ fn unstorable(text: &str) -> Option<(FieldCode, &'static str)> {
                 }
             })
     };
-    if !strict(text.get(..10).unwrap_or(text)) {
-        return Some((FieldCode::InvalidValue, "dates are written YYYY-MM-DD"));
+    if !(FIRST_DAY..=LAST_DAY).contains(&day) {
+        return Some((
+            FieldCode::OutOfRange,
+            "dates are from 1800-01-01 to 2999-12-31",
+        ));
     }
-    (!(FIRST_DAY..=LAST_DAY).contains(&day)).then_some((
-        FieldCode::OutOfRange,
-        "dates are from 1800-01-01 to 2999-12-31",
-    ))
+    (!strict(text.get(..10).unwrap_or(text)))
+        .then_some((FieldCode::InvalidValue, "dates are written YYYY-MM-DD"))
 }
 
 /// The first value of a body (or member name) that cannot be taken, with its path.
@@ -475,17 +476,13 @@ mod tests {
             "3000-01-01",
             "9999-12-31",
             "9999-12-31T23:59:59Z",
+            "-5000-01-01",
+            "+10000-01-01",
         ] {
             let found = field(serde_json::json!({ "on": far }));
             assert_eq!(found, Some(("on".into(), FieldCode::OutOfRange)), "{far}");
         }
-        for loose in [
-            "2026-1-1",
-            "2026-01-1",
-            "-5000-01-01",
-            "+10000-01-01",
-            "+2026-01-01",
-        ] {
+        for loose in ["2026-1-1", "2026-01-1", "+2026-01-01"] {
             let found = field(serde_json::json!({ "on": loose }));
             assert_eq!(
                 found,

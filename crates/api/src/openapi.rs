@@ -21,7 +21,9 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
     info(
         title = "Credo API",
         description = "Customer relationship and credit management for companies that sell on credit \
-                       through several offices. Conventions (errors, pagination, ETags, idempotency): docs/API.md.",
+                       through several offices. Conventions (errors, pagination, ETags, idempotency, \
+                       separation of duties): [/docs/conventions](/docs/conventions); every problem \
+                       code: [/docs/errors](/docs/errors).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     servers((url = "/", description = "This server")),
@@ -84,6 +86,7 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
         &[
             ErrorCode::ConcurrentUpdate,
             ErrorCode::IdempotencyInProgress,
+            ErrorCode::Conflict,
         ],
     ),
     (
@@ -92,6 +95,7 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
             ErrorCode::CustomerArchived,
             ErrorCode::ConcurrentUpdate,
             ErrorCode::IdempotencyInProgress,
+            ErrorCode::Conflict,
         ],
     ),
     ("RequestTimeout", &[ErrorCode::BodyTimeout]),
@@ -106,19 +110,36 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
     ("ServiceUnavailable", &[ErrorCode::DatabaseUnavailable]),
 ];
 
-fn problem_response(codes: &[ErrorCode]) -> Response {
+/// The schema component of a shared problem response: `ValidationProblem` for 422,
+/// `ConflictProblem` for 409, else the response's name and `Problem`.
+fn problem_schema_name(response: &str) -> String {
+    match response {
+        "UnprocessableEntity" => "ValidationProblem".to_owned(),
+        "Conflict" => "ConflictProblem".to_owned(),
+        other => format!("{other}Problem"),
+    }
+}
+
+/// A problem whose `code` is one of `codes` (a client can switch on them): `Problem` narrowed,
+/// a named schema so that generated clients get one type per kind of problem, each a
+/// `Problem`.
+fn problem_schema(codes: &[ErrorCode]) -> Schema {
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|c| c.as_str())));
+    AllOfBuilder::new()
+        .item(Ref::from_schema_name(Problem::name()))
+        .item(ObjectBuilder::new().property("code", code).required("code"))
+        .into()
+}
+
+fn problem_response(name: &str, codes: &[ErrorCode]) -> Response {
     let list = codes
         .iter()
         .map(|c| format!("`{}`", c.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    // The codes this response stands for are its `code`'s values: a client can switch on them.
-    let code = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(codes.iter().map(|c| c.as_str())));
-    let schema = AllOfBuilder::new()
-        .item(Ref::from_schema_name(Problem::name()))
-        .item(ObjectBuilder::new().property("code", code).required("code"));
+    let schema = Ref::from_schema_name(problem_schema_name(name));
     let mut response = ResponseBuilder::new()
         .description(format!("{} ({list})", codes[0].title()))
         .content(
@@ -129,6 +150,15 @@ fn problem_response(codes: &[ErrorCode]) -> Response {
         response = response.header(
             "WWW-Authenticate",
             header(Type::String, "`Bearer`: send a valid access token"),
+        );
+    }
+    if codes.contains(&ErrorCode::Conflict) {
+        response = response.header(
+            "Retry-After",
+            header(
+                Type::Integer,
+                "On `conflict`: seconds to wait before sending the request again",
+            ),
         );
     }
     response.build()
@@ -261,6 +291,10 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         .security
         .as_ref()
         .is_some_and(|s| !s.is_empty() && s.iter().any(|r| r != &Default::default()));
+    if !secured {
+        // Public: no requirement at all (`[]`), so generated clients ask for no token.
+        operation.security = Some(Vec::new());
+    }
     if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
         unwrap_optional_body(body);
     }
@@ -653,8 +687,11 @@ pub fn complete(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
     for (name, codes) in SHARED {
         components
+            .schemas
+            .insert(problem_schema_name(name), RefOr::T(problem_schema(codes)));
+        components
             .responses
-            .insert((*name).to_owned(), RefOr::T(problem_response(codes)));
+            .insert((*name).to_owned(), RefOr::T(problem_response(name, codes)));
     }
     components.responses.insert(
         "NotModified".to_owned(),

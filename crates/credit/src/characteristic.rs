@@ -666,7 +666,7 @@ pub fn evaluate(
             };
             let Some((point_score, source)) = scored else {
                 errors.push(FieldError::new(
-                    format!("characteristic_scores.{}.{}", item.key, aspect.key),
+                    missing_score_path(&item.key, &aspect.key),
                     FieldCode::Required,
                     "score this point: the statement does not pre-score it",
                 ));
@@ -700,6 +700,13 @@ pub fn evaluate(
         credit_sales_allowed: rule.credit_sales_allowed,
         points,
     })
+}
+
+/// Where the score of a point nobody gave belongs: a JSON path (RFC 9535) whose filter
+/// selects the entry of `characteristic_scores` that would hold it, since a missing entry has
+/// no index.
+pub fn missing_score_path(item: &str, aspect: &str) -> String {
+    format!("characteristic_scores[?@.item=='{item}' && @.aspect=='{aspect}']")
 }
 
 #[cfg(test)]
@@ -783,10 +790,8 @@ pub(crate) mod tests {
         let fields: Vec<_> = errors.into_iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(
             fields,
-            ["equity", "total_assets", "working_capital", "sales"].map(|a| (
-                format!("characteristic_scores.total_capital.{a}"),
-                FieldCode::Required
-            ))
+            ["equity", "total_assets", "working_capital", "sales"]
+                .map(|a| (missing_score_path("total_capital", a), FieldCode::Required))
         );
     }
 

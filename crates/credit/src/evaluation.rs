@@ -240,7 +240,7 @@ mod tests {
                 "requested_limit_minor",
                 "manual_adjustment.final_limit_minor",
                 "manual_adjustment.reason",
-                "characteristic_scores.bank_credit.relationships",
+                "characteristic_scores[?@.item=='bank_credit' && @.aspect=='relationships']",
             ]
         );
     }
