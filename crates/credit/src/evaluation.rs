@@ -2,16 +2,226 @@
 //! into the recommended limit, a manual adjustment with its reason into the final limit,
 //! and the rating (seed 004 and its bank paper).
 
+use chrono::{DateTime, NaiveDate, Utc};
+use credo_core::company::FxRate;
 use credo_core::money::input_amount;
-use credo_core::{FieldCode, FieldError, FieldErrors};
+use credo_core::{Currency, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
+use crate::application::{Application, ApplicationStatus};
 use crate::characteristic::{evaluate as score, Characteristic, GivenScore, Metrics, Template};
 use crate::limit::rating;
 use crate::policy::CreditPolicy;
-use crate::statement::Figures;
+use crate::statement::{Figures, Statement};
 use crate::working_capital::WorkingCapital;
+
+/// An evaluation to make.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationInput {
+    pub customer_id: Uuid,
+    /// One of the customer's statements; the evaluation is in its currency.
+    pub statement_id: Uuid,
+    /// The credit application the evaluation answers, when there is one: of the same
+    /// customer and currency, not yet decided.
+    pub application_id: Option<Uuid>,
+    #[schema(example = 100_000_000)]
+    pub requested_limit_minor: i64,
+    /// The statement's currency.
+    #[schema(example = "CNY")]
+    pub currency: String,
+    /// The evaluator's scores; every point the statement does not pre-score needs one, and
+    /// a score given wins over a pre-score.
+    pub characteristic_scores: Vec<GivenScore>,
+    pub manual_adjustment: Option<ManualAdjustment>,
+}
+
+/// An evaluation, with everything it read: it reproduces and explains itself after the
+/// template or the policy changed. Together with the statement it is the credit
+/// investigation report (inputs, method, result, evaluator, reviewer).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Evaluation {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub statement_id: Uuid,
+    #[schema(required = true)]
+    pub application_id: Option<Uuid>,
+    #[schema(value_type = String, example = "CNY")]
+    pub currency: Currency,
+    #[schema(example = 100_000_000)]
+    pub requested_limit_minor: i64,
+    pub characteristic_scores: Vec<GivenScore>,
+    #[schema(required = true)]
+    pub manual_adjustment: Option<ManualAdjustment>,
+    pub working_capital: WorkingCapital,
+    pub characteristic: Characteristic,
+    /// The working-capital limit times the characteristic grade's factor, at most the
+    /// amount applied for.
+    #[schema(example = 90_000_000)]
+    pub recommended_limit_minor: i64,
+    /// The manual adjustment's limit when given, else the recommendation.
+    #[schema(example = 90_000_000)]
+    pub final_limit_minor: i64,
+    /// From the final limit in the company currency: "1A" to "5A".
+    #[schema(example = "3A")]
+    pub limit_grade: String,
+    /// The limit grade then the characteristic grade.
+    #[schema(example = "3A2")]
+    pub rating: String,
+    /// How the result was reached, in words.
+    pub method: String,
+    /// The exchange rate the limit grade read, when the evaluation is not in the company
+    /// currency.
+    #[schema(required = true, value_type = Option<String>, example = json!(null))]
+    pub company_rate: Option<rust_decimal::Decimal>,
+    #[schema(required = true, example = json!(null))]
+    pub company_rate_on: Option<NaiveDate>,
+    pub template_version: i64,
+    pub template: Template,
+    pub policy_version: i64,
+    pub policy: CreditPolicy,
+    /// Who evaluated.
+    pub evaluator_id: Uuid,
+    /// Who reviewed it: set by the approval of its application.
+    #[schema(required = true, example = json!(null))]
+    pub reviewer_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub const METHOD: &str = "Working-capital model: base = (current assets - current liabilities + \
+equity) / 2; evaluation value = (current ratio + quick ratio) - (current liabilities / equity + \
+total liabilities / equity), to 2 decimals; the policy's band gives the share of the base. \
+Characteristic model: each point's score (the evaluator's, else pre-scored from the \
+statement) times its item's weight, summed; the template's cut-offs give the grade. \
+Recommended limit = working-capital limit x the grade's factor, at most the amount applied \
+for; a manual adjustment with its reason gives the final limit, whose size in the company \
+currency gives the limit grade.";
+
+/// What an evaluation reads besides its input, read under its customer's lock: the
+/// statement it names (if it is the customer's), the application it answers (if any), the
+/// company currency and the latest rate of the statement's currency into it, the template
+/// and the policy in force with their versions.
+pub struct EvaluationSources<'a> {
+    pub statement: Option<&'a Statement>,
+    pub application: Option<Option<&'a Application>>,
+    pub company: Currency,
+    pub rate: Option<FxRate>,
+    pub template: (&'a Template, i64),
+    pub policy: (&'a CreditPolicy, i64),
+}
+
+fn invalid(field: &str, code: FieldCode, message: &str) -> Vec<FieldError> {
+    vec![FieldError::new(field, code, message)]
+}
+
+/// Decides an evaluation made by `evaluator` at `at`: the statement must be the customer's,
+/// the application (when named) the same customer's and currency's and undecided, the
+/// currency the statement's, a rate recorded for a foreign statement; then both models
+/// conclude (`conclude`) and the record keeps every input, the template and the policy as
+/// used.
+pub fn evaluate(
+    input: &EvaluationInput,
+    sources: &EvaluationSources<'_>,
+    id: Uuid,
+    evaluator: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Evaluation, Vec<FieldError>> {
+    let Some(statement) = sources.statement else {
+        return Err(invalid(
+            "statement_id",
+            FieldCode::NotFound,
+            "the customer has no statement with this id",
+        ));
+    };
+    if let Some(application) = sources.application {
+        let refusal = match application {
+            None => Some((FieldCode::NotFound, "no credit application has this id")),
+            Some(a) if a.customer_id != statement.customer_id => Some((
+                FieldCode::OtherCustomer,
+                "the application is for another customer",
+            )),
+            Some(a) if a.currency != statement.currency => Some((
+                FieldCode::CurrencyMismatch,
+                "the application is in another currency than the statement",
+            )),
+            Some(a) if !ApplicationStatus::UNDECIDED.contains(&a.status) => {
+                Some((FieldCode::InvalidValue, "the application has been decided"))
+            }
+            Some(_) => None,
+        };
+        if let Some((code, message)) = refusal {
+            return Err(invalid("application_id", code, message));
+        }
+    }
+    if input.currency != statement.currency.as_str() {
+        return Err(invalid(
+            "currency",
+            FieldCode::CurrencyMismatch,
+            "an evaluation is in its statement's currency",
+        ));
+    }
+    let company = sources.company;
+    let rate = match (&sources.rate, statement.currency == company) {
+        (_, true) => None,
+        (Some(rate), false) => Some(rate.clone()),
+        (None, false) => {
+            return Err(invalid(
+                "currency",
+                FieldCode::InvalidRate,
+                "no exchange rate into the company currency is recorded for this currency",
+            ))
+        }
+    };
+    let (template, template_version) = sources.template;
+    let (policy, policy_version) = sources.policy;
+    let facts = Facts {
+        figures: &statement.figures,
+        template,
+        policy,
+        statement_in_company_digits: rate.is_none().then(|| company.minor_digits()),
+        company_digits: company.minor_digits(),
+    };
+    let in_company = |limit: i64| {
+        rate.as_ref()
+            .map_or(Some(limit), |r| r.to_company_minor(limit, company))
+            .unwrap_or(i64::MAX)
+    };
+    let conclusion = conclude(
+        &facts,
+        &input.characteristic_scores,
+        input.requested_limit_minor,
+        input.manual_adjustment.as_ref(),
+        in_company,
+    )?;
+    Ok(Evaluation {
+        id,
+        customer_id: statement.customer_id,
+        statement_id: statement.id,
+        application_id: input.application_id,
+        currency: statement.currency,
+        requested_limit_minor: input.requested_limit_minor,
+        characteristic_scores: input.characteristic_scores.clone(),
+        manual_adjustment: input.manual_adjustment.clone(),
+        working_capital: conclusion.working_capital,
+        characteristic: conclusion.characteristic,
+        recommended_limit_minor: conclusion.recommended_limit_minor,
+        final_limit_minor: conclusion.final_limit_minor,
+        limit_grade: conclusion.limit_grade,
+        rating: conclusion.rating,
+        method: METHOD.to_owned(),
+        company_rate: rate.as_ref().map(|r| r.rate),
+        company_rate_on: rate.as_ref().map(|r| r.on),
+        template_version,
+        template: template.clone(),
+        policy_version,
+        policy: policy.clone(),
+        evaluator_id: evaluator,
+        reviewer_id: None,
+        created_at: at,
+    })
+}
 
 /// The evaluator's own final limit, with why it departs from the recommendation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -243,5 +453,99 @@ mod tests {
                 "characteristic_scores[?@.item=='bank_credit' && @.aspect=='relationships']",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod sources_tests {
+    use super::*;
+    use crate::characteristic::tests::judged;
+    use crate::statement::tests::sample;
+
+    fn statement(currency: &str) -> Statement {
+        Statement {
+            id: Uuid::from_u128(7),
+            customer_id: Uuid::from_u128(1),
+            period_end: "2025-12-31".parse().unwrap(),
+            currency: Currency::parse(currency).unwrap(),
+            audited: true,
+            figures: sample(),
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: Uuid::from_u128(2),
+        }
+    }
+
+    fn input(currency: &str) -> EvaluationInput {
+        EvaluationInput {
+            customer_id: Uuid::from_u128(1),
+            statement_id: Uuid::from_u128(7),
+            application_id: None,
+            requested_limit_minor: 100_000_000,
+            currency: currency.into(),
+            characteristic_scores: judged(5),
+            manual_adjustment: None,
+        }
+    }
+
+    fn fields(result: Result<Evaluation, Vec<FieldError>>) -> Vec<(String, FieldCode)> {
+        result
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    /// What the store read decides alone: a statement of the customer's, its currency, a
+    /// rate for a foreign one; then the record names the versions it used.
+    #[test]
+    fn an_evaluation_reads_the_customers_statement_in_its_currency_at_a_recorded_rate() {
+        let (template, policy) = (Template::default(), CreditPolicy::default());
+        let cny = statement("CNY");
+        let sources = |statement, rate| EvaluationSources {
+            statement,
+            application: None,
+            company: Currency::parse("CNY").unwrap(),
+            rate,
+            template: (&template, 3),
+            policy: (&policy, 4),
+        };
+        let at = DateTime::UNIX_EPOCH;
+        let (id, who) = (Uuid::from_u128(9), Uuid::from_u128(5));
+        assert_eq!(
+            fields(evaluate(&input("CNY"), &sources(None, None), id, who, at)),
+            [("statement_id".to_owned(), FieldCode::NotFound)]
+        );
+        assert_eq!(
+            fields(evaluate(
+                &input("USD"),
+                &sources(Some(&cny), None),
+                id,
+                who,
+                at
+            )),
+            [("currency".to_owned(), FieldCode::CurrencyMismatch)]
+        );
+        let usd = statement("USD");
+        assert_eq!(
+            fields(evaluate(
+                &input("USD"),
+                &sources(Some(&usd), None),
+                id,
+                who,
+                at
+            )),
+            [("currency".to_owned(), FieldCode::InvalidRate)]
+        );
+        let made = evaluate(&input("CNY"), &sources(Some(&cny), None), id, who, at).unwrap();
+        assert_eq!(
+            (
+                made.id,
+                made.evaluator_id,
+                made.template_version,
+                made.policy_version
+            ),
+            (id, who, 3, 4)
+        );
+        assert_eq!(made.company_rate, None);
     }
 }

@@ -11,7 +11,12 @@ use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{Currency, FieldCode, FieldError, Principal};
 use credo_credit::application::{ApprovalPolicy, StepRefusal};
-use credo_credit::evaluation::EvaluationSummary;
+use credo_credit::characteristic::Template;
+use credo_credit::evaluation::{
+    evaluate as decide_evaluation, Evaluation, EvaluationInput, EvaluationSources,
+    EvaluationSummary,
+};
+use credo_credit::policy::CreditPolicy;
 use credo_credit::statement::{Figures, Statement};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -198,47 +203,70 @@ pub fn statements(
 
 pub const EVALUATION_ENTITY: &str = "credit_evaluation";
 
-/// An evaluation to record: the columns lists select by, and the whole record.
-pub struct NewEvaluation {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub statement_id: Uuid,
-    pub currency: credo_core::Currency,
-    pub final_limit_minor: i64,
-    pub rating: String,
-    pub record: serde_json::Value,
-}
+impl Outcome for Evaluation {}
 
-/// Records an evaluation in the customer's file (under its row lock; refused while
-/// archived); audited with its whole record.
-pub fn record_evaluation(
+/// Evaluates the customer's credit as `input` asks, in one transaction that takes the
+/// customer's lock (refused while archived) before it reads anything: the statement, the
+/// application, the rate, the template and the policy the decision reads are those in force
+/// when it is recorded. Audited with its whole record.
+pub fn evaluate(
     conn: &mut DbConnection,
-    new: NewEvaluation,
-    actor: Uuid,
-) -> Result<(), StoreError> {
+    input: &EvaluationInput,
+    today: NaiveDate,
+    evaluator: Uuid,
+) -> Result<Result<Evaluation, Vec<FieldError>>, StoreError> {
     write_transaction(conn, |conn| {
-        customers::lock_writable_file(conn, new.customer_id)?;
+        customers::lock_writable_file(conn, input.customer_id)?;
+        let statement = statement(conn, input.customer_id, input.statement_id)?;
+        let application = match input.application_id {
+            Some(id) => Some(applications::application(conn, id)?),
+            None => None,
+        };
+        let company = settings::company(conn)?.settings.currency;
+        let rate = match &statement {
+            Some(statement) if statement.currency != company => {
+                fx::on_or_before(conn, statement.currency, today)?
+            }
+            _ => None,
+        };
+        let template = settings::document::<Template>(conn)?;
+        let policy = settings::document::<CreditPolicy>(conn)?;
+        let sources = EvaluationSources {
+            statement: statement.as_ref(),
+            application: application.as_ref().map(Option::as_ref),
+            company,
+            rate,
+            template: (&template.settings, template.version),
+            policy: (&policy.settings, policy.version),
+        };
+        let evaluation = match decide_evaluation(input, &sources, Uuid::now_v7(), evaluator, now())
+        {
+            Ok(evaluation) => evaluation,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        let record = serde_json::to_value(&evaluation)?;
         diesel::insert_into(credit_evaluations::table)
             .values((
-                credit_evaluations::id.eq(new.id.to_string()),
-                credit_evaluations::customer_id.eq(new.customer_id.to_string()),
-                credit_evaluations::statement_id.eq(new.statement_id.to_string()),
-                credit_evaluations::currency.eq(new.currency.as_str()),
-                credit_evaluations::final_limit_minor.eq(new.final_limit_minor),
-                credit_evaluations::rating.eq(&new.rating),
-                credit_evaluations::record.eq(new.record.to_string()),
-                credit_evaluations::created_at.eq(to_db_time(now())),
-                credit_evaluations::created_by.eq(actor.to_string()),
+                credit_evaluations::id.eq(evaluation.id.to_string()),
+                credit_evaluations::customer_id.eq(evaluation.customer_id.to_string()),
+                credit_evaluations::statement_id.eq(evaluation.statement_id.to_string()),
+                credit_evaluations::currency.eq(evaluation.currency.as_str()),
+                credit_evaluations::final_limit_minor.eq(evaluation.final_limit_minor),
+                credit_evaluations::rating.eq(&evaluation.rating),
+                credit_evaluations::record.eq(record.to_string()),
+                credit_evaluations::created_at.eq(to_db_time(evaluation.created_at)),
+                credit_evaluations::created_by.eq(evaluator.to_string()),
             ))
             .execute(conn)?;
         audit::record(
             conn,
             EVALUATION_ENTITY,
-            new.id,
+            evaluation.id,
             AuditAction::Created,
-            actor,
-            &changes(&serde_json::Value::Null, &new.record),
-        )
+            evaluator,
+            &changes(&serde_json::Value::Null, &record),
+        )?;
+        Ok(Ok(evaluation))
     })
 }
 
