@@ -860,3 +860,41 @@ async fn the_value_of_a_customer_whose_only_order_is_today_reads() {
         );
     }
 }
+
+/// Runs are bounded: the same run asked again while it waits answers 409 with its
+/// `Location`, and at most three runs wait company-wide (429 with `Retry-After` beyond).
+/// Nothing here runs them (no job runner), so they stay queued.
+#[actix_web::test]
+async fn the_same_run_is_queued_once_and_at_most_three_wait() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let ask = |as_of: String| {
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/segmentation/runs",
+            Some(&admin),
+        )
+        .json(&json!({ "as_of": as_of }))
+        .send()
+    };
+    let first = app.queue_run(&admin, json!({"as_of": days_ago(1)})).await;
+    let again = ask(days_ago(1)).await.unwrap();
+    let location = again.headers()["location"].to_str().unwrap().to_owned();
+    let (status, body) = read(again).await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "run_in_progress");
+    assert_eq!(location, format!("/api/v1/segmentation/runs/{first}"));
+    app.queue_run(&admin, json!({"as_of": days_ago(2)})).await;
+    app.queue_run(&admin, json!({"as_of": days_ago(3)})).await;
+    let full = ask(days_ago(4)).await.unwrap();
+    let retry_after = full.headers()["retry-after"].to_str().unwrap().to_owned();
+    let (status, body) = read(full).await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_runs",
+    );
+    assert_eq!(retry_after, "60");
+    let runs = app.walk("/api/v1/segmentation/runs", &admin).await;
+    assert_eq!(runs.as_array().unwrap().len(), 3, "{runs}");
+}

@@ -71,6 +71,7 @@ error_codes! {
     OverAllocation = (CONFLICT, "over_allocation", "More than the item has open or the payment has unallocated"),
     StatementExists = (CONFLICT, "statement_exists", "The customer has a statement for this period and audit status"),
     FxRateConflict = (CONFLICT, "fx_rate_conflict", "Another rate is recorded for this currency and day"),
+    RunInProgress = (CONFLICT, "run_in_progress", "The same run is queued or running: its Location answers"),
     IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
     VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),
     UriTooLong = (URI_TOO_LONG, "uri_too_long", "The request URI exceeds 8 KiB"),
@@ -82,6 +83,7 @@ error_codes! {
     IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request"),
     IfMatchRequired = (PRECONDITION_REQUIRED, "if_match_required", "Send If-Match with the ETag you read"),
     TooManyLoginAttempts = (TOO_MANY_REQUESTS, "too_many_login_attempts", "Too many failed logins; wait and retry"),
+    TooManyRuns = (TOO_MANY_REQUESTS, "too_many_runs", "Enough runs wait already; retry after Retry-After seconds"),
     TooManyPasswordChecks = (TOO_MANY_REQUESTS, "too_many_password_checks", "Too many password checks from this address; wait and retry"),
     DatabaseUnavailable = (SERVICE_UNAVAILABLE, "database_unavailable", "The database cannot be reached; retry later"),
     Internal = (INTERNAL_SERVER_ERROR, "internal_error", "Internal error"),
@@ -156,6 +158,8 @@ struct Extra {
     /// The current record and its ETag, for `version_mismatch`.
     current: Option<(Value, String)>,
     retry_after_seconds: Option<u64>,
+    /// Where the record a conflict is about lives, for `run_in_progress`.
+    location: Option<String>,
     allow: Option<String>,
     credit_check: Option<credo_credit::check::StepCheck>,
 }
@@ -198,6 +202,12 @@ impl ApiError {
     /// Carries the record as it is now, and its ETag, so a client can merge.
     pub fn with_current(mut self, record: Value, etag: String) -> Self {
         self.extra().current = Some((record, etag));
+        self
+    }
+
+    /// Points at the record the conflict is about (`Location`).
+    pub fn with_location(mut self, location: String) -> Self {
+        self.extra().location = Some(location);
         self
     }
 
@@ -288,6 +298,9 @@ impl ResponseError for ApiError {
             }
             if let Some(allow) = &extra.allow {
                 response.insert_header((header::ALLOW, allow.clone()));
+            }
+            if let Some(location) = &extra.location {
+                response.insert_header((header::LOCATION, location.clone()));
             }
             if let Some((_, etag)) = &extra.current {
                 if let Ok(value) = HeaderValue::from_str(etag) {

@@ -23,7 +23,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
-use crate::db::{lock_rows, write_transaction, Outcome};
+use crate::db::{lock_key, lock_rows, write_transaction, MultiBackend, Outcome};
 use crate::jobs::{self, NewJob};
 use crate::keyset::{keyset, Window};
 use crate::schema::{jobs as jobs_table, segmentation_runs, tasks};
@@ -129,15 +129,63 @@ fn from_row(row: RunRow) -> Result<Run, StoreError> {
     })
 }
 
-/// Queues a run as of `as_of` by the policy in force, of one unit's customers or all.
+/// How many runs may wait for the runner at once, company-wide: a run reads every order, so
+/// a queue of them only delays everyone's.
+pub const MAX_WAITING_RUNS: i64 = 3;
+
+/// What asking for a run came to.
+#[derive(Debug)]
+pub enum RunRequest {
+    Queued(Run),
+    /// The same run (day, policy version, scope) is queued or running: that one answers.
+    Identical(Run),
+    /// `MAX_WAITING_RUNS` wait already.
+    QueueFull,
+}
+
+impl Outcome for RunRequest {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, RunRequest::Queued(_))
+    }
+}
+
+/// Queues a run as of `as_of` by the policy in force, of one unit's customers or all, unless
+/// the same run is queued or running already or the queue is full. Requests are judged one
+/// at a time.
 pub fn create_run(
     conn: &mut DbConnection,
     as_of: NaiveDate,
     sales_unit: Option<Uuid>,
     actor: Uuid,
-) -> Result<Run, StoreError> {
+) -> Result<RunRequest, StoreError> {
     write_transaction(conn, |conn| {
+        lock_key(conn, RUN_JOB)?;
         let policy_version = settings::document::<SegmentationPolicy>(conn)?.version;
+        let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
+        let open_runs = segmentation_runs::table
+            .inner_join(jobs_table::table.on(jobs_table::id.eq(segmentation_runs::id)))
+            .filter(jobs_table::state.eq_any(open));
+        let mut identical = open_runs
+            .filter(segmentation_runs::as_of.eq(as_of))
+            .filter(segmentation_runs::policy_version.eq(policy_version))
+            .select(segmentation_runs::id)
+            .into_boxed::<MultiBackend>();
+        identical = match sales_unit {
+            Some(unit) => identical.filter(segmentation_runs::sales_unit_id.eq(unit.to_string())),
+            None => identical.filter(segmentation_runs::sales_unit_id.is_null()),
+        };
+        if let Some(id) = identical.first::<String>(conn).optional()? {
+            let run = get_run(conn, parse_id(&id)?)?.ok_or(StoreError::NotFound)?;
+            return Ok(RunRequest::Identical(run));
+        }
+        let waiting = jobs_table::table
+            .filter(jobs_table::kind.eq(RUN_JOB))
+            .filter(jobs_table::state.eq(JobState::Queued.as_str()))
+            .count()
+            .get_result::<i64>(conn)?;
+        if waiting >= MAX_WAITING_RUNS {
+            return Ok(RunRequest::QueueFull);
+        }
         let currency = settings::company(conn)?.settings.currency;
         let job = jobs::enqueue(
             conn,
@@ -165,6 +213,7 @@ pub fn create_run(
             ))
             .execute(conn)?;
         get_run(conn, job.id)?
+            .map(RunRequest::Queued)
             .ok_or_else(|| StoreError::Internal("the run just made is gone".into()))
     })
 }

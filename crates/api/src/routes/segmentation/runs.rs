@@ -11,13 +11,13 @@ use credo_segmentation::overrides::may_override;
 use credo_segmentation::policy::{Quadrant, ServiceTier};
 use credo_segmentation::record::{Movement, ParetoReport, Run, RunResult};
 use credo_store::keyset::Window;
-use credo_store::segmentation::{self as repo, ResultFilter};
+use credo_store::segmentation::{self as repo, ResultFilter, RunRequest, MAX_WAITING_RUNS};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -51,6 +51,9 @@ fn run_unit(caller: &Principal, asked: Option<Uuid>) -> ApiResult<Option<Uuid>> 
     }
 }
 
+/// How long a client asking for a run while the queue is full waits before it asks again.
+const RUN_QUEUE_RETRY_SECONDS: u64 = 60;
+
 /// Start a segmentation run
 ///
 /// Queues a run that grades every live customer (or one unit's) as of `as_of` by the policy
@@ -58,13 +61,19 @@ fn run_unit(caller: &Principal, asked: Option<Uuid>) -> ApiResult<Option<Uuid>> 
 /// lifetime value, churn, quadrant and tier. Answers 202 with the run and its `Location`;
 /// a job runner does it (exactly once with several instances, resumed after a restart).
 /// A run as of today gives each customer whose churn probability reaches the threshold
-/// one open `churn_intervention` task. Admins, credit managers and unit managers (their
-/// own unit).
+/// one open `churn_intervention` task. The same run (day, policy version, scope) queued or
+/// running already is `409 run_in_progress` with its `Location`; at most three runs wait
+/// company-wide (`429 too_many_runs` with `Retry-After` beyond). Admins, credit managers
+/// and unit managers (their own unit).
 #[utoipa::path(
     tag = "segmentation",
     operation_id = "startSegmentationRun",
     request_body = RunInput,
-    responses((status = 202, description = "Queued", body = Run, headers(("Location" = String, description = "The run")))),
+    responses(
+        (status = 202, description = "Queued", body = Run, headers(("Location" = String, description = "The run"))),
+        (status = 409, description = "The same run is queued or running (`run_in_progress`); `Location` names it", body = Problem, content_type = "application/problem+json", headers(("Location" = String, description = "The run that answers"))),
+        (status = 429, description = "Enough runs wait (`too_many_runs`)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
     security(("bearer" = []))
 )]
 #[post("/segmentation/runs")]
@@ -98,12 +107,23 @@ pub async fn start_run(
     idempotent(&state, &caller, &req, &raw, || async {
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let run = repo::create_run(conn, as_of, unit, actor)?;
-            let location = format!("/api/v1/segmentation/runs/{}", run.id);
-            Ok(Ok(Reply {
-                location: Some(location),
-                ..Reply::json(StatusCode::ACCEPTED, &run)
-            }))
+            let location = |run: &Run| format!("/api/v1/segmentation/runs/{}", run.id);
+            Ok(match repo::create_run(conn, as_of, unit, actor)? {
+                RunRequest::Queued(run) => Ok(Reply {
+                    location: Some(location(&run)),
+                    ..Reply::json(StatusCode::ACCEPTED, &run)
+                }),
+                RunRequest::Identical(run) => Err(ApiError::new(
+                    ErrorCode::RunInProgress,
+                    format!("the same run ({}) is {}", run.id, run.state.as_str()),
+                )
+                .with_location(location(&run))),
+                RunRequest::QueueFull => Err(ApiError::new(
+                    ErrorCode::TooManyRuns,
+                    format!("{MAX_WAITING_RUNS} runs wait already; retry when one has started"),
+                )
+                .with_retry_after(RUN_QUEUE_RETRY_SECONDS)),
+            })
         })
         .await
     })
