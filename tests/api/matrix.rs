@@ -1,6 +1,7 @@
 //! The role matrix: every authenticated operation of the spec, called by every role on a
 //! customer inside that role's scope, answers "allowed" or 403 exactly as the rules say.
 
+use diesel::RunQueryDsl;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -17,6 +18,17 @@ const ROLES: [&str; 7] = [
     "service",
     "viewer",
 ];
+
+/// Ends the runs nothing here runs (no job runner), so that the next identical one is
+/// queued anew instead of answering `run_in_progress` or `too_many_runs`.
+async fn no_runs_waiting(app: &TestApp) {
+    crate::jobs::db_run(app, |conn| {
+        diesel::sql_query("UPDATE jobs SET state = 'failed' WHERE state = 'queued'")
+            .execute(conn)
+            .map_err(credo_store::StoreError::from)
+    })
+    .await;
+}
 
 /// Who may call an operation.
 fn allowed(operation: &str, role: &str) -> bool {
@@ -175,6 +187,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "compareSegmentationRuns"
         | "getCustomerValue"
         | "getCustomerGradeHistory"
+        | "listCustomerGradeOverrides"
         | "getGradeOverride"
         | "getGradeOverrideHistory" => true,
         other => panic!("the role matrix does not say who may call {other}: place it"),
@@ -892,13 +905,17 @@ async fn call(
                 Some(policy),
             )
         }
-        "startSegmentationRun" => (
-            Method::POST,
-            "/api/v1/segmentation/runs".into(),
-            Some(json!({})),
-        ),
+        "startSegmentationRun" => {
+            no_runs_waiting(app).await;
+            (
+                Method::POST,
+                "/api/v1/segmentation/runs".into(),
+                Some(json!({})),
+            )
+        }
         "listSegmentationRuns" => (Method::GET, "/api/v1/segmentation/runs".into(), None),
         "getSegmentationRun" | "listSegmentationResults" | "compareSegmentationRuns" => {
+            no_runs_waiting(app).await;
             let (status, run) = app
                 .post("/api/v1/segmentation/runs", admin, json!({}))
                 .await;
@@ -912,6 +929,7 @@ async fn call(
             (Method::GET, path, None)
         }
         "getSegmentationPareto" | "getCustomerValue" => {
+            no_runs_waiting(app).await;
             let _runner = crate::jobs::instance(app);
             let run = app.segment(admin, json!({})).await;
             let path = if operation == "getCustomerValue" {
@@ -925,6 +943,7 @@ async fn call(
             (Method::GET, path, None)
         }
         "getCustomerGradeHistory" => (Method::GET, format!("{c}/grades"), None),
+        "listCustomerGradeOverrides" => (Method::GET, format!("{c}/grade-overrides"), None),
         "recordCustomerLoss" => (
             Method::POST,
             format!("{c}/loss"),

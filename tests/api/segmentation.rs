@@ -577,6 +577,21 @@ async fn the_same_data_gives_the_same_grade_in_every_unit_whoever_owns_the_custo
     let regraded = app.value(&agent_s, &twin_n).await;
     assert_eq!(regraded["score"], north_value["score"]);
     assert_eq!(regraded["grade"], north_value["grade"]);
+    // Both runs in the history, a page of one at a time, the latest first.
+    let history = app
+        .walk(
+            &format!("/api/v1/customers/{twin_n}/grades?limit=1"),
+            &agent_s,
+        )
+        .await;
+    let runs: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["run_id"])
+        .collect();
+    assert_eq!(runs.len(), 2, "{history}");
+    assert_eq!(runs[0], &regraded["run_id"], "{history}");
     // And the north agent no longer sees it.
     let (status, _) = app
         .get(&format!("/api/v1/customers/{twin_n}/value"), &agent_n)
@@ -721,13 +736,22 @@ async fn an_override_needs_another_approver_shows_in_the_value_and_the_history()
         "{lost}"
     );
 
-    let (status, history) = app
-        .get(&format!("/api/v1/customers/{customer}/grades"), &agent)
+    let history = app
+        .walk(
+            &format!("/api/v1/customers/{customer}/grades?limit=1"),
+            &agent,
+        )
         .await;
-    assert_eq!(status, StatusCode::OK, "{history}");
-    assert_eq!(history["runs"].as_array().unwrap().len(), 1);
-    assert_eq!(history["runs"][0]["grade"], before["grade"]);
-    assert_eq!(history["overrides"][0]["status"], "approved");
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["grade"], before["grade"]);
+    let overrides = app
+        .walk(
+            &format!("/api/v1/customers/{customer}/grade-overrides?limit=1"),
+            &agent,
+        )
+        .await;
+    assert_eq!(overrides.as_array().unwrap().len(), 1, "{overrides}");
+    assert_eq!(overrides[0]["status"], "approved");
 }
 
 #[actix_web::test]

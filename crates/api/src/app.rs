@@ -122,6 +122,7 @@ where
                 .service(segmentation::runs::get_pareto)
                 .service(segmentation::values::get_value)
                 .service(segmentation::values::get_grade_history)
+                .service(segmentation::values::list_grade_overrides)
                 .service(segmentation::values::record_loss)
                 .service(segmentation::values::request_override)
                 .service(segmentation::values::get_override)

@@ -31,8 +31,8 @@ use crate::{now, settings, tasks as task_store, DbConnection, StoreError};
 
 pub use losses::{latest_loss, record_loss};
 pub use overrides::{
-    approve_override, get_override, override_history, overrides_of, request_override,
-    ApprovedOverride,
+    approve_override, get_override, override_history, overrides_of, overrides_page,
+    request_override, ApprovedOverride,
 };
 pub use results::{compare, grade_history, results, value, ResultFilter, RunWindow};
 

@@ -1,6 +1,6 @@
 //! Grade overrides: asked for by one person, in force once another approves, audited.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::Principal;
@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
 use crate::credit::Decided;
-use crate::db::{lock_row, write_transaction, Outcome};
+use crate::db::{lock_row, write_transaction, MultiBackend, Outcome};
+use crate::keyset::{keyset, Window};
 use crate::schema::segmentation_overrides as overrides;
 use crate::{audit, now, DbConnection, StoreError};
 
@@ -179,6 +180,31 @@ pub fn overrides_of(
         .filter(overrides::customer_id.eq(customer_id.to_string()))
         .order((overrides::requested_at.desc(), overrides::id.desc()))
         .select(columns!())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// A page of the customer's overrides, the latest asked for first.
+pub fn overrides_page(
+    conn: &mut DbConnection,
+    customer_id: Uuid,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Vec<GradeOverride>, StoreError> {
+    let mut query = overrides::table
+        .filter(overrides::customer_id.eq(customer_id.to_string()))
+        .select(columns!())
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        overrides::requested_at,
+        overrides::id,
+        window.after_db_time(),
+        true
+    );
+    query
+        .limit(window.limit)
         .load::<Row>(conn)?
         .into_iter()
         .map(from_row)

@@ -279,22 +279,26 @@ fn result_of(
 }
 
 /// The runs that succeeded and graded the customer, the latest as-of first, at most `limit`.
+/// The succeeded runs that graded the customer, the latest day first, a page of them.
 fn graded_runs(
     conn: &mut DbConnection,
     customer_id: Uuid,
-    limit: i64,
+    window: &Window<NaiveDate>,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(results_table::table
+    let mut query = results_table::table
         .inner_join(segmentation_runs::table.inner_join(jobs::table))
         .filter(results_table::customer_id.eq(customer_id.to_string()))
         .filter(jobs::state.eq(JobState::Succeeded.as_str()))
-        .order((
-            segmentation_runs::as_of.desc(),
-            segmentation_runs::id.desc(),
-        ))
         .select(segmentation_runs::id)
-        .limit(limit)
-        .load::<String>(conn)?)
+        .into_boxed::<MultiBackend>();
+    keyset!(
+        query,
+        segmentation_runs::as_of,
+        segmentation_runs::id,
+        window.after,
+        true
+    );
+    Ok(query.limit(window.limit).load::<String>(conn)?)
 }
 
 /// Why the customer has its grade: the latest successful run's result and the override in
@@ -304,7 +308,11 @@ pub fn value(
     customer_id: Uuid,
     today: NaiveDate,
 ) -> Result<Option<CustomerValue>, StoreError> {
-    let Some(run_id) = graded_runs(conn, customer_id, 1)?.into_iter().next() else {
+    let latest = Window {
+        after: None,
+        limit: 1,
+    };
+    let Some(run_id) = graded_runs(conn, customer_id, &latest)?.into_iter().next() else {
         return Ok(None);
     };
     let run = get_run(conn, parse_id(&run_id)?)?
@@ -339,16 +347,14 @@ pub fn value(
     }))
 }
 
-/// How many runs a grade history shows.
-const HISTORY_MAX: i64 = 500;
-
-/// The customer's grades run by run, the latest first (the last 500).
+/// A page of the customer's grades run by run, the latest day first.
 pub fn grade_history(
     conn: &mut DbConnection,
     customer_id: Uuid,
+    window: &Window<NaiveDate>,
 ) -> Result<Vec<GradeEntry>, StoreError> {
     let mut entries = Vec::new();
-    for run_id in graded_runs(conn, customer_id, HISTORY_MAX)? {
+    for run_id in graded_runs(conn, customer_id, window)? {
         let run = get_run(conn, parse_id(&run_id)?)?
             .ok_or_else(|| StoreError::Internal("a graded run is gone".into()))?;
         if let Some((result, _)) = result_of(conn, &run_id, customer_id)? {

@@ -2,6 +2,7 @@
 //! maker-checker approval.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::audit::AuditEntry;
 use credo_segmentation::loss::{Loss, LossInput};
 use credo_segmentation::overrides::{
@@ -10,10 +11,9 @@ use credo_segmentation::overrides::{
 use credo_segmentation::policy::SegmentationPolicy;
 use credo_segmentation::record::{CustomerValue, GradeEntry};
 use credo_store::credit::Decided;
+use credo_store::keyset::Window;
 use credo_store::segmentation as repo;
 use credo_store::settings;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -95,25 +95,15 @@ pub async fn record_loss(
     .await
 }
 
-/// A customer's grade history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GradeHistory {
-    pub customer_id: Uuid,
-    /// Each finished run's grade, the latest first (the last 500).
-    pub runs: Vec<GradeEntry>,
-    /// Every override asked for, the latest first.
-    pub overrides: Vec<GradeOverride>,
-}
-
 /// Get a customer's grade history
 ///
-/// The grades each finished run gave the customer and every override asked for, approved
-/// or pending.
+/// The grade each finished run gave the customer, the latest day first, a page at a time
+/// (the overrides asked for are `GET /customers/{id}/grade-overrides`).
 #[utoipa::path(
     tag = "segmentation",
     operation_id = "getCustomerGradeHistory",
-    params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "The history", body = GradeHistory)),
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "One page", body = Page<GradeEntry>)),
     security(("bearer" = []))
 )]
 #[get("/customers/{id}/grades")]
@@ -121,19 +111,42 @@ pub async fn get_grade_history(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     id: web::Path<Uuid>,
+    page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    let customer_id = customer.id;
-    let history = state
-        .db(move |conn| {
-            Ok(GradeHistory {
-                customer_id,
-                runs: repo::grade_history(conn, customer_id)?,
-                overrides: repo::overrides_of(conn, customer_id)?,
-            })
-        })
-        .await?;
-    Ok(Reply::ok(&history).into_response())
+    let customer_id = visible_customer(&state, &caller, id.into_inner()).await?.id;
+    page.answer(
+        &state,
+        move |conn, window: &Window<NaiveDate>| repo::grade_history(conn, customer_id, window),
+        |entry: &GradeEntry| (entry.as_of, entry.run_id),
+    )
+    .await
+}
+
+/// List a customer's grade overrides
+///
+/// Every override asked for the customer, approved, pending or expired, the latest asked
+/// for first, a page at a time.
+#[utoipa::path(
+    tag = "segmentation",
+    operation_id = "listCustomerGradeOverrides",
+    params(("id" = Uuid, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "One page", body = Page<GradeOverride>)),
+    security(("bearer" = []))
+)]
+#[get("/customers/{id}/grade-overrides")]
+pub async fn list_grade_overrides(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let customer_id = visible_customer(&state, &caller, id.into_inner()).await?.id;
+    page.answer(
+        &state,
+        move |conn, window: &Window<DateTime<Utc>>| repo::overrides_page(conn, customer_id, window),
+        |o: &GradeOverride| (o.requested_at, o.id),
+    )
+    .await
 }
 
 /// Ask for a grade override
