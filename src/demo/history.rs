@@ -349,7 +349,7 @@ pub fn record_exchange_rates(
             on: month,
             rate: parse_rate(&rate).expect("a plain decimal"),
         };
-        if let fx::Recorded::Created(_) = fx::record(conn, rate, actor)? {
+        if let fx::Recorded::Created(_) = fx::record(conn, rate, None, actor)? {
             recorded += 1;
         }
         yuan_per_dollar = (yuan_per_dollar + rng.random_range(-0.05..0.05)).clamp(6.8, 7.4);

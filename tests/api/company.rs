@@ -251,3 +251,140 @@ async fn exchange_rates_are_recorded_once_and_hold_until_the_next() {
     let (status, body) = app.get("/api/v1/fx-rates?currency=XX", &agent).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
 }
+
+/// A rate far from the one before it takes a second rate keeper; a typo is corrected by a
+/// new version with its reason, the old rate kept in the change; nobody approves their own.
+#[actix_web::test]
+async fn a_rate_beyond_the_band_waits_for_a_second_person_and_a_typo_is_corrected() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let (_, cash) = app.user(&admin, "cash.a", "finance", None).await;
+    let (_, credit) = app.user(&admin, "credit.b", "credit_manager", None).await;
+    let rate_on = |on: &str| {
+        let app = &app;
+        let cash = cash.clone();
+        let path = format!("/api/v1/fx-rates/lookup?currency=USD&on={on}");
+        async move { app.get(&path, &cash).await.1["rate"].clone() }
+    };
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        let cash = cash.clone();
+        async move { app.post(path, &cash, body).await }
+    };
+    let (status, _) = post(
+        "/api/v1/fx-rates",
+        json!({"currency": "USD", "on": "2026-06-01", "rate": "7.10"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A billionth of the rate before: not in force on one person's word.
+    let (status, pending) = post(
+        "/api/v1/fx-rates",
+        json!({"currency": "USD", "on": "2026-06-02", "rate": "0.0000000001"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    assert_eq!(
+        (&pending["status"], &pending["deviation_bp"]),
+        (&json!("pending"), &json!(10_000))
+    );
+    assert_eq!(rate_on("2026-06-02").await, "7.1");
+    let change = format!(
+        "/api/v1/fx-rates/changes/{}",
+        pending["id"].as_str().unwrap()
+    );
+    let (status, refused) = app
+        .post(&format!("{change}/approve"), &cash, json!({}))
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "same_person");
+    let (status, refused) = app
+        .post(&format!("{change}/approve"), &credit, json!({}))
+        .await;
+    assert_problem(status, &refused, StatusCode::FORBIDDEN, "forbidden");
+    let (status, approved) = app
+        .post(
+            &format!("{change}/approve"),
+            &admin,
+            json!({"note": "核对无误"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "applied");
+    assert_eq!(rate_on("2026-06-02").await, "0.0000000001");
+    let (status, again) = app
+        .post(&format!("{change}/reject"), &admin, json!({"note": "x"}))
+        .await;
+    assert_problem(status, &again, StatusCode::CONFLICT, "invalid_transition");
+
+    // Another rate for a recorded day is a conflict unless it corrects it, with a reason.
+    let (status, conflict) = post(
+        "/api/v1/fx-rates",
+        json!({"currency": "USD", "on": "2026-06-01", "rate": "7.11"}),
+    )
+    .await;
+    assert_problem(status, &conflict, StatusCode::CONFLICT, "fx_rate_conflict");
+    let (status, refused) = post(
+        "/api/v1/fx-rates/corrections",
+        json!({"currency": "USD", "on": "2026-06-01", "rate": "7.11", "reason": "\u{200b}"}),
+    )
+    .await;
+    assert_invalid(status, &refused, &[("reason", "required")]);
+    let (status, corrected) = post(
+        "/api/v1/fx-rates/corrections",
+        json!({"currency": "USD", "on": "2026-06-01", "rate": "7.11", "reason": "录入错误"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
+    assert_eq!(rate_on("2026-06-01").await, "7.11");
+    // A correction ten times the rate waits, and a second rate keeper may refuse it.
+    let (status, pending) = post(
+        "/api/v1/fx-rates/corrections",
+        json!({"currency": "USD", "on": "2026-06-01", "rate": "71.1", "reason": "小数点"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    let change = format!(
+        "/api/v1/fx-rates/changes/{}",
+        pending["id"].as_str().unwrap()
+    );
+    let (status, refused) = app
+        .post(&format!("{change}/reject"), &admin, json!({}))
+        .await;
+    assert_invalid(status, &refused, &[("note", "required")]);
+    let (status, rejected) = app
+        .post(
+            &format!("{change}/reject"),
+            &admin,
+            json!({"note": "小数点错位"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &rejected["status"]),
+        (StatusCode::OK, &json!("rejected"))
+    );
+    assert_eq!(rate_on("2026-06-01").await, "7.11");
+
+    // The day's history: what each change put in force and what it replaced.
+    let history: Vec<Value> = app
+        .walk("/api/v1/fx-rates/changes?status=applied,rejected", &credit)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["on"] == "2026-06-01")
+        .map(|c| json!([c["status"], c["rate"], c["previous_rate"], c["reason"]]))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            json!(["rejected", "71.1", "7.11", "小数点"]),
+            json!(["applied", "7.11", "7.1", "录入错误"]),
+            json!(["applied", "7.1", null, null]),
+        ]
+    );
+    let pending = app
+        .walk("/api/v1/fx-rates/changes?status=pending", &credit)
+        .await;
+    assert_eq!(pending, json!([]));
+}

@@ -36,7 +36,9 @@ fn allowed(operation: &str, role: &str) -> bool {
         "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings" => {
             role == "admin"
         }
-        "createFxRate" => matches!(role, "admin" | "finance"),
+        "createFxRate" | "correctFxRate" | "approveFxRateChange" | "rejectFxRateChange" => {
+            matches!(role, "admin" | "finance")
+        }
         "transferCustomer" => matches!(role, "admin" | "credit_manager" | "unit_manager"),
         "createCustomer"
         | "patchCustomer"
@@ -151,6 +153,8 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getSettings"
         | "getJob"
         | "listFxRates"
+        | "listFxRateChanges"
+        | "getFxRateChange"
         | "lookupFxRate"
         | "listReceivables"
         | "getReceivable"
@@ -201,6 +205,8 @@ struct Context {
     agent_token: String,
     /// A credit manager who evaluates the applications others approve.
     evaluator_token: String,
+    /// A rate keeper who asks for the rate changes others decide.
+    rate_maker_token: String,
 }
 
 /// A credit application for the customer, taken through `steps` (`pre-review`,
@@ -456,6 +462,40 @@ async fn call(
                         "rate": format!("7.{n}")}),
             ),
         ),
+        "correctFxRate" => (
+            Method::POST,
+            "/api/v1/fx-rates/corrections".into(),
+            Some(
+                json!({"currency": "JPY", "on": "2026-01-15", "rate": format!("0.0{n}"),
+                        "reason": "录入错误"}),
+            ),
+        ),
+        "listFxRateChanges" => (Method::GET, "/api/v1/fx-rates/changes".into(), None),
+        "getFxRateChange" | "approveFxRateChange" | "rejectFxRateChange" => {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(n as u64);
+            let (status, change) = app
+                .post(
+                    "/api/v1/fx-rates",
+                    &ctx.rate_maker_token,
+                    json!({"currency": "EUR", "on": day, "rate": format!("{}", n + 2)}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{change}");
+            let path = format!(
+                "/api/v1/fx-rates/changes/{}",
+                change["id"].as_str().unwrap()
+            );
+            match operation {
+                "getFxRateChange" => (Method::GET, path, None),
+                "approveFxRateChange" => (Method::POST, format!("{path}/approve"), None),
+                _ => (
+                    Method::POST,
+                    format!("{path}/reject"),
+                    Some(json!({"note": "与央行中间价不符"})),
+                ),
+            }
+        }
         "listFxRates" => (Method::GET, "/api/v1/fx-rates".into(), None),
         "lookupFxRate" => (
             Method::GET,
@@ -1009,11 +1049,27 @@ async fn every_operation_answers_every_role_as_the_rules_say() {
     let (_, evaluator_token) = app
         .user(&admin, "m.evaluator", "credit_manager", None)
         .await;
+    let (_, rate_maker_token) = app.user(&admin, "m.rates", "finance", None).await;
+    // With no band every new rate waits for a second rate keeper: each rate call below
+    // makes a change to decide. EUR gets a first rate for later ones to differ from.
+    let band = app
+        .patch("/api/v1/settings", &admin, "*", json!({"fx_band_bp": 0}))
+        .await;
+    assert_eq!(band.status(), StatusCode::OK);
+    let (status, base) = app
+        .post(
+            "/api/v1/fx-rates",
+            &rate_maker_token,
+            json!({"currency": "EUR", "on": "2019-01-01", "rate": "1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{base}");
     let ctx = Context {
         unit,
         agent,
         agent_token,
         evaluator_token,
+        rate_maker_token,
     };
     let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
     let mut operations = Vec::new();

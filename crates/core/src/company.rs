@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::{Currency, FieldCode, FieldError, FieldErrors};
 
@@ -61,15 +62,26 @@ pub struct CompanySettings {
     /// The month (1-12) the fiscal year starts on its first day.
     #[schema(minimum = 1, maximum = 12, example = 1)]
     pub fiscal_year_start_month: u32,
+    /// How far (basis points) a rate may lie from the rate it follows or corrects on one
+    /// person's word; beyond it a second rate keeper approves it.
+    #[serde(default = "default_fx_band_bp")]
+    #[schema(minimum = 0, maximum = 10000, example = 2000)]
+    pub fx_band_bp: u32,
+}
+
+fn default_fx_band_bp() -> u32 {
+    2_000
 }
 
 impl Default for CompanySettings {
-    /// A Chinese company: yuan, Beijing time, the calendar year.
+    /// A Chinese company: yuan, Beijing time, the calendar year, rates within 20 % of the one
+    /// before on one person's word.
     fn default() -> Self {
         Self {
             currency: Currency::parse("CNY").expect("ISO 4217"),
             time_zone: TimeZone::parse("Asia/Shanghai").expect("IANA"),
             fiscal_year_start_month: 1,
+            fx_band_bp: default_fx_band_bp(),
         }
     }
 }
@@ -97,6 +109,7 @@ impl CompanySettings {
             currency: self.currency.as_str().to_owned(),
             time_zone: self.time_zone.name().to_owned(),
             fiscal_year_start_month: i64::from(self.fiscal_year_start_month),
+            fx_band_bp: i64::from(self.fx_band_bp),
         }
     }
 }
@@ -111,6 +124,14 @@ pub struct SettingsInput {
     pub time_zone: String,
     #[schema(minimum = 1, maximum = 12, example = 1)]
     pub fiscal_year_start_month: i64,
+    /// How far (basis points) a rate may move on one person's word (default 2000).
+    #[serde(default = "default_fx_band_input")]
+    #[schema(minimum = 0, maximum = 10000, example = 2000)]
+    pub fx_band_bp: i64,
+}
+
+fn default_fx_band_input() -> i64 {
+    i64::from(default_fx_band_bp())
 }
 
 impl SettingsInput {
@@ -128,10 +149,21 @@ impl SettingsInput {
                 "a month is 1 to 12",
             ));
         }
+        let band = u32::try_from(self.fx_band_bp)
+            .ok()
+            .filter(|bp| *bp <= 10_000);
+        if band.is_none() {
+            errors.push(FieldError::new(
+                "fx_band_bp",
+                FieldCode::OutOfRange,
+                "a share is 0 to 10000 basis points",
+            ));
+        }
         errors.finish(|| CompanySettings {
             currency: currency.expect("checked"),
             time_zone: time_zone.expect("checked"),
             fiscal_year_start_month: month.expect("checked"),
+            fx_band_bp: band.expect("checked"),
         })
     }
 }
@@ -164,6 +196,96 @@ impl FxRate {
             scaled.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
         )
         .ok()
+    }
+}
+
+crate::string_enum! {
+    /// Where a change of a rate stands.
+    pub enum FxChangeStatus {
+        /// Beyond the band: waits for a second rate keeper.
+        Pending = "pending",
+        /// In force (at once within the band, or approved).
+        Applied = "applied",
+        /// Refused by a second rate keeper.
+        Rejected = "rejected",
+    }
+}
+
+/// A change of a day's rate: its first rate or a correction, with who asked and who
+/// approved. The applied changes of a day are the history of its rate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FxRateChange {
+    pub id: Uuid,
+    #[schema(value_type = String, example = "USD")]
+    pub currency: Currency,
+    pub on: NaiveDate,
+    #[schema(value_type = String, example = "7.1234")]
+    pub rate: Decimal,
+    /// The day's rate it replaces (a correction), else `null`.
+    #[schema(value_type = Option<String>, required = true, example = json!(null))]
+    pub previous_rate: Option<Decimal>,
+    /// Why a correction was made.
+    #[schema(required = true, example = json!(null))]
+    pub reason: Option<String>,
+    /// How far it lies from the rate it follows or corrects, when beyond the band.
+    #[schema(required = true, example = json!(null))]
+    pub deviation_bp: Option<i64>,
+    pub status: FxChangeStatus,
+    pub requested_by: Uuid,
+    pub requested_at: DateTime<Utc>,
+    #[schema(required = true, example = json!(null))]
+    pub decided_by: Option<Uuid>,
+    #[schema(required = true, example = json!(null))]
+    pub decided_at: Option<DateTime<Utc>>,
+    #[schema(required = true, example = json!(null))]
+    pub decision_note: Option<String>,
+}
+
+/// What recording a rate for a day comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateMove {
+    /// The first rate of its day, within the band of the rate before it (or the first
+    /// rate of its currency): recorded.
+    Record,
+    /// The day's rate is this already.
+    Unchanged,
+    /// Another rate is recorded for the day, and the request does not correct it.
+    Conflict,
+    /// A correction of the day's rate within the band of it: a new version, the old kept.
+    Correct,
+    /// Beyond the band of the rate it follows or corrects: a second rate keeper approves it.
+    SecondPerson { deviation_bp: i64 },
+}
+
+/// How far `rate` lies from `reference`, in basis points of `reference` (rounded up, so a
+/// rate a hair beyond the band is beyond it).
+pub fn deviation_bp(rate: Decimal, reference: Decimal) -> i64 {
+    let share = ((rate - reference).abs() / reference) * Decimal::from(10_000);
+    i64::try_from(share.ceil()).unwrap_or(i64::MAX)
+}
+
+/// Judges `rate` for its day: `recorded` is the day's rate (if any), `before` the latest
+/// rate of an earlier day (if any); `correcting` whether the request corrects the day's rate.
+/// A new day's rate is weighed against the one before it, a correction against the rate it
+/// corrects; either beyond `band_bp` needs a second person.
+pub fn judge_rate(
+    rate: &FxRate,
+    recorded: Option<&FxRate>,
+    before: Option<&FxRate>,
+    correcting: bool,
+    band_bp: u32,
+) -> RateMove {
+    let beyond = |reference: &FxRate| {
+        let deviation = deviation_bp(rate.rate, reference.rate);
+        (deviation > i64::from(band_bp)).then_some(RateMove::SecondPerson {
+            deviation_bp: deviation,
+        })
+    };
+    match recorded {
+        Some(day) if day.rate == rate.rate => RateMove::Unchanged,
+        Some(_) if !correcting => RateMove::Conflict,
+        Some(day) => beyond(day).unwrap_or(RateMove::Correct),
+        None => before.and_then(beyond).unwrap_or(RateMove::Record),
     }
 }
 
@@ -210,6 +332,47 @@ pub fn parse_rate(text: &str) -> Result<Decimal, FieldError> {
         return Err(invalid());
     }
     Ok(rate.normalize())
+}
+
+/// A correction of a day's rate as a client posts it: the rate that should have been, and
+/// why.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FxRateCorrectionInput {
+    #[schema(example = "USD", pattern = "^[A-Za-z]{3}$")]
+    pub currency: String,
+    pub on: NaiveDate,
+    /// A decimal string, more than zero, at most 10 digits after the point.
+    #[schema(example = "7.1234", pattern = "^[0-9]{1,12}(\\.[0-9]{1,10})?$")]
+    pub rate: String,
+    #[schema(example = "录入错误: 应为 7.1234", min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+impl FxRateCorrectionInput {
+    /// The corrected rate (as `FxRateInput::validate` rules) and the reason it was corrected.
+    pub fn validate(
+        &self,
+        home: Currency,
+        today: NaiveDate,
+    ) -> Result<(FxRate, String), Vec<FieldError>> {
+        let rate = FxRateInput {
+            currency: self.currency.clone(),
+            on: self.on,
+            rate: self.rate.clone(),
+        }
+        .validate(home, today);
+        let reason = crate::text::required_text(&self.reason, 1000).map_err(|e| e.nested("reason"));
+        match (rate, reason) {
+            (Ok(rate), Ok(reason)) => Ok((rate, reason)),
+            (rate, reason) => Err(rate
+                .err()
+                .into_iter()
+                .flatten()
+                .chain(reason.err())
+                .collect()),
+        }
+    }
 }
 
 impl FxRateInput {
@@ -321,6 +484,7 @@ mod tests {
             currency: "XYZ".into(),
             time_zone: "Mars/Olympus".into(),
             fiscal_year_start_month: 13,
+            fx_band_bp: 10_001,
         };
         let fields: Vec<String> = input
             .validate()
@@ -328,7 +492,15 @@ mod tests {
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["currency", "time_zone", "fiscal_year_start_month"]);
+        assert_eq!(
+            fields,
+            [
+                "currency",
+                "time_zone",
+                "fiscal_year_start_month",
+                "fx_band_bp"
+            ]
+        );
         let settings = CompanySettings::default();
         assert_eq!(settings.input().validate().unwrap(), settings);
     }
@@ -382,5 +554,66 @@ mod tests {
             (early[0].field.as_str(), early[0].code),
             ("on", FieldCode::InFuture)
         );
+    }
+
+    fn usd(on: &str, rate: &str) -> FxRate {
+        FxRate {
+            currency: Currency::parse("USD").unwrap(),
+            on: day(on),
+            rate: rate.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_rate_beyond_the_band_of_the_one_it_follows_or_corrects_needs_a_second_person() {
+        let before = usd("2026-06-01", "7.00");
+        let band = 2_000;
+        let judge = |rate: &str, recorded: Option<&FxRate>, correcting| {
+            judge_rate(
+                &usd("2026-06-02", rate),
+                recorded,
+                Some(&before),
+                correcting,
+                band,
+            )
+        };
+        assert_eq!(judge("8.40", None, false), RateMove::Record);
+        assert_eq!(
+            judge("8.4001", None, false),
+            RateMove::SecondPerson { deviation_bp: 2001 }
+        );
+        assert_eq!(
+            judge("0.0000000001", None, false),
+            RateMove::SecondPerson {
+                deviation_bp: 10_000
+            }
+        );
+        // The first rate of a currency has nothing to lie away from.
+        assert_eq!(
+            judge_rate(&usd("2026-06-02", "0.0000000001"), None, None, false, band),
+            RateMove::Record
+        );
+        let day = usd("2026-06-02", "7.10");
+        assert_eq!(judge("7.10", Some(&day), false), RateMove::Unchanged);
+        assert_eq!(judge("7.01", Some(&day), false), RateMove::Conflict);
+        assert_eq!(judge("7.01", Some(&day), true), RateMove::Correct);
+        assert_eq!(
+            judge("71.0", Some(&day), true),
+            RateMove::SecondPerson {
+                deviation_bp: 90_000
+            }
+        );
+    }
+
+    proptest::proptest! {
+        /// A rate within the band never needs a second person; one beyond it always does.
+        #[test]
+        fn the_band_decides_alone(reference in 1u32..1_000_000, rate in 1u32..1_000_000, band in 0u32..10_001) {
+            let before = usd("2026-06-01", &format!("{}", f64::from(reference) / 100.0));
+            let new = usd("2026-06-02", &format!("{}", f64::from(rate) / 100.0));
+            let move_ = judge_rate(&new, None, Some(&before), false, band);
+            let deviation = deviation_bp(new.rate, before.rate);
+            proptest::prop_assert_eq!(deviation <= i64::from(band), move_ == RateMove::Record);
+        }
     }
 }

@@ -773,3 +773,21 @@ diesel::table! {
         recorded_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    fx_rate_changes (id) {
+        id -> Text,
+        currency -> Text,
+        rate_on -> Date,
+        rate -> Text,
+        previous_rate -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        deviation_bp -> Nullable<BigInt>,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}

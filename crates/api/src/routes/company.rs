@@ -1,20 +1,27 @@
 //! The company's settings (currency, time zone, fiscal year) and its exchange rates.
 
+use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use credo_core::company::{CompanySettings, FxRate, FxRateInput, SettingsInput};
-use credo_core::{Currency, Principal};
-use credo_store::fx::{self, Recorded};
+use credo_core::company::{
+    CompanySettings, FxChangeStatus, FxRate, FxRateChange, FxRateCorrectionInput, FxRateInput,
+    SettingsInput,
+};
+use credo_core::text::clean_text;
+use credo_core::{Currency, FieldCode, Principal};
+use credo_store::fx::{self, ChangeDecided, Recorded};
+use credo_store::keyset::Window;
 use credo_store::settings::{self, StoredCompany};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::any_of::{self, AnyOf};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
-use crate::extract::{self, invalid_query, Body, Query};
+use crate::extract::{self, invalid_query, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
-use crate::pagination::{self, Page};
+use crate::pagination::{self, Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
 
@@ -126,13 +133,40 @@ fn require_rate_keeper(caller: &Principal) -> ApiResult<()> {
     }
 }
 
+/// The answer to recording or correcting a rate.
+fn recorded_answer(outcome: Recorded) -> ApiResult<Reply> {
+    match outcome {
+        Recorded::Created(rate) => Ok(Reply::json(StatusCode::CREATED, &rate)),
+        Recorded::Unchanged(rate) | Recorded::Corrected(rate) => Ok(Reply::ok(&rate)),
+        Recorded::Conflict(existing) => Err(ApiError::new(
+            ErrorCode::FxRateConflict,
+            format!(
+                "{} is recorded at {} on {}; post a correction with its reason to change it",
+                existing.currency.as_str(),
+                existing.rate,
+                existing.on
+            ),
+        )),
+        Recorded::Pending(change) => Ok(Reply {
+            location: Some(change_location(change.id)),
+            ..Reply::json(StatusCode::ACCEPTED, &change)
+        }),
+    }
+}
+
+fn change_location(id: Uuid) -> String {
+    format!("/api/v1/fx-rates/changes/{id}")
+}
+
 /// Record an exchange rate
 ///
 /// One rate per currency and day, into the company currency, of a day that has come (a
 /// later day is 422 `in_future`). Posting the same rate again answers 200 with it; another
-/// rate for a recorded day is 409 `fx_rate_conflict` (the reports that used it do not
-/// change under them). Finance and admins: never the credit department, whose approval
-/// limits are weighed at these rates.
+/// rate for a recorded day is 409 `fx_rate_conflict` (correct it through
+/// `/fx-rates/corrections`). A rate more than the company's `fx_band_bp` (20 %) away from the
+/// currency's rate before it is not in force on one person's word: 202 with the pending
+/// change, which another rate keeper approves. Finance and admins: never the credit
+/// department, whose approval limits are weighed at these rates.
 #[utoipa::path(
     tag = "company",
     operation_id = "createFxRate",
@@ -140,6 +174,7 @@ fn require_rate_keeper(caller: &Principal) -> ApiResult<()> {
     responses(
         (status = 201, description = "Recorded", body = FxRate),
         (status = 200, description = "Recorded before, the same", body = FxRate),
+        (status = 202, description = "Beyond the band: pending a second rate keeper", body = FxRateChange, headers(("Location" = String, description = "The change"))),
         (status = 409, description = "Another rate is recorded for the day (`fx_rate_conflict`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -159,25 +194,234 @@ pub async fn create_fx_rate(
         let rate = input.validate(home, today).map_err(ApiError::validation)?;
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            Ok(match fx::record(conn, rate.clone(), actor)? {
-                Recorded::Created(rate) => {
-                    Ok(Reply::json(actix_web::http::StatusCode::CREATED, &rate))
-                }
-                Recorded::Unchanged(rate) => Ok(Reply::ok(&rate)),
-                Recorded::Conflict(existing) => Err(ApiError::new(
-                    ErrorCode::FxRateConflict,
-                    format!(
-                        "{} is recorded at {} on {}",
-                        existing.currency.as_str(),
-                        existing.rate,
-                        existing.on
-                    ),
+            Ok(recorded_answer(fx::record(
+                conn,
+                rate.clone(),
+                None,
+                actor,
+            )?))
+        })
+        .await
+    })
+    .await
+}
+
+/// Correct an exchange rate
+///
+/// A new version of a recorded day's rate, with the reason: the rate it replaces is kept in
+/// the change (`GET /fx-rates/changes`) and the audit trail. Within the company's
+/// `fx_band_bp` of the rate it corrects it is in force at once (200); beyond it, 202 with
+/// the change pending a second rate keeper. The same rate is 200 with nothing changed.
+/// Finance and admins.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "correctFxRate",
+    request_body = FxRateCorrectionInput,
+    responses(
+        (status = 200, description = "In force", body = FxRate),
+        (status = 201, description = "No rate was recorded for the day: recorded", body = FxRate),
+        (status = 202, description = "Beyond the band: pending a second rate keeper", body = FxRateChange, headers(("Location" = String, description = "The change"))),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/fx-rates/corrections")]
+pub async fn correct_fx_rate(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    body: Body<FxRateCorrectionInput>,
+) -> ApiResult<HttpResponse> {
+    require_rate_keeper(&caller)?;
+    let Body { value: input, raw } = body;
+    idempotent(&state, &caller, &req, &raw, || async {
+        let home = state.company().await?.settings.currency;
+        let today = state.today().await?;
+        let (rate, reason) = input.validate(home, today).map_err(ApiError::validation)?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            Ok(recorded_answer(fx::record(
+                conn,
+                rate.clone(),
+                Some(reason.clone()),
+                actor,
+            )?))
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FxChangeListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Any of these statuses, comma-separated (`pending`: what waits for a second person).
+    #[param(inline, value_type = Option<Vec<FxChangeStatus>>, style = Form, explode = false)]
+    pub status: Option<AnyOf<FxChangeStatus>>,
+}
+
+/// List exchange-rate changes
+///
+/// Every rate recorded or corrected, pending, applied or rejected, the latest asked for
+/// first: the history of each day's rate, and what waits for a second rate keeper.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "listFxRateChanges",
+    params(FxChangeListParams),
+    responses((status = 200, description = "One page", body = Page<FxRateChange>)),
+    security(("bearer" = []))
+)]
+#[get("/fx-rates/changes")]
+pub async fn list_fx_rate_changes(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    params: Query<FxChangeListParams>,
+) -> ApiResult<HttpResponse> {
+    let params = params.into_inner();
+    let statuses = any_of::values(params.status);
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    page.answer(
+        &state,
+        move |conn, window: &Window<DateTime<Utc>>| fx::changes_page(conn, &statuses, window),
+        |change: &FxRateChange| (change.requested_at, change.id),
+    )
+    .await
+}
+
+/// Get an exchange-rate change
+///
+/// One change of a day's rate: the rate, the one it replaced, why, its status and who asked
+/// and decided.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "getFxRateChange",
+    params(("id" = Uuid, Path, description = "Change id")),
+    responses((status = 200, description = "The change", body = FxRateChange)),
+    security(("bearer" = []))
+)]
+#[get("/fx-rates/changes/{id}")]
+pub async fn get_fx_rate_change(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let change = state
+        .db(move |conn| fx::change(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::ok(&change).into_response())
+}
+
+/// A second rate keeper's decision on a pending change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FxChangeDecisionInput {
+    /// Why: required to reject.
+    #[schema(example = "核对中国人民银行公布的中间价", max_length = 1000)]
+    pub note: Option<String>,
+}
+
+async fn decide_change(
+    state: &AppState,
+    caller: &Principal,
+    req: &HttpRequest,
+    id: Uuid,
+    body: Body<FxChangeDecisionInput>,
+    approve: bool,
+) -> ApiResult<HttpResponse> {
+    require_rate_keeper(caller)?;
+    let Body { value: input, raw } = body;
+    let note = match input
+        .note
+        .as_deref()
+        .map(|n| clean_text(n, 1000))
+        .transpose()
+    {
+        Ok(note) => note.flatten(),
+        Err(error) => return Err(ApiError::validation(vec![error.nested("note")])),
+    };
+    if !approve && note.is_none() {
+        return Err(ApiError::field(
+            "note",
+            FieldCode::Required,
+            "say why the rate is rejected",
+        ));
+    }
+    idempotent(state, caller, req, &raw, || async {
+        let actor = caller.user_id;
+        reply::write(state, move |conn| {
+            Ok(match fx::decide(conn, id, approve, note.clone(), actor)? {
+                ChangeDecided::Decided(change) => Ok(Reply::ok(&change)),
+                ChangeDecided::NotFound => Err(ApiError::not_found()),
+                ChangeDecided::AlreadyDecided(change) => Err(ApiError::new(
+                    ErrorCode::InvalidTransition,
+                    format!("the change is {} already", change.status.as_str()),
+                )),
+                ChangeDecided::SamePerson => Err(ApiError::new(
+                    ErrorCode::SamePerson,
+                    "a rate beyond the band takes effect on a second rate keeper's word",
                 )),
             })
         })
         .await
     })
     .await
+}
+
+/// Approve an exchange-rate change
+///
+/// A rate keeper other than who asked puts a pending rate in force for its day (over the
+/// day's rate as it is then, which the change keeps). 403 `same_person` for who asked; 409
+/// `invalid_transition` once decided. Finance and admins; audited.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "approveFxRateChange",
+    params(("id" = Uuid, Path, description = "Change id")),
+    request_body(content = Option<FxChangeDecisionInput>),
+    responses((status = 200, description = "Applied", body = FxRateChange)),
+    security(("bearer" = []))
+)]
+#[post("/fx-rates/changes/{id}/approve")]
+pub async fn approve_fx_rate_change(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    OptionalBody(body): OptionalBody<FxChangeDecisionInput>,
+) -> ApiResult<HttpResponse> {
+    decide_change(&state, &caller, &req, id.into_inner(), body, true).await
+}
+
+/// Reject an exchange-rate change
+///
+/// A rate keeper other than who asked refuses a pending rate, saying why (`note`); the
+/// day's rate stays as it is. Finance and admins; audited.
+#[utoipa::path(
+    tag = "company",
+    operation_id = "rejectFxRateChange",
+    params(("id" = Uuid, Path, description = "Change id")),
+    request_body = FxChangeDecisionInput,
+    responses((status = 200, description = "Rejected", body = FxRateChange)),
+    security(("bearer" = []))
+)]
+#[post("/fx-rates/changes/{id}/reject")]
+pub async fn reject_fx_rate_change(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Body<FxChangeDecisionInput>,
+) -> ApiResult<HttpResponse> {
+    decide_change(&state, &caller, &req, id.into_inner(), body, false).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
