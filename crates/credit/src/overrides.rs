@@ -108,9 +108,99 @@ impl CreditOverride {
     }
 }
 
+/// What a step's check comes to beside the order's overrides: a blocked check is let
+/// through by the first of `overrides` (oldest first) that covers the sale, which is used up
+/// by `step` at `at`; any other check stands as it is. Answers the check and the override
+/// used, as it is after use.
+pub fn let_through(
+    check: CreditCheck,
+    overrides: &[CreditOverride],
+    amount_minor: i64,
+    step: &str,
+    today: NaiveDate,
+    at: DateTime<Utc>,
+) -> (CreditCheck, Option<CreditOverride>) {
+    if check.decision != CheckDecision::Block {
+        return (check, None);
+    }
+    match overrides.iter().find(|o| o.covers(amount_minor, today)) {
+        Some(granted) => {
+            let used = CreditOverride {
+                used_at: Some(at),
+                used_step: Some(step.to_owned()),
+                ..granted.clone()
+            };
+            (granted.apply(check), Some(used))
+        }
+        None => (check, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn granted(amount_minor: i64, expires_on: NaiveDate, used: bool) -> CreditOverride {
+        CreditOverride {
+            id: Uuid::new_v4(),
+            order_id: Uuid::nil(),
+            customer_id: Uuid::nil(),
+            currency: Currency::parse("CNY").unwrap(),
+            amount_minor,
+            reason: "特批".into(),
+            expires_on,
+            used_at: used.then_some(DateTime::UNIX_EPOCH),
+            used_step: used.then(|| "confirmed".to_owned()),
+            created_at: DateTime::UNIX_EPOCH,
+            created_by: Uuid::nil(),
+        }
+    }
+
+    fn judged(decision: CheckDecision) -> CreditCheck {
+        CreditCheck {
+            decision,
+            reasons: vec![],
+            limit_minor: None,
+            exposure_minor: 0,
+            available_minor: None,
+            overdue_minor: 0,
+        }
+    }
+
+    proptest! {
+        /// Only a blocked check is let through, only by an override that covers the sale,
+        /// the first such; the one used comes back used by the step, the check a warning.
+        #[test]
+        fn an_override_lets_a_block_through_once_and_only_when_it_covers(
+            amount in 1i64..1_000,
+            overrides in proptest::collection::vec((1i64..1_000, 0u64..4, proptest::bool::ANY), 0..5),
+            blocked in proptest::bool::ANY,
+        ) {
+            let today = day("2026-12-02");
+            let overrides: Vec<CreditOverride> = overrides
+                .into_iter()
+                .map(|(limit, days, used)| granted(limit, day("2026-11-30") + chrono::Days::new(days), used))
+                .collect();
+            let decision = if blocked { CheckDecision::Block } else { CheckDecision::Allow };
+            let at = DateTime::UNIX_EPOCH;
+            let (check, used) = let_through(judged(decision), &overrides, amount, "shipped", today, at);
+            let first = overrides.iter().find(|o| o.covers(amount, today));
+            match (blocked, first) {
+                (true, Some(first)) => {
+                    let used = used.expect("a covering override is used");
+                    prop_assert_eq!(used.id, first.id);
+                    prop_assert_eq!(used.used_step.as_deref(), Some("shipped"));
+                    prop_assert_eq!(check.decision, CheckDecision::Warn);
+                    prop_assert!(!used.covers(amount, today));
+                }
+                _ => {
+                    prop_assert!(used.is_none());
+                    prop_assert_eq!(check.decision, decision);
+                }
+            }
+        }
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::order::MAX_UNIT_AMOUNT;
+use crate::order::{OrderStatus, MAX_UNIT_AMOUNT};
 
 string_enum! {
     pub enum ClaimStatus {
@@ -169,6 +169,41 @@ impl Claim {
     }
 }
 
+/// The day goods were delivered, from which an order takes claims: only a delivered order
+/// (shipped or later) has one; otherwise its status, for the refusal.
+pub fn claimable_since(
+    status: OrderStatus,
+    shipped_on: Option<NaiveDate>,
+) -> Result<NaiveDate, OrderStatus> {
+    match shipped_on {
+        Some(day) if status.is_delivered() => Ok(day),
+        _ => Err(status),
+    }
+}
+
+/// Why a claim cannot be decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecisionRefusal {
+    /// A claim is decided once.
+    AlreadyDecided,
+    /// Whoever raised a claim does not decide it.
+    SamePerson,
+}
+
+impl Claim {
+    /// Whether `decider` may decide the claim: an open claim, by someone other than who
+    /// raised it.
+    pub fn may_decide(&self, decider: Uuid) -> Result<(), DecisionRefusal> {
+        if self.status != ClaimStatus::Open {
+            Err(DecisionRefusal::AlreadyDecided)
+        } else if self.created_by == decider {
+            Err(DecisionRefusal::SamePerson)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Whether a new claim of `amount_minor` fits its order: the open and accepted claims of an
 /// order never add up to more than the order's amount.
 pub fn fits_order(order_minor: i64, claims: &[Claim], amount_minor: i64) -> Result<(), FieldError> {
@@ -191,6 +226,53 @@ pub fn fits_order(order_minor: i64, claims: &[Claim], amount_minor: i64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Claims are taken exactly from delivery on, and decided once, never by who raised
+        /// them.
+        #[test]
+        fn delivered_orders_take_claims_decided_once_by_someone_else(
+            at in 0usize..OrderStatus::ALL.len(),
+            shipped in proptest::option::of(0u64..100),
+            status_at in 0usize..3,
+            raiser in 0u128..3,
+            decider in 0u128..3,
+        ) {
+            let status = OrderStatus::ALL[at];
+            let shipped_on = shipped.map(|d| day("2026-01-01") + chrono::Days::new(d));
+            match claimable_since(status, shipped_on) {
+                Ok(since) => {
+                    prop_assert!(status.is_delivered());
+                    prop_assert_eq!(Some(since), shipped_on);
+                }
+                Err(refused) => {
+                    prop_assert_eq!(refused, status);
+                    prop_assert!(!status.is_delivered() || shipped_on.is_none());
+                }
+            }
+            let claim = Claim {
+                id: Uuid::nil(),
+                order_id: Uuid::nil(),
+                customer_id: Uuid::nil(),
+                amount: Money::new(100, credo_core::Currency::parse("CNY").unwrap()),
+                reason: "破损".into(),
+                raised_on: day("2026-01-05"),
+                status: ClaimStatus::ALL[status_at],
+                settled_amount_minor: None,
+                decision_note: None,
+                decided_by: None,
+                decided_at: None,
+                created_by: Uuid::from_u128(raiser),
+                created_at: DateTime::UNIX_EPOCH,
+            };
+            let decided = claim.may_decide(Uuid::from_u128(decider));
+            prop_assert_eq!(
+                decided.is_ok(),
+                claim.status == ClaimStatus::Open && raiser != decider
+            );
+        }
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()

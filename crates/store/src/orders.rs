@@ -9,7 +9,7 @@ use credo_core::json::{changes, patched};
 use credo_core::{FieldCode, FieldError, Money, Scope};
 use credo_credit::check::{CheckDecision, StepCheck};
 use credo_customers::Stamps;
-use credo_sales::claim::{fits_order, Decision, NewClaim};
+use credo_sales::claim::{claimable_since, fits_order, Decision, DecisionRefusal, NewClaim};
 use credo_sales::order::{transition, TransitionError};
 use credo_sales::trial::{NewTrial, TrialStepError};
 use credo_sales::{
@@ -656,29 +656,24 @@ macro_rules! claim_columns {
     };
 }
 
-/// Records a claim against `order`, if it fits beside the order's standing claims (read
-/// with the order's row locked, so that concurrent claims cannot together exceed it).
+/// Why a claim is not recorded.
+#[derive(Debug)]
+pub enum ClaimRefused {
+    /// The order has not been delivered (its status): nothing to claim against yet.
+    NotDelivered(OrderStatus),
+    Invalid(Vec<FieldError>),
+}
+
+/// Records a claim against `order` (its customer's money locked, the order read again
+/// under the lock): `validate` makes the claim of the request given the delivery day, and it
+/// must fit beside the order's standing claims, so that concurrent claims cannot together
+/// exceed it.
 pub fn add_claim(
     conn: &mut DbConnection,
     order: &Order,
-    claim: NewClaim,
+    mut validate: impl FnMut(NaiveDate) -> Result<NewClaim, Vec<FieldError>>,
     actor: Uuid,
-) -> Result<Result<Claim, FieldError>, StoreError> {
-    let record = Claim {
-        id: Uuid::now_v7(),
-        order_id: order.id,
-        customer_id: order.draft.customer_id,
-        amount: Money::new(claim.amount_minor, order.draft.currency),
-        reason: claim.reason,
-        raised_on: claim.raised_on,
-        status: ClaimStatus::Open,
-        settled_amount_minor: None,
-        decision_note: None,
-        decided_by: None,
-        decided_at: None,
-        created_by: actor,
-        created_at: now(),
-    };
+) -> Result<Result<Claim, ClaimRefused>, StoreError> {
     write_transaction(conn, |conn| {
         lock_money(
             conn,
@@ -688,18 +683,42 @@ pub fn add_claim(
                 ..MoneyRows::default()
             },
         )?;
+        let current = get(conn, order.id)?.ok_or(StoreError::NotFound)?;
+        let since = match claimable_since(current.status, current.dates.shipped_on) {
+            Ok(since) => since,
+            Err(status) => return Ok(Err(ClaimRefused::NotDelivered(status))),
+        };
+        let claim = match validate(since) {
+            Ok(claim) => claim,
+            Err(errors) => return Ok(Err(ClaimRefused::Invalid(errors))),
+        };
         let every = Window {
             after: None,
             limit: i64::MAX,
         };
-        let standing = claims_of_order(conn, order.id, &every)?;
+        let standing = claims_of_order(conn, current.id, &every)?;
         if let Err(error) = fits_order(
-            order.totals.amount.amount_minor,
+            current.totals.amount.amount_minor,
             &standing,
-            record.amount.amount_minor,
+            claim.amount_minor,
         ) {
-            return Ok(Err(error));
+            return Ok(Err(ClaimRefused::Invalid(vec![error])));
         }
+        let record = Claim {
+            id: Uuid::now_v7(),
+            order_id: current.id,
+            customer_id: current.draft.customer_id,
+            amount: Money::new(claim.amount_minor, current.draft.currency),
+            reason: claim.reason,
+            raised_on: claim.raised_on,
+            status: ClaimStatus::Open,
+            settled_amount_minor: None,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
+            created_by: actor,
+            created_at: now(),
+        };
         diesel::insert_into(order_claims::table)
             .values((
                 order_claims::id.eq(record.id.to_string()),
@@ -723,7 +742,7 @@ pub fn add_claim(
             actor,
             &created,
         )?;
-        Ok(Ok(record.clone()))
+        Ok(Ok(record))
     })
 }
 
@@ -790,11 +809,12 @@ pub fn decide_claim(
         let Some(current) = claim(conn, id)?.filter(|c| c.order_id == order_id) else {
             return Ok(Ok(DecideOutcome::NotFound));
         };
-        if current.status != ClaimStatus::Open {
-            return Ok(Ok(DecideOutcome::AlreadyDecided(current)));
-        }
-        if current.created_by == actor {
-            return Ok(Ok(DecideOutcome::SamePerson));
+        match current.may_decide(actor) {
+            Ok(()) => {}
+            Err(DecisionRefusal::AlreadyDecided) => {
+                return Ok(Ok(DecideOutcome::AlreadyDecided(current)))
+            }
+            Err(DecisionRefusal::SamePerson) => return Ok(Ok(DecideOutcome::SamePerson)),
         }
         let decision = match decide(&current) {
             Ok(decision) => decision,

@@ -15,8 +15,8 @@ use credo_sales::{
     TransitionInput,
 };
 use credo_store::orders::{
-    self as repo, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange, OrderListQuery,
-    OrderRefusal, UpdateOrderOutcome,
+    self as repo, ClaimRefused, CreateOrderOutcome, DecideOutcome, NewOrder, OrderChange,
+    OrderListQuery, OrderRefusal, UpdateOrderOutcome,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -551,26 +551,21 @@ pub async fn create_claim(
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let order = visible_order(&state, &caller, id).await?;
-        let shipped_on = match order.dates.shipped_on {
-            Some(day) if order.status.is_delivered() => day,
-            _ => {
-                return Err(ApiError::new(
+        let today = state.today().await?;
+        let actor = caller.user_id;
+        reply::write(&state, move |conn| {
+            let validate = |shipped_on| input.validate(shipped_on, today);
+            Ok(match repo::add_claim(conn, &order, validate, actor)? {
+                Ok(record) => Ok(Reply::created(&record, format!("{}/claims", location(id)))),
+                Err(ClaimRefused::Invalid(errors)) => Err(ApiError::validation(errors)),
+                Err(ClaimRefused::NotDelivered(status)) => Err(ApiError::new(
                     ErrorCode::InvalidTransition,
                     format!(
                         "a {} order has not been delivered; only shipped goods are claimed against",
-                        order.status.as_str()
+                        status.as_str()
                     ),
-                ))
-            }
-        };
-        let claim = input
-            .validate(shipped_on, state.today().await?)
-            .map_err(ApiError::validation)?;
-        let actor = caller.user_id;
-        reply::write(&state, move |conn| {
-            Ok(repo::add_claim(conn, &order, claim.clone(), actor)?
-                .map(|record| Reply::created(&record, format!("{}/claims", location(id))))
-                .map_err(|error| ApiError::validation(vec![error])))
+                )),
+            })
         })
         .await
     })

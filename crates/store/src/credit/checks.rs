@@ -11,7 +11,7 @@ use credo_credit::check::{
     check, credit_part, CheckDecision, CheckFacts, CheckPolicy, CreditCheck, Exposure, Stage,
     StepCheck,
 };
-use credo_credit::overrides::{CreditOverride, NewOverride};
+use credo_credit::overrides::{let_through, CreditOverride, NewOverride};
 use credo_credit::policy::CreditPolicy;
 use credo_receivables::dunning::Effect;
 use credo_sales::{Order, OrderStatus};
@@ -194,35 +194,35 @@ pub(crate) fn check_order_step(
     } else {
         Stage::Shipment
     };
-    let mut judged = check(amount_minor, stage, &facts, &policy.check, today);
-    let mut override_id = None;
-    if judged.decision == CheckDecision::Block {
-        let usable = overrides_of(conn, order.id)?
-            .into_iter()
-            .find(|o| o.covers(amount_minor, today));
-        if let Some(granted) = usable {
-            let used = CreditOverride {
-                used_at: Some(now()),
-                used_step: Some(step.to_owned()),
-                ..granted.clone()
-            };
-            diesel::update(credit_overrides::table.find(used.id.to_string()))
-                .set((
-                    credit_overrides::used_at.eq(used.used_at.map(to_db_time)),
-                    credit_overrides::used_step.eq(&used.used_step),
-                ))
-                .execute(conn)?;
-            audit::record(
-                conn,
-                OVERRIDE_ENTITY,
-                used.id,
-                AuditAction::Updated,
-                actor,
-                &changes(&audit::view(&granted)?, &audit::view(&used)?),
-            )?;
-            judged = granted.apply(judged);
-            override_id = Some(granted.id);
-        }
+    let judged = check(amount_minor, stage, &facts, &policy.check, today);
+    let overrides = if judged.decision == CheckDecision::Block {
+        overrides_of(conn, order.id)?
+    } else {
+        Vec::new()
+    };
+    let (judged, used) = let_through(judged, &overrides, amount_minor, step, today, now());
+    let override_id = used.as_ref().map(|used| used.id);
+    if let Some(used) = used {
+        // Only an unused override lets a check through: before, it was this one unused.
+        let unused = CreditOverride {
+            used_at: None,
+            used_step: None,
+            ..used.clone()
+        };
+        diesel::update(credit_overrides::table.find(used.id.to_string()))
+            .set((
+                credit_overrides::used_at.eq(used.used_at.map(to_db_time)),
+                credit_overrides::used_step.eq(&used.used_step),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            OVERRIDE_ENTITY,
+            used.id,
+            AuditAction::Updated,
+            actor,
+            &changes(&audit::view(&unused)?, &audit::view(&used)?),
+        )?;
     }
     if let (Some(limit), true) = (judged.limit_minor, judged.decision != CheckDecision::Block) {
         let after = judged.exposure_minor.saturating_add(amount_minor);
