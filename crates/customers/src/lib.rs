@@ -3,6 +3,7 @@
 //! validation of what the API receives, no storage.
 
 pub mod assessment;
+pub mod change;
 pub mod contact;
 pub mod event;
 pub mod interaction;

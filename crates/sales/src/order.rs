@@ -609,9 +609,49 @@ pub fn transition(
     Ok((next, reason))
 }
 
+/// The day an order is paid by its open items: once an invoiced order has none open, the
+/// day the last of them was settled, never before the order's last step (`last_step`);
+/// `None` while something is open or the order is not at `invoiced`. The ledger is the one
+/// source of the money; the order's status follows it.
+pub fn paid_by_items(
+    status: OrderStatus,
+    still_open: i64,
+    last_settled_on: NaiveDate,
+    last_step: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    (status == OrderStatus::Invoiced && still_open == 0)
+        .then(|| last_step.map_or(last_settled_on, |last| last.max(last_settled_on)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Only an invoiced order with nothing open is paid, on a day neither before its
+        /// items were settled nor before its last step.
+        #[test]
+        fn an_order_is_paid_by_its_items_once_none_is_open(
+            at in 0usize..OrderStatus::ALL.len(),
+            still_open in 0i64..3,
+            settled in 0u64..60,
+            step in proptest::option::of(0u64..60),
+        ) {
+            let base: NaiveDate = "2026-01-01".parse().unwrap();
+            let status = OrderStatus::ALL[at];
+            let settled_on = base + chrono::Days::new(settled);
+            let last_step = step.map(|d| base + chrono::Days::new(d));
+            match paid_by_items(status, still_open, settled_on, last_step) {
+                Some(paid_on) => {
+                    proptest::prop_assert!(status == OrderStatus::Invoiced && still_open == 0);
+                    proptest::prop_assert!(paid_on >= settled_on);
+                    proptest::prop_assert!(last_step.is_none_or(|last| paid_on >= last));
+                    proptest::prop_assert!(paid_on == settled_on || Some(paid_on) == last_step);
+                }
+                None => proptest::prop_assert!(status != OrderStatus::Invoiced || still_open > 0),
+            }
+        }
+    }
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
 use credo_core::{CountryCode, Email, FieldError, Phone, Scope, Tag, Uscc};
+use credo_customers::change::{apply_change, may_change, FileChange, FileRefusal};
 use credo_customers::{
     CommunicationStatus, Customer, CustomerInput, CustomerKind, CustomerProfile, LifecycleStage,
     OperatingStatus, SourceChannel, Stamps,
@@ -466,68 +467,65 @@ pub fn update(
         |conn| get(conn, id),
         |conn, current| {
             let at = now();
-            let mut next = current.clone();
-            let archival = matches!(change, Change::Archive | Change::Restore);
-            if current.is_read_only() && !archival {
+            // An archived file refuses before its inputs are judged.
+            if may_change(current, matches!(change, Change::Archive | Change::Restore)).is_err() {
                 return Err(StoreError::CustomerArchived);
             }
-            let action = match change.clone() {
+            // The inputs read or checked here; the rule decides; what follows is written.
+            let file_change = match change.clone() {
                 Change::Patch { patch, today } => {
                     let profile = patched::<CustomerInput>(&current.profile, &patch)
                         .and_then(|input| input.validate(today));
-                    let profile = match profile {
-                        Ok(profile) => profile,
+                    match profile {
+                        Ok(profile) => FileChange::Profile(Box::new(profile)),
                         Err(errors) => return Ok(Err(Refusal::Invalid(errors))),
-                    };
+                    }
+                }
+                Change::Archive => FileChange::Archive,
+                Change::Restore => FileChange::Restore,
+                Change::Transfer {
+                    owner_id,
+                    sales_unit_id,
+                    ..
+                } => FileChange::Transfer {
+                    owner_id,
+                    sales_unit_id,
+                },
+                Change::CreditReviewDue => FileChange::CreditReviewDue,
+                Change::CreditDataRefreshed(at) => FileChange::CreditDataRefreshed(at),
+            };
+            let (next, action) = match apply_change(current, &file_change, at) {
+                Ok(applied) => applied,
+                Err(FileRefusal::Archived) => return Err(StoreError::CustomerArchived),
+            };
+            match (&change, &file_change) {
+                (_, FileChange::Profile(profile)) => {
                     if let Some(holder) = uscc_holder(conn, profile.uscc.as_ref(), id)? {
                         return Ok(Err(Refusal::DuplicateUscc(holder)));
                     }
-                    next.profile = profile;
-                    AuditAction::Updated
                 }
-                Change::Archive => {
-                    if current.archived_at.is_none() {
-                        contacts::follow_archival(conn, id, Archival::Archive(at), actor)?;
-                    }
-                    next.archived_at = Some(current.archived_at.unwrap_or(at));
-                    AuditAction::Archived
+                (_, FileChange::Archive) if current.archived_at.is_none() => {
+                    contacts::follow_archival(conn, id, Archival::Archive(at), actor)?;
                 }
-                Change::Restore => {
+                (_, FileChange::Restore) => {
                     if let Some(archived_at) = current.archived_at {
                         let restore = Archival::Restore(archived_at);
                         contacts::follow_archival(conn, id, restore, actor)?;
                     }
-                    next.archived_at = None;
-                    AuditAction::Restored
                 }
-                Change::Transfer {
-                    owner_id,
-                    sales_unit_id,
-                    reason,
-                } => {
+                (Change::Transfer { reason, .. }, FileChange::Transfer { .. }) => {
                     crate::activity::insert_transfer(
                         conn,
                         current,
-                        owner_id,
-                        sales_unit_id,
-                        &reason,
+                        next.owner_id,
+                        next.sales_unit_id,
+                        reason,
                         actor,
                         at,
                     )?;
-                    next.owner_id = owner_id;
-                    next.sales_unit_id = sales_unit_id;
-                    AuditAction::Transferred
                 }
-                Change::CreditReviewDue => {
-                    next.credit_review_due_since =
-                        Some(current.credit_review_due_since.unwrap_or(at));
-                    AuditAction::Updated
-                }
-                Change::CreditDataRefreshed(checked_at) => {
-                    next.credit_data_refreshed_at = checked_at;
-                    AuditAction::Updated
-                }
-            };
+                _ => {}
+            }
             Ok(Ok((next, action)))
         },
     )

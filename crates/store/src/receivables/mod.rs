@@ -35,6 +35,7 @@ use credo_receivables::ledger::{
 };
 use credo_receivables::terms::Dispute;
 use credo_receivables::{Payment, Receivable, ReductionRecord};
+use credo_sales::order::paid_by_items;
 use credo_sales::{Order, OrderStatus, TransitionInput};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -680,17 +681,13 @@ fn settle_order(
         .filter(receivables::open_minor.gt(0))
         .count()
         .get_result::<i64>(conn)?;
-    if order.status != OrderStatus::Invoiced || still_open > 0 {
-        return Ok(());
-    }
     let settled_on = items
         .select(diesel::dsl::max(receivables::settled_on))
         .first::<Option<NaiveDate>>(conn)?
         .unwrap_or(record.on);
-    let on = order
-        .dates
-        .latest()
-        .map_or(settled_on, |last| last.max(settled_on));
+    let Some(on) = paid_by_items(order.status, still_open, settled_on, order.dates.latest()) else {
+        return Ok(());
+    };
     let change = OrderChange::Transition {
         to: OrderStatus::Paid,
         input: TransitionInput {
