@@ -922,3 +922,69 @@ async fn the_same_run_is_queued_once_and_at_most_three_wait() {
     let runs = app.walk("/api/v1/segmentation/runs", &admin).await;
     assert_eq!(runs.as_array().unwrap().len(), 3, "{runs}");
 }
+
+/// Results of superseded runs are purged beyond the policy's `keep_runs` of their scope; the
+/// runs themselves stay readable.
+#[actix_web::test]
+async fn results_of_superseded_runs_are_purged_beyond_the_policys_retention() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let _runner = instance(&app);
+    let (_, mut policy) = app.get("/api/v1/segmentation/policy", &admin).await;
+    let etag = format!("\"{}\"", policy["version"]);
+    for stamp in ["version", "updated_at", "updated_by"] {
+        policy.as_object_mut().unwrap().remove(stamp);
+    }
+    assert_eq!(policy["keep_runs"], 24);
+    policy["keep_runs"] = json!(1);
+    let (status, body) = app
+        .put_if_match("/api/v1/segmentation/policy", &admin, policy, &etag)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let customer = app.organization(&admin, "Kept").await;
+    app.bought(&admin, &customer, 10, 100_000, "CNY").await;
+    let first = app.segment(&admin, json!({"as_of": days_ago(2)})).await;
+    let first_results = format!(
+        "/api/v1/segmentation/runs/{}/results",
+        first["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.walk(&first_results, &admin)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let second = app.segment(&admin, json!({"as_of": days_ago(1)})).await;
+    assert_eq!(app.walk(&first_results, &admin).await, json!([]));
+    let second_results = format!(
+        "/api/v1/segmentation/runs/{}/results",
+        second["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.walk(&second_results, &admin)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (status, run) = app
+        .get(
+            &format!(
+                "/api/v1/segmentation/runs/{}",
+                first["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        (status, &run["state"]),
+        (StatusCode::OK, &json!("succeeded"))
+    );
+    let history = app
+        .walk(&format!("/api/v1/customers/{customer}/grades"), &admin)
+        .await;
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+}

@@ -183,6 +183,16 @@ pub struct SegmentationPolicy {
     pub tiers: Vec<TierRule>,
     /// One per loss reason.
     pub losses: Vec<LossTreatment>,
+    /// How many finished runs of one scope (the company, or one unit) keep their results;
+    /// an older run's results are purged when a newer one finishes (the run, its models and
+    /// its 80/20 report stay).
+    #[serde(default = "default_keep_runs")]
+    #[schema(example = 24, minimum = 1, maximum = 1000)]
+    pub keep_runs: u32,
+}
+
+fn default_keep_runs() -> u32 {
+    24
 }
 
 impl Default for SegmentationPolicy {
@@ -226,6 +236,7 @@ impl Default for SegmentationPolicy {
                     "keep in touch; reopen when the customer can buy again",
                 ),
             ],
+            keep_runs: default_keep_runs(),
         }
     }
 }
@@ -242,6 +253,13 @@ impl SegmentationPolicy {
         nested(self.abc.check(), "abc");
         nested(self.score.check(), "score");
         nested(self.rfm.check(), "rfm");
+        if !(1..=1000).contains(&self.keep_runs) {
+            errors.push(FieldError::new(
+                "keep_runs",
+                FieldCode::OutOfRange,
+                "1 to 1000 runs",
+            ));
+        }
         if !(1..=120).contains(&self.lifetime.horizon_months) {
             errors.push(FieldError::new(
                 "lifetime.horizon_months",

@@ -26,7 +26,7 @@ use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_d
 use crate::db::{lock_key, lock_rows, write_transaction, MultiBackend, Outcome};
 use crate::jobs::{self, NewJob};
 use crate::keyset::{keyset, Window};
-use crate::schema::{jobs as jobs_table, segmentation_runs, tasks};
+use crate::schema::{jobs as jobs_table, segmentation_results, segmentation_runs, tasks};
 use crate::{now, settings, tasks as task_store, DbConnection, StoreError};
 
 pub use losses::{latest_loss, record_loss};
@@ -363,6 +363,7 @@ pub fn execute(
         ))
         .execute(conn)?;
     let written = clock.elapsed();
+    purge_superseded(conn, &run, policy.keep_runs)?;
     let churn_tasks = if run.as_of == today {
         intervene(conn, &policy, &outcome.customers, today, actor)?
     } else {
@@ -383,6 +384,38 @@ pub fn execute(
         excluded_orders: loaded.excluded_orders,
         churn_tasks,
     })
+}
+
+/// Purges the results of the finished runs of `run`'s scope beyond the newest `keep` (this
+/// run, finishing now, among them); the runs themselves stay.
+fn purge_superseded(conn: &mut DbConnection, run: &Run, keep: u32) -> Result<(), StoreError> {
+    let mut finished = segmentation_runs::table
+        .inner_join(jobs_table::table.on(jobs_table::id.eq(segmentation_runs::id)))
+        .filter(jobs_table::state.eq(JobState::Succeeded.as_str()))
+        .filter(segmentation_runs::id.ne(run.id.to_string()))
+        .select(segmentation_runs::id)
+        .order((
+            segmentation_runs::as_of.desc(),
+            segmentation_runs::created_at.desc(),
+        ))
+        .into_boxed::<MultiBackend>();
+    finished = match run.sales_unit_id {
+        Some(unit) => finished.filter(segmentation_runs::sales_unit_id.eq(unit.to_string())),
+        None => finished.filter(segmentation_runs::sales_unit_id.is_null()),
+    };
+    // SQLite takes an OFFSET only after a LIMIT.
+    let superseded: Vec<String> = finished
+        .limit(i64::MAX)
+        .offset(i64::from(keep.saturating_sub(1)))
+        .load(conn)?;
+    if !superseded.is_empty() {
+        diesel::delete(
+            segmentation_results::table.filter(segmentation_results::run_id.eq_any(&superseded)),
+        )
+        .execute(conn)?;
+        tracing::info!(runs = superseded.len(), "purged results of superseded runs");
+    }
+    Ok(())
 }
 
 fn pareto_of(values: &[CustomerValue], units: &[Option<Uuid>]) -> ParetoReport {
