@@ -94,75 +94,42 @@ async fn an_approval_limit_holds_for_the_customers_credit_across_currencies() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{rate}");
-    let line = |currency: &str, limit_minor: i64| {
-        json!({"customer_id": customer, "currency": currency, "limit_minor": limit_minor,
-               "term_days": 60, "reason": "旧系统额度"})
+    // A line carried over by `token`: its status, or what refused it.
+    let grant = |token: &str, currency: &str, limit_minor: i64| {
+        let line = json!({"customer_id": customer, "currency": currency,
+                          "limit_minor": limit_minor, "term_days": 60, "reason": "旧系统额度"});
+        let app = &app;
+        let token = token.to_owned();
+        async move {
+            let (status, body) = app.post("/api/v1/credit/agreements", &token, line).await;
+            match status {
+                StatusCode::CREATED => Ok(()),
+                _ => Err((status, body)),
+            }
+        }
     };
-    let (status, cny) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &manager,
-            line("CNY", 500_000_000),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{cny}");
+    let over_limit = |refused: Result<(), (StatusCode, Value)>| {
+        let (status, body) = refused.expect_err("over the approval limit");
+        assert_problem(
+            status,
+            &body,
+            StatusCode::FORBIDDEN,
+            "approval_limit_exceeded",
+        );
+    };
+    grant(&manager, "CNY", 500_000_000).await.unwrap();
     // 700,000.00 USD is 4.9 million yuan: within the limit alone, not beside the CNY line.
-    let (status, refused) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &manager,
-            line("USD", 70_000_000),
-        )
-        .await;
-    assert_problem(
-        status,
-        &refused,
-        StatusCode::FORBIDDEN,
-        "approval_limit_exceeded",
-    );
+    over_limit(grant(&manager, "USD", 70_000_000).await);
     let lines = &app
         .get(&format!("/api/v1/customers/{customer}/credit"), &admin)
         .await
         .1["agreements"];
     assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
     // Replacing the CNY line itself is weighed without the line it replaces.
-    let (status, replaced) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &manager,
-            line("CNY", 400_000_000),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{replaced}");
+    grant(&manager, "CNY", 400_000_000).await.unwrap();
     // Beside 4 million yuan, 100,000.00 USD (0.7 million) fits; 200,000.00 does not.
-    let (status, refused) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &manager,
-            line("USD", 20_000_000),
-        )
-        .await;
-    assert_problem(
-        status,
-        &refused,
-        StatusCode::FORBIDDEN,
-        "approval_limit_exceeded",
-    );
-    let (status, usd) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &manager,
-            line("USD", 10_000_000),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{usd}");
+    over_limit(grant(&manager, "USD", 20_000_000).await);
+    grant(&manager, "USD", 10_000_000).await.unwrap();
     // An admin approves any total.
-    let (status, _) = app
-        .post(
-            "/api/v1/credit/agreements",
-            &admin,
-            line("USD", 10_000_000_000),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    grant(&admin, "USD", 10_000_000_000).await.unwrap();
 }
