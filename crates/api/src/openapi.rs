@@ -153,12 +153,15 @@ fn problem_response(name: &str, codes: &[ErrorCode]) -> Response {
         );
     }
     if codes.contains(&ErrorCode::Conflict) {
+        // Sent with `conflict` only, so not required of the response's other codes.
         response = response.header(
             "Retry-After",
-            header(
-                Type::Integer,
-                "On `conflict`: seconds to wait before sending the request again",
-            ),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                .description(Some(
+                    "On `conflict`: seconds to wait before sending the request again",
+                ))
+                .build(),
         );
     }
     response.build()

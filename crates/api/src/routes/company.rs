@@ -387,7 +387,11 @@ async fn decide_change(
     operation_id = "approveFxRateChange",
     params(("id" = Uuid, Path, description = "Change id")),
     request_body(content = Option<FxChangeDecisionInput>),
-    responses((status = 200, description = "Applied", body = FxRateChange)),
+    responses(
+        (status = 200, description = "Applied", body = FxRateChange),
+        (status = 403, description = "Not a rate keeper (`forbidden`), or the one who asked for it (`same_person`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Decided before (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/fx-rates/changes/{id}/approve")]
@@ -410,7 +414,11 @@ pub async fn approve_fx_rate_change(
     operation_id = "rejectFxRateChange",
     params(("id" = Uuid, Path, description = "Change id")),
     request_body = FxChangeDecisionInput,
-    responses((status = 200, description = "Rejected", body = FxRateChange)),
+    responses(
+        (status = 200, description = "Rejected", body = FxRateChange),
+        (status = 403, description = "Not a rate keeper (`forbidden`), or the one who asked for it (`same_person`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Decided before (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/fx-rates/changes/{id}/reject")]
