@@ -63,6 +63,11 @@ fn get(
         .transpose()
 }
 
+/// Serializes the changes of one currency's rates, which are judged against each other.
+fn lock_currency(conn: &mut DbConnection, currency: Currency) -> Result<(), StoreError> {
+    lock_key(conn, &format!("fx:{}", currency.as_str()))
+}
+
 /// Records `rate` for its day, or corrects the day's rate when `correction` gives the
 /// reason, as `judge_rate` rules under the company's band: within it at once (a change
 /// applied), beyond it as a pending change a second rate keeper decides. Changes of one
@@ -74,7 +79,7 @@ pub fn record(
     actor: Uuid,
 ) -> Result<Recorded, StoreError> {
     write_transaction(conn, |conn| {
-        lock_key(conn, &format!("fx:{}", rate.currency.as_str()))?;
+        lock_currency(conn, rate.currency)?;
         let recorded = get(conn, rate.currency, rate.on)?;
         let before = match rate.on.pred_opt() {
             Some(day) => on_or_before(conn, rate.currency, day)?,
@@ -303,7 +308,7 @@ pub fn decide(
         let Some(unlocked) = change(conn, id)? else {
             return Ok(ChangeDecided::NotFound);
         };
-        lock_key(conn, &format!("fx:{}", unlocked.currency.as_str()))?;
+        lock_currency(conn, unlocked.currency)?;
         let before = change(conn, id)?.ok_or(StoreError::NotFound)?;
         if before.status != FxChangeStatus::Pending {
             return Ok(ChangeDecided::AlreadyDecided(before));

@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::{agreements, alerts};
-use super::{within_approval_limit, Decided};
+use super::{in_company_minor, within_approval_limit, Decided};
 use crate::aggregate;
 use crate::convert::{from_db_time, parse_currency, parse_id, to_db_time};
 use crate::db::write_transaction;
@@ -28,7 +28,7 @@ use crate::receivables::warning_entry_of;
 use crate::schema::{
     credit_applications, credit_overrides, dunning_actions, dunning_notices, orders, receivables,
 };
-use crate::{audit, customers, fx, now, settings, DbConnection, StoreError};
+use crate::{audit, customers, now, settings, DbConnection, StoreError};
 
 pub const OVERRIDE_ENTITY: &str = "credit_override";
 
@@ -130,15 +130,10 @@ fn green_channel_within_cap(
     let cap_minor = policy
         .green_channel_up_to_major
         .saturating_mul(10_i64.pow(u32::from(company.minor_digits())));
-    let requested_company = if currency == company {
-        requested_minor
-    } else {
-        match fx::on_or_before(conn, currency, today)? {
-            Some(rate) => rate
-                .to_company_minor(requested_minor, company)
-                .unwrap_or(i64::MAX),
-            None => return Ok(None),
-        }
+    let requested = (requested_minor, currency);
+    let Ok(requested_company) = in_company_minor(conn, requested, company, "currency", today)?
+    else {
+        return Ok(None);
     };
     if requested_company <= cap_minor {
         return Ok(Some(requested_minor));

@@ -301,7 +301,7 @@ impl<T, R> Outcome for Decided<T, R> {
 /// `amount_minor` of `currency` in the company currency at the rate of `today` (or the latest
 /// before); beyond the cap counts as the largest amount. No rate for the currency is a
 /// refusal on `field`.
-fn in_company_minor(
+pub(crate) fn in_company_minor(
     conn: &mut DbConnection,
     (amount_minor, currency): (i64, Currency),
     company: Currency,
