@@ -236,14 +236,8 @@ async fn overdue_items_holds_the_warning_list_and_the_green_channel_weigh_in() {
     let held = app.organization(&admin, "乐东芒果有限公司").await;
     app.carried_over_line(&admin, &held, "CNY", 1_000_000).await;
     item(&app, &admin, &held, 3_000, &days_ago(50), &days_ago(20)).await;
-    let (status, run) = app
-        .post(
-            "/api/v1/dunning/runs",
-            &admin,
-            json!({"as_of": company_today(), "dry_run": false}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{run}");
+    let _runner = crate::dunning::runner(&app).await;
+    app.dun(&admin, None, false).await;
     let at_shipment = check(&app, &admin, &held, 1, "shipment").await;
     assert_eq!(at_shipment["decision"], "block");
     assert_eq!(codes(&at_shipment), ["credit_hold", "overdue"]);

@@ -225,6 +225,30 @@ async fn the_daily_dunning_run_acts_once_as_the_rules_account() {
     let job = &finished(&app, &admin, std::slice::from_ref(&id)).await[0];
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["result"]["actions"], 1, "{job}");
+    // It is the day's dunning run, listed with the runs people ask for.
+    let runs = app.walk("/api/v1/dunning/runs", &admin).await;
+    assert_eq!(
+        runs,
+        serde_json::json!([app
+            .get(&format!("/api/v1/dunning/runs/{id}"), &admin)
+            .await
+            .1])
+    );
+    assert_eq!(
+        (
+            &runs[0]["as_of"],
+            &runs[0]["dry_run"],
+            &runs[0]["created_by"],
+            &runs[0]["action_count"]
+        ),
+        (
+            &Value::from(company_today()),
+            &Value::from(false),
+            &Value::from(uuid::Uuid::nil().to_string()),
+            &Value::from(1)
+        )
+    );
+    assert_eq!(job["result_link"], format!("/api/v1/dunning/runs/{id}"));
     // The item's highest level is due today: the account manager has its task, made by
     // the rules' account, which no one sees among the people.
     let tasks = app.walk("/api/v1/tasks?kind=collection", &admin).await;

@@ -93,6 +93,10 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "publishSegmentationPolicy" => role == "admin",
         "createWriteOff"
         | "runDunning"
+        | "listDunningRuns"
+        | "getDunningRun"
+        | "listDunningRunActions"
+        | "listDunningRunHeldBack"
         | "listOnWarningList"
         | "liftFromWarningList"
         | "takeAgeingSnapshot"
@@ -758,11 +762,29 @@ async fn call(
                                     "action": "电话催收", "effect": "none"}]}),
             ),
         ),
-        "runDunning" => (
-            Method::POST,
-            "/api/v1/dunning/runs".into(),
-            Some(json!({"dry_run": true})),
-        ),
+        "runDunning" => {
+            no_runs_waiting(app).await;
+            (
+                Method::POST,
+                "/api/v1/dunning/runs".into(),
+                Some(json!({"dry_run": true})),
+            )
+        }
+        "listDunningRuns" => (Method::GET, "/api/v1/dunning/runs".into(), None),
+        "getDunningRun" | "listDunningRunActions" | "listDunningRunHeldBack" => {
+            no_runs_waiting(app).await;
+            let (status, run) = app
+                .post("/api/v1/dunning/runs", admin, json!({"dry_run": true}))
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+            let r = format!("/api/v1/dunning/runs/{}", run["id"].as_str().unwrap());
+            let path = match operation {
+                "getDunningRun" => r,
+                "listDunningRunActions" => format!("{r}/actions"),
+                _ => format!("{r}/held-back"),
+            };
+            (Method::GET, path, None)
+        }
         "recordPayment" => (
             Method::POST,
             "/api/v1/payments".into(),

@@ -249,6 +249,7 @@ async fn a_month_overdue_is_one_day_for_the_check_the_list_and_dunning() {
             vec![("overdue_credit_sale".to_owned(), since)]
         )]
     );
+    let _runner = crate::dunning::runner(&app).await;
     let run = app.dun(&admin, Some(today), false).await;
     let mut levels: Vec<(String, String)> = run["actions"]
         .as_array()

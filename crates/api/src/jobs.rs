@@ -9,17 +9,13 @@ use chrono::Utc;
 use credo_core::job::{retry_delay, Progress};
 use credo_receivables::ageing::previous_month_end;
 use credo_store::jobs::{self, Claimed, Finish, NewJob};
-use credo_store::receivables::Taken;
+use credo_store::receivables::{Taken, DUNNING_JOB};
 use credo_store::users::RULES_USER;
 use credo_store::{idempotency, receivables, segmentation, sessions, settings, Db, StoreError};
-
-use crate::routes::receivables::dunning::dunning_policy;
 use uuid::Uuid;
 
 /// The daily clean-up: expired idempotency keys, refresh tokens and login failures.
 pub const PURGE: &str = "purge";
-/// The daily dunning run, as of the company day it was scheduled for.
-pub const DUNNING: &str = "dunning";
 /// The ageing snapshot of the month that ended last, taken once.
 pub const AGEING_SNAPSHOT: &str = "ageing_snapshot";
 
@@ -126,11 +122,9 @@ impl Runner {
             return Ok(());
         }
         let month_end = previous_month_end(today);
-        for (kind, day) in [
-            (PURGE, today),
-            (DUNNING, today),
-            (AGEING_SNAPSHOT, month_end),
-        ] {
+        self.db
+            .run(|conn| receivables::schedule_daily_dunning(conn, today))?;
+        for (kind, day) in [(PURGE, today), (AGEING_SNAPSHOT, month_end)] {
             let daily = NewJob {
                 kind: kind.into(),
                 payload: serde_json::json!({ "as_of": day }),
@@ -161,13 +155,16 @@ impl Runner {
         tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let outcome = match job.kind.as_str() {
             PURGE => purge(&context),
-            DUNNING => dunning(&context),
+            DUNNING_JOB => dunning_run(&context),
             AGEING_SNAPSHOT => ageing_snapshot(&context),
             segmentation::RUN_JOB => segmentation_run(&context),
             other => Err(format!("no runner knows jobs of kind {other:?}")),
         };
-        let result_link = (job.kind == segmentation::RUN_JOB)
-            .then(|| format!("/api/v1/segmentation/runs/{}", job.id));
+        let result_link = match job.kind.as_str() {
+            segmentation::RUN_JOB => Some(format!("/api/v1/segmentation/runs/{}", job.id)),
+            DUNNING_JOB => Some(format!("/api/v1/dunning/runs/{}", job.id)),
+            _ => None,
+        };
         let finish = match outcome {
             Ok(result) => Finish::Succeeded {
                 result,
@@ -220,31 +217,23 @@ fn ageing_snapshot(context: &JobContext) -> Result<serde_json::Value, String> {
     Ok(serde_json::json!({"month_end": month_end, "units": units, "taken_before": before}))
 }
 
-/// The day's dunning run, made as the rules' account.
-fn dunning(context: &JobContext) -> Result<serde_json::Value, String> {
-    let as_of = as_of(context)?;
-    let report = context
+/// A dunning run, made as whoever asked for it (the schedule's as the rules' account).
+fn dunning_run(context: &JobContext) -> Result<serde_json::Value, String> {
+    let run = context
         .db
         .run(|conn| {
-            let policy = dunning_policy(conn)?;
-            receivables::run_dunning(
-                conn,
-                &policy,
-                as_of,
-                false,
-                RULES_USER,
-                &mut |done, total| {
-                    context
-                        .report(done, Some(total))
-                        .map_err(StoreError::Conflict)
-                },
-            )
+            receivables::execute_dunning_run(conn, context.id(), &mut |done, total| {
+                context
+                    .report(done, Some(total))
+                    .map_err(StoreError::Conflict)
+            })
         })
         .map_err(|error| error.to_string())?;
     Ok(serde_json::json!({
-        "as_of": as_of,
-        "actions": report.actions.len(),
-        "held_back": report.held_back.len(),
+        "as_of": run.as_of,
+        "dry_run": run.dry_run,
+        "actions": run.action_count,
+        "held_back": run.held_back_count,
     }))
 }
 

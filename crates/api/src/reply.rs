@@ -11,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse};
 use credo_core::Principal;
 use credo_store::idempotency::{self, Claim, StoredResponse};
+use credo_store::jobs::{RunRequest, MAX_WAITING_RUNS};
 use credo_store::versioned::Updated;
 use credo_store::{write_transaction, DbConnection, Outcome, StoreError};
 use serde::Serialize;
@@ -272,4 +273,32 @@ pub async fn write(
         PENDING.with(|p| p.kept.set(true));
     }
     answer
+}
+
+/// How long a client asking for a run while the queue is full waits before it asks again.
+const RUN_QUEUE_RETRY_SECONDS: u64 = 60;
+
+/// The answer to asking for a run (a job with a record of its own at `location`): 202 with
+/// the run and its `Location`, `409 run_in_progress` naming the same run, or
+/// `429 too_many_runs` with `Retry-After`.
+pub fn queued_run<R: Serialize>(
+    request: RunRequest<R>,
+    location: impl Fn(&R) -> String,
+) -> ApiResult<Reply> {
+    match request {
+        RunRequest::Queued(run) => Ok(Reply {
+            location: Some(location(&run)),
+            ..Reply::json(StatusCode::ACCEPTED, &run)
+        }),
+        RunRequest::Identical(run) => Err(ApiError::new(
+            ErrorCode::RunInProgress,
+            "the same run is queued or running; Location names it",
+        )
+        .with_location(location(&run))),
+        RunRequest::QueueFull => Err(ApiError::new(
+            ErrorCode::TooManyRuns,
+            format!("{MAX_WAITING_RUNS} runs wait already; retry when one has started"),
+        )
+        .with_retry_after(RUN_QUEUE_RETRY_SECONDS)),
+    }
 }

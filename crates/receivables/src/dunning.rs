@@ -7,8 +7,9 @@
 //! were missed) sends only the highest, so a customer never gets yesterday's reminder with
 //! today's demand.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use credo_core::date::MONTH_OVERDUE_DAYS;
+use credo_core::job::{JobState, Progress};
 use credo_core::text::required_text;
 use credo_core::{string_enum, FieldCode, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
@@ -92,10 +93,20 @@ pub struct DunningPolicyRules {
     #[serde(default = "default_max_dispute_days")]
     #[schema(example = 90, minimum = 1, maximum = 3650)]
     pub max_dispute_days: u32,
+    /// How many finished runs keep their lists of actions and customers held back; an older
+    /// run's lists are purged when a newer one finishes (the run, its counts and the actions
+    /// an acting run recorded stay). A month of daily runs by default.
+    #[serde(default = "default_keep_runs")]
+    #[schema(example = 31, minimum = 1, maximum = 1000)]
+    pub keep_runs: u32,
 }
 
 fn default_max_dispute_days() -> u32 {
     90
+}
+
+fn default_keep_runs() -> u32 {
+    31
 }
 
 impl Default for DunningPolicyRules {
@@ -147,6 +158,7 @@ impl Default for DunningPolicyRules {
                 ),
             ],
             max_dispute_days: default_max_dispute_days(),
+            keep_runs: default_keep_runs(),
         }
     }
 }
@@ -156,6 +168,7 @@ impl Default for DunningPolicyRules {
 pub struct DunningPolicy {
     levels: Vec<DunningLevelRule>,
     max_dispute_days: u32,
+    keep_runs: u32,
 }
 
 impl DunningPolicy {
@@ -216,9 +229,17 @@ impl DunningPolicy {
                 "1 to 3650 days",
             ));
         }
+        if !(1..=1000).contains(&rules.keep_runs) {
+            errors.push(FieldError::new(
+                "keep_runs",
+                FieldCode::OutOfRange,
+                "1 to 1000 runs",
+            ));
+        }
         errors.finish(|| Self {
             levels: checked,
             max_dispute_days: rules.max_dispute_days,
+            keep_runs: rules.keep_runs,
         })
     }
 
@@ -231,10 +252,16 @@ impl DunningPolicy {
         self.max_dispute_days
     }
 
+    /// How many finished runs keep their lists.
+    pub fn keep_runs(&self) -> u32 {
+        self.keep_runs
+    }
+
     pub fn rules(&self) -> DunningPolicyRules {
         DunningPolicyRules {
             levels: self.levels.clone(),
             max_dispute_days: self.max_dispute_days,
+            keep_runs: self.keep_runs,
         }
     }
 
@@ -350,6 +377,8 @@ pub enum Dunning {
     /// One communication at the highest level due, covering every item with a level due.
     Act {
         level: DunningLevelRule,
+        /// The level's place in the escalation: 1 the first.
+        rank: u32,
         notices: Vec<Notice>,
     },
 }
@@ -382,12 +411,13 @@ pub fn decide(
         .collect();
     Dunning::Act {
         level: policy.levels[top].clone(),
+        rank: u32::try_from(top + 1).expect("at most LEVELS_MAX levels"),
         notices,
     }
 }
 
 /// A communication a run made (or, in a dry run, would make) to a customer.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DunningAction {
     /// `null` in a dry run.
     pub id: Option<Uuid>,
@@ -396,6 +426,9 @@ pub struct DunningAction {
     /// The key of the highest level due across the customer's items.
     #[schema(example = "overdue_notice")]
     pub level: String,
+    /// The level's place in the policy's escalation: 1 the first.
+    #[schema(example = 3, minimum = 1)]
+    pub level_rank: u32,
     /// What the account manager does.
     #[schema(example = "逾期一周发催款通知,记录不良信用")]
     pub action: String,
@@ -407,7 +440,7 @@ pub struct DunningAction {
 }
 
 /// A customer a run did not dun because money it paid is not yet applied to its items.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HeldBack {
     pub customer_id: Uuid,
     /// Always `allocate_first`: allocate these payments, then run again.
@@ -415,6 +448,34 @@ pub struct HeldBack {
     pub reason: String,
     /// The payments with something left to allocate.
     pub payment_ids: Vec<Uuid>,
+}
+
+/// A dunning run: dry or acting, asked for by a person or made by the day's schedule, done
+/// by the job runner (the run is its job, same id).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DunningRun {
+    pub id: Uuid,
+    pub state: JobState,
+    /// The day levels are due as of.
+    pub as_of: NaiveDate,
+    /// Lists what it would do and records nothing.
+    pub dry_run: bool,
+    /// The version of the dunning policy it applied; absent until it has started.
+    #[schema(example = 1)]
+    pub policy_version: Option<i64>,
+    pub progress: Progress,
+    /// Customers dunned so far (a dry run: who would be), listed at `actions`.
+    #[schema(example = 120)]
+    pub action_count: i64,
+    /// Customers held back so far, listed at `held-back`.
+    #[schema(example = 3)]
+    pub held_back_count: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Who asked for it; the rules' account (the nil id) for the day's scheduled run.
+    pub created_by: Uuid,
 }
 
 #[cfg(test)]
@@ -460,7 +521,8 @@ mod tests {
         let mut fired = Vec::new();
         let mut on = day("2026-05-25");
         while on <= day("2026-09-30") {
-            if let Dunning::Act { level, notices } = decide(&policy, &[one.clone()], false, on) {
+            if let Dunning::Act { level, notices, .. } = decide(&policy, &[one.clone()], false, on)
+            {
                 assert_eq!(notices.len(), 1);
                 one.had.push(level.key.clone());
                 fired.push((level.key, on.to_string()));
@@ -505,7 +567,8 @@ mod tests {
             item(2, None, "2026-06-20", &["due_reminder"]),
             item(3, None, "2026-09-30", &[]),
         ];
-        let Dunning::Act { level, notices } = decide(&policy(), &items, false, day("2026-07-01"))
+        let Dunning::Act { level, notices, .. } =
+            decide(&policy(), &items, false, day("2026-07-01"))
         else {
             panic!("levels are due");
         };
@@ -618,6 +681,16 @@ mod tests {
             DunningPolicy::from_rules(&empty).unwrap_err()[0].field,
             "levels"
         );
+        for keep_runs in [0, 1001] {
+            let rules = DunningPolicyRules {
+                keep_runs,
+                ..DunningPolicyRules::default()
+            };
+            assert_eq!(
+                DunningPolicy::from_rules(&rules).unwrap_err()[0].field,
+                "keep_runs"
+            );
+        }
     }
 
     #[test]

@@ -278,3 +278,115 @@ pub fn finish(
     };
     Ok(written == 1)
 }
+
+/// The columns of a job that say where a run made by it stands, for records that are jobs
+/// (sharing their id).
+macro_rules! status_columns {
+    () => {
+        (
+            $crate::schema::jobs::state,
+            $crate::schema::jobs::processed,
+            $crate::schema::jobs::total,
+            $crate::schema::jobs::started_at,
+            $crate::schema::jobs::finished_at,
+            $crate::schema::jobs::error,
+        )
+    };
+}
+pub(crate) use status_columns;
+
+/// What `status_columns!` load.
+pub(crate) type StatusRow = (
+    String,
+    i64,
+    Option<i64>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
+/// Where a run stands.
+pub(crate) struct Status {
+    pub state: JobState,
+    pub progress: Progress,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+pub(crate) fn status(row: StatusRow) -> Result<Status, StoreError> {
+    let (state, processed, total, started_at, finished_at, error) = row;
+    let state = parse_name(&state, JobState::parse)?;
+    Ok(Status {
+        state,
+        progress: Progress { processed, total },
+        started_at: started_at.map(from_db_time),
+        // A failed attempt that will be retried is not finished.
+        finished_at: finished_at
+            .filter(|_| matches!(state, JobState::Succeeded | JobState::Failed))
+            .map(from_db_time),
+        error,
+    })
+}
+
+/// How many runs of one kind may wait for the runner at once, company-wide: a run reads
+/// every customer, so a queue of them only delays everyone's.
+pub const MAX_WAITING_RUNS: i64 = 3;
+
+/// What asking for a run came to.
+#[derive(Debug)]
+pub enum RunRequest<R> {
+    Queued(R),
+    /// The same run is queued or running: that one answers.
+    Identical(R),
+    /// `MAX_WAITING_RUNS` of its kind wait already.
+    QueueFull,
+}
+
+impl<R> Outcome for RunRequest<R> {
+    fn is_refusal(&self) -> bool {
+        !matches!(self, RunRequest::Queued(_))
+    }
+}
+
+/// Whether `MAX_WAITING_RUNS` jobs of `kind` wait already.
+pub(crate) fn queue_is_full(conn: &mut DbConnection, kind: &str) -> Result<bool, StoreError> {
+    let waiting = jobs::table
+        .filter(jobs::kind.eq(kind))
+        .filter(jobs::state.eq(JobState::Queued.as_str()))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(waiting >= MAX_WAITING_RUNS)
+}
+
+/// A run's job, due now.
+fn run_job(kind: &str, created_by: Option<Uuid>, schedule_key: Option<String>) -> NewJob {
+    NewJob {
+        kind: kind.into(),
+        payload: serde_json::json!({}),
+        run_at: now(),
+        schedule_key,
+        max_attempts: 3,
+        created_by,
+    }
+}
+
+/// Queues the job of a run `created_by` asked for.
+pub(crate) fn enqueue_run(
+    conn: &mut DbConnection,
+    kind: &str,
+    created_by: Uuid,
+) -> Result<Job, StoreError> {
+    enqueue(conn, run_job(kind, Some(created_by), None))?
+        .ok_or_else(|| StoreError::Internal("a job without a schedule key was not queued".into()))
+}
+
+/// Queues the job of a run the schedule makes once under `schedule_key`; `None` when
+/// another instance queued it.
+pub(crate) fn schedule_run(
+    conn: &mut DbConnection,
+    kind: &str,
+    schedule_key: String,
+) -> Result<Option<Job>, StoreError> {
+    enqueue(conn, run_job(kind, None, Some(schedule_key)))
+}

@@ -663,6 +663,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     segmentation_overrides,
     customer_losses,
     jobs,
+    dunning_runs,
+    dunning_run_entries,
 );
 
 diesel::table! {
@@ -791,3 +793,30 @@ diesel::table! {
         decision_note -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    dunning_runs (id) {
+        id -> Text,
+        as_of -> Date,
+        dry_run -> Bool,
+        policy_version -> Nullable<BigInt>,
+        action_count -> BigInt,
+        held_back_count -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    dunning_run_entries (run_id, customer_id) {
+        run_id -> Text,
+        customer_id -> Text,
+        held_back -> Bool,
+        level_rank -> BigInt,
+        level -> Nullable<Text>,
+        entry -> Text,
+    }
+}
+
+diesel::joinable!(dunning_runs -> jobs (id));
+diesel::joinable!(dunning_run_entries -> dunning_runs (run_id));

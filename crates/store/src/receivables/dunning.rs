@@ -1,9 +1,9 @@
-//! Dunning runs. Candidates are read in one query (customers with an open item some level
-//! may have reached); each is then dunned in its own transaction: its row is locked, its
+//! Dunning one customer. Candidates are read in one query (customers with an open item some
+//! level may have reached); each is then dunned under its row lock (taken by the run): its
 //! open items, the levels they had and its unallocated payments are read, the pure rule
 //! decides, and the action, the items' notices and the account manager's task are written.
-//! Two runs of one day (the job and a person, or two instances) queue on the customer row and
-//! the second finds nothing new.
+//! Two runs of one day (the schedule's and a person's, or two instances) queue on the
+//! customer row and the second finds nothing new.
 
 use chrono::NaiveDate;
 use credo_credit::alert::AlertKind;
@@ -16,77 +16,21 @@ use uuid::Uuid;
 
 use super::ItemRow;
 use crate::convert::{parse_id, to_db_time};
-use crate::db::{lock_rows, write_transaction, MultiBackend};
+use crate::db::MultiBackend;
 use crate::schema::{dunning_actions, dunning_notices, payments, receivables};
 use crate::tasks;
 use crate::{credit, now, DbConnection, StoreError};
 
-/// What a run did, or in a dry run would do.
-#[derive(Debug, Default)]
-pub struct RunReport {
-    pub actions: Vec<DunningAction>,
-    pub held_back: Vec<HeldBack>,
-}
-
 /// What dunning one customer came to.
-enum Dunned {
+pub(super) enum Dunned {
     Nothing,
     Acted(DunningAction),
     HeldBack(HeldBack),
 }
 
-/// Customers dunned in one transaction.
-const DUN_BATCH: usize = 100;
-
-/// Runs dunning as of `as_of` for every customer with an open item a level may be due on;
-/// `progress` hears (customers done, customers to do) every so often and may stop the run
-/// by failing.
-pub fn run(
-    conn: &mut DbConnection,
-    policy: &DunningPolicy,
-    as_of: NaiveDate,
-    dry_run: bool,
-    actor: Uuid,
-    progress: &mut dyn FnMut(i64, i64) -> Result<(), StoreError>,
-) -> Result<RunReport, StoreError> {
-    let candidates = candidates(conn, policy, as_of)?;
-    let total = i64::try_from(candidates.len()).unwrap_or(i64::MAX);
-    let mut report = RunReport::default();
-    let mut done = 0;
-    // A transaction per batch of customers: one commit (and its WAL flush) per customer
-    // made an acting run over tens of thousands of customers take most of an hour.
-    for batch in candidates.chunks(DUN_BATCH) {
-        progress(i64::try_from(done).unwrap_or(i64::MAX), total)?;
-        let dunned = if dry_run {
-            batch
-                .iter()
-                .map(|&customer| dun(conn, policy, customer, as_of, None))
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            write_transaction(conn, |conn| {
-                lock_rows(conn, "customers", batch)?;
-                batch
-                    .iter()
-                    .map(|&customer| dun(conn, policy, customer, as_of, Some(actor)))
-                    .collect::<Result<Vec<_>, _>>()
-            })?
-        };
-        for dunned in dunned {
-            match dunned {
-                Dunned::Nothing => {}
-                Dunned::Acted(action) => report.actions.push(action),
-                Dunned::HeldBack(held) => report.held_back.push(held),
-            }
-        }
-        done += batch.len();
-    }
-    progress(total, total)?;
-    Ok(report)
-}
-
 /// The customers with an item open now and issued by `as_of` whose anchor day is early
 /// enough for some level, and that has not had the last level.
-fn candidates(
+pub(super) fn candidates(
     conn: &mut DbConnection,
     policy: &DunningPolicy,
     as_of: NaiveDate,
@@ -123,7 +67,7 @@ fn candidates(
 
 /// Duns one customer: decides on its open items and, unless `actor` is `None` (a dry run),
 /// records the action, the notices and the task.
-fn dun(
+pub(super) fn dun(
     conn: &mut DbConnection,
     policy: &DunningPolicy,
     customer: Uuid,
@@ -158,7 +102,8 @@ fn dun(
         .select(payments::id)
         .order(payments::id)
         .load(conn)?;
-    let (level, notices) = match decide(policy, &items, !unallocated.is_empty(), as_of) {
+    let (level, level_rank, notices) = match decide(policy, &items, !unallocated.is_empty(), as_of)
+    {
         Dunning::Nothing => return Ok(Dunned::Nothing),
         Dunning::AllocateFirst => {
             return Ok(Dunned::HeldBack(HeldBack {
@@ -170,13 +115,18 @@ fn dun(
                     .collect::<Result<_, _>>()?,
             }))
         }
-        Dunning::Act { level, notices } => (level, notices),
+        Dunning::Act {
+            level,
+            rank,
+            notices,
+        } => (level, rank, notices),
     };
     let mut action = DunningAction {
         id: None,
         customer_id: customer,
         as_of,
         level: level.key,
+        level_rank,
         action: level.action,
         effect: level.effect,
         receivable_ids: notices.iter().map(|n| n.receivable_id).collect(),

@@ -4,13 +4,18 @@
 //! it, so that concurrent allocations queue and can never together exceed either.
 
 mod dunning;
+mod dunning_runs;
 mod reports;
 mod snapshots;
 mod targets;
 mod terms;
 mod warning;
 
-pub use dunning::{run as run_dunning, RunReport as DunningReport};
+pub use dunning_runs::{
+    actions as dunning_run_actions, execute as execute_dunning_run, get_run as dunning_run,
+    held_back as dunning_run_held_back, policy as dunning_policy, queue_run as queue_dunning_run,
+    runs as dunning_runs, schedule_daily_run as schedule_daily_dunning, RUN_JOB as DUNNING_JOB,
+};
 pub use reports::{
     ageing, collection_facts, double_ten, group_names, AgeingGroup, AgeingQuery, AgeingReport,
     CustomerStanding, DoubleTen, LedgerSlice, DOUBLE_TEN,

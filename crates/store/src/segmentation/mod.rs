@@ -10,7 +10,7 @@ mod results;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use credo_core::job::{JobState, Progress};
+use credo_core::job::JobState;
 use credo_core::Currency;
 use credo_customers::task::{TaskKind, TaskStatus};
 use credo_segmentation::abc::pareto;
@@ -22,12 +22,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::convert::{from_db_time, parse_id, parse_name, parse_optional_id, to_db_time};
+use crate::convert::{from_db_time, parse_id, parse_optional_id, to_db_time};
 use crate::db::{lock_key, lock_rows, write_transaction, MultiBackend, Outcome};
-use crate::jobs::{self, NewJob};
+use crate::jobs::{self, RunRequest};
 use crate::keyset::{keyset, Window};
 use crate::schema::{jobs as jobs_table, segmentation_results, segmentation_runs, tasks};
-use crate::{now, settings, tasks as task_store, DbConnection, StoreError};
+use crate::{settings, tasks as task_store, DbConnection, StoreError};
 
 pub use losses::{latest_loss, record_loss};
 pub use overrides::{
@@ -53,14 +53,7 @@ type RunRow = (
         NaiveDateTime,
         String,
     ),
-    (
-        String,
-        i64,
-        Option<i64>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<String>,
-    ),
+    jobs::StatusRow,
 );
 
 macro_rules! run_columns {
@@ -77,14 +70,7 @@ macro_rules! run_columns {
                 segmentation_runs::created_at,
                 segmentation_runs::created_by,
             ),
-            (
-                jobs_table::state,
-                jobs_table::processed,
-                jobs_table::total,
-                jobs_table::started_at,
-                jobs_table::finished_at,
-                jobs_table::error,
-            ),
+            jobs::status_columns!(),
         )
     };
 }
@@ -102,23 +88,20 @@ fn from_row(row: RunRow) -> Result<Run, StoreError> {
             created_at,
             created_by,
         ),
-        (state, processed, total, started_at, finished_at, error),
+        status,
     ) = row;
-    let state = parse_name(&state, JobState::parse)?;
+    let status = jobs::status(status)?;
     Ok(Run {
         id: parse_id(&id)?,
-        state,
+        state: status.state,
         as_of,
         policy_version,
         sales_unit_id: parse_optional_id(unit.as_deref())?,
         currency,
-        progress: Progress { processed, total },
-        started_at: started_at.map(from_db_time),
-        // A failed attempt that will be retried is not finished.
-        finished_at: finished_at
-            .filter(|_| matches!(state, JobState::Succeeded | JobState::Failed))
-            .map(from_db_time),
-        error,
+        progress: status.progress,
+        started_at: status.started_at,
+        finished_at: status.finished_at,
+        error: status.error,
         models: models
             .as_deref()
             .map(serde_json::from_str::<Models>)
@@ -129,26 +112,6 @@ fn from_row(row: RunRow) -> Result<Run, StoreError> {
     })
 }
 
-/// How many runs may wait for the runner at once, company-wide: a run reads every order, so
-/// a queue of them only delays everyone's.
-pub const MAX_WAITING_RUNS: i64 = 3;
-
-/// What asking for a run came to.
-#[derive(Debug)]
-pub enum RunRequest {
-    Queued(Run),
-    /// The same run (day, policy version, scope) is queued or running: that one answers.
-    Identical(Run),
-    /// `MAX_WAITING_RUNS` wait already.
-    QueueFull,
-}
-
-impl Outcome for RunRequest {
-    fn is_refusal(&self) -> bool {
-        !matches!(self, RunRequest::Queued(_))
-    }
-}
-
 /// Queues a run as of `as_of` by the policy in force, of one unit's customers or all, unless
 /// the same run is queued or running already or the queue is full. Requests are judged one
 /// at a time.
@@ -157,7 +120,7 @@ pub fn create_run(
     as_of: NaiveDate,
     sales_unit: Option<Uuid>,
     actor: Uuid,
-) -> Result<RunRequest, StoreError> {
+) -> Result<RunRequest<Run>, StoreError> {
     write_transaction(conn, |conn| {
         lock_key(conn, RUN_JOB)?;
         let policy_version = settings::document::<SegmentationPolicy>(conn)?.version;
@@ -178,29 +141,11 @@ pub fn create_run(
             let run = get_run(conn, parse_id(&id)?)?.ok_or(StoreError::NotFound)?;
             return Ok(RunRequest::Identical(run));
         }
-        let waiting = jobs_table::table
-            .filter(jobs_table::kind.eq(RUN_JOB))
-            .filter(jobs_table::state.eq(JobState::Queued.as_str()))
-            .count()
-            .get_result::<i64>(conn)?;
-        if waiting >= MAX_WAITING_RUNS {
+        if jobs::queue_is_full(conn, RUN_JOB)? {
             return Ok(RunRequest::QueueFull);
         }
         let currency = settings::company(conn)?.settings.currency;
-        let job = jobs::enqueue(
-            conn,
-            NewJob {
-                kind: RUN_JOB.into(),
-                payload: serde_json::json!({}),
-                run_at: now(),
-                schedule_key: None,
-                max_attempts: 3,
-                created_by: Some(actor),
-            },
-        )?
-        .ok_or_else(|| {
-            StoreError::Internal("a job without a schedule key was not queued".into())
-        })?;
+        let job = jobs::enqueue_run(conn, RUN_JOB, actor)?;
         diesel::insert_into(segmentation_runs::table)
             .values((
                 segmentation_runs::id.eq(job.id.to_string()),

@@ -1,20 +1,25 @@
-//! Dunning: the policy of levels and the runs that apply it (also run daily by the job).
+//! Dunning: the policy of levels and the runs that apply it, queued as jobs (the schedule
+//! makes one a day) and read back with their lists of actions and customers held back.
 
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::date::not_in_future;
-use credo_receivables::dunning::{DunningAction, DunningPolicy, DunningPolicyRules, HeldBack};
+use credo_core::Principal;
+use credo_receivables::dunning::{
+    DunningAction, DunningPolicy, DunningPolicyRules, DunningRun, HeldBack,
+};
+use credo_store::keyset::Window;
 use credo_store::receivables as repo;
-use credo_store::settings;
-use credo_store::{DbConnection, StoreError};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::documents::{self, Record, Shown};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Body;
-use crate::reply::{idempotent, Reply};
+use crate::extract::{Body, Query};
+use crate::pagination::{Page, PageParams};
+use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
 
 /// The dunning policy with its version.
@@ -87,76 +92,193 @@ pub struct DunningRunInput {
     pub dry_run: Option<bool>,
 }
 
-/// What a run did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DunningRun {
-    pub as_of: NaiveDate,
-    pub dry_run: bool,
-    /// The communications this run made (a dry run: would make); a repeat of a day's run
-    /// makes none.
-    pub actions: Vec<DunningAction>,
-    /// Customers with levels due that were not dunned: allocate their payments first.
-    pub held_back: Vec<HeldBack>,
-}
-
-/// The stored policy, checked.
-pub(crate) fn dunning_policy(conn: &mut DbConnection) -> Result<DunningPolicy, StoreError> {
-    let stored = settings::document::<DunningPolicyRules>(conn)?;
-    DunningPolicy::from_rules(&stored.settings).map_err(|errors| {
-        StoreError::Internal(format!("the stored dunning policy is invalid: {errors:?}"))
-    })
-}
-
 /// Run dunning
 ///
-/// Gives each customer the highest level now due across its open items: one communication,
-/// recorded, with a `collection` task for its account manager due that day; each item is
-/// recorded at its own level and gets every level once. Items in dispute, or whose approved
-/// extension has not run out, wait; a customer with unallocated payments is held back
-/// ("allocate first"). Running again for the same day creates nothing; a settled item is no
-/// longer dunned. The daily job runs it as of each day. Admins and credit managers.
+/// Queues a run as of `as_of` (dry: lists what it would do and records nothing) and answers
+/// 202 with the run and its `Location`; the job runner does it. A run gives each customer
+/// the highest level now due across its open items: one communication, recorded, with a
+/// `collection` task for its account manager due that day; each item is recorded at its own
+/// level and gets every level once. Items in dispute, or whose approved extension has not
+/// run out, wait; a customer with unallocated payments is held back ("allocate first").
+/// Running again for the same day creates nothing; a settled item is no longer dunned. The
+/// schedule makes an acting run as of each day. The same run (day, dry or acting) queued or
+/// running already is `409 run_in_progress` with its `Location`; at most three runs wait
+/// (`429 too_many_runs` with `Retry-After` beyond). Admins and credit managers.
 #[utoipa::path(
     tag = "dunning",
     operation_id = "runDunning",
     request_body = DunningRunInput,
-    responses((status = 200, description = "What the run did", body = DunningRun)),
+    responses(
+        (status = 202, description = "Queued", body = DunningRun, headers(("Location" = String, description = "The run"))),
+        (status = 409, description = "The same run is queued or running (`run_in_progress`); `Location` names it", body = Problem, content_type = "application/problem+json", headers(("Location" = String, description = "The run that answers"))),
+        (status = 429, description = "Enough runs wait (`too_many_runs`)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
     security(("bearer" = []))
 )]
 #[post("/dunning/runs")]
-pub async fn run(
+pub async fn start_run(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     req: HttpRequest,
     body: Body<DunningRunInput>,
 ) -> ApiResult<HttpResponse> {
-    if !caller.can_decide_credit() {
-        return Err(ApiError::forbidden(
-            "dunning is run by credit managers and admins",
-        ));
-    }
+    may_dun(&caller)?;
     let Body { value: input, raw } = body;
-    // A run is idempotent by day already; the key makes a retry answer the first run's list.
+    let today = state.today().await?;
+    let as_of = match input.as_of {
+        Some(day) => not_in_future(day, today)
+            .map_err(|error| ApiError::validation(vec![error.nested("as_of")]))?,
+        None => today,
+    };
+    let dry_run = input.dry_run.unwrap_or(false);
     idempotent(&state, &caller, &req, &raw, || async {
-        let today = state.today().await?;
-        let as_of = match input.as_of {
-            Some(day) => not_in_future(day, today)
-                .map_err(|error| ApiError::validation(vec![error.nested("as_of")]))?,
-            None => today,
-        };
-        let dry_run = input.dry_run.unwrap_or(false);
         let actor = caller.user_id;
-        let report = state
-            .db(move |conn| {
-                let policy = dunning_policy(conn)?;
-                repo::run_dunning(conn, &policy, as_of, dry_run, actor, &mut |_, _| Ok(()))
-            })
-            .await?;
-        Ok(Reply::ok(&DunningRun {
-            as_of,
-            dry_run,
-            actions: report.actions,
-            held_back: report.held_back,
-        }))
+        reply::write(&state, move |conn| {
+            let request = repo::queue_dunning_run(conn, as_of, dry_run, actor)?;
+            Ok(reply::queued_run(request, |run: &DunningRun| {
+                run_location(run.id)
+            }))
+        })
+        .await
     })
+    .await
+}
+
+fn run_location(id: Uuid) -> String {
+    format!("/api/v1/dunning/runs/{id}")
+}
+
+/// Dunning runs, their lists included, are for those who run them: the lists name every
+/// customer dunned.
+fn may_dun(caller: &Principal) -> ApiResult<()> {
+    if caller.can_decide_credit() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "dunning is run by credit managers and admins",
+        ))
+    }
+}
+
+/// List dunning runs
+///
+/// Dry and acting, asked for or scheduled, the latest made first. Admins and credit
+/// managers.
+#[utoipa::path(
+    tag = "dunning",
+    operation_id = "listDunningRuns",
+    params(PageParams),
+    responses((status = 200, description = "One page", body = Page<DunningRun>)),
+    security(("bearer" = []))
+)]
+#[get("/dunning/runs")]
+pub async fn list_runs(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    may_dun(&caller)?;
+    page.answer(
+        &state,
+        move |conn, window: &Window<_>| repo::dunning_runs(conn, window),
+        |run: &DunningRun| (run.created_at, run.id),
+    )
+    .await
+}
+
+async fn run_or_404(state: &AppState, caller: &Principal, id: Uuid) -> ApiResult<DunningRun> {
+    may_dun(caller)?;
+    state
+        .db(move |conn| repo::dunning_run(conn, id))
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Get a dunning run
+///
+/// Its state and progress (customers done of those with a level possibly due), the policy
+/// version it applied and how many customers it dunned (a dry run: would dun) and held back
+/// so far; the lists are at `/actions` and `/held-back`. Admins and credit managers.
+#[utoipa::path(
+    tag = "dunning",
+    operation_id = "getDunningRun",
+    params(("id" = Uuid, Path, description = "Run id")),
+    responses((status = 200, description = "The run", body = DunningRun)),
+    security(("bearer" = []))
+)]
+#[get("/dunning/runs/{id}")]
+pub async fn get_run(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let run = run_or_404(&state, &caller, id.into_inner()).await?;
+    Ok(Reply::ok(&run).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunActionParams {
+    /// Only actions of this level (its key).
+    #[param(example = "overdue_notice")]
+    pub level: Option<String>,
+}
+
+/// List a dunning run's actions
+///
+/// The communications it made (a dry run: would make), the highest level first, then by
+/// customer; a run that has not finished lists what it has done so far. The lists of runs
+/// beyond the policy's `keep_runs` are purged (an acting run's actions stay on each
+/// customer's file). Admins and credit managers.
+#[utoipa::path(
+    tag = "dunning",
+    operation_id = "listDunningRunActions",
+    params(("id" = Uuid, Path, description = "Run id"), RunActionParams, PageParams),
+    responses((status = 200, description = "One page", body = Page<DunningAction>)),
+    security(("bearer" = []))
+)]
+#[get("/dunning/runs/{id}/actions")]
+pub async fn list_run_actions(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    params: Query<RunActionParams>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let run = run_or_404(&state, &caller, id.into_inner()).await?;
+    let level = params.into_inner().level;
+    page.answer(
+        &state,
+        move |conn, window: &Window<i64>| repo::dunning_run_actions(conn, run.id, level, window),
+        |action: &DunningAction| (i64::from(action.level_rank), action.customer_id),
+    )
+    .await
+}
+
+/// List the customers a dunning run held back
+///
+/// Customers with levels due that were not dunned because money they paid is not yet
+/// applied to their items: allocate these payments first, then run again. By customer.
+/// Admins and credit managers.
+#[utoipa::path(
+    tag = "dunning",
+    operation_id = "listDunningRunHeldBack",
+    params(("id" = Uuid, Path, description = "Run id"), PageParams),
+    responses((status = 200, description = "One page", body = Page<HeldBack>)),
+    security(("bearer" = []))
+)]
+#[get("/dunning/runs/{id}/held-back")]
+pub async fn list_run_held_back(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    id: web::Path<Uuid>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let run = run_or_404(&state, &caller, id.into_inner()).await?;
+    page.answer(
+        &state,
+        move |conn, window: &Window<i64>| repo::dunning_run_held_back(conn, run.id, window),
+        |held: &HeldBack| (0, held.customer_id),
+    )
     .await
 }

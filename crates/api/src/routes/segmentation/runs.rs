@@ -1,7 +1,6 @@
 //! Segmentation runs: queued with 202 as jobs, read back with their models, results, the
 //! 80/20 report and how customers moved between two runs.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::date::not_in_future;
@@ -11,13 +10,13 @@ use credo_segmentation::overrides::may_override;
 use credo_segmentation::policy::{Quadrant, ServiceTier};
 use credo_segmentation::record::{Movement, ParetoReport, Run, RunResult};
 use credo_store::keyset::Window;
-use credo_store::segmentation::{self as repo, ResultFilter, RunRequest, MAX_WAITING_RUNS};
+use credo_store::segmentation::{self as repo, ResultFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -50,9 +49,6 @@ fn run_unit(caller: &Principal, asked: Option<Uuid>) -> ApiResult<Option<Uuid>> 
         _ => Err(ApiError::forbidden("a unit manager grades their own unit")),
     }
 }
-
-/// How long a client asking for a run while the queue is full waits before it asks again.
-const RUN_QUEUE_RETRY_SECONDS: u64 = 60;
 
 /// Start a segmentation run
 ///
@@ -107,23 +103,10 @@ pub async fn start_run(
     idempotent(&state, &caller, &req, &raw, || async {
         let actor = caller.user_id;
         reply::write(&state, move |conn| {
-            let location = |run: &Run| format!("/api/v1/segmentation/runs/{}", run.id);
-            Ok(match repo::create_run(conn, as_of, unit, actor)? {
-                RunRequest::Queued(run) => Ok(Reply {
-                    location: Some(location(&run)),
-                    ..Reply::json(StatusCode::ACCEPTED, &run)
-                }),
-                RunRequest::Identical(run) => Err(ApiError::new(
-                    ErrorCode::RunInProgress,
-                    format!("the same run ({}) is {}", run.id, run.state.as_str()),
-                )
-                .with_location(location(&run))),
-                RunRequest::QueueFull => Err(ApiError::new(
-                    ErrorCode::TooManyRuns,
-                    format!("{MAX_WAITING_RUNS} runs wait already; retry when one has started"),
-                )
-                .with_retry_after(RUN_QUEUE_RETRY_SECONDS)),
-            })
+            let request = repo::create_run(conn, as_of, unit, actor)?;
+            Ok(reply::queued_run(request, |run: &Run| {
+                format!("/api/v1/segmentation/runs/{}", run.id)
+            }))
         })
         .await
     })

@@ -1,0 +1,2 @@
+DROP TABLE dunning_run_entries;
+DROP TABLE dunning_runs;
