@@ -106,6 +106,11 @@ struct ServeArgs {
     /// How often the job runner looks for due jobs when idle, in milliseconds.
     #[arg(long, env = "CREDO_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
+    /// Days the change feed keeps superseded changes and deletions; a sync token from before
+    /// is answered 410 (the device syncs again from the beginning).
+    #[arg(long, env = "CREDO_CHANGES_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(i64).range(1..=36500))]
+    changes_retention_days: i64,
     /// Run no background jobs in this instance (others on the database run them).
     #[arg(long, env = "CREDO_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     no_jobs: bool,
@@ -207,6 +212,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !args.no_jobs {
         let options = credo_api::jobs::RunnerOptions {
             poll: Duration::from_millis(args.job_poll_ms.max(1)),
+            changes_retention: chrono::Duration::days(args.changes_retention_days),
             ..Default::default()
         };
         let db = prepared

@@ -404,6 +404,7 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         principals: Default::default(),
         company: Default::default(),
         hashing: Default::default(),
+        feed: Default::default(),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

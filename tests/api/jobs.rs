@@ -113,8 +113,9 @@ async fn two_server_processes_run_each_job_once() {
     for job in &jobs {
         assert_eq!(job["state"], "succeeded", "{job}");
         assert_eq!(job["attempts"], 1, "ran more than once: {job}");
-        assert_eq!(job["progress"]["processed"], 2, "{job}");
+        assert_eq!(job["progress"]["processed"], 3, "{job}");
         assert!(job["result"]["idempotency_keys"].is_u64(), "{job}");
+        assert!(job["result"]["changes"].is_u64(), "{job}");
         assert!(
             job["finished_at"].is_string() && job["error"].is_null(),
             "{job}"

@@ -5,6 +5,7 @@
 mod activity;
 mod aggregate;
 mod auth;
+mod changes;
 mod common;
 mod company;
 mod credit;

@@ -156,6 +156,7 @@ fn allowed(operation: &str, role: &str) -> bool {
         | "getLeadHistory"
         | "getSettings"
         | "getJob"
+        | "listChanges"
         | "listFxRates"
         | "listFxRateChanges"
         | "getFxRateChange"
@@ -771,6 +772,7 @@ async fn call(
             )
         }
         "listDunningRuns" => (Method::GET, "/api/v1/dunning/runs".into(), None),
+        "listChanges" => (Method::GET, "/api/v1/changes?limit=5".into(), None),
         "getDunningRun" | "listDunningRunActions" | "listDunningRunHeldBack" => {
             no_runs_waiting(app).await;
             let (status, run) = app

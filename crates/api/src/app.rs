@@ -12,8 +12,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
-    company, contacts, credit, customers, directory, events, interactions, jobs, leads, notes,
-    orders, receivables, segmentation, session, system, tasks, trials, visits,
+    changes, company, contacts, credit, customers, directory, events, interactions, jobs, leads,
+    notes, orders, receivables, segmentation, session, system, tasks, trials, visits,
 };
 use crate::{openapi, request_id};
 
@@ -52,6 +52,7 @@ where
                 .service(company::list_fx_rates)
                 .service(company::lookup_fx_rate)
                 .service(jobs::get_job)
+                .service(changes::list_changes)
                 .service(customers::create_customer)
                 .service(customers::list_customers)
                 // Before `/customers/{id}`, which would take "stale" for an id.

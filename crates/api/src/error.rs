@@ -73,6 +73,7 @@ error_codes! {
     FxRateConflict = (CONFLICT, "fx_rate_conflict", "Another rate is recorded for this currency and day"),
     RunInProgress = (CONFLICT, "run_in_progress", "The same run is queued or running: its Location answers"),
     IdempotencyInProgress = (CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still running"),
+    SyncTokenExpired = (GONE, "sync_token_expired", "The feed no longer keeps the changes after this point; sync again from the beginning"),
     VersionMismatch = (PRECONDITION_FAILED, "version_mismatch", "The record has changed since you read it"),
     UriTooLong = (URI_TOO_LONG, "uri_too_long", "The request URI exceeds 8 KiB"),
     HeadersTooLarge = (REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", "The request headers exceed 16 KiB"),

@@ -26,6 +26,8 @@ pub struct RunnerOptions {
     /// How long a claim holds without a progress report; a runner that dies loses its jobs
     /// to another after this.
     pub lease: Duration,
+    /// How long the change feed keeps superseded entries and deletions.
+    pub changes_retention: chrono::Duration,
 }
 
 impl Default for RunnerOptions {
@@ -33,6 +35,7 @@ impl Default for RunnerOptions {
         Self {
             poll: Duration::from_secs(1),
             lease: Duration::from_secs(60),
+            changes_retention: chrono::Duration::days(90),
         }
     }
 }
@@ -41,6 +44,7 @@ impl Default for RunnerOptions {
 pub struct JobContext<'a> {
     /// What the job was queued with.
     pub payload: serde_json::Value,
+    options: &'a RunnerOptions,
     db: &'a Db,
     job: Uuid,
     runner: Uuid,
@@ -147,6 +151,7 @@ impl Runner {
         } = claimed;
         let context = JobContext {
             payload,
+            options: &self.options,
             db: &self.db,
             job: job.id,
             runner: self.id,
@@ -257,12 +262,19 @@ fn segmentation_run(context: &JobContext) -> Result<serde_json::Value, String> {
 fn purge(context: &JobContext) -> Result<serde_json::Value, String> {
     let failed = |error: StoreError| error.to_string();
     let keys = context.db.run(idempotency::purge).map_err(failed)?;
-    context.report(1, Some(2))?;
+    context.report(1, Some(3))?;
     let (tokens, failures) = context.db.run(sessions::purge).map_err(failed)?;
-    context.report(2, Some(2))?;
+    context.report(2, Some(3))?;
+    let before = Utc::now() - context.options.changes_retention;
+    let changes = context
+        .db
+        .run(|conn| credo_store::changes::purge(conn, before))
+        .map_err(failed)?;
+    context.report(3, Some(3))?;
     Ok(serde_json::json!({
         "idempotency_keys": keys,
         "refresh_tokens": tokens,
         "login_failures": failures,
+        "changes": changes,
     }))
 }

@@ -41,6 +41,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
         (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
         (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy; evaluations, applications with maker-checker approval, agreements"),
+        (name = "changes", description = "The change feed: what changed since a device last synced, deletions and moves out of view included"),
         (name = "dunning", description = "Dunning levels and the runs that give each customer its highest level due"),
         (name = "segmentation", description = "One versioned rule set for ABC, the twelve-indicator value score, RFM, lifetime value and churn, quadrants and service tiers; runs, customer values and grade overrides"),
     ),
@@ -523,9 +524,14 @@ fn referenced_schemas(
     }
 }
 
+/// Answered properties a fixed contract has absent rather than `null`: a change feed item's
+/// `record` on a delete.
+const ABSENT_WHEN_EMPTY: &[(&str, &str)] = &[("ChangeItem", "record")];
+
 /// Every property of a schema that only answers (no request takes it) is always sent, `null`
 /// when empty, so it is `required` there: typed clients then need no checks for absence.
-/// `Problem` keeps its extension members optional, as RFC 9457 has them.
+/// `Problem` keeps its extension members optional, as RFC 9457 has them, and the properties
+/// of `ABSENT_WHEN_EMPTY` stay optional.
 fn require_answered_properties(api: &mut OpenApi) {
     let document = serde_json::to_value(&*api).expect("a document serializes");
     let schemas = &document["components"]["schemas"];
@@ -560,7 +566,12 @@ fn require_answered_properties(api: &mut OpenApi) {
             _ => Vec::new(),
         };
         for object in objects {
-            object.required = object.properties.keys().cloned().collect();
+            object.required = object
+                .properties
+                .keys()
+                .filter(|property| !ABSENT_WHEN_EMPTY.contains(&(name.as_str(), property.as_str())))
+                .cloned()
+                .collect();
         }
     }
 }

@@ -263,7 +263,7 @@ fn mac() -> Hmac<Sha256> {
 }
 
 /// Encodes a cursor state as URL-safe text: the state, a dot, its signature.
-fn encode<T: Serialize>(state: &T) -> String {
+pub(crate) fn encode<T: Serialize>(state: &T) -> String {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let payload = serde_json::to_vec(state).expect("serialisable");
     let tag = mac().chain_update(&payload).finalize().into_bytes();
@@ -271,7 +271,7 @@ fn encode<T: Serialize>(state: &T) -> String {
 }
 
 /// Decodes a cursor made by `encode`; anything else is 400 `invalid_cursor`.
-fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, ApiError> {
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidCursor,
@@ -300,13 +300,24 @@ pub fn after<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, Api
 
 /// The page size to use: default when absent, 422 outside 1..=200.
 pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
+    in_range("limit", requested, 1..=MAX_LIMIT, DEFAULT_LIMIT)
+}
+
+/// A numeric query parameter: `default` when absent, 400 `invalid_query` naming it when out
+/// of `range`.
+pub fn in_range<T: PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    requested: Option<T>,
+    range: std::ops::RangeInclusive<T>,
+    default: T,
+) -> Result<T, ApiError> {
     match requested {
-        None => Ok(DEFAULT_LIMIT),
-        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        None => Ok(default),
+        Some(value) if range.contains(&value) => Ok(value),
         Some(_) => {
-            let message = format!("limit is 1 to {MAX_LIMIT}");
+            let message = format!("{name} is {} to {}", range.start(), range.end());
             let errors = vec![credo_core::FieldError::new(
-                "limit",
+                name,
                 FieldCode::OutOfRange,
                 message.clone(),
             )];

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::app::{self, RouteTable};
 use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
 use crate::routes::system::SpecJson;
-use crate::state::{AppState, CompanyCache, Hashing};
+use crate::state::{AppState, CompanyCache, FeedWatch, Hashing};
 
 /// The username of the administrator created on an empty database.
 pub const FIRST_ADMIN: &str = "admin";
@@ -122,6 +122,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             principals: PrincipalCache::default(),
             company: CompanyCache::default(),
             hashing: Hashing::default(),
+            feed: FeedWatch::default(),
         },
         generated_admin_password: generated,
     })
@@ -210,6 +211,7 @@ pub fn serve(
     // connection measured twice the `get` throughput of actix's default (see bench/).
     let blocking_threads = (state.db.max_connections() as usize / workers).max(2);
     let state = web::Data::new(state);
+    actix_web::rt::spawn(FeedWatch::watch(state.clone()));
     let server = HttpServer::new(move || app::build(state.clone(), spec.clone(), routes.clone()))
         .workers(workers)
         .worker_max_blocking_threads(blocking_threads)

@@ -27,6 +27,48 @@ pub struct AppState {
     pub principals: PrincipalCache,
     pub company: CompanyCache,
     pub hashing: Hashing,
+    pub feed: FeedWatch,
+}
+
+/// Wakes the change feed's waiting readers when an entry is written, by whichever instance:
+/// one watcher per instance looks at the newest entry while anyone waits, instead of every
+/// waiting reader asking the database.
+pub struct FeedWatch(tokio::sync::watch::Sender<i64>);
+
+impl Default for FeedWatch {
+    fn default() -> Self {
+        Self(tokio::sync::watch::channel(0).0)
+    }
+}
+
+/// How often the watcher looks while readers wait.
+const FEED_POLL: Duration = Duration::from_millis(100);
+
+impl FeedWatch {
+    /// A receiver that changes when a newer entry is seen.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.0.subscribe()
+    }
+
+    /// Watches for new entries as long as the server runs.
+    pub async fn watch(state: actix_web::web::Data<AppState>) {
+        loop {
+            tokio::time::sleep(FEED_POLL).await;
+            if state.feed.0.receiver_count() == 0 {
+                continue;
+            }
+            match state.db(credo_store::changes::newest).await {
+                Ok(newest) => {
+                    state.feed.0.send_if_modified(|seen| {
+                        let newer = newest > *seen;
+                        *seen = newest.max(*seen);
+                        newer
+                    });
+                }
+                Err(error) => tracing::warn!(?error, "the change feed watcher could not read"),
+            }
+        }
+    }
 }
 
 /// The password hashing that may run at once. Each argon2 hash holds a blocking thread and

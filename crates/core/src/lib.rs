@@ -11,6 +11,7 @@ pub mod date;
 pub mod directory;
 mod enums;
 pub mod error;
+pub mod feed;
 pub mod job;
 pub mod json;
 pub mod money;

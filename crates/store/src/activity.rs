@@ -158,6 +158,30 @@ pub fn add_note(
     })
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = customer_notes)]
+struct NoteRow {
+    id: String,
+    customer_id: String,
+    department: String,
+    body: String,
+    author_id: String,
+    created_at: NaiveDateTime,
+}
+
+impl NoteRow {
+    fn into_note(self) -> Result<Note, StoreError> {
+        Ok(Note {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            department: parse_name(&self.department, Department::parse)?,
+            body: self.body,
+            author_id: parse_id(&self.author_id)?,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
+
 /// A page of a customer's notes, newest first, optionally of one department.
 pub fn notes(
     conn: &mut DbConnection,
@@ -180,26 +204,21 @@ pub fn notes(
     );
     query
         .limit(window.limit)
-        .select((
-            customer_notes::id,
-            customer_notes::department,
-            customer_notes::body,
-            customer_notes::author_id,
-            customer_notes::created_at,
-        ))
-        .load::<(String, String, String, String, NaiveDateTime)>(conn)?
+        .select(NoteRow::as_select())
+        .load::<NoteRow>(conn)?
         .into_iter()
-        .map(|(id, department, body, author, at)| {
-            Ok(Note {
-                id: parse_id(&id)?,
-                customer_id,
-                department: parse_name(&department, Department::parse)?,
-                body,
-                author_id: parse_id(&author)?,
-                created_at: from_db_time(at),
-            })
-        })
+        .map(NoteRow::into_note)
         .collect()
+}
+
+pub fn note(conn: &mut DbConnection, id: Uuid) -> Result<Option<Note>, StoreError> {
+    customer_notes::table
+        .find(id.to_string())
+        .select(NoteRow::as_select())
+        .first::<NoteRow>(conn)
+        .optional()?
+        .map(NoteRow::into_note)
+        .transpose()
 }
 
 pub fn add_assessment(
@@ -355,16 +374,35 @@ pub fn add_event(
     })
 }
 
-type EventRow = (
-    String,
-    String,
-    NaiveDate,
-    String,
-    String,
-    bool,
-    String,
-    NaiveDateTime,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = customer_events)]
+struct EventRow {
+    id: String,
+    customer_id: String,
+    kind: String,
+    occurred_on: NaiveDate,
+    department: String,
+    description: String,
+    opens_credit_review: bool,
+    created_by: String,
+    created_at: NaiveDateTime,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<CustomerEvent, StoreError> {
+        Ok(CustomerEvent {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            kind: parse_name(&self.kind, EventKind::parse)?,
+            occurred_on: self.occurred_on,
+            department: parse_name(&self.department, Department::parse)?,
+            description: self.description,
+            opens_credit_review: self.opens_credit_review,
+            created_by: parse_id(&self.created_by)?,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
 
 /// A page of a customer's events, newest first.
 pub fn events(
@@ -384,34 +422,21 @@ pub fn events(
     );
     query
         .limit(window.limit)
-        .select((
-            customer_events::id,
-            customer_events::kind,
-            customer_events::occurred_on,
-            customer_events::department,
-            customer_events::description,
-            customer_events::opens_credit_review,
-            customer_events::created_by,
-            customer_events::created_at,
-        ))
+        .select(EventRow::as_select())
         .load::<EventRow>(conn)?
         .into_iter()
-        .map(
-            |(id, kind, occurred_on, department, description, opens, by, at)| {
-                Ok(CustomerEvent {
-                    id: parse_id(&id)?,
-                    customer_id,
-                    kind: parse_name(&kind, EventKind::parse)?,
-                    occurred_on,
-                    department: parse_name(&department, Department::parse)?,
-                    description,
-                    opens_credit_review: opens,
-                    created_by: parse_id(&by)?,
-                    created_at: from_db_time(at),
-                })
-            },
-        )
+        .map(EventRow::into_event)
         .collect()
+}
+
+pub fn event(conn: &mut DbConnection, id: Uuid) -> Result<Option<CustomerEvent>, StoreError> {
+    customer_events::table
+        .find(id.to_string())
+        .select(EventRow::as_select())
+        .first::<EventRow>(conn)
+        .optional()?
+        .map(EventRow::into_event)
+        .transpose()
 }
 
 pub fn add_interaction(
@@ -451,17 +476,37 @@ pub fn add_interaction(
     })
 }
 
-type InteractionRow = (
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    String,
-    String,
-    Option<String>,
-    String,
-    NaiveDateTime,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = interactions)]
+struct InteractionRow {
+    id: String,
+    customer_id: String,
+    channel: String,
+    direction: String,
+    occurred_at: NaiveDateTime,
+    participants: String,
+    summary: String,
+    outcome: Option<String>,
+    created_by: String,
+    created_at: NaiveDateTime,
+}
+
+impl InteractionRow {
+    fn into_interaction(self) -> Result<Interaction, StoreError> {
+        Ok(Interaction {
+            id: parse_id(&self.id)?,
+            customer_id: parse_id(&self.customer_id)?,
+            channel: parse_name(&self.channel, InteractionChannel::parse)?,
+            direction: parse_name(&self.direction, Direction::parse)?,
+            occurred_at: from_db_time(self.occurred_at),
+            participants: serde_json::from_str::<Participants>(&self.participants)?,
+            summary: self.summary,
+            outcome: self.outcome,
+            created_by: parse_id(&self.created_by)?,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
 
 /// A customer's interactions, newest first, after the (occurred_at, id) of the last page.
 pub fn interactions(
@@ -481,34 +526,19 @@ pub fn interactions(
     );
     query
         .limit(window.limit)
-        .select((
-            interactions::id,
-            interactions::channel,
-            interactions::direction,
-            interactions::occurred_at,
-            interactions::participants,
-            interactions::summary,
-            interactions::outcome,
-            interactions::created_by,
-            interactions::created_at,
-        ))
+        .select(InteractionRow::as_select())
         .load::<InteractionRow>(conn)?
         .into_iter()
-        .map(
-            |(id, channel, direction, at, participants, summary, outcome, by, created)| {
-                Ok(Interaction {
-                    id: parse_id(&id)?,
-                    customer_id,
-                    channel: parse_name(&channel, InteractionChannel::parse)?,
-                    direction: parse_name(&direction, Direction::parse)?,
-                    occurred_at: from_db_time(at),
-                    participants: serde_json::from_str::<Participants>(&participants)?,
-                    summary,
-                    outcome,
-                    created_by: parse_id(&by)?,
-                    created_at: from_db_time(created),
-                })
-            },
-        )
+        .map(InteractionRow::into_interaction)
         .collect()
+}
+
+pub fn interaction(conn: &mut DbConnection, id: Uuid) -> Result<Option<Interaction>, StoreError> {
+    interactions::table
+        .find(id.to_string())
+        .select(InteractionRow::as_select())
+        .first::<InteractionRow>(conn)
+        .optional()?
+        .map(InteractionRow::into_interaction)
+        .transpose()
 }

@@ -523,6 +523,8 @@ pub fn update(
                         actor,
                         at,
                     )?;
+                    let to = (next.owner_id, next.sales_unit_id);
+                    crate::tasks::hand_over(conn, id, current.owner_id, to, actor)?;
                 }
                 _ => {}
             }

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod aggregate;
 pub mod audit;
+pub mod changes;
 pub mod contacts;
 mod convert;
 pub mod credit;

@@ -820,3 +820,21 @@ diesel::table! {
 
 diesel::joinable!(dunning_runs -> jobs (id));
 diesel::joinable!(dunning_run_entries -> dunning_runs (run_id));
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        txid -> BigInt,
+        entity_type -> Text,
+        entity_id -> Text,
+        customer_id -> Nullable<Text>,
+        op -> Text,
+        version -> BigInt,
+        owner_id -> Nullable<Text>,
+        unit_id -> Nullable<Text>,
+        left_owner_id -> Nullable<Text>,
+        left_unit_id -> Nullable<Text>,
+        creator_id -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}

@@ -192,6 +192,19 @@ pub fn get(conn: &mut DbConnection, key: &str) -> Result<Option<String>, StoreEr
         .optional()?)
 }
 
+/// Stores `value` under `key`, replacing what was there.
+pub fn put(conn: &mut DbConnection, key: &str, value: &str) -> Result<(), StoreError> {
+    let replaced = diesel::update(settings::table.find(key))
+        .set(settings::value.eq(value))
+        .execute(conn)?;
+    if replaced == 0 {
+        diesel::insert_into(settings::table)
+            .values((settings::key.eq(key), settings::value.eq(value)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Stores `value` under `key` unless a value is already there, and returns what is stored:
 /// the first writer wins, so instances starting together agree.
 pub fn get_or_insert(

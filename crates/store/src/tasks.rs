@@ -376,3 +376,48 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
         .map(Row::into_task)
         .collect()
 }
+
+/// Hands the open tasks of `customer` held by its former owner `from` to its new owner and
+/// unit, each a new version with its history entry: whoever now holds the account follows it
+/// up.
+pub(crate) fn hand_over(
+    conn: &mut DbConnection,
+    customer: Uuid,
+    from: Uuid,
+    to: (Uuid, Option<Uuid>),
+    actor: Uuid,
+) -> Result<(), StoreError> {
+    let (owner, unit) = (to.0.to_string(), to.1.map(|u| u.to_string()));
+    let held: Vec<String> = tasks::table
+        .filter(tasks::customer_id.eq(customer.to_string()))
+        .filter(tasks::assignee_id.eq(from.to_string()))
+        .filter(tasks::status.eq(TaskStatus::Open.as_str()))
+        .select(tasks::id)
+        .load(conn)?;
+    let at = to_db_time(now());
+    for id in held {
+        diesel::update(tasks::table.find(&id))
+            .set((
+                tasks::assignee_id.eq(&owner),
+                tasks::sales_unit_id.eq(&unit),
+                tasks::version.eq(tasks::version + 1),
+                tasks::updated_at.eq(at),
+                tasks::updated_by.eq(actor.to_string()),
+            ))
+            .execute(conn)?;
+        let change = credo_core::json::FieldChange {
+            field: "assignee_id".into(),
+            old: Some(serde_json::Value::String(from.to_string())),
+            new: Some(serde_json::Value::String(owner.clone())),
+        };
+        audit::record(
+            conn,
+            ENTITY,
+            parse_id(&id)?,
+            AuditAction::Transferred,
+            actor,
+            &[change],
+        )?;
+    }
+    Ok(())
+}

@@ -41,7 +41,7 @@ fn location(id: Uuid) -> String {
     format!("/api/v1/leads/{id}")
 }
 
-fn can_see(caller: &Principal, lead: &Lead) -> bool {
+pub(crate) fn can_see(caller: &Principal, lead: &Lead) -> bool {
     caller.can_see(lead.owner_id, lead.sales_unit_id)
 }
 

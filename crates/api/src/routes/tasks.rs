@@ -36,7 +36,7 @@ fn location(id: Uuid) -> String {
 
 /// Whether the caller sees a task: its assignee, its creator, or a supervisor of the
 /// assignee's unit.
-fn can_see(caller: &Principal, task: &Task) -> bool {
+pub(crate) fn can_see(caller: &Principal, task: &Task) -> bool {
     task.fields.assignee_id == caller.user_id
         || task.stamps.created_by == caller.user_id
         || caller.can_see(task.fields.assignee_id, task.sales_unit_id)

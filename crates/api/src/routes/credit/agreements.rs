@@ -53,7 +53,7 @@ pub struct AgreementView {
 }
 
 impl AgreementView {
-    fn of(agreement: Agreement, today: NaiveDate) -> Self {
+    pub(crate) fn of(agreement: Agreement, today: NaiveDate) -> Self {
         Self {
             standing: agreement.standing(today),
             agreement,

@@ -1,0 +1,17 @@
+DROP TRIGGER customers_change ON customers;
+DROP TRIGGER contacts_change ON contacts;
+DROP TRIGGER orders_change ON orders;
+DROP TRIGGER visits_change ON visits;
+DROP TRIGGER tasks_change ON tasks;
+DROP TRIGGER interactions_change ON interactions;
+DROP TRIGGER customer_notes_change ON customer_notes;
+DROP TRIGGER customer_events_change ON customer_events;
+DROP TRIGGER receivables_change ON receivables;
+DROP TRIGGER payments_change ON payments;
+DROP TRIGGER credit_agreements_change ON credit_agreements;
+DROP TRIGGER leads_change ON leads;
+DROP TRIGGER customers_change_move ON customers;
+DROP FUNCTION credo_customer_moved();
+DROP FUNCTION credo_record_change();
+DROP FUNCTION credo_change_count(TEXT, TEXT);
+DROP TABLE changes;
