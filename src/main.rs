@@ -5,6 +5,7 @@ mod demo;
 mod fit;
 
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -111,6 +112,15 @@ struct ServeArgs {
     #[arg(long, env = "CREDO_CHANGES_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(i64).range(1..=36500))]
     changes_retention_days: i64,
+    /// Requests a minute an API key may make (this instance).
+    #[arg(long, env = "CREDO_RATE_LIMIT_PER_KEY", default_value_t = NonZeroU32::new(600).unwrap())]
+    rate_limit_per_key: NonZeroU32,
+    /// Requests a minute a signed-in user may make (this instance).
+    #[arg(long, env = "CREDO_RATE_LIMIT_PER_USER", default_value_t = NonZeroU32::new(6000).unwrap())]
+    rate_limit_per_user: NonZeroU32,
+    /// Credit checks a minute a key or user may make, counted apart (this instance).
+    #[arg(long, env = "CREDO_RATE_LIMIT_CHECKS", default_value_t = NonZeroU32::new(3000).unwrap())]
+    rate_limit_checks: NonZeroU32,
     /// Run no background jobs in this instance (others on the database run them).
     #[arg(long, env = "CREDO_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     no_jobs: bool,
@@ -205,6 +215,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("CREDO_CORS_ORIGINS: {e}"))?;
     settings.workers = args.workers;
     settings.body_timeout = Duration::from_secs(args.body_timeout);
+    settings.quotas = credo_api::limits::Quotas {
+        per_key: args.rate_limit_per_key,
+        per_user: args.rate_limit_per_user,
+        checks: args.rate_limit_checks,
+    };
     // The port first: an instance that cannot listen creates no administrator.
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| format!("could not listen on {}", args.bind))?;

@@ -18,6 +18,7 @@ mod duties;
 mod http;
 mod integrity;
 mod jobs;
+mod keys;
 mod leads;
 mod listing;
 mod login;

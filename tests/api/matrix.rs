@@ -33,9 +33,8 @@ async fn no_runs_waiting(app: &TestApp) {
 /// Who may call an operation.
 fn allowed(operation: &str, role: &str) -> bool {
     match operation {
-        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings" => {
-            role == "admin"
-        }
+        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings"
+        | "createApiKey" | "listApiKeys" | "revokeApiKey" => role == "admin",
         "createFxRate" | "correctFxRate" | "approveFxRateChange" | "rejectFxRateChange" => {
             matches!(role, "admin" | "finance")
         }
@@ -773,6 +772,28 @@ async fn call(
         }
         "listDunningRuns" => (Method::GET, "/api/v1/dunning/runs".into(), None),
         "listChanges" => (Method::GET, "/api/v1/changes?limit=5".into(), None),
+        "createApiKey" => (
+            Method::POST,
+            "/api/v1/api-keys".into(),
+            Some(json!({"name": format!("key {n}"), "user_id": ctx.agent})),
+        ),
+        "listApiKeys" => (Method::GET, "/api/v1/api-keys".into(), None),
+        "revokeApiKey" => {
+            let (status, key) = app
+                .post(
+                    "/api/v1/api-keys",
+                    admin,
+                    json!({"name": "k", "user_id": ctx.agent}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{key}");
+            let id = key["id"].as_str().unwrap();
+            (
+                Method::POST,
+                format!("/api/v1/api-keys/{id}/revoke"),
+                Some(json!({})),
+            )
+        }
         "getDunningRun" | "listDunningRunActions" | "listDunningRunHeldBack" => {
             no_runs_waiting(app).await;
             let (status, run) = app
@@ -1051,12 +1072,31 @@ async fn call(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    request.send().await.unwrap().status()
+    let response = request.send().await.unwrap();
+    // Every authenticated answer tells the caller where its quota stands.
+    if response.status().is_success() {
+        assert!(
+            response.headers().contains_key("ratelimit")
+                && response.headers().contains_key("ratelimit-policy"),
+            "{operation}: {:?}",
+            response.headers()
+        );
+    }
+    response.status()
 }
 
 #[actix_web::test]
 async fn every_operation_answers_every_role_as_the_rules_say() {
-    let app = TestApp::spawn().await;
+    // Thousands of calls, most by the admin setting the stage: the quotas are another test's.
+    let app = TestApp::spawn_with(|settings| {
+        let plenty = std::num::NonZeroU32::new(1_000_000).unwrap();
+        settings.quotas = credo_api::limits::Quotas {
+            per_key: plenty,
+            per_user: plenty,
+            checks: plenty,
+        };
+    })
+    .await;
     let admin = app.admin_token().await;
     let unit = app.create_unit(&admin, "SZ").await;
     let mut tokens = vec![("admin", admin.clone())];

@@ -12,8 +12,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
-    changes, company, contacts, credit, customers, directory, events, interactions, jobs, leads,
-    notes, orders, receivables, segmentation, session, system, tasks, trials, visits,
+    api_keys, changes, company, contacts, credit, customers, directory, events, interactions, jobs,
+    leads, notes, orders, receivables, segmentation, session, system, tasks, trials, visits,
 };
 use crate::{openapi, request_id};
 
@@ -53,6 +53,9 @@ where
                 .service(company::lookup_fx_rate)
                 .service(jobs::get_job)
                 .service(changes::list_changes)
+                .service(api_keys::create_api_key)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::revoke_api_key)
                 .service(customers::create_customer)
                 .service(customers::list_customers)
                 // Before `/customers/{id}`, which would take "stale" for an id.
@@ -388,6 +391,7 @@ pub fn build(
         .add(("Cache-Control", "no-store"));
     let cors = cors(&state.cors_origins);
     let app = App::new()
+        .wrap(actix_web::middleware::from_fn(crate::limits::headers))
         .wrap(actix_web::middleware::from_fn(crate::reply::not_modified))
         .wrap(actix_web::middleware::from_fn(crate::head::as_get))
         .wrap(actix_web::middleware::from_fn(crate::extract::screen_query))

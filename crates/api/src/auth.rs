@@ -8,16 +8,17 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use base64::Engine;
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use credo_core::Principal;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -180,8 +181,86 @@ impl PrincipalCache {
     }
 }
 
-/// The authenticated caller; extracting it answers 401 for any missing or invalid token,
-/// and for tokens of users that are disabled or gone.
+/// API keys read `credo_<prefix>_<secret>`.
+const API_KEY_START: &str = "credo_";
+/// Characters of a key's prefix.
+const API_KEY_PREFIX_LEN: usize = 8;
+
+/// A new API key: the key as its holder is given it (once), its prefix, and the keyed hash
+/// of its secret that is kept. 256 random bits of secret.
+pub fn new_api_key(pepper: &[u8]) -> (String, String, String) {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; API_KEY_PREFIX_LEN];
+    rand::rng().fill_bytes(&mut bytes);
+    let prefix: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    let secret = random_secret();
+    let hash = api_key_hash(pepper, &secret);
+    (format!("{API_KEY_START}{prefix}_{secret}"), prefix, hash)
+}
+
+/// The keyed hash an API key's secret is kept as: HMAC-SHA256 under the deployment's
+/// pepper, enough for a random secret of 256 bits (no password stretching needed).
+fn api_key_hash(pepper: &[u8], secret: &str) -> String {
+    use hmac::Mac;
+    let digest = hmac::Hmac::<Sha256>::new_from_slice(pepper)
+        .expect("HMAC takes a key of any length")
+        .chain_update(secret.as_bytes())
+        .finalize()
+        .into_bytes();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Marks a request authenticated by an API key (its id).
+#[derive(Debug, Clone, Copy)]
+pub struct ByApiKey(pub Uuid);
+
+/// The key's user as a caller, when the presented key is good today: found by its prefix,
+/// the secret's hash equal (compared in constant time), not revoked or expired, its user
+/// enabled. Checked on every request, so revocation holds at once on every instance.
+async fn key_caller(state: &AppState, presented: &str) -> Result<(Uuid, Principal), ApiError> {
+    let refused = || ApiError::unauthenticated("the API key is invalid, expired or revoked");
+    let (prefix, secret) = presented
+        .split_at_checked(API_KEY_PREFIX_LEN)
+        .and_then(|(prefix, rest)| Some((prefix, rest.strip_prefix('_')?)))
+        .ok_or_else(refused)?;
+    let hash = api_key_hash(&state.api_key_pepper, secret);
+    let today = state.today().await?;
+    let prefix = prefix.to_owned();
+    let found = state
+        .db(move |conn| {
+            let Some(found) = credo_store::api_keys::presented(conn, &prefix)? else {
+                return Ok(None);
+            };
+            let matches: bool = found.secret_hash.as_bytes().ct_eq(hash.as_bytes()).into();
+            if !matches || found.user_disabled || !found.key.usable(today) {
+                return Ok(None);
+            }
+            let minute = credo_store::now()
+                .naive_utc()
+                .with_second(0)
+                .and_then(|t| t.with_nanosecond(0));
+            if let Some(minute) = minute {
+                if found
+                    .key
+                    .last_used_at
+                    .is_none_or(|used| used.naive_utc() < minute)
+                {
+                    credo_store::api_keys::used(conn, found.key.id, minute)?;
+                }
+            }
+            let user = credo_store::users::get(conn, found.key.user_id)?;
+            Ok(user.map(|user| (found.key.id, user.principal())))
+        })
+        .await?;
+    found.ok_or_else(refused)
+}
+
+/// The authenticated caller; extracting it answers 401 for any missing or invalid token or
+/// API key, and for those of users that are disabled or gone, and 429 when the caller's
+/// quota of requests is spent.
 pub struct Caller(pub Principal);
 
 impl FromRequest for Caller {
@@ -190,6 +269,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -202,29 +282,72 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.expect("AppState is registered");
             let token = token.ok_or_else(|| {
-                ApiError::unauthenticated("send Authorization: Bearer <access token>")
+                ApiError::unauthenticated("send Authorization: Bearer <access token or API key>")
             })?;
-            let user_id = state.keys.verify(&token).ok_or_else(|| {
-                ApiError::unauthenticated("the access token is invalid or expired")
-            })?;
-            let principal = match state.principals.fresh(user_id) {
-                Some(known) => known,
+            let (principal, counted) = match token.strip_prefix(API_KEY_START) {
+                Some(presented) => {
+                    let (key, principal) = key_caller(&state, presented).await?;
+                    req.extensions_mut().insert(ByApiKey(key));
+                    (principal, crate::limits::Caller::Key(key))
+                }
                 None => {
-                    let user = state
-                        .db(move |conn| credo_store::users::get(conn, user_id))
-                        .await?;
-                    let principal = user.filter(|u| !u.disabled).map(|u| Principal {
-                        user_id: u.id,
-                        role: u.role,
-                        sales_unit_id: u.sales_unit_id,
-                    });
-                    state.principals.keep(user_id, principal.clone());
-                    principal
+                    let principal = token_caller(&state, &token).await?;
+                    let counted = crate::limits::Caller::User(principal.user_id);
+                    (principal, counted)
                 }
             };
-            principal.map(Caller).ok_or_else(|| {
-                ApiError::unauthenticated("the account is disabled or no longer exists")
-            })
+            let check = req.method() == actix_web::http::Method::POST
+                && req.path() == "/api/v1/credit/check";
+            let standing = state.limits.admit(counted, check);
+            req.extensions_mut().insert(standing);
+            match standing.refusal() {
+                Some(refusal) => Err(refusal),
+                None => Ok(Caller(principal)),
+            }
+        })
+    }
+}
+
+/// The user of a valid access token.
+async fn token_caller(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let user_id = state
+        .keys
+        .verify(token)
+        .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
+    let principal = match state.principals.fresh(user_id) {
+        Some(known) => known,
+        None => {
+            let user = state
+                .db(move |conn| credo_store::users::get(conn, user_id))
+                .await?;
+            let principal = user.filter(|u| !u.disabled).map(|u| u.principal());
+            state.principals.keep(user_id, principal.clone());
+            principal
+        }
+    };
+    principal
+        .ok_or_else(|| ApiError::unauthenticated("the account is disabled or no longer exists"))
+}
+
+/// The authenticated caller when a person signed in, not an API key: for what a key may not
+/// do (change a password, manage keys). A key is 403.
+pub struct Person(pub Principal);
+
+impl FromRequest for Person {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let Caller(principal) = caller.await?;
+            if req.extensions().get::<ByApiKey>().is_some() {
+                return Err(ApiError::forbidden(
+                    "an API key may not do this: sign in as a person",
+                ));
+            }
+            Ok(Person(principal))
         })
     }
 }

@@ -84,6 +84,7 @@ error_codes! {
     IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request"),
     IfMatchRequired = (PRECONDITION_REQUIRED, "if_match_required", "Send If-Match with the ETag you read"),
     TooManyLoginAttempts = (TOO_MANY_REQUESTS, "too_many_login_attempts", "Too many failed logins; wait and retry"),
+    RateLimited = (TOO_MANY_REQUESTS, "rate_limited", "Your quota of requests is spent; retry after Retry-After seconds"),
     TooManyRuns = (TOO_MANY_REQUESTS, "too_many_runs", "Enough runs wait already; retry after Retry-After seconds"),
     TooManyPasswordChecks = (TOO_MANY_REQUESTS, "too_many_password_checks", "Too many password checks from this address; wait and retry"),
     DatabaseUnavailable = (SERVICE_UNAVAILABLE, "database_unavailable", "The database cannot be reached; retry later"),

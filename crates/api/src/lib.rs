@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 mod head;
 pub mod jobs;
+pub mod limits;
 mod merge_patch;
 pub mod openapi;
 mod pagination;

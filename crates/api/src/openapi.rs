@@ -41,6 +41,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "orders", description = "Sales orders, their status steps, claims and new-product trials"),
         (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
         (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy; evaluations, applications with maker-checker approval, agreements"),
+        (name = "api-keys", description = "Keys integration scripts authenticate with, each acting as one user"),
         (name = "changes", description = "The change feed: what changed since a device last synced, deletions and moves out of view included"),
         (name = "dunning", description = "Dunning levels and the runs that give each customer its highest level due"),
         (name = "segmentation", description = "One versioned rule set for ABC, the twelve-indicator value score, RFM, lifetime value and churn, quadrants and service tiers; runs, customer values and grade overrides"),
@@ -108,8 +109,27 @@ const SHARED: &[(&str, &[ErrorCode])] = &[
         "UnprocessableEntity",
         &[ErrorCode::ValidationFailed, ErrorCode::IdempotencyKeyReused],
     ),
+    ("TooManyRequests", &[ErrorCode::RateLimited]),
     ("ServiceUnavailable", &[ErrorCode::DatabaseUnavailable]),
 ];
+
+/// The headers every authenticated answer carries (draft-ietf-httpapi-ratelimit-headers).
+fn rate_limit_headers(response: &mut Response) {
+    response.headers.insert(
+        "RateLimit-Policy".into(),
+        RefOr::T(header(
+            Type::String,
+            "The caller's quota: `\"default\";q=600;w=60` (requests a minute), or `\"check\"` for the credit check",
+        )),
+    );
+    response.headers.insert(
+        "RateLimit".into(),
+        RefOr::T(header(
+            Type::String,
+            "What is left of it: `\"default\";r=599;t=1` (remaining, seconds until it is whole)",
+        )),
+    );
+}
 
 /// The schema component of a shared problem response: `ValidationProblem` for 422,
 /// `ConflictProblem` for 409, else the response's name and `Problem`.
@@ -151,6 +171,12 @@ fn problem_response(name: &str, codes: &[ErrorCode]) -> Response {
         response = response.header(
             "WWW-Authenticate",
             header(Type::String, "`Bearer`: send a valid access token"),
+        );
+    }
+    if codes.contains(&ErrorCode::RateLimited) {
+        response = response.header(
+            "Retry-After",
+            header(Type::Integer, "Seconds until the quota allows a request"),
         );
     }
     if codes.contains(&ErrorCode::Conflict) {
@@ -315,6 +341,19 @@ fn complete_operation(method: &HttpMethod, operation: &mut Operation) {
         if *method != HttpMethod::Get {
             add_shared(operation, "403", "Forbidden");
         }
+        for (status, response) in operation.responses.responses.iter_mut() {
+            match response {
+                RefOr::T(response) if status.starts_with('2') => rate_limit_headers(response),
+                // An operation's own 429 (a queue, a login throttle) is also the quota's.
+                RefOr::T(response) if status == "429" => {
+                    response
+                        .description
+                        .push_str("; or the caller's quota is spent (`rate_limited`)");
+                }
+                _ => {}
+            }
+        }
+        add_shared(operation, "429", "TooManyRequests");
     }
     if has_params(operation, ParameterIn::Path) {
         add_shared(operation, "404", "NotFound");

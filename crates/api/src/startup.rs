@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::app::{self, RouteTable};
 use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
+use crate::limits::{Quotas, RateLimits};
 use crate::routes::system::SpecJson;
 use crate::state::{AppState, CompanyCache, FeedWatch, Hashing};
 
@@ -18,6 +19,7 @@ use crate::state::{AppState, CompanyCache, FeedWatch, Hashing};
 pub const FIRST_ADMIN: &str = "admin";
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";
+const API_KEY_PEPPER_SETTING: &str = "api_key_pepper";
 
 /// Everything the server is configured with.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct Settings {
     /// How long a request body may take to arrive once its head has: a body that trickles in
     /// slower is answered 408 and its connection freed.
     pub body_timeout: Duration,
+    /// Requests a minute per API key, per user, and credit checks.
+    pub quotas: Quotas,
 }
 
 impl Settings {
@@ -58,6 +62,7 @@ impl Settings {
             pool: PoolOptions::default(),
             workers: 0,
             body_timeout: Duration::from_secs(30),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -111,6 +116,8 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
         }
     };
     crate::pagination::set_key(secret.as_bytes());
+    let api_key_pepper =
+        db.run(|conn| settings::get_or_insert(conn, API_KEY_PEPPER_SETTING, &random_secret()))?;
     Ok(Prepared {
         state: AppState {
             db,
@@ -123,6 +130,8 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             company: CompanyCache::default(),
             hashing: Hashing::default(),
             feed: FeedWatch::default(),
+            api_key_pepper: api_key_pepper.into_bytes(),
+            limits: RateLimits::new(settings.quotas),
         },
         generated_admin_password: generated,
     })

@@ -28,6 +28,10 @@ pub struct AppState {
     pub company: CompanyCache,
     pub hashing: Hashing,
     pub feed: FeedWatch,
+    /// The key API keys' secrets are hashed under, kept in the database so every instance
+    /// agrees.
+    pub api_key_pepper: Vec<u8>,
+    pub limits: crate::limits::RateLimits,
 }
 
 /// Wakes the change feed's waiting readers when an entry is written, by whichever instance:

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{FieldCode, Principal, Role};
+use crate::{FieldCode, FieldError, Principal, Role};
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -101,6 +101,55 @@ pub fn check_password(password: &str, username: &str) -> Result<(), crate::Field
     Ok(())
 }
 
+/// A key an integration script authenticates with, acting as its user.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    /// The key's public part: `credo_<prefix>_...`.
+    #[schema(example = "k7x2m9qa")]
+    pub prefix: String,
+    #[schema(example = "ERP nightly sync")]
+    pub name: String,
+    /// Whose rights the key has.
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    /// The key works until this day begins (company time); absent: no end.
+    pub expires_on: Option<chrono::NaiveDate>,
+    /// To the minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<Uuid>,
+}
+
+impl ApiKey {
+    /// Whether the key authenticates on `today`: not revoked, not expired.
+    pub fn usable(&self, today: chrono::NaiveDate) -> bool {
+        self.revoked_at.is_none() && self.expires_on.is_none_or(|end| today < end)
+    }
+}
+
+/// The longest name of an API key.
+pub const API_KEY_NAME_MAX: usize = 100;
+
+/// Checks a new key's name and end: a name, and an end after `today`.
+pub fn check_api_key(
+    name: &str,
+    expires_on: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> Result<String, Vec<FieldError>> {
+    let mut errors = crate::FieldErrors::new();
+    let name = errors.check("name", crate::text::required_text(name, API_KEY_NAME_MAX));
+    if expires_on.is_some_and(|end| end <= today) {
+        errors.push(FieldError::new(
+            "expires_on",
+            crate::FieldCode::OutOfRange,
+            "a key ends after today",
+        ));
+    }
+    errors.finish(|| name.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +177,33 @@ mod tests {
             let error = check_password(weak, "Zhang.Wei").unwrap_err();
             assert_eq!(error.code, FieldCode::WeakPassword, "{weak}");
         }
+    }
+
+    #[test]
+    fn a_key_works_until_its_end_day_begins_and_never_after_revocation() {
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        let mut key = ApiKey {
+            id: Uuid::nil(),
+            prefix: "k7x2m9qa".into(),
+            name: "ERP".into(),
+            user_id: Uuid::nil(),
+            created_at: Utc::now(),
+            created_by: Uuid::nil(),
+            expires_on: Some(day("2027-01-01")),
+            last_used_at: None,
+            revoked_at: None,
+            revoked_by: None,
+        };
+        assert!(key.usable(day("2026-12-31")));
+        assert!(!key.usable(day("2027-01-01")));
+        key.expires_on = None;
+        assert!(key.usable(day("2099-01-01")));
+        key.revoked_at = Some(Utc::now());
+        assert!(!key.usable(day("2026-12-31")));
+        let today = day("2026-12-07");
+        assert_eq!(check_api_key(" ERP ", None, today), Ok("ERP".to_owned()));
+        let refused = check_api_key(" ", Some(today), today).unwrap_err();
+        let fields: Vec<&str> = refused.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "expires_on"]);
     }
 }

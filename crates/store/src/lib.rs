@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod aggregate;
+pub mod api_keys;
 pub mod audit;
 pub mod changes;
 pub mod contacts;

@@ -838,3 +838,22 @@ diesel::table! {
         changed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        name -> Text,
+        user_id -> Text,
+        expires_on -> Nullable<Date>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(api_keys, users);

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per area. Each handler parses, checks the caller, calls the
 //! store and answers; rules live in the domain crates.
 
+pub mod api_keys;
 pub mod changes;
 pub mod company;
 pub mod contacts;

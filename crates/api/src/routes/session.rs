@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::{
     decoy_hash, hash_password, new_refresh_token, refresh_token_hash, username_hash,
-    verify_password, Caller,
+    verify_password, Caller, Person,
 };
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::Body;
@@ -366,6 +366,7 @@ pub struct PasswordChange {
     request_body = PasswordChange,
     responses(
         (status = 200, description = "Changed; a new login", body = TokenPair),
+        (status = 403, description = "Called with an API key (`forbidden`): a person changes a password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password (`current_password`) or a weak new one (`new_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts (`too_many_login_attempts`), or too many password checks from this address at once (`too_many_password_checks`: 20, then 5 a second)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64))),
     ),
@@ -374,7 +375,7 @@ pub struct PasswordChange {
 #[post("/me/password")]
 pub async fn change_my_password(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
+    Person(caller): Person,
     req: HttpRequest,
     body: Body<PasswordChange>,
 ) -> ApiResult<HttpResponse> {
