@@ -25,17 +25,6 @@ async fn key_for(app: &TestApp, admin: &str, user: &str, name: &str) -> (String,
     (made["key"].as_str().unwrap().to_owned(), made)
 }
 
-async fn disable(app: &TestApp, admin: &str, user: &str) {
-    let response = app
-        .request(Method::PATCH, &format!("/api/v1/users/{user}"), Some(admin))
-        .header("If-Match", "*")
-        .json(&json!({"disabled": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
 #[actix_web::test]
 async fn a_key_acts_as_its_user_and_stops_at_once_when_revoked_or_its_user_is_disabled() {
     let app = TestApp::spawn().await;
@@ -146,7 +135,15 @@ async fn a_key_acts_as_its_user_and_stops_at_once_when_revoked_or_its_user_is_di
     let (sync, _) = app.user(&admin, "svc.sync", "viewer", None).await;
     let (sync_key, _) = key_for(&app, &admin, &sync, "sync").await;
     assert_eq!(app.get("/api/v1/me", &sync_key).await.0, StatusCode::OK);
-    disable(&app, &admin, &sync).await;
+    let disabled = app
+        .patch(
+            &format!("/api/v1/users/{sync}"),
+            &admin,
+            "*",
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(disabled.status(), StatusCode::OK);
     assert_eq!(
         app.get("/api/v1/me", &sync_key).await.0,
         StatusCode::UNAUTHORIZED

@@ -487,7 +487,8 @@ pub struct TransferRequest {
 /// Transfer a customer to a new owner
 ///
 /// Moves the customer (and its sales unit, which follows the new owner) with a reason; the
-/// history keeps every handover. Grades are not touched. Admins, credit managers and unit
+/// history keeps every handover. The customer's open tasks held by the former owner go to
+/// the new one (each with its history entry). Grades are not touched. Admins, credit managers and unit
 /// managers may transfer; the new owner must be inside the caller's scope.
 #[utoipa::path(
     tag = "customers",
