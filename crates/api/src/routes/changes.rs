@@ -213,12 +213,13 @@ fn page(
         newest.insert((entry.entity_type, entry.entity_id), at);
     }
     let mut items = Vec::with_capacity(newest.len());
+    let mut seen_customers = HashMap::new();
     for (at, entry) in entries.iter().enumerate() {
         if newest[&(entry.entity_type, entry.entity_id)] != at {
             continue;
         }
         let record = match entry.op {
-            FeedOp::Upsert => record_now(conn, reader, entry, today)?,
+            FeedOp::Upsert => record_now(conn, reader, entry, today, &mut seen_customers)?,
             FeedOp::Delete => None,
         };
         let Some(op) = told(reader, entry.op, &entry.scope, record.is_some()) else {
@@ -246,21 +247,16 @@ fn json<T: Serialize>(record: &T) -> Result<serde_json::Value, StoreError> {
 }
 
 /// The record of `entry` as its GET answers it now, when `reader` sees it; `None` when it
-/// is gone or out of the reader's view.
+/// is gone or out of the reader's view. `seen` keeps whether the reader sees each customer
+/// looked up for the page, so a customer's many records cost one lookup.
 fn record_now(
     conn: &mut DbConnection,
     reader: &Principal,
     entry: &Entry,
     today: NaiveDate,
+    seen: &mut HashMap<Uuid, bool>,
 ) -> Result<Option<serde_json::Value>, StoreError> {
     let id = entry.entity_id;
-    // Records seen through their customer: visible when the customer is.
-    let through_customer = |conn: &mut DbConnection, customer: Uuid| {
-        Ok::<_, StoreError>(
-            customers::ownership(conn, customer)?
-                .is_some_and(|(owner, unit)| reader.can_see(owner, unit)),
-        )
-    };
     let shown: Option<serde_json::Value> = match entry.entity_type {
         FeedType::Customer => customers::get(conn, id)?
             .filter(|c| reader.can_see(c.owner_id, c.sales_unit_id))
@@ -274,11 +270,21 @@ fn record_now(
             .filter(|lead| crate::routes::leads::can_see(reader, lead))
             .map(|l| json(&l))
             .transpose()?,
+        // Records seen through their customer: visible when the customer is.
         kind => {
             let Some(customer) = entry.customer_id else {
                 return Ok(None);
             };
-            if !through_customer(conn, customer)? {
+            let visible = match seen.get(&customer) {
+                Some(visible) => *visible,
+                None => {
+                    let visible = customers::ownership(conn, customer)?
+                        .is_some_and(|(owner, unit)| reader.can_see(owner, unit));
+                    seen.insert(customer, visible);
+                    visible
+                }
+            };
+            if !visible {
                 return Ok(None);
             }
             match kind {
