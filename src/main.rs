@@ -121,6 +121,17 @@ struct ServeArgs {
     /// Credit checks a minute a key or user may make, counted apart (this instance).
     #[arg(long, env = "CREDO_RATE_LIMIT_CHECKS", default_value_t = NonZeroU32::new(3000).unwrap())]
     rate_limit_checks: NonZeroU32,
+    /// Webhook receivers may be on loopback and private networks, and over http (tests, a
+    /// private deployment); otherwise https to public addresses only.
+    #[arg(long, env = "CREDO_WEBHOOKS_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    webhooks_allow_private: bool,
+    /// Threads of this instance that send webhooks (0: others on the database send them).
+    #[arg(long, env = "CREDO_WEBHOOK_SENDERS", default_value_t = 4)]
+    webhook_senders: usize,
+    /// How often an idle webhook sender looks for due deliveries, in milliseconds.
+    #[arg(long, env = "CREDO_WEBHOOK_POLL_MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_poll_ms: u64,
     /// Run no background jobs in this instance (others on the database run them).
     #[arg(long, env = "CREDO_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     no_jobs: bool,
@@ -220,6 +231,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         per_user: args.rate_limit_per_user,
         checks: args.rate_limit_checks,
     };
+    settings.webhooks = credo_api::delivery::WebhookSettings {
+        allow_private: args.webhooks_allow_private,
+        senders: args.webhook_senders,
+        poll: Duration::from_millis(args.webhook_poll_ms),
+        ..Default::default()
+    };
     // The port first: an instance that cannot listen creates no administrator.
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| format!("could not listen on {}", args.bind))?;
@@ -237,6 +254,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("could not open the job runner's connections")?;
         credo_api::jobs::start(db, options).context("could not start the job runner")?;
     }
+    credo_api::delivery::start(&prepared.state.db, &settings.webhooks)
+        .context("could not start the webhook senders")?;
     tracing::info!(address = %listener.local_addr()?, "credo listening");
     actix_web::rt::System::new().block_on(async move {
         credo_api::serve(prepared.state, listener, settings.workers)?.await

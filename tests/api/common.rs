@@ -77,11 +77,17 @@ async fn start_server(url: DatabaseUrl, adjust: impl FnOnce(&mut Settings)) -> S
     settings.pool.max_connections = 4;
     // Many servers start at once on two cores: give the first connection time.
     settings.pool.acquire_timeout = Duration::from_secs(5);
+    // Receivers are local test servers; senders run only where a test asks for them.
+    settings.webhooks.allow_private = true;
+    settings.webhooks.senders = 0;
+    settings.webhooks.poll = Duration::from_millis(20);
     adjust(&mut settings);
+    let webhooks = settings.webhooks.clone();
     let prepared = actix_web::web::block(move || prepare(&settings))
         .await
         .unwrap()
         .expect("server prepares");
+    credo_api::delivery::start(&prepared.state.db, &webhooks).expect("webhook senders start");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = credo_api::serve(prepared.state, listener, 2).expect("server starts");

@@ -407,6 +407,7 @@ async fn an_unreachable_database_is_503_problem_json_not_a_hang() {
         feed: Default::default(),
         api_key_pepper: b"pepper".to_vec(),
         limits: credo_api::limits::RateLimits::new(Default::default()),
+        webhooks_allow_private: false,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -34,3 +34,4 @@ mod schema;
 mod scope;
 mod segmentation;
 mod warning_list;
+mod webhooks;

@@ -33,8 +33,23 @@ async fn no_runs_waiting(app: &TestApp) {
 /// Who may call an operation.
 fn allowed(operation: &str, role: &str) -> bool {
     match operation {
-        "createUser" | "updateUser" | "createSalesUnit" | "updateSalesUnit" | "patchSettings"
-        | "createApiKey" | "listApiKeys" | "revokeApiKey" => role == "admin",
+        "createUser"
+        | "updateUser"
+        | "createSalesUnit"
+        | "updateSalesUnit"
+        | "patchSettings"
+        | "createApiKey"
+        | "listApiKeys"
+        | "revokeApiKey"
+        | "createWebhook"
+        | "listWebhooks"
+        | "getWebhook"
+        | "updateWebhook"
+        | "deleteWebhook"
+        | "rotateWebhookSecret"
+        | "listWebhookDeliveries"
+        | "replayWebhook"
+        | "testWebhook" => role == "admin",
         "createFxRate" | "correctFxRate" | "approveFxRateChange" | "rejectFxRateChange" => {
             matches!(role, "admin" | "finance")
         }
@@ -778,6 +793,42 @@ async fn call(
             Some(json!({"name": format!("key {n}"), "user_id": ctx.agent})),
         ),
         "listApiKeys" => (Method::GET, "/api/v1/api-keys".into(), None),
+        "createWebhook" => (
+            Method::POST,
+            "/api/v1/webhooks".into(),
+            Some(json!({"url": "https://erp.example.com/hooks", "event_types": ["*"]})),
+        ),
+        "listWebhooks" => (Method::GET, "/api/v1/webhooks".into(), None),
+        "getWebhook"
+        | "updateWebhook"
+        | "deleteWebhook"
+        | "rotateWebhookSecret"
+        | "listWebhookDeliveries"
+        | "replayWebhook"
+        | "testWebhook" => {
+            let (status, made) = app
+                .post(
+                    "/api/v1/webhooks",
+                    admin,
+                    json!({"url": "https://erp.example.com/hooks", "event_types": ["*"]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{made}");
+            let w = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+            match operation {
+                "getWebhook" => (Method::GET, w, None),
+                "updateWebhook" => (Method::PATCH, w, Some(json!({"description": "ERP"}))),
+                "deleteWebhook" => (Method::DELETE, w, None),
+                "rotateWebhookSecret" => (Method::POST, format!("{w}/rotate-secret"), None),
+                "listWebhookDeliveries" => (Method::GET, format!("{w}/deliveries"), None),
+                "replayWebhook" => (
+                    Method::POST,
+                    format!("{w}/replay"),
+                    Some(json!({"since": "2026-01-01T00:00:00Z"})),
+                ),
+                _ => (Method::POST, format!("{w}/test"), None),
+            }
+        }
         "revokeApiKey" => {
             let (status, key) = app
                 .post(

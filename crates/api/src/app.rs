@@ -14,6 +14,7 @@ use crate::extract::{path_error, BODY_LIMIT};
 use crate::routes::{
     api_keys, changes, company, contacts, credit, customers, directory, events, interactions, jobs,
     leads, notes, orders, receivables, segmentation, session, system, tasks, trials, visits,
+    webhooks,
 };
 use crate::{openapi, request_id};
 
@@ -56,6 +57,15 @@ where
                 .service(api_keys::create_api_key)
                 .service(api_keys::list_api_keys)
                 .service(api_keys::revoke_api_key)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::list_webhook_deliveries)
+                .service(webhooks::replay_webhook)
+                .service(webhooks::test_webhook)
                 .service(customers::create_customer)
                 .service(customers::list_customers)
                 // Before `/customers/{id}`, which would take "stale" for an id.

@@ -81,6 +81,7 @@ error_codes! {
     PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large", "The body exceeds 1 MiB"),
     UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send application/json"),
     ValidationFailed = (UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are invalid"),
+    WebhookUrlNotAllowed = (UNPROCESSABLE_ENTITY, "webhook_url_not_allowed", "Credo may not call this URL: https, and not a loopback, private, link-local or multicast address"),
     IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request"),
     IfMatchRequired = (PRECONDITION_REQUIRED, "if_match_required", "Send If-Match with the ETag you read"),
     TooManyLoginAttempts = (TOO_MANY_REQUESTS, "too_many_login_attempts", "Too many failed logins; wait and retry"),
@@ -222,6 +223,11 @@ impl ApiError {
     pub fn with_credit_check(mut self, check: credo_credit::check::StepCheck) -> Self {
         self.extra().credit_check = Some(check);
         self
+    }
+
+    /// The credit check that blocked a step, on `credit_limit_exceeded`.
+    pub fn blocking_check(&self) -> Option<&credo_credit::check::StepCheck> {
+        self.extra.as_ref()?.credit_check.as_ref()
     }
 
     pub fn with_allow(mut self, allow: String) -> Self {

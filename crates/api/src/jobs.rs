@@ -258,23 +258,33 @@ fn segmentation_run(context: &JobContext) -> Result<serde_json::Value, String> {
     serde_json::to_value(executed).map_err(|error| error.to_string())
 }
 
+/// How long webhook events are kept for replays once nothing of them is left to send.
+const WEBHOOK_EVENTS_KEPT: chrono::Duration = chrono::Duration::days(30);
+
 /// The daily clean-up, one table at a time.
 fn purge(context: &JobContext) -> Result<serde_json::Value, String> {
     let failed = |error: StoreError| error.to_string();
     let keys = context.db.run(idempotency::purge).map_err(failed)?;
-    context.report(1, Some(3))?;
+    context.report(1, Some(4))?;
     let (tokens, failures) = context.db.run(sessions::purge).map_err(failed)?;
-    context.report(2, Some(3))?;
+    context.report(2, Some(4))?;
     let before = Utc::now() - context.options.changes_retention;
     let changes = context
         .db
         .run(|conn| credo_store::changes::purge(conn, before))
         .map_err(failed)?;
-    context.report(3, Some(3))?;
+    context.report(3, Some(4))?;
+    let before = Utc::now() - WEBHOOK_EVENTS_KEPT;
+    let events = context
+        .db
+        .run(|conn| credo_store::webhooks::purge(conn, before))
+        .map_err(failed)?;
+    context.report(4, Some(4))?;
     Ok(serde_json::json!({
         "idempotency_keys": keys,
         "refresh_tokens": tokens,
         "login_failures": failures,
         "changes": changes,
+        "webhook_events": events,
     }))
 }

@@ -4,6 +4,7 @@
 mod any_of;
 pub mod app;
 pub mod auth;
+pub mod delivery;
 mod documents;
 pub mod error;
 mod extract;

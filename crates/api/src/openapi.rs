@@ -42,6 +42,7 @@ use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
         (name = "receivables", description = "Open items, payments and their allocation, credit notes, write-offs; ageing and the bad-debt allowance as of any day"),
         (name = "credit", description = "Financial statements and their analysis, the characteristic template and the credit policy; evaluations, applications with maker-checker approval, agreements"),
         (name = "api-keys", description = "Keys integration scripts authenticate with, each acting as one user"),
+        (name = "webhooks", description = "Standard Webhooks: receivers of events, their secrets, delivery logs, replays and tests"),
         (name = "changes", description = "The change feed: what changed since a device last synced, deletions and moves out of view included"),
         (name = "dunning", description = "Dunning levels and the runs that give each customer its highest level due"),
         (name = "segmentation", description = "One versioned rule set for ABC, the twelve-indicator value score, RFM, lifetime value and churn, quadrants and service tiers; runs, customer values and grade overrides"),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::app::{self, RouteTable};
 use crate::auth::{hash_password, random_secret, PrincipalCache, TokenKeys};
+use crate::delivery::WebhookSettings;
 use crate::limits::{Quotas, RateLimits};
 use crate::routes::system::SpecJson;
 use crate::state::{AppState, CompanyCache, FeedWatch, Hashing};
@@ -46,6 +47,7 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Requests a minute per API key, per user, and credit checks.
     pub quotas: Quotas,
+    pub webhooks: WebhookSettings,
 }
 
 impl Settings {
@@ -63,6 +65,7 @@ impl Settings {
             workers: 0,
             body_timeout: Duration::from_secs(30),
             quotas: Quotas::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -132,6 +135,7 @@ pub fn prepare(settings: &Settings) -> Result<Prepared, StoreError> {
             feed: FeedWatch::default(),
             api_key_pepper: api_key_pepper.into_bytes(),
             limits: RateLimits::new(settings.quotas),
+            webhooks_allow_private: settings.webhooks.allow_private,
         },
         generated_admin_password: generated,
     })

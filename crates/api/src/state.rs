@@ -32,6 +32,9 @@ pub struct AppState {
     /// agrees.
     pub api_key_pepper: Vec<u8>,
     pub limits: crate::limits::RateLimits,
+    /// Webhook receivers may be on loopback and private networks, over http (tests, a
+    /// private deployment).
+    pub webhooks_allow_private: bool,
 }
 
 /// Wakes the change feed's waiting readers when an entry is written, by whichever instance:

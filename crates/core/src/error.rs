@@ -81,6 +81,8 @@ crate::string_enum! {
         Duplicate = "duplicate",
         /// No record with this id in the caller's scope.
         NotFound = "not_found",
+        /// The server may not call this address (a webhook URL on a private network).
+        NotAllowed = "not_allowed",
         /// The referenced customer is archived.
         Archived = "archived",
         /// No active user has this id.

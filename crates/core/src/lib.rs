@@ -18,6 +18,7 @@ pub mod money;
 pub mod text;
 pub mod throttle;
 pub mod uscc;
+pub mod webhooks;
 
 pub use access::{Principal, Role, Scope};
 pub use country::CountryCode;

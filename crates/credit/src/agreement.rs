@@ -130,6 +130,25 @@ pub struct Agreement {
     pub created_by: Uuid,
 }
 
+/// An agreement with whether it holds today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementView {
+    #[serde(flatten)]
+    pub agreement: Agreement,
+    /// `in_force`, `not_yet_valid`, `expired`, `superseded` or `revoked`, today in the
+    /// company time zone.
+    pub standing: Standing,
+}
+
+impl AgreementView {
+    pub fn of(agreement: Agreement, today: NaiveDate) -> Self {
+        Self {
+            standing: agreement.standing(today),
+            agreement,
+        }
+    }
+}
+
 impl Agreement {
     /// Whether the line holds on `today`.
     pub fn standing(&self, today: NaiveDate) -> Standing {

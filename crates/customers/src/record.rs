@@ -1,6 +1,7 @@
 //! A stored customer file entry: the profile plus ownership, lifecycle stamps and version.
 
 use chrono::{DateTime, Utc};
+use credo_core::webhooks::EventType;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -43,6 +44,18 @@ impl Customer {
     /// notes, assessments, events and interactions take no change (history stays readable).
     pub fn is_read_only(&self) -> bool {
         self.archived_at.is_some()
+    }
+
+    /// The webhook event a change from `before` to this record tells of: archiving, a new
+    /// owner or unit, or any other change.
+    pub fn event_since(&self, before: &Customer) -> EventType {
+        if self.archived_at.is_some() && before.archived_at.is_none() {
+            EventType::CustomerArchived
+        } else if (self.owner_id, self.sales_unit_id) != (before.owner_id, before.sales_unit_id) {
+            EventType::CustomerTransferred
+        } else {
+            EventType::CustomerUpdated
+        }
     }
 }
 

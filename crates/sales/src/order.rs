@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use credo_core::date::{not_before, not_in_future};
 use credo_core::money::within_cap;
 use credo_core::text::{clean_text, required_text};
+use credo_core::webhooks::EventType;
 use credo_core::{string_enum, Currency, FieldCode, FieldError, FieldErrors, Money};
 use credo_customers::Stamps;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,19 @@ string_enum! {
 }
 
 impl OrderStatus {
+    /// The webhook event an order reaching this status tells of; none for the steps no
+    /// receiver asked for (production, closing).
+    pub fn event(self) -> Option<EventType> {
+        match self {
+            OrderStatus::Confirmed => Some(EventType::OrderConfirmed),
+            OrderStatus::Shipped => Some(EventType::OrderShipped),
+            OrderStatus::Invoiced => Some(EventType::OrderInvoiced),
+            OrderStatus::Paid => Some(EventType::OrderPaid),
+            OrderStatus::Cancelled => Some(EventType::OrderCancelled),
+            OrderStatus::Quoted | OrderStatus::InProduction | OrderStatus::Closed => None,
+        }
+    }
+
     /// The statuses an order may move to from this one. Goods from stock ship without
     /// production, so `confirmed -> shipped` is allowed.
     pub fn successors(self) -> &'static [OrderStatus] {
@@ -626,6 +640,24 @@ pub fn paid_by_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_steps_receivers_are_told_of_are_the_money_steps_and_cancelling() {
+        let told: Vec<(OrderStatus, EventType)> = OrderStatus::ALL
+            .iter()
+            .filter_map(|status| status.event().map(|event| (*status, event)))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (OrderStatus::Confirmed, EventType::OrderConfirmed),
+                (OrderStatus::Shipped, EventType::OrderShipped),
+                (OrderStatus::Invoiced, EventType::OrderInvoiced),
+                (OrderStatus::Paid, EventType::OrderPaid),
+                (OrderStatus::Cancelled, EventType::OrderCancelled),
+            ]
+        );
+    }
 
     proptest::proptest! {
         /// Only an invoiced order with nothing open is paid, on a day neither before its

@@ -30,8 +30,10 @@ diesel::define_sql_function! {
     fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 use crate::versioned::{self, Expected, Updated, Versioned};
+use crate::webhooks;
 use crate::{audit, search};
 use crate::{now, DbConnection, StoreError};
+use credo_core::webhooks::EventType;
 
 pub const ENTITY: &str = "customer";
 
@@ -386,6 +388,7 @@ pub fn create(conn: &mut DbConnection, new: NewCustomer) -> Result<CreateOutcome
             new.actor,
             &created,
         )?;
+        webhooks::emit(conn, EventType::CustomerCreated, &customer)?;
         Ok(CreateOutcome::Created(customer))
     })
 }
@@ -431,6 +434,10 @@ impl Versioned for Customer {
 
     fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
         audit_view(self)
+    }
+
+    fn tell(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<(), StoreError> {
+        webhooks::emit(conn, next.event_since(current), next)
     }
 
     fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {

@@ -42,6 +42,8 @@ pub trait Outcome {
 }
 
 impl Outcome for () {}
+impl Outcome for bool {}
+impl Outcome for String {}
 impl Outcome for usize {}
 impl<T> Outcome for Vec<T> {}
 

@@ -32,6 +32,7 @@ pub mod units;
 pub mod users;
 pub mod versioned;
 pub mod visits;
+pub mod webhooks;
 
 pub use convert::now;
 pub use db::{write_transaction, Backend, DatabaseUrl, Db, DbConnection, Outcome, PoolOptions};

@@ -28,7 +28,9 @@ use crate::db::{
 use crate::keyset::{keyset, of_visible_customers, SortKey, Sorting, Window};
 use crate::schema::{order_claims, order_lines, orders, product_trials};
 use crate::versioned::{self, Expected, Updated, Versioned};
+use crate::webhooks;
 use crate::{audit, credit, customers, now, receivables, DbConnection, StoreError};
+use credo_core::webhooks::EventType;
 
 pub const ENTITY: &str = "order";
 pub const CLAIM_ENTITY: &str = "order_claim";
@@ -337,6 +339,7 @@ pub fn create(conn: &mut DbConnection, new: NewOrder) -> Result<CreateOrderOutco
             new.actor,
             &created,
         )?;
+        webhooks::emit(conn, EventType::OrderCreated, &order)?;
         Ok(CreateOrderOutcome::Created(order))
     })
 }
@@ -401,6 +404,17 @@ impl Versioned for Order {
 
     fn audit_view(&self) -> Result<serde_json::Value, StoreError> {
         audit::view(self)
+    }
+
+    fn tell(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<(), StoreError> {
+        match next
+            .status
+            .event()
+            .filter(|_| next.status != current.status)
+        {
+            Some(event) => webhooks::emit(conn, event, next),
+            None => Ok(()),
+        }
     }
 
     fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError> {

@@ -857,3 +857,69 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(api_keys, users);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        event_type -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        sender -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        at -> Timestamp,
+        status_code -> Nullable<BigInt>,
+        duration_ms -> BigInt,
+        response -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_deliveries,
+    webhook_events,
+    webhook_endpoints,
+    webhook_attempts
+);

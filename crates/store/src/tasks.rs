@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use credo_core::audit::AuditAction;
 use credo_core::json::{changes, patched};
+use credo_core::webhooks::EventType;
 use credo_core::{FieldError, Scope};
 use credo_customers::task::TaskFields;
 use credo_customers::{Stamps, Task, TaskInput, TaskKind, TaskStatus};
@@ -15,6 +16,7 @@ use crate::db::{insert_chunks, write_transaction, MultiBackend, Outcome};
 use crate::keyset::{keyset, SortKey, Sorting};
 use crate::schema::{customers, tasks};
 use crate::versioned::{self, Expected, Updated, Versioned};
+use crate::webhooks;
 use crate::{audit, now, DbConnection, StoreError};
 
 pub const ENTITY: &str = "task";
@@ -145,6 +147,7 @@ fn create_all(conn: &mut DbConnection, news: Vec<NewTask>) -> Result<Vec<Task>, 
         .map(|(task, changes)| (task.id, task.stamps.created_by, changes.as_slice()))
         .collect();
     audit::record_all(conn, ENTITY, AuditAction::Created, &entries)?;
+    webhooks::Outbox::open(conn)?.emit_all(conn, EventType::TaskCreated, &made)?;
     Ok(made)
 }
 

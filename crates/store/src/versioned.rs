@@ -27,6 +27,12 @@ pub(crate) trait Versioned: Clone {
     /// lines, the search index).
     fn write(conn: &mut DbConnection, current: &Self, next: &Self) -> Result<usize, StoreError>;
 
+    /// Tells webhook receivers of the change from `current` to `next`, in its transaction
+    /// (most records' changes are no event).
+    fn tell(_conn: &mut DbConnection, _current: &Self, _next: &Self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Locks record `id` for a change: its row. A record of a customer's money takes its
     /// place in the money's lock order instead (`db::lock_money`).
     fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
@@ -136,6 +142,7 @@ pub(crate) fn update<R: Versioned, E>(
             return Err(StoreError::Conflict(format!("{}.version", R::TABLE)));
         }
         audit::record(conn, R::ENTITY, id, action, actor, &diff)?;
+        R::tell(conn, &current, &next)?;
         Ok(Updated::Updated(next))
     })
 }

@@ -8,6 +8,7 @@ use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use credo_core::feed::{told, FeedOp, FeedType};
 use credo_core::{FieldCode, FieldError, Principal};
+use credo_credit::agreement::AgreementView;
 use credo_store::changes::{self as repo, Entry, Position, Reader};
 use credo_store::{activity, contacts, credit, customers, leads, orders, receivables, tasks};
 use credo_store::{visits, DbConnection, StoreError};
@@ -20,7 +21,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{invalid_query, Query};
 use crate::pagination::{decode, encode, in_range};
 use crate::reply::Reply;
-use crate::routes::credit::agreements::AgreementView;
 use crate::state::AppState;
 
 /// Entries a page holds at most, and by default.

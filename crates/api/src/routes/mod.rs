@@ -21,3 +21,4 @@ pub mod system;
 pub mod tasks;
 pub mod trials;
 pub mod visits;
+pub mod webhooks;

@@ -28,6 +28,7 @@ use crate::extract::{self, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
 use crate::reply::{self, idempotent, Reply};
+use crate::routes::credit::checks::tell_blocked;
 use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
 
@@ -270,7 +271,7 @@ async fn step(
         let order = visible_order(&state, &caller, id).await?;
         let (actor, today) = (caller.user_id, state.today().await?);
         let change = OrderChange::Transition { to, input, today };
-        reply::write(&state, move |conn| {
+        let answer = reply::write(&state, move |conn| {
             Ok(updated(repo::update(
                 conn,
                 order.id,
@@ -279,7 +280,12 @@ async fn step(
                 actor,
             )?))
         })
-        .await
+        .await;
+        if let Some(check) = answer.as_ref().err().and_then(ApiError::blocking_check) {
+            let customer = order.draft.customer_id;
+            tell_blocked(&state, customer, Some(order.id), check).await?;
+        }
+        answer
     })
     .await
 }

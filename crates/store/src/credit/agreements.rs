@@ -5,7 +5,8 @@ use credo_core::audit::AuditAction;
 use credo_core::json::changes;
 use credo_core::{Currency, Principal, Scope};
 use credo_credit::agreement::{
-    revoke, Agreement, AgreementInput, AgreementSource, AgreementStatus, RevokeRefusal, Terms,
+    revoke, Agreement, AgreementInput, AgreementSource, AgreementStatus, AgreementView,
+    RevokeRefusal, Terms,
 };
 use credo_credit::alert::{rating_dropped, AlertKind};
 use credo_credit::application::StepRefusal;
@@ -20,7 +21,9 @@ use crate::convert::{
 };
 use crate::db::{insert_chunks, write_transaction};
 use crate::schema::credit_agreements;
+use crate::webhooks;
 use crate::{audit, customers, now, settings, DbConnection, StoreError};
+use credo_core::webhooks::EventType;
 
 pub const AGREEMENT_ENTITY: &str = "credit_agreement";
 
@@ -192,6 +195,8 @@ pub(super) fn grant(
         actor,
         &changes(&serde_json::Value::Null, &audit::view(&agreement)?),
     )?;
+    let view = AgreementView::of(agreement.clone(), today);
+    webhooks::emit(conn, EventType::CreditLineGranted, &view)?;
     Ok(agreement)
 }
 
@@ -235,6 +240,7 @@ pub fn revoke_agreement(
     id: Uuid,
     reason: &str,
     actor: Uuid,
+    today: NaiveDate,
 ) -> Result<Decided<Agreement, RevokeRefusal>, StoreError> {
     write_transaction(conn, |conn| {
         let Some(before) = agreement(conn, id)? else {
@@ -246,6 +252,8 @@ pub fn revoke_agreement(
         match revoke(&before, reason, actor, now()) {
             Ok(after) => {
                 rewrite(conn, &before, &after, actor)?;
+                let view = AgreementView::of(after.clone(), today);
+                webhooks::emit(conn, EventType::CreditLineRevoked, &view)?;
                 Ok(Decided::Done(after))
             }
             Err(refusal) => Ok(Decided::Refused(refusal)),

@@ -2,6 +2,7 @@
 //! litigation event, a dunning run), once per customer, kind and day.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use credo_core::webhooks::EventType;
 use credo_core::Scope;
 use credo_credit::alert::{Alert, AlertKind};
 use credo_customers::task::TaskKind;
@@ -13,6 +14,7 @@ use crate::db::MultiBackend;
 use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::schema::credit_alerts;
 use crate::tasks;
+use crate::webhooks;
 use crate::{now, DbConnection, StoreError};
 
 /// Raises a `kind` alert for the customer on `on` unless one was raised that day: an alert
@@ -39,18 +41,27 @@ pub(crate) fn raise(
         tasks::for_account_manager(conn, customer_id, TaskKind::Review, on, actor, |name| {
             (format!("Credit alert ({kind}): {name}"), detail.clone())
         })?;
+    let alert = Alert {
+        id: Uuid::now_v7(),
+        customer_id,
+        kind,
+        detail,
+        raised_on: on,
+        task_id: task.id,
+        created_at: now(),
+    };
     diesel::insert_into(credit_alerts::table)
         .values((
-            credit_alerts::id.eq(Uuid::now_v7().to_string()),
+            credit_alerts::id.eq(alert.id.to_string()),
             credit_alerts::customer_id.eq(customer_id.to_string()),
             credit_alerts::kind.eq(kind.as_str()),
-            credit_alerts::detail.eq(detail),
+            credit_alerts::detail.eq(&alert.detail),
             credit_alerts::raised_on.eq(on),
             credit_alerts::task_id.eq(task.id.to_string()),
-            credit_alerts::created_at.eq(to_db_time(now())),
+            credit_alerts::created_at.eq(to_db_time(alert.created_at)),
         ))
         .execute(conn)?;
-    Ok(())
+    webhooks::emit(conn, EventType::CreditAlertRaised, &alert)
 }
 
 /// Which alerts a list shows.

@@ -6,6 +6,7 @@
 //! customer row and the second finds nothing new.
 
 use chrono::NaiveDate;
+use credo_core::webhooks::EventType;
 use credo_credit::alert::AlertKind;
 use credo_customers::TaskKind;
 use credo_receivables::dunning::{
@@ -19,6 +20,7 @@ use crate::convert::{parse_id, to_db_time};
 use crate::db::MultiBackend;
 use crate::schema::{dunning_actions, dunning_notices, payments, receivables};
 use crate::tasks;
+use crate::webhooks;
 use crate::{credit, now, DbConnection, StoreError};
 
 /// What dunning one customer came to.
@@ -179,5 +181,6 @@ pub(super) fn dun(
     }
     action.id = Some(id);
     action.task_id = Some(task.id);
+    webhooks::emit(conn, EventType::DunningLevelReached, &action)?;
     Ok(Dunned::Acted(action))
 }

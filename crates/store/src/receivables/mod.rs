@@ -28,6 +28,7 @@ pub use terms::{
 };
 pub use warning::{change_warning, entry_of as warning_entry_of, warning_list, WARNING_ENTITY};
 
+use credo_core::webhooks::EventType;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -56,6 +57,7 @@ use crate::keyset::{keyset, of_visible_customers, Window};
 use crate::orders::{self as order_store, OrderChange};
 use crate::schema::{orders, payments, receivable_reductions, receivables};
 use crate::versioned::{Expected, Updated};
+use crate::webhooks;
 use crate::{audit, customers, now, DbConnection, StoreError};
 
 pub const RECEIVABLE_ENTITY: &str = "receivable";
@@ -409,6 +411,7 @@ fn insert_item(
         actor,
         &created,
     )?;
+    webhooks::emit(conn, EventType::ReceivableCreated, &item)?;
     Ok(item)
 }
 
@@ -516,6 +519,7 @@ fn insert_payment(
         actor,
         &created,
     )?;
+    webhooks::emit(conn, EventType::PaymentReceived, &payment)?;
     Ok(payment)
 }
 
@@ -854,6 +858,8 @@ fn write_reduction(
         diesel::update(receivables::table.find(item.id.to_string()))
             .set(receivables::settled_on.eq(settled_on))
             .execute(conn)?;
+        let settled = get(conn, item.id)?.ok_or(StoreError::NotFound)?;
+        webhooks::emit(conn, EventType::ReceivableSettled, &settled)?;
     }
     let created = changes(&serde_json::Value::Null, &audit::view(&record)?);
     audit::record(

@@ -2,6 +2,7 @@
 //! since the last lifting, listings by hand, non-credit arrears, overdue credit sales) and
 //! merged by customer id, the order a page runs in.
 
+use credo_core::webhooks::EventType;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -19,6 +20,7 @@ use crate::convert::{parse_id, to_db_time};
 use crate::db::write_transaction;
 use crate::keyset::Window;
 use crate::schema::{customer_events, customers, receivables, warning_list_changes};
+use crate::webhooks;
 use crate::{audit, customers as customer_store, now, DbConnection, StoreError};
 
 pub const WARNING_ENTITY: &str = "warning_list";
@@ -212,6 +214,17 @@ fn merge(
     merged
 }
 
+/// What receivers are told of a listing or lifting by hand: the change, and the customer's
+/// entry on the list after it (none when it is off the list).
+#[derive(serde::Serialize)]
+struct WarningChange<'a> {
+    customer_id: Uuid,
+    listed: bool,
+    reason: &'a str,
+    changed_on: NaiveDate,
+    entry: Option<WarningEntry>,
+}
+
 /// Lists a customer by hand (`listed`) or lifts it, which also closes its suits filed
 /// before; audited. `NotFound` for an unknown customer.
 pub fn change_warning(
@@ -246,6 +259,19 @@ pub fn change_warning(
             AuditAction::StatusChanged,
             actor,
             &credo_core::json::changes(&serde_json::Value::Null, &change),
-        )
+        )?;
+        let event = if listed {
+            EventType::WarningListListed
+        } else {
+            EventType::WarningListLifted
+        };
+        let told = WarningChange {
+            customer_id: customer,
+            listed,
+            reason: &reason,
+            changed_on: today,
+            entry: entry_of(conn, customer, today)?,
+        };
+        webhooks::emit(conn, event, &told)
     })
 }

@@ -11,7 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use credo_core::job::JobState;
-use credo_core::Currency;
+use credo_core::webhooks::EventType;
+use credo_core::{Currency, Scope};
 use credo_customers::task::{TaskKind, TaskStatus};
 use credo_segmentation::abc::pareto;
 use credo_segmentation::policy::SegmentationPolicy;
@@ -27,7 +28,7 @@ use crate::db::{lock_key, lock_rows, write_transaction, MultiBackend, Outcome};
 use crate::jobs::{self, RunRequest};
 use crate::keyset::{keyset, Window};
 use crate::schema::{jobs as jobs_table, segmentation_results, segmentation_runs, tasks};
-use crate::{settings, tasks as task_store, DbConnection, StoreError};
+use crate::{settings, tasks as task_store, webhooks, DbConnection, StoreError};
 
 pub use losses::{latest_loss, record_loss};
 pub use overrides::{
@@ -308,6 +309,7 @@ pub fn execute(
         ))
         .execute(conn)?;
     let written = clock.elapsed();
+    tell_movements(conn, &run)?;
     purge_superseded(conn, &run, policy.keep_runs)?;
     let churn_tasks = if run.as_of == today {
         intervene(conn, &policy, &outcome.customers, today, actor)?
@@ -329,6 +331,55 @@ pub fn execute(
         excluded_orders: loaded.excluded_orders,
         churn_tasks,
     })
+}
+
+/// The latest run of `run`'s scope that finished before it.
+fn previous_run(conn: &mut DbConnection, run: &Run) -> Result<Option<Run>, StoreError> {
+    let mut query = segmentation_runs::table
+        .inner_join(jobs_table::table)
+        .filter(jobs_table::state.eq(JobState::Succeeded.as_str()))
+        .filter(segmentation_runs::id.ne(run.id.to_string()))
+        .filter(segmentation_runs::created_at.le(to_db_time(run.created_at)))
+        .select(run_columns!())
+        .into_boxed::<MultiBackend>();
+    query = match run.sales_unit_id {
+        Some(unit) => query.filter(segmentation_runs::sales_unit_id.eq(unit.to_string())),
+        None => query.filter(segmentation_runs::sales_unit_id.is_null()),
+    };
+    query
+        .order((
+            segmentation_runs::created_at.desc(),
+            segmentation_runs::id.desc(),
+        ))
+        .first::<RunRow>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+/// Tells webhook receivers of each customer whose grade, ABC class, quadrant or tier `run`
+/// moved from the scope's previous run, a page of customers to a transaction (only when an
+/// endpoint asks for `customer.grade_changed`: the comparison reads both runs).
+fn tell_movements(conn: &mut DbConnection, run: &Run) -> Result<(), StoreError> {
+    const PAGE: usize = 1000;
+    let outbox = webhooks::Outbox::open(conn)?;
+    if !outbox.wants(EventType::CustomerGradeChanged) {
+        return Ok(());
+    }
+    let Some(before) = previous_run(conn, run)? else {
+        return Ok(());
+    };
+    let mut after = None;
+    loop {
+        let moved = results::compare(conn, &before, run, &Scope::All, after, PAGE)?;
+        write_transaction(conn, |conn| {
+            outbox.emit_all(conn, EventType::CustomerGradeChanged, &moved)
+        })?;
+        match moved.last() {
+            Some(last) if moved.len() == PAGE => after = Some(last.customer_id),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// Purges the results of the finished runs of `run`'s scope beyond the newest `keep` (this

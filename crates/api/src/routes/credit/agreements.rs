@@ -4,7 +4,7 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::Principal;
-use credo_credit::agreement::{Agreement, AgreementInput, RevokeRefusal, Standing};
+use credo_credit::agreement::{Agreement, AgreementInput, AgreementView, RevokeRefusal};
 use credo_credit::application::{Application, ApplicationStatus};
 use credo_credit::evaluation::EvaluationSummary;
 use credo_credit::policy::CreditPolicy;
@@ -39,25 +39,6 @@ fn require_credit_department(caller: &Principal) -> ApiResult<()> {
             "credit lines are granted and revoked by the credit department (credit managers \
              and admins)",
         ))
-    }
-}
-
-/// An agreement with whether it holds today.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgreementView {
-    #[serde(flatten)]
-    pub agreement: Agreement,
-    /// `in_force`, `not_yet_valid`, `expired`, `superseded` or `revoked`, today in the
-    /// company time zone.
-    pub standing: Standing,
-}
-
-impl AgreementView {
-    pub(crate) fn of(agreement: Agreement, today: NaiveDate) -> Self {
-        Self {
-            standing: agreement.standing(today),
-            agreement,
-        }
     }
 }
 
@@ -172,7 +153,7 @@ pub async fn revoke_agreement(
         let (today, actor) = (state.today().await?, caller.user_id);
         reply::write(&state, move |conn| {
             Ok(
-                match repo::revoke_agreement(conn, agreement.id, &input.reason, actor)? {
+                match repo::revoke_agreement(conn, agreement.id, &input.reason, actor, today)? {
                     Decided::Done(revoked) => Ok(Reply::ok(&AgreementView::of(revoked, today))),
                     Decided::NotFound => Err(ApiError::not_found()),
                     Decided::Refused(RevokeRefusal::NotActive(status)) => Err(ApiError::new(

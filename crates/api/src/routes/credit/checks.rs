@@ -3,12 +3,14 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use credo_core::money::input_amount;
+use credo_core::webhooks::EventType;
 use credo_core::{Currency, FieldErrors, Principal};
-use credo_credit::check::{CreditCheck, Stage};
+use credo_credit::check::{CheckDecision, CreditCheck, Stage};
 use credo_credit::overrides::{CreditOverride, CreditOverrideInput};
 use credo_sales::OrderStatus;
 use credo_store::credit::checks as repo;
-use serde::Deserialize;
+use credo_store::webhooks;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -72,7 +74,36 @@ pub async fn check_credit(
     let check = state
         .db(move |conn| repo::check_sale(conn, customer.id, amount, currency, stage, today))
         .await?;
+    if check.decision == CheckDecision::Block {
+        tell_blocked(&state, customer.id, None, &check).await?;
+    }
     Ok(Reply::ok(&check).into_response())
+}
+
+/// What `credit.check_blocked` receivers are told: the customer, the order whose step was
+/// refused (none for a check asked for), and the check as its answer showed it.
+#[derive(Serialize)]
+struct BlockedCheck<C> {
+    customer_id: Uuid,
+    order_id: Option<Uuid>,
+    check: C,
+}
+
+/// Tells webhook receivers that a check blocked, in a transaction of its own.
+pub(crate) async fn tell_blocked(
+    state: &AppState,
+    customer_id: Uuid,
+    order_id: Option<Uuid>,
+    check: &(impl Serialize + Clone + Send + 'static),
+) -> ApiResult<()> {
+    let told = BlockedCheck {
+        customer_id,
+        order_id,
+        check: check.clone(),
+    };
+    state
+        .db(move |conn| webhooks::publish(conn, EventType::CreditCheckBlocked, &told))
+        .await
 }
 
 /// Grant a credit override
