@@ -351,3 +351,12 @@ impl FromRequest for Person {
         })
     }
 }
+
+/// Refuses anyone but an admin: `what` names what only admins manage.
+pub fn require_admin(caller: &Principal, what: &str) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only admins manage {what}")))
+    }
+}

@@ -5,27 +5,19 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use credo_core::directory::{check_api_key, ApiKey};
-use credo_core::{FieldCode, Principal};
+use credo_core::FieldCode;
 use credo_store::api_keys::{self as repo, NewKey};
 use credo_store::keyset::Window;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{new_api_key, Person};
+use crate::auth::{new_api_key, require_admin, Person};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{idempotent, Reply};
 use crate::state::AppState;
-
-fn require_admin(caller: &Principal) -> ApiResult<()> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("API keys are managed by admins"))
-    }
-}
 
 /// A key to make.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -72,7 +64,7 @@ pub async fn create_api_key(
     req: HttpRequest,
     body: Body<ApiKeyInput>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "API keys")?;
     let Body { value: input, raw } = body;
     let today = state.today().await?;
     let name = check_api_key(&input.name, input.expires_on, today).map_err(ApiError::validation)?;
@@ -124,7 +116,7 @@ pub async fn list_api_keys(
     Person(caller): Person,
     page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "API keys")?;
     page.answer(
         &state,
         move |conn, window: &Window<_>| repo::list(conn, window),
@@ -151,7 +143,7 @@ pub async fn revoke_api_key(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "API keys")?;
     let (id, actor) = (id.into_inner(), caller.user_id);
     idempotent(&state, &caller, &req, &serde_json::Value::Null, || async {
         let key = state

@@ -11,22 +11,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{hash_password, Caller};
+use crate::auth::{hash_password, require_admin, Caller};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
-
-fn require_admin(caller: &Principal) -> ApiResult<()> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only admins manage users and sales units",
-        ))
-    }
-}
 
 /// A user that exists and is not disabled, or 422 on `field`.
 pub async fn active_user(state: &AppState, id: Uuid, field: &str) -> ApiResult<User> {
@@ -172,7 +162,7 @@ pub async fn create_user(
     req: HttpRequest,
     body: Body<CreateUser>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "users and sales units")?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let mut errors = FieldErrors::new();
@@ -303,7 +293,7 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     body: Body<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "users and sales units")?;
     let expected = extract::if_match(&req)?;
     let id = id.into_inner();
     let input = body.value;
@@ -423,7 +413,7 @@ pub async fn create_sales_unit(
     req: HttpRequest,
     body: Body<CreateSalesUnit>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "users and sales units")?;
     let Body { value: input, raw } = body;
     idempotent(&state, &caller, &req, &raw, || async {
         let mut errors = FieldErrors::new();
@@ -488,7 +478,7 @@ pub async fn update_sales_unit(
     id: web::Path<Uuid>,
     body: Body<UpdateSalesUnit>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "users and sales units")?;
     let id = id.into_inner();
     let input = body.value;
     let name = input

@@ -10,7 +10,7 @@ use credo_core::webhooks::{
     check_address, check_endpoint, rotation_overlap, Delivery, DeliveryStatus, EndpointInput,
     ReceiverUrl, Secret,
 };
-use credo_core::{FieldCode, FieldError, Principal};
+use credo_core::{FieldCode, FieldError};
 use credo_customers::Stamps;
 use credo_store::keyset::Window;
 use credo_store::versioned::Expected;
@@ -20,20 +20,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Person;
+use crate::auth::{require_admin, Person};
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
 use crate::extract::{self, Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::state::AppState;
-
-fn require_admin(caller: &Principal) -> ApiResult<()> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("webhooks are managed by admins"))
-    }
-}
 
 /// A receiver of events.
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,7 +201,7 @@ pub async fn create_webhook(
     req: HttpRequest,
     body: Body<CreateWebhook>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let Body { value: input, raw } = body;
     let checked = checked(
         &state,
@@ -247,7 +239,7 @@ pub async fn list_webhooks(
     Person(caller): Person,
     page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     page.answer(
         &state,
         move |conn, window: &Window<_>| {
@@ -281,7 +273,7 @@ pub async fn get_webhook(
     Person(caller): Person,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let endpoint = endpoint_or_404(&state, id.into_inner()).await?;
     let version = endpoint.stamps.version;
     Ok(Reply::ok(&WebhookEndpoint::of(endpoint))
@@ -318,7 +310,7 @@ pub async fn update_webhook(
     id: web::Path<Uuid>,
     body: Body<UpdateWebhook>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let expected = extract::if_match(&req)?;
     let id = id.into_inner();
     let patch = body.value;
@@ -388,7 +380,7 @@ pub async fn delete_webhook(
     Person(caller): Person,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let (id, actor) = (id.into_inner(), caller.user_id);
     if state.db(move |conn| repo::delete(conn, id, actor)).await? {
         Ok(HttpResponse::NoContent().finish())
@@ -416,7 +408,7 @@ pub async fn rotate_webhook_secret(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let (id, actor) = (id.into_inner(), caller.user_id);
     idempotent(&state, &caller, &req, &serde_json::Value::Null, || async {
         let secret = new_secret();
@@ -472,7 +464,7 @@ pub async fn list_webhook_deliveries(
     params: Query<DeliveryParams>,
     page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let endpoint = endpoint_or_404(&state, id.into_inner()).await?.id;
     let status = params.into_inner().status;
     page.answer(
@@ -525,7 +517,7 @@ pub async fn replay_webhook(
     id: web::Path<Uuid>,
     body: Body<ReplayRequest>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let id = id.into_inner();
     let replay = match body.value {
         ReplayRequest {
@@ -614,7 +606,7 @@ pub async fn test_webhook(
     Person(caller): Person,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_admin(&caller)?;
+    require_admin(&caller, "webhooks")?;
     let id = id.into_inner();
     let data = WebhookTest {
         endpoint_id: id,
