@@ -12,7 +12,7 @@ use credo_core::webhooks::{
     after_attempt, check_address, check_url, parse_retry_after, signature_header, Attempt,
     AttemptRecord, Secret,
 };
-use credo_store::webhooks::{self as repo, Claimed};
+use credo_store::webhooks::{self as repo, Attempted, Claimed};
 use credo_store::Db;
 use reqwest::blocking::Client;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -44,8 +44,8 @@ impl Default for WebhookSettings {
     }
 }
 
-/// Deliveries a sender claims at once.
-const BATCH: i64 = 10;
+/// Deliveries a sender claims, sends and records at once.
+const BATCH: i64 = 20;
 /// The first KiB of an answer is kept in the delivery log.
 const ANSWER_KEPT: u64 = 1024;
 
@@ -136,7 +136,7 @@ impl Sender {
                 .db
                 .run(|conn| repo::claim(conn, self.id, BATCH, self.lease))
             {
-                Ok(claimed) if !claimed.is_empty() => claimed.iter().for_each(|d| self.deliver(d)),
+                Ok(claimed) if !claimed.is_empty() => self.deliver(&claimed),
                 Ok(_) => std::thread::sleep(self.poll),
                 Err(error) => {
                     tracing::warn!(%error, "could not claim webhook deliveries");
@@ -146,28 +146,39 @@ impl Sender {
         }
     }
 
-    /// Makes one attempt of `delivery` and records it with what follows.
-    fn deliver(&self, delivery: &Claimed) {
-        let at = Utc::now();
-        let started = Instant::now();
-        let (attempt, record) = self.attempt(delivery, at);
-        let record = AttemptRecord {
-            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            ..record
-        };
-        let jitter = rand::random_range(-1.0..=1.0);
-        let next = after_attempt(delivery.attempts, attempt, Utc::now(), jitter);
-        let finished = self
+    /// Makes one attempt of each claimed delivery, then records them with what follows each
+    /// in one transaction (a sender that dies before that sends them again once its claim
+    /// lapses: receivers de-duplicate on `webhook-id`).
+    fn deliver(&self, claimed: &[Claimed]) {
+        let attempted: Vec<Attempted> = claimed
+            .iter()
+            .map(|delivery| {
+                let at = Utc::now();
+                let started = Instant::now();
+                let (attempt, record) = self.attempt(delivery, at);
+                let record = AttemptRecord {
+                    duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                    ..record
+                };
+                let jitter = rand::random_range(-1.0..=1.0);
+                Attempted {
+                    delivery_id: delivery.delivery_id,
+                    endpoint_id: delivery.endpoint_id,
+                    record,
+                    next: after_attempt(delivery.attempts, attempt, Utc::now(), jitter),
+                }
+            })
+            .collect();
+        match self
             .db
-            .run(|conn| repo::finish_attempt(conn, delivery.delivery_id, self.id, &record, next));
-        match finished {
-            Ok(true) => tracing::debug!(delivery = %delivery.delivery_id, ?next, "webhook attempt"),
-            Ok(false) => {
-                tracing::warn!(delivery = %delivery.delivery_id, "webhook delivery was taken over")
-            }
-            Err(error) => {
-                tracing::warn!(delivery = %delivery.delivery_id, %error, "could not record a webhook attempt")
-            }
+            .run(|conn| repo::finish_attempts(conn, self.id, &attempted))
+        {
+            Ok(held) if held == attempted.len() => {}
+            Ok(held) => tracing::warn!(
+                lost = attempted.len() - held,
+                "webhook deliveries were taken over before their attempts were recorded"
+            ),
+            Err(error) => tracing::warn!(%error, "could not record webhook attempts"),
         }
     }
 

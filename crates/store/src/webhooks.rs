@@ -537,6 +537,7 @@ const FAILED: &str = "failed";
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub delivery_id: Uuid,
+    pub endpoint_id: Uuid,
     pub event_id: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -638,6 +639,7 @@ pub fn claim(
                 );
                 Ok(Claimed {
                     delivery_id: parse_id(&id)?,
+                    endpoint_id: endpoint.id,
                     event_id,
                     body,
                     created_at: from_db_time(created_at),
@@ -650,56 +652,90 @@ pub fn claim(
     })
 }
 
-/// Records an attempt of `sender` and what follows it (`next`), on the delivery and on its
-/// endpoint; `false` when the sender's lease was lost (nothing written).
-pub fn finish_attempt(
+/// An attempt made, and what follows it.
+pub struct Attempted {
+    pub delivery_id: Uuid,
+    pub endpoint_id: Uuid,
+    pub record: AttemptRecord,
+    pub next: Next,
+}
+
+/// Records the attempts of `sender`'s batch and what follows each, on the deliveries and on
+/// their endpoints, in one transaction; answers how many it still held (an attempt whose
+/// claim was taken over is not recorded).
+pub fn finish_attempts(
     conn: &mut DbConnection,
-    delivery: Uuid,
     sender: Uuid,
-    attempt: &AttemptRecord,
-    next: Next,
-) -> Result<bool, StoreError> {
+    attempts: &[Attempted],
+) -> Result<usize, StoreError> {
     write_transaction(conn, |conn| {
-        let at = to_db_time(attempt.at);
-        let (status, next_at) = match next {
-            Next::Delivered => (DELIVERED, None),
-            Next::RetryAt(when) => (PENDING, Some(to_db_time(when))),
-            Next::Failed | Next::Disable => (FAILED, None),
-        };
-        let held = diesel::update(
-            webhook_deliveries::table
-                .find(delivery.to_string())
-                .filter(webhook_deliveries::sender.eq(sender.to_string()))
-                .filter(webhook_deliveries::status.eq(SENDING)),
-        )
-        .set((
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::next_attempt_at.eq(next_at),
-            webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
-            webhook_deliveries::finished_at.eq(next_at.is_none().then_some(at)),
-        ))
-        .execute(conn)?;
-        if held == 0 {
-            return Ok(false);
-        }
-        diesel::insert_into(webhook_attempts::table)
-            .values((
-                webhook_attempts::id.eq(Uuid::now_v7().to_string()),
-                webhook_attempts::delivery_id.eq(delivery.to_string()),
-                webhook_attempts::at.eq(at),
-                webhook_attempts::status_code.eq(attempt.status_code),
-                webhook_attempts::duration_ms.eq(attempt.duration_ms),
-                webhook_attempts::response.eq(&attempt.response),
-                webhook_attempts::error.eq(&attempt.error),
+        let mut held = Vec::with_capacity(attempts.len());
+        for attempted in attempts {
+            let at = to_db_time(attempted.record.at);
+            let (status, next_at) = match attempted.next {
+                Next::Delivered => (DELIVERED, None),
+                Next::RetryAt(when) => (PENDING, Some(to_db_time(when))),
+                Next::Failed | Next::Disable => (FAILED, None),
+            };
+            let written = diesel::update(
+                webhook_deliveries::table
+                    .find(attempted.delivery_id.to_string())
+                    .filter(webhook_deliveries::sender.eq(sender.to_string()))
+                    .filter(webhook_deliveries::status.eq(SENDING)),
+            )
+            .set((
+                webhook_deliveries::status.eq(status),
+                webhook_deliveries::next_attempt_at.eq(next_at),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::finished_at.eq(next_at.is_none().then_some(at)),
             ))
             .execute(conn)?;
-        let endpoint_id: String = webhook_deliveries::table
-            .find(delivery.to_string())
-            .select(webhook_deliveries::endpoint_id)
-            .first(conn)?;
-        judge_endpoint(conn, parse_id(&endpoint_id)?, next, attempt.at)?;
-        Ok(true)
+            if written == 1 {
+                held.push(attempted);
+            }
+        }
+        let rows: Vec<NewAttempt> = held
+            .iter()
+            .map(|attempted| NewAttempt {
+                id: Uuid::now_v7().to_string(),
+                delivery_id: attempted.delivery_id.to_string(),
+                at: to_db_time(attempted.record.at),
+                status_code: attempted.record.status_code,
+                duration_ms: attempted.record.duration_ms,
+                response: attempted.record.response.as_deref(),
+                error: attempted.record.error.as_deref(),
+            })
+            .collect();
+        insert_chunks!(conn, webhook_attempts::table, rows, 1000);
+        // The last attempt to each endpoint tells where it stands.
+        let mut last: Vec<&Attempted> = Vec::new();
+        for attempted in held.iter().rev() {
+            if !last.iter().any(|a| a.endpoint_id == attempted.endpoint_id) {
+                last.push(attempted);
+            }
+        }
+        for attempted in last {
+            judge_endpoint(
+                conn,
+                attempted.endpoint_id,
+                attempted.next,
+                attempted.record.at,
+            )?;
+        }
+        Ok(held.len())
     })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = webhook_attempts)]
+struct NewAttempt<'a> {
+    id: String,
+    delivery_id: String,
+    at: NaiveDateTime,
+    status_code: Option<i64>,
+    duration_ms: i64,
+    response: Option<&'a str>,
+    error: Option<&'a str>,
 }
 
 /// What an attempt tells of its endpoint: a success clears its failing streak; a failure
@@ -713,7 +749,7 @@ fn judge_endpoint(
     let failing = || webhook_endpoints::table.find(id.to_string());
     match next {
         Next::Delivered => {
-            diesel::update(failing())
+            diesel::update(failing().filter(webhook_endpoints::failing_since.is_not_null()))
                 .set(webhook_endpoints::failing_since.eq(None::<NaiveDateTime>))
                 .execute(conn)?;
         }
