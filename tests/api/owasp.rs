@@ -9,7 +9,7 @@
 //! | API4 Unrestricted resource consumption | `api4_every_size_is_bounded` |
 //! | API5 Broken function level authorization | `api5_functions_above_the_role_are_forbidden`, `matrix::every_operation_answers_every_role_as_the_rules_say` |
 //! | API6 Unrestricted access to sensitive business flows | `auth::five_failures_throttle_the_username_even_for_the_right_password`, `http::parallel_retries_with_one_key_make_one_record`, `api6_a_claim_is_decided_once` |
-//! | API7 Server side request forgery | `api7_no_input_makes_the_server_fetch_a_url` |
+//! | API7 Server side request forgery | `api7_the_server_calls_no_private_address_even_when_a_name_turns_to_one`, `webhooks::receivers_on_private_addresses_or_without_https_are_refused` |
 //! | API8 Security misconfiguration | `api8_errors_reveal_nothing_inside` |
 //! | API9 Improper inventory management | `api9_nothing_answers_outside_the_spec`, `openapi::every_operation_is_documented_with_id_tag_summary_security_and_errors` |
 //! | API10 Unsafe consumption of APIs | `api10_imported_rows_are_checked_one_by_one` |
@@ -18,6 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::webhooks::{attempted_log, endpoint, Receiver};
 
 /// Two agents of two units with a customer each, plus an admin.
 struct Two {
@@ -477,24 +478,76 @@ async fn api6_a_claim_is_decided_once() {
     assert_eq!((won, refused), (1, 5), "{answers:?}");
 }
 
-#[actix_web::test]
-async fn api7_no_input_makes_the_server_fetch_a_url() {
-    // No operation takes a URL the server would call (no webhooks, no imports by link), so
-    // there is nothing to forge. This fails the day one appears, to make it get its test.
-    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
-    let text = spec["components"]["schemas"].to_string();
-    for marker in [
-        "\"format\":\"uri\"",
-        "\"format\":\"url\"",
-        "webhook",
-        "callback_url",
-    ] {
-        assert!(
-            !text.contains(marker),
-            "a schema takes a URL ({marker}): test it for SSRF"
-        );
+/// The operations whose request body names a URL.
+fn operations_taking_a_url(spec: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for operations in spec["paths"].as_object().unwrap().values() {
+        for operation in operations.as_object().unwrap().values() {
+            let Some(schema) =
+                operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            else {
+                continue;
+            };
+            let name = schema.rsplit('/').next().unwrap();
+            let properties = &spec["components"]["schemas"][name]["properties"];
+            if properties.as_object().is_some_and(|p| {
+                p.iter()
+                    .any(|(field, s)| field.contains("url") || s["format"] == "uri")
+            }) {
+                found.push(operation["operationId"].as_str().unwrap().to_owned());
+            }
+        }
     }
-    assert!(spec.get("webhooks").is_none() && spec.get("callbacks").is_none());
+    found.sort();
+    found
+}
+
+#[actix_web::test]
+async fn api7_the_server_calls_no_private_address_even_when_a_name_turns_to_one() {
+    // Webhook receivers are the only URLs the server calls: a new one must get its test here.
+    let spec: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    assert_eq!(
+        operations_taking_a_url(&spec),
+        ["createWebhook", "updateWebhook"]
+    );
+    assert!(spec.get("callbacks").is_none());
+
+    // Registration refuses private receivers (`webhooks::receivers_on_private_addresses_...`);
+    // a name checked then may resolve to a private address later (DNS rebinding), so each
+    // delivery judges the addresses again and calls none of them.
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks.allow_private = false;
+        s.webhooks.senders = 1;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::start(vec![]).await;
+    let made = endpoint(&app, &admin, "https://hooks.credo.invalid/in", &["*"]).await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let port = receiver.url.split(':').nth(2).unwrap().to_owned();
+    let turned = format!("https://localhost:{port}");
+    let endpoint_id = id.clone();
+    crate::jobs::db_run(&app, move |conn| {
+        use credo_store::schema::webhook_endpoints;
+        use diesel::prelude::*;
+        diesel::update(webhook_endpoints::table.find(endpoint_id))
+            .set(webhook_endpoints::url.eq(turned))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let (status, _) = app
+        .post(&format!("/api/v1/webhooks/{id}/test"), &admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let log = attempted_log(&app, &admin, &id).await;
+    let attempt = &log[0]["attempts"][0];
+    assert!(attempt["status_code"].is_null(), "{attempt}");
+    assert!(
+        attempt["error"].as_str().unwrap().contains("is a loopback"),
+        "{attempt}"
+    );
+    assert!(receiver.got().is_empty());
 }
 
 #[actix_web::test]

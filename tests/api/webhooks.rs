@@ -33,14 +33,15 @@ impl Received {
     }
 }
 
-/// A local receiver: answers each request with the next scripted (status, Retry-After), then
+/// A local receiver: answers each request with the next scripted status and header, then
 /// 200, and keeps what it got.
 pub struct Receiver {
     pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
-type Script = Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>;
+type Answer = (u16, Option<(&'static str, &'static str)>);
+type Script = Arc<Mutex<VecDeque<Answer>>>;
 
 async fn receive(
     req: HttpRequest,
@@ -61,16 +62,16 @@ async fn receive(
         body: String::from_utf8(body.to_vec()).unwrap(),
         at: Instant::now(),
     });
-    let (status, retry_after) = script.lock().unwrap().pop_front().unwrap_or((200, None));
+    let (status, header) = script.lock().unwrap().pop_front().unwrap_or((200, None));
     let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
-    if let Some(seconds) = retry_after {
-        answer.insert_header(("Retry-After", seconds));
+    if let Some(header) = header {
+        answer.insert_header(header);
     }
     answer.body(format!("answer {status}"))
 }
 
 impl Receiver {
-    pub async fn start(script: Vec<(u16, Option<&'static str>)>) -> Receiver {
+    pub async fn start(script: Vec<Answer>) -> Receiver {
         let got = web::Data::new(Mutex::new(Vec::new()));
         let script: web::Data<Script> = web::Data::new(Arc::new(Mutex::new(script.into())));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -161,6 +162,22 @@ async fn deliveries(app: &TestApp, admin: &str, endpoint: &str, query: &str) -> 
         )
         .await;
     page.as_array().unwrap().clone()
+}
+
+/// Waits until every delivery of the endpoint has had an attempt; answers the log.
+pub async fn attempted_log(app: &TestApp, admin: &str, endpoint: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = deliveries(app, admin, endpoint, "").await;
+        if log
+            .iter()
+            .all(|d| !d["attempts"].as_array().unwrap().is_empty() && d["status"] != "sending")
+        {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "{log:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits until the endpoint's newest delivery is no longer waiting; answers the log.
@@ -495,7 +512,12 @@ async fn a_refused_order_step_sends_the_blocked_check_and_no_step() {
 async fn failures_are_retried_as_the_receiver_asks_until_delivered() {
     let app = sending_app().await;
     let admin = app.admin_token().await;
-    let receiver = Receiver::start(vec![(500, None), (429, Some("1"))]).await;
+    // A redirect is not followed: it is a failure like any other answer but 2xx.
+    let receiver = Receiver::start(vec![
+        (307, Some(("Location", "/elsewhere"))),
+        (429, Some(("Retry-After", "1"))),
+    ])
+    .await;
     let made = endpoint(&app, &admin, &receiver.url, &["task.created"]).await;
     let id = made["id"].as_str().unwrap();
     let (status, queued) = app
@@ -525,7 +547,8 @@ async fn failures_are_retried_as_the_receiver_asks_until_delivered() {
         .iter()
         .map(|a| &a["status_code"])
         .collect();
-    assert_eq!(codes, [&json!(500), &json!(429), &json!(200)]);
+    assert_eq!(codes, [&json!(307), &json!(429), &json!(200)]);
+    assert!(got.iter().all(|r| r.body == got[0].body));
 
     // Replays send the same event again under its id.
     let (status, replayed) = app
@@ -625,4 +648,48 @@ async fn after_a_rotation_the_old_secret_signs_beside_the_new_one() {
     assert_eq!(signatures.len(), 2, "{signatures:?}");
     assert!(signs(new, &got[0], signatures[0]));
     assert!(signs(old, &got[0], signatures[1]));
+}
+
+#[actix_web::test]
+async fn an_endpoint_failing_every_delivery_for_five_days_is_disabled() {
+    let app = sending_app().await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::start(vec![(500, None), (500, None)]).await;
+    let made = endpoint(&app, &admin, &receiver.url, &["*"]).await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/webhooks/{id}");
+    // A failure starts the streak; the endpoint stays enabled.
+    app.post(&format!("{path}/test"), &admin, json!({})).await;
+    receiver.wait_for(1).await;
+    let log = attempted_log(&app, &admin, &id).await;
+    assert_eq!(log[0]["status"], "pending", "{log:?}");
+    let (_, still) = app.get(&path, &admin).await;
+    assert_eq!(still["enabled"], true);
+    // Five days into the streak, the next failure disables it.
+    let streak = id.clone();
+    crate::jobs::db_run(&app, move |conn| {
+        use credo_store::schema::webhook_endpoints;
+        use diesel::prelude::*;
+        let started = (chrono::Utc::now() - chrono::Duration::days(5)).naive_utc();
+        diesel::update(webhook_endpoints::table.find(streak))
+            .set(webhook_endpoints::failing_since.eq(started))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    app.post(&format!("{path}/test"), &admin, json!({})).await;
+    receiver.wait_for(2).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, endpoint) = app.get(&path, &admin).await;
+        if endpoint["enabled"] == false {
+            assert_eq!(
+                endpoint["disabled_reason"],
+                "every delivery failed for 5 days"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{endpoint}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
 }
