@@ -15,6 +15,7 @@ mod customers;
 mod directory;
 mod dunning;
 mod duties;
+mod export;
 mod http;
 mod integrity;
 mod jobs;

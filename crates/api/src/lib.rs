@@ -7,6 +7,7 @@ pub mod auth;
 pub mod delivery;
 mod documents;
 pub mod error;
+pub(crate) mod export;
 mod extract;
 mod head;
 pub mod jobs;

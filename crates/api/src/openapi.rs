@@ -737,6 +737,7 @@ pub fn complete(api: &mut OpenApi) {
     exemplify_request_bodies(api);
     let components = api.components.get_or_insert_with(Default::default);
     refer_page_items(components);
+    crate::export::document(api);
     require_answered_properties(api);
     let components = api.components.get_or_insert_with(Default::default);
     for (name, codes) in SHARED {

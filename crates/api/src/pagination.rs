@@ -5,7 +5,7 @@
 use credo_core::FieldCode;
 use std::sync::OnceLock;
 
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use base64::Engine;
 use credo_store::keyset::{SortKey, Sorting, Window};
 use credo_store::{DbConnection, StoreError};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::export::{self, Export};
 use crate::reply::Reply;
 use crate::state::AppState;
 
@@ -121,6 +122,35 @@ impl PageParams {
         let items = state.db(move |conn| load(conn, &window)).await?;
         Ok(Reply::ok(&keyset.page(items, key)).into_response())
     }
+
+    /// `answer`, or when `export` asks for a file, every row from the cursor on (the page
+    /// size does not apply).
+    pub async fn answer_or_export<T, K>(
+        &self,
+        state: &web::Data<AppState>,
+        export: Export,
+        load: impl Fn(&mut DbConnection, &Window<K>) -> Result<Vec<T>, StoreError>
+            + Send
+            + Sync
+            + 'static,
+        key: impl Fn(&T) -> (K, Uuid) + Send + Sync + 'static,
+    ) -> ApiResult<HttpResponse>
+    where
+        T: ToSchema + Serialize + Send + 'static,
+        K: Serialize + DeserializeOwned + Clone + Send + 'static,
+    {
+        let Export(Some(format)) = export else {
+            return self.answer(state, load, key).await;
+        };
+        let start = self.keyset::<K>()?.after;
+        Ok(export::stream(
+            state.clone(),
+            format,
+            start,
+            move |conn, after, limit| load(conn, &Window { after, limit }),
+            key,
+        ))
+    }
 }
 
 /// Which way a sorted list runs.
@@ -204,35 +234,53 @@ impl<S: Serialize + DeserializeOwned + PartialEq + Copy> SortedPage<S> {
         })
     }
 
-    /// The sort as the store applies it, to the column `F` that `S` names.
-    pub fn sorting<F: From<S>>(&self) -> Sorting<F> {
-        Sorting {
-            field: self.sort.into(),
-            descending: self.direction == SortDirection::Desc,
-            after: self.after.clone(),
-        }
-    }
-
-    /// Rows to load: one more than the page holds tells whether another follows.
-    pub fn rows(&self) -> i64 {
-        self.limit + 1
-    }
-
-    /// The page of loaded `items`; `key` gives an item's sort key and id for the cursor.
-    pub fn page<T: ToSchema>(
-        &self,
-        items: Vec<T>,
-        key: impl Fn(&T, S) -> (SortKey, Uuid),
-    ) -> Page<T> {
-        page(items, self.limit, |last| {
-            let (k, i) = key(last, self.sort);
-            SortedCursor {
-                s: self.sort,
-                d: self.direction,
-                k,
-                i,
+    /// Answers the page asked for, or when `export` asks for a file every row from the
+    /// cursor on: `load` reads rows in the sort `F` (the column `S` names) after its `after`,
+    /// at most the number given; `key` is a row's sort key and id.
+    pub async fn answer<T, F>(
+        self,
+        state: &web::Data<AppState>,
+        export: Export,
+        load: impl Fn(&mut DbConnection, Sorting<F>, i64) -> Result<Vec<T>, StoreError>
+            + Send
+            + Sync
+            + 'static,
+        key: impl Fn(&T, S) -> (SortKey, Uuid) + Send + Sync + 'static,
+    ) -> ApiResult<HttpResponse>
+    where
+        S: Send + Sync + 'static,
+        F: From<S> + Send + 'static,
+        T: ToSchema + Serialize + Send + 'static,
+    {
+        let (sort, descending) = (self.sort, self.direction == SortDirection::Desc);
+        let sorting = move |after| Sorting {
+            field: sort.into(),
+            descending,
+            after,
+        };
+        match export {
+            Export(None) => {
+                let (first, rows) = (sorting(self.after.clone()), self.limit + 1);
+                let items = state.db(move |conn| load(conn, first, rows)).await?;
+                let page = page(items, self.limit, |last| {
+                    let (k, i) = key(last, sort);
+                    SortedCursor {
+                        s: sort,
+                        d: self.direction,
+                        k,
+                        i,
+                    }
+                });
+                Ok(Reply::ok(&page).into_response())
             }
-        })
+            Export(Some(format)) => Ok(export::stream(
+                state.clone(),
+                format,
+                self.after,
+                move |conn, after, rows| load(conn, sorting(after), rows),
+                move |row| key(row, sort),
+            )),
+        }
     }
 }
 

@@ -569,8 +569,6 @@ pub struct ListQuery {
     /// Only customers with (true) or without (false) an open credit review.
     pub credit_review_due: Option<bool>,
     pub archived: bool,
-    pub sorting: Sorting<SortField>,
-    pub limit: i64,
 }
 
 /// The sort key of a customer in the given order, for the next page's cursor.
@@ -600,7 +598,12 @@ fn in_scope<'a>(query: CustomerQuery<'a>, scope: &Scope) -> Option<CustomerQuery
     }
 }
 
-pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    q: &ListQuery,
+    sorting: &Sorting<SortField>,
+    limit: i64,
+) -> Result<Vec<Customer>, StoreError> {
     let query = customers::table
         .select(Row::as_select())
         .into_boxed::<MultiBackend>();
@@ -662,7 +665,6 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
         Some(false) => query = query.filter(customers::credit_review_due_since.is_null()),
         None => {}
     }
-    let sorting = &q.sorting;
     let descending = sorting.descending;
     match sorting.field {
         SortField::Name => {
@@ -696,7 +698,7 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> Result<Vec<Customer>, Sto
             );
         }
     }
-    rows_into_customers(query.limit(q.limit).load::<Row>(conn)?)
+    rows_into_customers(query.limit(limit).load::<Row>(conn)?)
 }
 
 pub fn history(

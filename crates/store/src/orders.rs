@@ -521,8 +521,6 @@ pub struct OrderListQuery {
     pub ordered_to: Option<NaiveDate>,
     /// Only records changed at or after this time.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    pub sorting: Sorting<SortField>,
-    pub limit: i64,
 }
 
 /// The columns the order list sorts by.
@@ -544,7 +542,12 @@ pub fn sort_key(order: &Order, sort: SortField) -> SortKey {
 
 /// Orders in the asked sort. The caller's scope follows the customer's current owner, so an
 /// account manager who takes over a customer sees its order history.
-pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    q: &OrderListQuery,
+    sorting: &Sorting<SortField>,
+    limit: i64,
+) -> Result<Vec<Order>, StoreError> {
     let mut query = orders::table
         .select(Row::as_select())
         .into_boxed::<MultiBackend>();
@@ -570,7 +573,6 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
     if let Some(since) = q.updated_since {
         query = query.filter(orders::updated_at.ge(to_db_time(since)));
     }
-    let sorting = &q.sorting;
     let descending = sorting.descending;
     match sorting.field {
         SortField::OrderedOn => {
@@ -586,7 +588,7 @@ pub fn list(conn: &mut DbConnection, q: &OrderListQuery) -> Result<Vec<Order>, S
             keyset!(query, orders::updated_at, orders::id, after, descending);
         }
     }
-    let rows = query.limit(q.limit).load::<Row>(conn)?;
+    let rows = query.limit(limit).load::<Row>(conn)?;
     with_lines(conn, rows)
 }
 

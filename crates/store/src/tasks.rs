@@ -307,8 +307,6 @@ pub struct TaskListQuery {
     pub due_before: Option<NaiveDate>,
     /// Only records changed at or after this time.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    pub sorting: Sorting<SortField>,
-    pub limit: i64,
 }
 
 /// The columns the task list sorts by.
@@ -328,7 +326,12 @@ pub fn sort_key(task: &Task, sort: SortField) -> SortKey {
     }
 }
 
-pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    q: &TaskListQuery,
+    sorting: &Sorting<SortField>,
+    limit: i64,
+) -> Result<Vec<Task>, StoreError> {
     let mut query = tasks::table
         .select(Row::as_select())
         .into_boxed::<MultiBackend>();
@@ -356,7 +359,6 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
     if let Some(since) = q.updated_since {
         query = query.filter(tasks::updated_at.ge(to_db_time(since)));
     }
-    let sorting = &q.sorting;
     let descending = sorting.descending;
     match sorting.field {
         SortField::DueOn => {
@@ -373,7 +375,7 @@ pub fn list(conn: &mut DbConnection, q: &TaskListQuery) -> Result<Vec<Task>, Sto
         }
     }
     query
-        .limit(q.limit)
+        .limit(limit)
         .load::<Row>(conn)?
         .into_iter()
         .map(Row::into_task)

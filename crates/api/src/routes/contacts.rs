@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{Page, PageParams};
@@ -54,6 +55,7 @@ pub async fn list_contacts(
     Caller(caller): Caller,
     id: web::Path<Uuid>,
     params: Query<ContactListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
     let ContactListParams {
@@ -62,8 +64,9 @@ pub async fn list_contacts(
         updated_since,
     } = params.into_inner();
     PageParams { limit, cursor }
-        .answer(
+        .answer_or_export(
             &state,
+            export,
             move |conn, window| repo::list(conn, customer.id, updated_since, window),
             |record| {
                 let contact = &record.contact;

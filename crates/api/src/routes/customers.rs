@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
@@ -358,7 +359,6 @@ list_sort!(
 
 /// Filters, order and page of the customer list. Unknown parameters are rejected.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerListParams {
     /// Page size, 1 to 200 (default 50).
@@ -422,6 +422,7 @@ pub async fn list_customers(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<CustomerListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let page = SortedPage::read(
@@ -460,14 +461,14 @@ pub async fn list_customers(
         updated_since: p.updated_since,
         credit_review_due: p.credit_review_due,
         archived: p.archived.unwrap_or(false),
-        sorting: page.sorting(),
-        limit: page.rows(),
     };
-    let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = page.page(items, |last, sort| {
-        (repo::sort_key(last, sort.into()), last.id)
-    });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        &state,
+        export,
+        move |conn, sorting, rows| repo::list(conn, &query, &sorting, rows),
+        |last, sort| (repo::sort_key(last, sort.into()), last.id),
+    )
+    .await
 }
 
 /// A handover of a customer to another account manager.

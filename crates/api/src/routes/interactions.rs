@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::export::Export;
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -78,10 +79,12 @@ pub async fn list_interactions(
     Caller(caller): Caller,
     id: web::Path<Uuid>,
     page: Query<PageParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let customer = visible_customer(&state, &caller, id.into_inner()).await?;
-    page.answer(
+    page.answer_or_export(
         &state,
+        export,
         move |conn, window| activity::interactions(conn, customer.id, window),
         |interaction| (interaction.occurred_at, interaction.id),
     )

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{disclose, ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
@@ -572,7 +573,6 @@ pub async fn lead_history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LeadListParams {
     /// Page size, 1 to 200 (default 50).
@@ -623,6 +623,7 @@ pub async fn list_leads(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<LeadListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let page = SortedPage::read(
@@ -641,14 +642,13 @@ pub async fn list_leads(
         created_from: p.created_from,
         created_to: p.created_to,
     };
-    let (sorting, rows) = (page.sorting(), page.rows());
-    let items = state
-        .db(move |conn| repo::list(conn, &filter, &sorting, rows))
-        .await?;
-    let page = page.page(items, |item, sort| {
-        (repo::sort_key(item, sort.into()), item.id)
-    });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        &state,
+        export,
+        move |conn, sorting, rows| repo::list(conn, &filter, &sorting, rows),
+        |item, sort| (repo::sort_key(item, sort.into()), item.id),
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]

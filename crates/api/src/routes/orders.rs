@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, OptionalBody, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{list_sort, Page, PageParams, SortDirection, SortedPage};
@@ -399,7 +400,6 @@ order_step!(
 
 /// Filters and page of the order list. Unknown parameters are rejected.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrderListParams {
     /// Page size, 1 to 200 (default 50).
@@ -449,6 +449,7 @@ pub async fn list_orders(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<OrderListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let p = params.into_inner();
     let page = SortedPage::read(
@@ -466,14 +467,14 @@ pub async fn list_orders(
         ordered_from: p.ordered_from,
         ordered_to: p.ordered_to,
         updated_since: p.updated_since,
-        sorting: page.sorting(),
-        limit: page.rows(),
     };
-    let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = page.page(items, |item, sort| {
-        (repo::sort_key(item, sort.into()), item.id)
-    });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        &state,
+        export,
+        move |conn, sorting, rows| repo::list(conn, &query, &sorting, rows),
+        |item, sort| (repo::sort_key(item, sort.into()), item.id),
+    )
+    .await
 }
 
 /// Get an order's change history

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, Query};
 use crate::merge_patch::{merge_patch, Patch};
 use crate::pagination::{list_sort, Page, SortDirection, SortedPage};
@@ -209,7 +210,6 @@ pub async fn patch_task(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TaskListParams {
     /// Page size, 1 to 200 (default 50).
@@ -243,9 +243,10 @@ list_sort!(
 );
 
 async fn task_page(
-    state: &AppState,
+    state: &web::Data<AppState>,
     scope: credo_core::Scope,
     p: TaskListParams,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let page = SortedPage::read(
         p.limit,
@@ -261,14 +262,14 @@ async fn task_page(
         kinds: any_of::values(p.kind),
         updated_since: p.updated_since,
         due_before: p.due_before,
-        sorting: page.sorting(),
-        limit: page.rows(),
     };
-    let items = state.db(move |conn| repo::list(conn, &query)).await?;
-    let page = page.page(items, |item, sort| {
-        (repo::sort_key(item, sort.into()), item.id)
-    });
-    Ok(Reply::ok(&page).into_response())
+    page.answer(
+        state,
+        export,
+        move |conn, sorting, rows| repo::list(conn, &query, &sorting, rows),
+        |item, sort| (repo::sort_key(item, sort.into()), item.id),
+    )
+    .await
 }
 
 /// List tasks
@@ -286,8 +287,9 @@ pub async fn list_tasks(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<TaskListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
-    task_page(&state, caller.scope(), params.into_inner()).await
+    task_page(&state, caller.scope(), params.into_inner(), export).await
 }
 
 /// My tasks
@@ -305,11 +307,13 @@ pub async fn my_tasks(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<TaskListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     task_page(
         &state,
         credo_core::Scope::Owner(caller.user_id),
         params.into_inner(),
+        export,
     )
     .await
 }

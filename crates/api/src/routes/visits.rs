@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -298,6 +299,7 @@ pub async fn my_visits(
     Caller(caller): Caller,
     params: Query<AgendaParams>,
     page: Query<PageParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let from = params.from.unwrap_or_else(Utc::now);
     let to = params.to.unwrap_or(from + Duration::days(7));
@@ -317,8 +319,9 @@ pub async fn my_visits(
         from,
         to,
     };
-    page.answer(
+    page.answer_or_export(
         &state,
+        export,
         move |conn, window| repo::agenda(conn, &agenda, window),
         |visit| (visit.planned_at, visit.id),
     )

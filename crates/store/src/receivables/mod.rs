@@ -908,13 +908,14 @@ pub struct ItemQuery {
     pub open_on: NaiveDate,
     /// Only items past due as of `open_on`.
     pub overdue: bool,
-    /// After this (due day, id), in that order.
-    pub after: Option<(NaiveDate, Uuid)>,
-    pub limit: i64,
 }
 
 /// Items with something open as of `q.open_on`, by due day, with what is open then.
-pub fn open_items(conn: &mut DbConnection, q: &ItemQuery) -> Result<Vec<Receivable>, StoreError> {
+pub fn open_items(
+    conn: &mut DbConnection,
+    q: &ItemQuery,
+    window: &Window<NaiveDate>,
+) -> Result<Vec<Receivable>, StoreError> {
     let day = q.open_on;
     let mut query = receivables::table
         .filter(receivables::issued_on.le(day))
@@ -938,8 +939,14 @@ pub fn open_items(conn: &mut DbConnection, q: &ItemQuery) -> Result<Vec<Receivab
     if q.overdue {
         query = query.filter(receivables::due_on.lt(day));
     }
-    keyset!(query, receivables::due_on, receivables::id, q.after, false);
-    let rows = query.limit(q.limit).load::<ItemRow>(conn)?;
+    keyset!(
+        query,
+        receivables::due_on,
+        receivables::id,
+        window.after,
+        false
+    );
+    let rows = query.limit(window.limit).load::<ItemRow>(conn)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let reduced: HashMap<String, i64> = receivable_reductions::table
         .filter(receivable_reductions::receivable_id.eq_any(&ids))

@@ -25,8 +25,9 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode, Problem};
+use crate::export::Export;
 use crate::extract::{self, Body, Query};
-use crate::pagination::{self, Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
 use crate::routes::customers::{referenced_customer, visible_record};
 use crate::state::AppState;
@@ -252,11 +253,14 @@ pub async fn list_receivables(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     params: Query<ItemListParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
     let currency = extract::parsed_query("currency", params.currency.as_deref(), Currency::parse)?;
-    let limit = pagination::limit(params.limit)?;
-    let after = pagination::after::<(NaiveDate, Uuid)>(params.cursor.as_deref())?;
+    let page = PageParams {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let query = ItemQuery {
         scope: caller.scope(),
         customer_id: params.customer_id,
@@ -264,12 +268,14 @@ pub async fn list_receivables(
         currency,
         open_on: report_day(&state, params.open_on).await?,
         overdue: params.overdue.unwrap_or(false),
-        after,
-        limit: limit + 1,
     };
-    let items = state.db(move |conn| repo::open_items(conn, &query)).await?;
-    let page = pagination::page(items, limit, |item: &Receivable| (item.due_on, item.id));
-    Ok(Reply::ok(&page).into_response())
+    page.answer_or_export(
+        &state,
+        export,
+        move |conn, window| repo::open_items(conn, &query, window),
+        |item: &Receivable| (item.due_on, item.id),
+    )
+    .await
 }
 
 /// An item whose customer the caller may see; anything else is 404.
@@ -500,14 +506,16 @@ pub async fn list_payments(
     Caller(caller): Caller,
     params: Query<PaymentListParams>,
     page: Query<PageParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let (scope, customer_id) = (caller.scope(), params.customer_id);
     let unallocated = params.unallocated.unwrap_or(false);
-    page.answer(
+    page.answer_or_export(
         &state,
+        export,
         move |conn, window: &Window<_>| {
             let query = PaymentQuery {
-                scope,
+                scope: scope.clone(),
                 customer_id,
                 unallocated,
                 window: window.clone(),

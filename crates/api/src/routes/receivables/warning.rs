@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::export::Export;
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -34,10 +35,12 @@ pub async fn warning_list(
     state: web::Data<AppState>,
     _caller: Caller,
     page: Query<PageParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let today = state.today().await?;
-    page.answer(
+    page.answer_or_export(
         &state,
+        export,
         move |conn, window| repo::warning_list(conn, today, window),
         |entry| ((), entry.customer_id),
     )

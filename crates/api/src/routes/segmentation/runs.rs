@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::export::Export;
 use crate::extract::{Body, Query};
 use crate::pagination::{Page, PageParams};
 use crate::reply::{self, idempotent, Reply};
@@ -209,6 +210,7 @@ pub async fn list_results(
     id: web::Path<Uuid>,
     params: Query<ResultParams>,
     page: Query<PageParams>,
+    export: Export,
 ) -> ApiResult<HttpResponse> {
     let run = run_or_404(&state, id.into_inner()).await?;
     if let Some(churn) = params.churn_above {
@@ -231,8 +233,9 @@ pub async fn list_results(
         negative_value: params.negative_value,
     };
     let scope = caller.scope();
-    page.answer(
+    page.answer_or_export(
         &state,
+        export,
         move |conn, window: &Window<i64>| repo::results(conn, run.id, &scope, &filter, window),
         |result: &RunResult| (i64::from(result.abc.rank), result.customer_id),
     )
