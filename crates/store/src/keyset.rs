@@ -89,15 +89,22 @@ impl<F> Sorting<F> {
 }
 
 /// Orders a boxed query by `$column` then `$id` (both descending or both ascending) and,
-/// given the (key, id) of the last row seen, keeps only the rows after it.
+/// given the (key, id) of the last row seen, keeps only the rows after it. The bound on
+/// `$column` alone says nothing new, but it is what lets an index on (column, id) start at
+/// the key: planners do not read a range out of the `OR`, and scan from the first row for
+/// every page without it.
 macro_rules! keyset {
     ($query:ident, $column:expr, $id:expr, $after:expr, $descending:expr) => {{
         if let Some((key, id)) = $after {
             let id = id.to_string();
             $query = if $descending {
-                $query.filter($column.lt(key.clone()).or($column.eq(key).and($id.lt(id))))
+                $query
+                    .filter($column.le(key.clone()))
+                    .filter($column.lt(key.clone()).or($column.eq(key).and($id.lt(id))))
             } else {
-                $query.filter($column.gt(key.clone()).or($column.eq(key).and($id.gt(id))))
+                $query
+                    .filter($column.ge(key.clone()))
+                    .filter($column.gt(key.clone()).or($column.eq(key).and($id.gt(id))))
             };
         }
         $query = if $descending {
