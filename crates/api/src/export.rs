@@ -122,24 +122,27 @@ where
                 return None;
             }
             let read = from.clone();
+            // Written on the blocking pool, beside the read: the async workers only pass
+            // the bytes on.
             let chunk = state
-                .db(move |conn| load(conn, read, CHUNK))
-                .await
-                .map_err(|error| {
+                .db(move |conn| {
+                    let rows = load(conn, read, CHUNK)?;
+                    let mut bytes = head.unwrap_or_default();
+                    write_rows(&mut bytes, format, &columns, &rows);
+                    let next = rows.last().map(|row| after(row));
+                    Ok((bytes, next, rows.len() as i64 == CHUNK))
+                })
+                .await;
+            match chunk {
+                Ok((bytes, next, more)) => {
+                    Some((Ok(web::Bytes::from(bytes)), (next.or(from), more, None)))
+                }
+                Err(error) => {
                     tracing::warn!(code = ?error.code, "an export stopped: {}", error.detail);
-                    actix_web::error::ErrorInternalServerError("the export stopped")
-                });
-            let rows = match chunk {
-                Ok(rows) => rows,
-                Err(error) => return Some((Err(error), (None, false, None))),
-            };
-            let more = rows.len() as i64 == CHUNK;
-            let next = rows.last().map(|row| after(row)).or(from);
-            let mut bytes = head.unwrap_or_default();
-            for row in &rows {
-                write_row(&mut bytes, format, &columns, row);
+                    let stopped = actix_web::error::ErrorInternalServerError("the export stopped");
+                    Some((Err(stopped), (None, false, None)))
+                }
             }
-            Some((Ok(web::Bytes::from(bytes)), (next, more, None)))
         }
     });
     let content_type = match format {
@@ -151,30 +154,43 @@ where
         .streaming(body)
 }
 
-fn write_row<T: Serialize>(bytes: &mut Vec<u8>, format: Format, columns: &[String], row: &T) {
+/// Appends `rows` to `bytes` in `format`.
+fn write_rows<T: Serialize>(bytes: &mut Vec<u8>, format: Format, columns: &[String], rows: &[T]) {
     match format {
         Format::Ndjson => {
-            serde_json::to_writer(&mut *bytes, row).expect("records serialise");
-            bytes.push(b'\n');
+            for row in rows {
+                serde_json::to_writer(&mut *bytes, row).expect("records serialise");
+                bytes.push(b'\n');
+            }
         }
         Format::Csv { .. } => {
-            let value = serde_json::to_value(row).expect("records serialise");
-            let cells: Vec<String> = columns.iter().map(|c| cell(&value, c)).collect();
-            bytes.extend(csv_line(cells.iter().map(String::as_str)));
+            let mut writer = csv_writer(bytes);
+            for row in rows {
+                let value = serde_json::to_value(row).expect("records serialise");
+                writer
+                    .write_record(columns.iter().map(|column| cell(&value, column)))
+                    .expect("writing to memory");
+            }
+            writer.flush().expect("writing to memory");
         }
     }
 }
 
-/// One CSV line (RFC 4180: fields quoted where needed, CRLF).
-fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
+/// RFC 4180: fields quoted where needed, CRLF.
+fn csv_writer(bytes: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    writer
-        .write_record(fields)
-        .and_then(|()| writer.flush().map_err(csv::Error::from))
-        .expect("writing to memory");
-    writer.into_inner().expect("writing to memory")
+        .from_writer(bytes)
+}
+
+/// One CSV line.
+fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut writer = csv_writer(&mut bytes);
+    writer.write_record(fields).expect("writing to memory");
+    writer.flush().expect("writing to memory");
+    drop(writer);
+    bytes
 }
 
 /// A record's value at a column: a nested field by its dotted path, a list of plain values
