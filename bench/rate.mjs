@@ -1,6 +1,6 @@
 // Open-loop load at a fixed rate: a request is due every 1/rate seconds whether or not the
 // ones before have answered, and each latency counts from when it was due (no coordinated
-// omission). Prints "sent p50_ms p99_ms errors".
+// omission). Prints "sent p50_ms p99_ms errors" (errors: answers other than 2xx).
 //
 //   node bench/rate.mjs URL TOKEN BODIES_FILE RATE SECONDS
 //
@@ -36,7 +36,7 @@ function post(body, due) {
       (response) => {
         response.resume();
         response.on("end", () => {
-          if (response.statusCode !== 200) errors += 1;
+          if (response.statusCode < 200 || response.statusCode > 299) errors += 1;
           latencies.push(Number(process.hrtime.bigint() - due) / 1e6);
           resolve();
         });
