@@ -18,10 +18,24 @@ use crate::{FieldCode, FieldError, FieldErrors};
 macro_rules! event_types {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal ),+ $(,)?) => {
         /// What happened: the `type` of an event.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum EventType {
             $( $(#[$doc])* #[serde(rename = $text)] $variant ),+
         }
+
+        // By hand: the derive does not see a `rename` passed through this macro, and would
+        // document the variants' Rust names.
+        impl utoipa::PartialSchema for EventType {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some("What happened: the `type` of an event."))
+                    .enum_values(Some(EventType::ALL.iter().map(|t| t.as_str())))
+                    .into()
+            }
+        }
+
+        impl ToSchema for EventType {}
 
         impl EventType {
             pub const ALL: &'static [EventType] = &[$(EventType::$variant),+];
