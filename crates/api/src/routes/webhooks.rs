@@ -514,12 +514,14 @@ pub struct ReplayQueued {
 pub async fn replay_webhook(
     state: web::Data<AppState>,
     Person(caller): Person,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Body<ReplayRequest>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&caller, "webhooks")?;
     let id = id.into_inner();
-    let replay = match body.value {
+    let Body { value, raw } = body;
+    let replay = match value {
         ReplayRequest {
             since: Some(since),
             event_ids: None,
@@ -546,13 +548,19 @@ pub async fn replay_webhook(
             ))
         }
     };
-    match state
-        .db(move |conn| repo::replay(conn, id, &replay))
-        .await?
-    {
-        Replayed::Queued(queued) => {
-            Ok(Reply::json(StatusCode::ACCEPTED, &ReplayQueued { queued }).into_response())
-        }
+    idempotent(&state, &caller, &req, &raw, || async {
+        let replayed = state
+            .db(move |conn| repo::replay(conn, id, &replay))
+            .await?;
+        queued(replayed)
+    })
+    .await
+}
+
+/// The answer to a replay.
+fn queued(replayed: Replayed) -> ApiResult<Reply> {
+    match replayed {
+        Replayed::Queued(queued) => Ok(Reply::json(StatusCode::ACCEPTED, &ReplayQueued { queued })),
         Replayed::NoEndpoint => Err(ApiError::not_found()),
         Replayed::Unknown(ids) => Err(ApiError::validation(
             ids.into_iter()
@@ -604,6 +612,7 @@ pub struct WebhookTestQueued {
 pub async fn test_webhook(
     state: web::Data<AppState>,
     Person(caller): Person,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     require_admin(&caller, "webhooks")?;
@@ -613,9 +622,15 @@ pub async fn test_webhook(
         sent_by: caller.user_id,
         message: "a test message from Credo".into(),
     };
-    let event_id = state
-        .db(move |conn| repo::send_test(conn, id, &data))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Reply::json(StatusCode::ACCEPTED, &WebhookTestQueued { event_id }).into_response())
+    idempotent(&state, &caller, &req, &serde_json::Value::Null, || async {
+        let event_id = state
+            .db(move |conn| repo::send_test(conn, id, &data))
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(Reply::json(
+            StatusCode::ACCEPTED,
+            &WebhookTestQueued { event_id },
+        ))
+    })
+    .await
 }
