@@ -251,21 +251,37 @@ pub fn delete(conn: &mut DbConnection, id: Uuid, actor: Uuid) -> Result<bool, St
     })
 }
 
-/// The outbox of one transaction's events: the enabled endpoints, read once, and the events
-/// written for those subscribed.
+/// The outbox of one transaction's events: the endpoints, read once, and the events written
+/// for those subscribed. A disabled endpoint's events are kept but not sent, so that a
+/// replay recovers them once it is enabled again.
 pub struct Outbox {
-    endpoints: Vec<(String, Vec<String>)>,
+    endpoints: Vec<Subscriber>,
+}
+
+struct Subscriber {
+    id: String,
+    event_types: Vec<String>,
+    enabled: bool,
 }
 
 impl Outbox {
-    /// Reads the enabled endpoints; call inside the writing transaction.
+    /// Reads the endpoints; call inside the writing transaction.
     pub fn open(conn: &mut DbConnection) -> Result<Self, StoreError> {
         let endpoints = webhook_endpoints::table
-            .filter(webhook_endpoints::enabled.eq(true))
-            .select((webhook_endpoints::id, webhook_endpoints::event_types))
-            .load::<(String, String)>(conn)?
+            .select((
+                webhook_endpoints::id,
+                webhook_endpoints::event_types,
+                webhook_endpoints::enabled,
+            ))
+            .load::<(String, String, bool)>(conn)?
             .into_iter()
-            .map(|(id, types)| Ok((id, serde_json::from_str(&types)?)))
+            .map(|(id, types, enabled)| {
+                Ok(Subscriber {
+                    id,
+                    event_types: serde_json::from_str(&types)?,
+                    enabled,
+                })
+            })
             .collect::<Result<_, StoreError>>()?;
         Ok(Self { endpoints })
     }
@@ -274,11 +290,11 @@ impl Outbox {
     pub fn wants(&self, kind: EventType) -> bool {
         self.endpoints
             .iter()
-            .any(|(_, types)| subscribes(types, kind))
+            .any(|endpoint| subscribes(&endpoint.event_types, kind))
     }
 
-    /// Writes an event of `kind` about `data` with a delivery to each endpoint subscribed;
-    /// nothing when none is.
+    /// Writes an event of `kind` about `data` with a delivery to each enabled endpoint
+    /// subscribed; nothing when no endpoint is.
     pub fn emit<T: Serialize>(
         &self,
         conn: &mut DbConnection,
@@ -295,15 +311,15 @@ impl Outbox {
         kind: EventType,
         data: &[T],
     ) -> Result<(), StoreError> {
+        if !self.wants(kind) || data.is_empty() {
+            return Ok(());
+        }
         let receivers: Vec<&str> = self
             .endpoints
             .iter()
-            .filter(|(_, types)| subscribes(types, kind))
-            .map(|(id, _)| id.as_str())
+            .filter(|endpoint| endpoint.enabled && subscribes(&endpoint.event_types, kind))
+            .map(|endpoint| endpoint.id.as_str())
             .collect();
-        if receivers.is_empty() || data.is_empty() {
-            return Ok(());
-        }
         let at = now();
         let events = data
             .iter()
