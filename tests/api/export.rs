@@ -291,6 +291,13 @@ async fn an_export_is_the_whole_list_in_its_sort_and_scope_past_many_chunks() {
         "{:?}",
         &body[..8]
     );
+    // A `bom` that is no boolean is refused, with a file asked for or a page.
+    for accept in ["text/csv", "application/json"] {
+        let (status, _, body) = download(&app, "/api/v1/leads?bom=null", &agent, accept).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_problem(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(error_fields(&body)[0].0, "bom", "{body}");
+    }
     // A bad filter is refused as for a page, with the file asked for.
     let (status, _, body) = download(&app, "/api/v1/leads?sort=nonsense", &agent, "text/csv").await;
     let body: Value = serde_json::from_slice(&body).unwrap();

@@ -59,8 +59,10 @@ impl FromRequest for Export {
     }
 }
 
-/// The first file type the `Accept` header names, if any.
+/// The first file type the `Accept` header names, if any; `bom` is checked with or without
+/// one, as every parameter is.
 fn wanted(req: &HttpRequest) -> Result<Option<Format>, ApiError> {
+    let params: ExportParams = extract::parse_query(req.query_string())?;
     let accept = req
         .headers()
         .get_all(header::ACCEPT)
@@ -76,12 +78,9 @@ fn wanted(req: &HttpRequest) -> Result<Option<Format>, ApiError> {
         })
         .find(|media| media == CSV || media == NDJSON);
     Ok(match accept.as_deref() {
-        Some(CSV) => {
-            let params: ExportParams = extract::parse_query(req.query_string())?;
-            Some(Format::Csv {
-                bom: params.bom.unwrap_or(false),
-            })
-        }
+        Some(CSV) => Some(Format::Csv {
+            bom: params.bom.unwrap_or(false),
+        }),
         Some(_) => Some(Format::Ndjson),
         None => None,
     })
