@@ -299,8 +299,8 @@ fn declared_type(line: &str) -> Option<String> {
 }
 
 /// The schema names one source file's types claim, with their lines: each type deriving
-/// `ToSchema` (its own name, or `#[schema(as = ..)]`), and each type the declaring macros
-/// (`string_enum!`, `list_sort!`) make, which derive it.
+/// `ToSchema` (its own name, or `#[schema(as = ..)]`) or implementing it by hand, and each
+/// type the declaring macros (`string_enum!`, `list_sort!`) make, which derive it.
 fn claims_of_file(text: &str) -> Vec<(String, usize)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut claims = Vec::new();
@@ -310,6 +310,16 @@ fn claims_of_file(text: &str) -> Vec<(String, usize)> {
         let invoked = line.contains("string_enum!") || line.contains("list_sort!(");
         if let Some(record) = line.split("const RECORD: &'static str = \"").nth(1) {
             claims.push((record.trim_end_matches("\";").to_owned(), i + 1));
+        } else if let Some(named) = line
+            .trim_start()
+            .strip_prefix("impl ToSchema for ")
+            .or_else(|| line.trim_start().strip_prefix("impl utoipa::ToSchema for "))
+        {
+            // A schema written by hand (a macro's `$name` is claimed where it is invoked).
+            let name = named.trim_end_matches(" {}").trim_end_matches(" {");
+            if !name.starts_with('$') {
+                claims.push((name.to_owned(), i + 1));
+            }
         } else if line.trim_start().starts_with("merge_patch!") {
             // `merge_patch!(/// docs.. Name of Input, read_only: [..])`
             let declared = lines[i + 1..].iter().enumerate().find_map(|(k, l)| {
