@@ -21,7 +21,8 @@ const login = await anonymous.POST("/api/v1/auth/login", {
 });
 assert.ok(login.data, `login: ${JSON.stringify(login.error)}`);
 
-const api = createClient<paths>({
+// A JSON frontend: the lists' CSV and NDJSON answers are for downloads, not this client.
+const api = createClient<paths, "application/json" | "application/problem+json">({
   baseUrl: base,
   headers: { Authorization: `Bearer ${login.data.access_token}` },
 });
