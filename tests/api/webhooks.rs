@@ -765,3 +765,39 @@ async fn a_test_or_replay_retried_with_its_key_queues_once_and_logs_documented_t
     }
     assert!(documented.contains(&json!("customer.grade_changed")));
 }
+
+#[actix_web::test]
+async fn a_gone_in_a_batch_disables_its_endpoint_whatever_follows_it() {
+    // One sender: both deliveries are claimed, sent and recorded in one batch.
+    let app = TestApp::spawn_with(|s| s.webhooks.senders = 1).await;
+    let admin = app.admin_token().await;
+    let receiver = Receiver::start(vec![(410, None), (500, None)]).await;
+    let made = endpoint(&app, &admin, &receiver.url, &["*"]).await;
+    let path = format!("/api/v1/webhooks/{}", made["id"].as_str().unwrap());
+    let disabled = app
+        .patch(&path, &admin, "*", json!({"enabled": false}))
+        .await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    for _ in 0..2 {
+        let (status, _) = app.post(&format!("{path}/test"), &admin, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let enabled = app
+        .patch(&path, &admin, "*", json!({"enabled": true}))
+        .await;
+    assert_eq!(enabled.status(), StatusCode::OK);
+    receiver.wait_for(2).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, endpoint) = app.get(&path, &admin).await;
+        if endpoint["enabled"] == false {
+            assert_eq!(
+                endpoint["disabled_reason"],
+                "the receiver answered 410 Gone"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "still enabled: {endpoint}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -723,14 +723,20 @@ pub fn finish_attempts(
             })
             .collect();
         insert_chunks!(conn, webhook_attempts::table, rows, 1000);
-        // The last attempt to each endpoint tells where it stands.
-        let mut last: Vec<&Attempted> = Vec::new();
-        for attempted in held.iter().rev() {
-            if !last.iter().any(|a| a.endpoint_id == attempted.endpoint_id) {
-                last.push(attempted);
+        // Each endpoint is judged once: by an attempt that disables it (a 410 stays a 410
+        // whatever came after it in the batch), else by its last attempt.
+        let mut verdicts: Vec<&Attempted> = Vec::new();
+        for &attempted in &held {
+            match verdicts
+                .iter_mut()
+                .find(|v| v.endpoint_id == attempted.endpoint_id)
+            {
+                Some(verdict) if verdict.next != Next::Disable => *verdict = attempted,
+                Some(_) => {}
+                None => verdicts.push(attempted),
             }
         }
-        for attempted in last {
+        for attempted in verdicts {
             judge_endpoint(
                 conn,
                 attempted.endpoint_id,
