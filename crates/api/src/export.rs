@@ -6,8 +6,8 @@
 //! `address.city`; lists joined with `|`; free-form objects and lists of objects as JSON),
 //! `id` first; the spec documents them beside each list that exports.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -16,7 +16,7 @@ use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Components, ContentBuilder, OpenApi, RefOr, Required};
 use utoipa::ToSchema;
 
@@ -102,7 +102,7 @@ where
     T: Serialize + ToSchema + Send + 'static,
     A: Clone + Send + 'static,
 {
-    let columns = columns_of(&T::name());
+    let columns: Arc<[String]> = columns_of(&T::name()).into();
     let (load, after) = (Arc::new(load), Arc::new(after));
     let mut head = Vec::new();
     if let Format::Csv { bom } = format {
@@ -305,23 +305,16 @@ pub fn document(api: &mut OpenApi) {
     }
 }
 
-/// The CSV columns of the record schema `name` in this server's spec.
-pub fn columns_of(name: &str) -> Arc<[String]> {
-    static COLUMNS: OnceLock<Mutex<HashMap<String, Arc<[String]>>>> = OnceLock::new();
-    static SPEC: OnceLock<Components> = OnceLock::new();
-    let known = COLUMNS.get_or_init(Default::default);
-    let mut known = known.lock().expect("never poisoned: no panics while held");
-    known
-        .entry(name.to_owned())
-        .or_insert_with(|| {
-            let components = SPEC.get_or_init(|| {
-                crate::app::api_spec()
-                    .components
-                    .expect("the spec has components")
-            });
-            columns(components, name).into()
-        })
-        .clone()
+/// The CSV columns of the record schema `name` in this server's spec (built once, on the
+/// first export).
+fn columns_of(name: &str) -> Vec<String> {
+    static SCHEMAS: OnceLock<Components> = OnceLock::new();
+    let components = SCHEMAS.get_or_init(|| {
+        crate::app::api_spec()
+            .components
+            .expect("the spec has components")
+    });
+    columns(components, name)
 }
 
 /// The CSV columns of schema `name`: its fields, nested objects' fields under a dotted
@@ -397,8 +390,7 @@ fn flatten(
 
 fn is_null(schema: &RefOr<Schema>) -> bool {
     matches!(schema, RefOr::T(Schema::Object(object))
-        if matches!(&object.schema_type,
-            utoipa::openapi::schema::SchemaType::Type(utoipa::openapi::Type::Null)))
+        if object.schema_type == SchemaType::Type(Type::Null))
 }
 
 #[cfg(test)]
